@@ -1,0 +1,275 @@
+import { z } from 'zod';
+
+// An AWS region name as AWS spells it (us-east-1, eu-central-2, us-gov-west-1, ap-southeast-4).
+const regionName = z
+  .string()
+  .regex(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d{1,2}$/, 'must be an AWS region name such as us-east-1');
+
+const ms = (what: string) => z.number().int(`${what} must be a whole number of milliseconds`).positive();
+
+const applicationRegion = z
+  .object({
+    region: regionName,
+    healthUrl: z.url('must be an http(s) URL of the region-specific health endpoint'),
+    /** Route 53 record set identifier of this region's record (failover or weighted routing). */
+    setIdentifier: z.string().min(1).optional(),
+    /** RDS instance identifier (engine rds) or Aurora cluster ARN (engine aurora) in this region. */
+    databaseId: z.string().min(1).optional(),
+  })
+  .strict();
+
+const leaseAuthority = z.discriminatedUnion('mode', [
+  z
+    .object({
+      mode: z.literal('mrsc'),
+      regions: z.array(regionName).min(2).max(3),
+      witnessRegion: regionName.optional(),
+    })
+    .strict(),
+  z.object({ mode: z.literal('arbiter'), region: regionName }).strict(),
+]);
+
+const configShape = z
+  .object({
+    application: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{1,40}$/, 'must be 2-41 characters of lowercase letters, digits and dashes'),
+    primary: applicationRegion,
+    standby: applicationRegion,
+    watchers: z.array(regionName).min(3, 'needs at least 3 watcher regions'),
+    controlRegions: z.array(regionName).min(2, 'needs at least 2 control regions'),
+    leaseAuthority,
+    probe: z
+      .object({
+        intervalMs: ms('probe.intervalMs').default(10_000),
+        connectTimeoutMs: ms('probe.connectTimeoutMs').default(2_000),
+        responseTimeoutMs: ms('probe.responseTimeoutMs').default(3_000),
+      })
+      .strict()
+      .prefault({}),
+    quorum: z.number().int().positive(),
+    debounceMs: ms('debounceMs').default(30_000),
+    voteStalenessMs: ms('voteStalenessMs').default(25_000),
+    cooldownMs: z.number().int().nonnegative().default(3_600_000),
+    /** How long an aborted or rejected incident blocks a new request for the same epoch. */
+    reopenAfterMs: z.number().int().nonnegative().default(600_000),
+    rpoBudgetMs: z.number().int().nonnegative().default(5_000),
+    lease: z
+      .object({
+        ttlMs: ms('lease.ttlMs').default(30_000),
+        renewIntervalMs: ms('lease.renewIntervalMs').default(10_000),
+        retryTimeoutMs: ms('lease.retryTimeoutMs').default(2_000),
+        maxSkewMs: z.number().int().nonnegative().default(1_000),
+        safetyMarginMs: z.number().int().nonnegative().default(500),
+      })
+      .strict()
+      .prefault({}),
+    approval: z
+      .object({
+        ambiguousPolicy: z.enum(['ask', 'abort', 'proceed']).default('ask'),
+        timeoutSeconds: z.number().int().positive().max(86_400).default(900),
+        slack: z
+          .object({
+            channel: z.string().min(1),
+            approvers: z.array(z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user id such as U012AB3CD')),
+            twoPerson: z.boolean().default(false),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .prefault({}),
+    traffic: z
+      .object({
+        hostedZoneId: z.string().regex(/^Z[A-Z0-9]+$/, 'must be a Route 53 hosted zone id such as Z123ABC'),
+        recordName: z.string().min(1),
+        recordType: z.enum(['A', 'AAAA', 'CNAME']).default('CNAME'),
+        routing: z.enum(['failover', 'weighted']).default('weighted'),
+        ttlSeconds: z.number().int().positive().default(60),
+        /** Weighted steps (percent to the target) for a planned failback. */
+        failbackSteps: z.array(z.number().int().min(1).max(100)).default([100]),
+      })
+      .strict()
+      .optional(),
+    database: z
+      .object({
+        engine: z.enum(['rds', 'aurora']),
+        globalClusterId: z.string().min(1).optional(),
+        promoteTimeoutSeconds: z.number().int().positive().default(900),
+      })
+      .strict()
+      .optional(),
+    fence: z
+      .object({
+        /** Lambda functions in the old primary region set to reserved concurrency 0 when fenced. */
+        lambdaFunctions: z.array(z.string().min(1)).default([]),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export type CutoverConfig = z.output<typeof configShape>;
+export type CutoverConfigInput = z.input<typeof configShape>;
+
+export interface ConfigIssue {
+  field: string;
+  message: string;
+}
+
+export class ConfigError extends Error {
+  readonly issues: ConfigIssue[];
+  constructor(issues: ConfigIssue[]) {
+    super(`invalid Cutover configuration:\n${issues.map((i) => `  - ${i.field}: ${i.message}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.issues = issues;
+  }
+}
+
+/**
+ * The rules that span fields. The timing rules are invariant I6 of the brief: a lease must survive two
+ * failed renewals, the debounce must span at least two probes, and the holder must stop before a taker may start.
+ */
+function crossFieldIssues(c: CutoverConfig): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const add = (field: string, message: string) => issues.push({ field, message });
+  const app = new Set([c.primary.region, c.standby.region]);
+
+  if (c.primary.region === c.standby.region) {
+    add('standby.region', `must differ from primary.region (${c.primary.region})`);
+  }
+  duplicates(c.watchers).forEach((r) => add('watchers', `lists ${r} twice; each watcher region votes once`));
+  c.watchers.forEach((r, i) => {
+    if (app.has(r)) add(`watchers[${i}]`, `${r} is an application region; watchers must be other regions`);
+  });
+  const n = new Set(c.watchers).size;
+  const majority = Math.floor(n / 2) + 1;
+  if (c.quorum < majority || c.quorum > n) {
+    add('quorum', `must be a majority of the ${n} watchers: between ${majority} and ${n}, got ${c.quorum}`);
+  }
+  duplicates(c.controlRegions).forEach((r) => add('controlRegions', `lists ${r} twice`));
+  if (new Set(c.controlRegions).size < 2) {
+    add('controlRegions', 'needs at least 2 distinct control regions so that one can finish a failover alone');
+  }
+  if (c.controlRegions.every((r) => r === c.primary.region)) {
+    add('controlRegions', `must not be only the primary region (${c.primary.region})`);
+  }
+
+  const la = c.leaseAuthority;
+  if (la.mode === 'mrsc') {
+    duplicates(la.regions).forEach((r) => add('leaseAuthority.regions', `lists ${r} twice`));
+    if (la.regions.length === 3 && la.witnessRegion) {
+      add('leaseAuthority.witnessRegion', 'must be omitted with 3 full replica regions (MRSC takes 3, or 2 + witness)');
+    }
+    if (la.regions.length === 2 && !la.witnessRegion) {
+      add('leaseAuthority.witnessRegion', 'is required with 2 replica regions (MRSC takes 3, or 2 + witness)');
+    }
+    if (la.witnessRegion && la.regions.includes(la.witnessRegion)) {
+      add('leaseAuthority.witnessRegion', `must not be one of leaseAuthority.regions (${la.witnessRegion})`);
+    }
+  } else if (la.region === c.primary.region) {
+    add('leaseAuthority.region', `the arbiter must not be the primary region (${c.primary.region}); it must outlive it`);
+  }
+
+  const p = c.probe;
+  if (p.connectTimeoutMs > p.responseTimeoutMs) {
+    add('probe.connectTimeoutMs', `must be at most probe.responseTimeoutMs (${p.responseTimeoutMs})`);
+  }
+  if (p.responseTimeoutMs >= p.intervalMs) {
+    add('probe.responseTimeoutMs', `must be less than probe.intervalMs (${p.intervalMs}) so probes do not overlap`);
+  }
+  if (c.debounceMs < 2 * p.intervalMs) {
+    add('debounceMs', `must be at least 2 × probe.intervalMs = ${2 * p.intervalMs}, got ${c.debounceMs}`);
+  }
+  const minStaleness = p.intervalMs + p.responseTimeoutMs;
+  if (c.voteStalenessMs < minStaleness) {
+    add(
+      'voteStalenessMs',
+      `must be at least probe.intervalMs + probe.responseTimeoutMs = ${minStaleness}, or healthy voters go stale between probes`,
+    );
+  }
+
+  const l = c.lease;
+  const renewBudget = l.renewIntervalMs + 2 * l.retryTimeoutMs;
+  if (renewBudget > l.ttlMs) {
+    add(
+      'lease.ttlMs',
+      `must be at least lease.renewIntervalMs + 2 × lease.retryTimeoutMs = ${renewBudget}, got ${l.ttlMs}`,
+    );
+  }
+  const usable = l.ttlMs - l.maxSkewMs - l.safetyMarginMs;
+  if (usable <= l.renewIntervalMs) {
+    add(
+      'lease.maxSkewMs',
+      `lease.ttlMs − lease.maxSkewMs − lease.safetyMarginMs (${usable}) must exceed lease.renewIntervalMs (${l.renewIntervalMs}), or the holder stops writing between renewals`,
+    );
+  }
+
+  const slack = c.approval.slack;
+  if (c.approval.ambiguousPolicy === 'ask' && (!slack || slack.approvers.length === 0)) {
+    add('approval.slack.approvers', 'needs at least one approver when approval.ambiguousPolicy is "ask"');
+  }
+  if (slack?.twoPerson && new Set(slack.approvers).size < 2) {
+    add('approval.slack.approvers', 'needs at least 2 distinct approvers when approval.slack.twoPerson is true');
+  }
+  if (c.traffic && (!c.primary.setIdentifier || !c.standby.setIdentifier)) {
+    if (!c.primary.setIdentifier) add('primary.setIdentifier', 'is required when traffic is configured');
+    if (!c.standby.setIdentifier) add('standby.setIdentifier', 'is required when traffic is configured');
+  }
+  if (c.database) {
+    if (!c.primary.databaseId) add('primary.databaseId', 'is required when database is configured');
+    if (!c.standby.databaseId) add('standby.databaseId', 'is required when database is configured');
+    if (c.database.engine === 'aurora' && !c.database.globalClusterId) {
+      add('database.globalClusterId', 'is required when database.engine is "aurora"');
+    }
+  }
+  return issues;
+}
+
+function duplicates(xs: readonly string[]): string[] {
+  const seen = new Set<string>();
+  const dup = new Set<string>();
+  for (const x of xs) (seen.has(x) ? dup : seen).add(x);
+  return [...dup];
+}
+
+function fieldName(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out ? `.${String(part)}` : String(part);
+  }
+  return out || '(root)';
+}
+
+export type ParseResult = { ok: true; config: CutoverConfig } | { ok: false; issues: ConfigIssue[] };
+
+/** Validates a parsed JSON value; every problem is reported at once, each with the field it concerns. */
+export function parseConfig(input: unknown): ParseResult {
+  const shape = configShape.safeParse(input);
+  if (!shape.success) {
+    return {
+      ok: false,
+      issues: shape.error.issues.map((i) => ({ field: fieldName(i.path), message: i.message })),
+    };
+  }
+  const issues = crossFieldIssues(shape.data);
+  return issues.length ? { ok: false, issues } : { ok: true, config: shape.data };
+}
+
+export function loadConfig(input: unknown): CutoverConfig {
+  const result = parseConfig(input);
+  if (!result.ok) throw new ConfigError(result.issues);
+  return result.config;
+}
+
+/** Parses configuration text (JSON); a syntax error is reported like any other issue. */
+export function parseConfigText(text: string): ParseResult {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    return { ok: false, issues: [{ field: '(file)', message: `is not valid JSON: ${(err as Error).message}` }] };
+  }
+  return parseConfig(json);
+}

@@ -1,0 +1,33 @@
+/**
+ * Error names are part of the contract: the state machines' Retry and Catch match them in ErrorEquals.
+ */
+export class TransientError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'TransientError';
+  }
+}
+
+export class StoreError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StoreError';
+  }
+}
+
+export class ValidationError extends Error {
+  readonly issues: { field: string; message: string }[];
+  constructor(message: string, issues: { field: string; message: string }[] = []) {
+    super(issues.length ? `${message}: ${issues.map((i) => `${i.field} ${i.message}`).join('; ')}` : message);
+    this.name = 'ValidationError';
+    this.issues = issues;
+  }
+}
+
+/** A conditional write lost: someone else moved the state first. Stop and re-read; never fix up blindly. */
+export class LostRaceError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'LostRaceError';
+  }
+}

@@ -1,0 +1,46 @@
+import type { Evidence, Verdict } from './decide.js';
+
+export type IncidentStatus = 'requested' | 'running' | 'aborted' | 'failed' | 'completed';
+export type IncidentKind = 'failover' | 'failback';
+
+/**
+ * One failover attempt. Keyed by (application, lease epoch): the epoch only moves when a failover fences, so
+ * every region, duplicate stream delivery and retry that sees the same outage computes the same key, and
+ * the conditional put lets exactly one of them create it (I4). An aborted incident may be reopened at the same
+ * epoch after `reopenAfter`, as a new attempt.
+ */
+export interface Incident {
+  id: string;
+  application: string;
+  kind: IncidentKind;
+  epoch: number;
+  attempt: number;
+  status: IncidentStatus;
+  from: string;
+  to: string;
+  verdictKind: Verdict['kind'];
+  verdictCode: string;
+  reason: string;
+  evidence: Evidence | Record<string, unknown>;
+  needsApproval: boolean;
+  requestedAt: number;
+  requestedBy: string;
+  /** When the primary was first seen unhealthy by the sustaining voters: the start of detection. */
+  detectedAt?: number;
+  executionArn?: string;
+  claimedAt?: number;
+  closedAt?: number;
+  closeReason?: string;
+  reopenAfter?: number;
+  publishedAt?: number;
+}
+
+export function incidentId(application: string, epoch: number, attempt: number): string {
+  return `${application}:${epoch}:${attempt}`;
+}
+
+export function parseIncidentId(id: string): { application: string; epoch: number; attempt: number } | null {
+  const m = /^([a-z0-9][a-z0-9-]*):(\d+):(\d+)$/.exec(id);
+  if (!m) return null;
+  return { application: m[1]!, epoch: Number(m[2]), attempt: Number(m[3]) };
+}

@@ -1,0 +1,83 @@
+import type { Incident, IncidentStatus } from './incident.js';
+import type { Lease } from './lease.js';
+import type { Vote } from './vote.js';
+
+/** Narrow ports between the core and the outside. AWS adapters and the drill's local adapters implement them. */
+
+export interface Clock {
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+export type VoteWrite = 'written' | 'superseded';
+
+export interface VoteStore {
+  /** Writes the vote unless the stored one has the same or a higher seq. */
+  put(vote: Vote): Promise<VoteWrite>;
+  get(application: string, target: string, voter: string): Promise<Vote | undefined>;
+  /** All votes about one target, read consistently in the local region. */
+  list(application: string, target: string): Promise<Vote[]>;
+}
+
+export type LeaseResult = { ok: true; lease: Lease } | { ok: false; code: 'LOST_RACE' | 'NOT_HOLDER' | 'NOT_SAFE_YET'; current: Lease | null };
+
+export interface LeaseStore {
+  read(application: string): Promise<Lease | null>;
+  /** Takes a lease that is absent or was not renewed (expiresAt + maxSkew has passed on the caller's clock). */
+  acquire(application: string, region: string, expectedEpoch: number | null): Promise<LeaseResult>;
+  /** Extends the lease; only the holder at that epoch can. */
+  renew(application: string, region: string, epoch: number): Promise<LeaseResult>;
+  /** The fence: epoch + 1 and no holder. The old holder's renewals fail from now on. */
+  revoke(application: string, expectedEpoch: number): Promise<LeaseResult>;
+  /** Gives the lease to a region at epoch + 1, once the revoked lease is safely over. */
+  grant(application: string, region: string, expectedEpoch: number): Promise<LeaseResult>;
+}
+
+export interface PauseRecord {
+  pausedBy: string;
+  pausedAt: number;
+  reason: string;
+}
+
+export type IncidentRequest = Omit<Incident, 'id' | 'attempt' | 'status'>;
+export type IncidentCreate = { created: true; incident: Incident } | { created: false; existing: Incident | null };
+export type IncidentClaim = { claimed: true; incident: Incident } | { claimed: false; incident: Incident | null; reason: string };
+
+export interface ControlStore {
+  /** Conditional put: one winner per (application, epoch) while an incident is open. */
+  requestIncident(request: IncidentRequest, now: number): Promise<IncidentCreate>;
+  getIncident(id: string): Promise<Incident | null>;
+  /** requested → running, bound to one execution. A second claim, by any execution, fails. */
+  claimIncident(id: string, executionArn: string, now: number): Promise<IncidentClaim>;
+  closeIncident(
+    id: string,
+    status: Extract<IncidentStatus, 'aborted' | 'failed' | 'completed'>,
+    reason: string,
+    now: number,
+    reopenAfter?: number,
+  ): Promise<Incident>;
+  lastCompletedFailover(application: string): Promise<Incident | null>;
+  /** Records the verdict kind; `changed` is true for exactly one caller per transition. */
+  recordVerdict(application: string, kind: string, code: string, now: number): Promise<VerdictChange>;
+  /** Marks that the incident's "Failover Requested" event was put on the bus. */
+  markPublished(id: string, now: number): Promise<void>;
+  getPause(application: string): Promise<PauseRecord | null>;
+  setPause(application: string, record: PauseRecord): Promise<void>;
+  clearPause(application: string): Promise<void>;
+  appendAudit(application: string, incidentId: string, entry: AuditEntry): Promise<void>;
+  listAudit(application: string, incidentId: string): Promise<AuditEntry[]>;
+}
+
+export type VerdictChange = { changed: boolean; previous: string | null };
+
+export interface AuditEntry {
+  at: number;
+  step: string;
+  outcome: string;
+  detail?: Record<string, unknown>;
+}
+
+export interface EventPublisher {
+  publish(detailType: string, detail: Record<string, unknown>): Promise<void>;
+}

@@ -1,0 +1,73 @@
+import { z } from 'zod';
+
+/**
+ * One watcher's opinion of one application region. There is one item per (application, target, voter):
+ * each key has a single writer, so the last-writer-wins of an MREC global table loses nothing.
+ */
+export const voteSchema = z
+  .object({
+    application: z.string().min(1),
+    target: z.string().min(1),
+    voter: z.string().min(1),
+    healthy: z.boolean(),
+    consecutiveFailures: z.number().int().nonnegative(),
+    consecutiveSuccesses: z.number().int().nonnegative(),
+    /** When the probe that produced this vote finished, epoch milliseconds on the voter's clock. */
+    observedAt: z.number().int().nonnegative(),
+    /** When the current streak (healthy or unhealthy) began; the debounce window is measured from it. */
+    streakSince: z.number().int().nonnegative(),
+    /** Monotonic per voter and target; the store refuses a write whose seq is not higher. */
+    seq: z.number().int().positive(),
+    latencyMs: z.number().nonnegative(),
+    detail: z.string().max(500),
+    /** TTL attribute, epoch seconds. */
+    expiresAt: z.number().int().nonnegative(),
+  })
+  .strict();
+
+export type Vote = z.output<typeof voteSchema>;
+
+/** What one probe saw. */
+export interface ProbeResult {
+  healthy: boolean;
+  latencyMs: number;
+  /** "ok 200", "timeout after 3000 ms", "refused", "dns", "status 503", ... */
+  detail: string;
+  observedAt: number;
+}
+
+/**
+ * The next vote of a voter, carrying its streak across invocations from the previous vote. Pure: the
+ * prober reads the previous vote, calls this, and writes the result conditionally on the new seq.
+ */
+export function nextVote(
+  previous: Vote | undefined,
+  probe: ProbeResult,
+  key: { application: string; target: string; voter: string },
+  ttlSeconds: number,
+): Vote {
+  const sameStreak = previous !== undefined && previous.healthy === probe.healthy;
+  return {
+    ...key,
+    healthy: probe.healthy,
+    consecutiveFailures: probe.healthy ? 0 : sameStreak ? previous.consecutiveFailures + 1 : 1,
+    consecutiveSuccesses: probe.healthy ? (sameStreak ? previous.consecutiveSuccesses + 1 : 1) : 0,
+    observedAt: probe.observedAt,
+    streakSince: sameStreak ? previous.streakSince : probe.observedAt,
+    seq: (previous?.seq ?? 0) + 1,
+    latencyMs: Math.max(0, Math.round(probe.latencyMs)),
+    detail: probe.detail.slice(0, 500),
+    expiresAt: Math.ceil(probe.observedAt / 1000) + ttlSeconds,
+  };
+}
+
+/** The newest vote of each voter (highest seq, then latest observation), whatever the input order. */
+export function latestPerVoter(votes: readonly Vote[]): Vote[] {
+  const best = new Map<string, Vote>();
+  for (const v of votes) {
+    const key = `${v.target}\u0000${v.voter}`;
+    const cur = best.get(key);
+    if (!cur || v.seq > cur.seq || (v.seq === cur.seq && v.observedAt > cur.observedAt)) best.set(key, v);
+  }
+  return [...best.values()].sort((a, b) => (a.voter < b.voter ? -1 : a.voter > b.voter ? 1 : 0));
+}

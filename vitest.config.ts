@@ -1,0 +1,31 @@
+import { defineConfig } from 'vitest/config';
+
+// Test tiers (STYLE.md rule 10). Only the integration and drill tiers start real stand-ins.
+export default defineConfig({
+  test: {
+    reporters: ['default', ['json', { outputFile: '.vitest-results.json' }]],
+    projects: [
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      { test: { name: 'api', include: ['test/api/**/*.test.ts'] } },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          globalSetup: ['test/support/dynamodb-global-setup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      { test: { name: 'infra', include: ['test/infra/**/*.test.ts'], testTimeout: 180_000 } },
+      {
+        test: {
+          name: 'drill',
+          include: ['test/drill/**/*.test.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
