@@ -71,7 +71,9 @@ const configShape = z
         slack: z
           .object({
             channel: z.string().min(1),
-            approvers: z.array(z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user id such as U012AB3CD')),
+            approvers: z.array(
+              z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user id such as U012AB3CD'),
+            ),
             twoPerson: z.boolean().default(false),
           })
           .strict()
@@ -132,7 +134,9 @@ export class ConfigError extends Error {
  */
 function crossFieldIssues(c: CutoverConfig): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
-  const add = (field: string, message: string) => issues.push({ field, message });
+  const add = (field: string, message: string): void => {
+    issues.push({ field, message });
+  };
   const app = new Set([c.primary.region, c.standby.region]);
 
   if (c.primary.region === c.standby.region) {
@@ -149,7 +153,10 @@ function crossFieldIssues(c: CutoverConfig): ConfigIssue[] {
   }
   duplicates(c.controlRegions).forEach((r) => add('controlRegions', `lists ${r} twice`));
   if (new Set(c.controlRegions).size < 2) {
-    add('controlRegions', 'needs at least 2 distinct control regions so that one can finish a failover alone');
+    add(
+      'controlRegions',
+      'needs at least 2 distinct control regions so that one can finish a failover alone',
+    );
   }
   if (c.controlRegions.every((r) => r === c.primary.region)) {
     add('controlRegions', `must not be only the primary region (${c.primary.region})`);
@@ -159,16 +166,25 @@ function crossFieldIssues(c: CutoverConfig): ConfigIssue[] {
   if (la.mode === 'mrsc') {
     duplicates(la.regions).forEach((r) => add('leaseAuthority.regions', `lists ${r} twice`));
     if (la.regions.length === 3 && la.witnessRegion) {
-      add('leaseAuthority.witnessRegion', 'must be omitted with 3 full replica regions (MRSC takes 3, or 2 + witness)');
+      add(
+        'leaseAuthority.witnessRegion',
+        'must be omitted with 3 full replica regions (MRSC takes 3, or 2 + witness)',
+      );
     }
     if (la.regions.length === 2 && !la.witnessRegion) {
-      add('leaseAuthority.witnessRegion', 'is required with 2 replica regions (MRSC takes 3, or 2 + witness)');
+      add(
+        'leaseAuthority.witnessRegion',
+        'is required with 2 replica regions (MRSC takes 3, or 2 + witness)',
+      );
     }
     if (la.witnessRegion && la.regions.includes(la.witnessRegion)) {
       add('leaseAuthority.witnessRegion', `must not be one of leaseAuthority.regions (${la.witnessRegion})`);
     }
   } else if (la.region === c.primary.region) {
-    add('leaseAuthority.region', `the arbiter must not be the primary region (${c.primary.region}); it must outlive it`);
+    add(
+      'leaseAuthority.region',
+      `the arbiter must not be the primary region (${c.primary.region}); it must outlive it`,
+    );
   }
 
   const p = c.probe;
@@ -176,7 +192,10 @@ function crossFieldIssues(c: CutoverConfig): ConfigIssue[] {
     add('probe.connectTimeoutMs', `must be at most probe.responseTimeoutMs (${p.responseTimeoutMs})`);
   }
   if (p.responseTimeoutMs >= p.intervalMs) {
-    add('probe.responseTimeoutMs', `must be less than probe.intervalMs (${p.intervalMs}) so probes do not overlap`);
+    add(
+      'probe.responseTimeoutMs',
+      `must be less than probe.intervalMs (${p.intervalMs}) so probes do not overlap`,
+    );
   }
   if (c.debounceMs < 2 * p.intervalMs) {
     add('debounceMs', `must be at least 2 × probe.intervalMs = ${2 * p.intervalMs}, got ${c.debounceMs}`);
@@ -210,7 +229,10 @@ function crossFieldIssues(c: CutoverConfig): ConfigIssue[] {
     add('approval.slack.approvers', 'needs at least one approver when approval.ambiguousPolicy is "ask"');
   }
   if (slack?.twoPerson && new Set(slack.approvers).size < 2) {
-    add('approval.slack.approvers', 'needs at least 2 distinct approvers when approval.slack.twoPerson is true');
+    add(
+      'approval.slack.approvers',
+      'needs at least 2 distinct approvers when approval.slack.twoPerson is true',
+    );
   }
   if (c.traffic && (!c.primary.setIdentifier || !c.standby.setIdentifier)) {
     if (!c.primary.setIdentifier) add('primary.setIdentifier', 'is required when traffic is configured');
@@ -269,7 +291,10 @@ export function parseConfigText(text: string): ParseResult {
   try {
     json = JSON.parse(text);
   } catch (err) {
-    return { ok: false, issues: [{ field: '(file)', message: `is not valid JSON: ${(err as Error).message}` }] };
+    return {
+      ok: false,
+      issues: [{ field: '(file)', message: `is not valid JSON: ${(err as Error).message}` }],
+    };
   }
   return parseConfig(json);
 }

@@ -16,7 +16,14 @@ export interface DecisionContext {
 
 export type DecisionConfig = Pick<
   CutoverConfig,
-  'watchers' | 'quorum' | 'debounceMs' | 'voteStalenessMs' | 'cooldownMs' | 'rpoBudgetMs' | 'approval' | 'lease'
+  | 'watchers'
+  | 'quorum'
+  | 'debounceMs'
+  | 'voteStalenessMs'
+  | 'cooldownMs'
+  | 'rpoBudgetMs'
+  | 'approval'
+  | 'lease'
 >;
 
 export interface VoterEvidence {
@@ -153,9 +160,19 @@ export function decide(
       );
     }
     if (policy === 'proceed' && !paused) {
-      return verdict('failover', 'AMBIGUOUS_PROCEED', `failover (policy proceed): ${summary}, despite ${why}`, ambiguities);
+      return verdict(
+        'failover',
+        'AMBIGUOUS_PROCEED',
+        `failover (policy proceed): ${summary}, despite ${why}`,
+        ambiguities,
+      );
     }
-    return verdict('suspect', 'AMBIGUOUS_NO_ACTION', `no action (policy ${policy}): ${summary}, but ${why}`, ambiguities);
+    return verdict(
+      'suspect',
+      'AMBIGUOUS_NO_ACTION',
+      `no action (policy ${policy}): ${summary}, but ${why}`,
+      ambiguities,
+    );
   }
 
   if (sustained.length > 0 && healthy.length === 0 && fresh.length < k) {
@@ -196,9 +213,17 @@ export function decide(
     );
   }
   if (fresh.length === 0) {
-    return verdict('suspect', 'NO_FRESH_VOTES', `suspect: no fresh votes about ${context.primary}; all watchers abstain`);
+    return verdict(
+      'suspect',
+      'NO_FRESH_VOTES',
+      `suspect: no fresh votes about ${context.primary}; all watchers abstain`,
+    );
   }
-  return verdict('healthy', 'ALL_HEALTHY', `healthy: ${fresh.length} fresh watchers see ${context.primary} healthy`);
+  return verdict(
+    'healthy',
+    'ALL_HEALTHY',
+    `healthy: ${fresh.length} fresh watchers see ${context.primary} healthy`,
+  );
 }
 
 function ambiguitiesOf(

@@ -13,15 +13,12 @@ export interface Lease {
   updatedAt: number;
 }
 
-export type LeaseTiming = Pick<CutoverConfig['lease'], 'ttlMs' | 'renewIntervalMs' | 'maxSkewMs' | 'safetyMarginMs'>;
+export type LeaseTiming = Pick<
+  CutoverConfig['lease'],
+  'ttlMs' | 'renewIntervalMs' | 'maxSkewMs' | 'safetyMarginMs'
+>;
 
-export type GuardReason =
-  | 'HOLDER'
-  | 'NO_LEASE'
-  | 'NOT_HOLDER'
-  | 'FENCED'
-  | 'EXPIRED'
-  | 'STALE_CACHE';
+export type GuardReason = 'HOLDER' | 'NO_LEASE' | 'NOT_HOLDER' | 'FENCED' | 'EXPIRED' | 'STALE_CACHE';
 
 export type GuardDecision =
   | { allowed: true; epoch: number; code: 'HOLDER'; reason: string; validUntil: number }
@@ -55,7 +52,8 @@ export function nextRenewalAt(renewedAt: number, t: LeaseTiming): number {
 
 /** May `region` accept a write at `now` (its own clock) under this lease? The epoch is the fencing token. */
 export function mayWrite(lease: Lease | null, region: string, now: number, t: LeaseTiming): GuardDecision {
-  if (!lease) return { allowed: false, epoch: null, code: 'NO_LEASE', reason: 'no lease has ever been granted' };
+  if (!lease)
+    return { allowed: false, epoch: null, code: 'NO_LEASE', reason: 'no lease has ever been granted' };
   if (lease.holder === null) {
     return {
       allowed: false,

@@ -20,7 +20,9 @@ export interface VoteStore {
   list(application: string, target: string): Promise<Vote[]>;
 }
 
-export type LeaseResult = { ok: true; lease: Lease } | { ok: false; code: 'LOST_RACE' | 'NOT_HOLDER' | 'NOT_SAFE_YET'; current: Lease | null };
+export type LeaseResult =
+  | { ok: true; lease: Lease }
+  | { ok: false; code: 'LOST_RACE' | 'NOT_HOLDER' | 'NOT_SAFE_YET'; current: Lease | null };
 
 export interface LeaseStore {
   read(application: string): Promise<Lease | null>;
@@ -41,8 +43,12 @@ export interface PauseRecord {
 }
 
 export type IncidentRequest = Omit<Incident, 'id' | 'attempt' | 'status'>;
-export type IncidentCreate = { created: true; incident: Incident } | { created: false; existing: Incident | null };
-export type IncidentClaim = { claimed: true; incident: Incident } | { claimed: false; incident: Incident | null; reason: string };
+export type IncidentCreate =
+  | { created: true; incident: Incident }
+  | { created: false; existing: Incident | null };
+export type IncidentClaim =
+  | { claimed: true; incident: Incident }
+  | { claimed: false; incident: Incident | null; reason: string };
 
 export interface ControlStore {
   /** Conditional put: one winner per (application, epoch) while an incident is open. */

@@ -42,7 +42,9 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startDynamoDbLocal(opts: { port?: number; heapMb?: number } = {}): Promise<DynamoDbLocal> {
+export async function startDynamoDbLocal(
+  opts: { port?: number; heapMb?: number } = {},
+): Promise<DynamoDbLocal> {
   const dir = emulatorDir();
   const port = opts.port ?? (await freePort());
   let output = '';
@@ -80,7 +82,9 @@ export async function startDynamoDbLocal(opts: { port?: number; heapMb?: number 
     ]);
     if (ready === 'up') break;
     if (ready === 'error') {
-      throw new SetupError('could not start java: install a Java 17+ runtime (e.g. apt-get install openjdk-17-jre-headless)');
+      throw new SetupError(
+        'could not start java: install a Java 17+ runtime (e.g. apt-get install openjdk-17-jre-headless)',
+      );
     }
     if (ready === 'exited') throw new SetupError(`DynamoDB Local exited on port ${port}:\n${output}`);
     if (Date.now() > deadline) {

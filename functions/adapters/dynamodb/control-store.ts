@@ -82,14 +82,16 @@ export class DynamoControlStore implements ControlStore {
 
   async claimIncident(id: string, executionArn: string, now: number): Promise<IncidentClaim> {
     const parsed = parseIncidentId(id);
-    if (!parsed) return { claimed: false, incident: null, reason: `malformed incident id ${JSON.stringify(id)}` };
+    if (!parsed)
+      return { claimed: false, incident: null, reason: `malformed incident id ${JSON.stringify(id)}` };
     try {
       const res = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: parsed.application, sk: incidentSk(parsed.epoch) },
           UpdateExpression: 'SET #status = :running, executionArn = :arn, claimedAt = :now',
-          ConditionExpression: '#status = :requested AND attempt = :attempt AND attribute_not_exists(executionArn)',
+          ConditionExpression:
+            '#status = :requested AND attempt = :attempt AND attribute_not_exists(executionArn)',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
             ':running': 'running',
@@ -150,9 +152,12 @@ export class DynamoControlStore implements ControlStore {
       if (err instanceof ConditionalCheckFailedException) {
         const current = await this.getIncident(id);
         if (current && current.status === status) return current; // a retried close is a no-op
-        throw new StoreError(`incident ${id} cannot become ${status}: it is ${current?.status ?? 'missing'}`, {
-          cause: err,
-        });
+        throw new StoreError(
+          `incident ${id} cannot become ${status}: it is ${current?.status ?? 'missing'}`,
+          {
+            cause: err,
+          },
+        );
       }
       throw new StoreError(`could not close incident ${id}`, { cause: err });
     }
@@ -173,7 +178,9 @@ export class DynamoControlStore implements ControlStore {
       .catch((err) => {
         throw new StoreError(`could not list incidents of ${application}`, { cause: err });
       });
-    const done = (res.Items ?? []).map(toIncident).find((i) => i.status === 'completed' && i.kind === 'failover');
+    const done = (res.Items ?? [])
+      .map(toIncident)
+      .find((i) => i.status === 'completed' && i.kind === 'failover');
     return done ?? null;
   }
 
@@ -212,10 +219,18 @@ export class DynamoControlStore implements ControlStore {
 
   async getPause(application: string): Promise<PauseRecord | null> {
     const res = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: { pk: application, sk: 'pause' }, ConsistentRead: true }),
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: application, sk: 'pause' },
+        ConsistentRead: true,
+      }),
     );
     if (!res.Item) return null;
-    return { pausedBy: String(res.Item.pausedBy), pausedAt: Number(res.Item.pausedAt), reason: String(res.Item.reason) };
+    return {
+      pausedBy: String(res.Item.pausedBy),
+      pausedAt: Number(res.Item.pausedAt),
+      reason: String(res.Item.reason),
+    };
   }
 
   async setPause(application: string, record: PauseRecord): Promise<void> {
@@ -225,14 +240,21 @@ export class DynamoControlStore implements ControlStore {
   }
 
   async clearPause(application: string): Promise<void> {
-    await this.client.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: application, sk: 'pause' } }));
+    await this.client.send(
+      new DeleteCommand({ TableName: this.tableName, Key: { pk: application, sk: 'pause' } }),
+    );
   }
 
   async appendAudit(application: string, incident: string, entry: AuditEntry): Promise<void> {
     await this.client.send(
       new PutCommand({
         TableName: this.tableName,
-        Item: { pk: application, sk: `audit#${incident}#${pad(entry.at)}#${entry.step}`, incidentId: incident, ...entry },
+        Item: {
+          pk: application,
+          sk: `audit#${incident}#${pad(entry.at)}#${entry.step}`,
+          incidentId: incident,
+          ...entry,
+        },
       }),
     );
   }
@@ -256,7 +278,11 @@ export class DynamoControlStore implements ControlStore {
 
   private async readIncident(application: string, epoch: number): Promise<Incident | null> {
     const res = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: { pk: application, sk: incidentSk(epoch) }, ConsistentRead: true }),
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: application, sk: incidentSk(epoch) },
+        ConsistentRead: true,
+      }),
     );
     return res.Item ? toIncident(res.Item) : null;
   }

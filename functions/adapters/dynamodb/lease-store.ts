@@ -25,7 +25,11 @@ export class DynamoLeaseStore implements LeaseStore {
     const res = await this.send(
       () =>
         this.client.send(
-          new GetCommand({ TableName: this.tableName, Key: { pk: application, sk: LEASE_SK }, ConsistentRead: true }),
+          new GetCommand({
+            TableName: this.tableName,
+            Key: { pk: application, sk: LEASE_SK },
+            ConsistentRead: true,
+          }),
         ),
       `read the lease of ${application}`,
     );
@@ -42,7 +46,8 @@ export class DynamoLeaseStore implements LeaseStore {
     return this.update(
       application,
       {
-        UpdateExpression: 'SET holder = :region, epoch = :epoch, expiresAt = :exp, updatedAt = :now, lastHolder = :region',
+        UpdateExpression:
+          'SET holder = :region, epoch = :epoch, expiresAt = :exp, updatedAt = :now, lastHolder = :region',
         ConditionExpression: condition,
         ExpressionAttributeValues: {
           ':region': region,
@@ -67,7 +72,12 @@ export class DynamoLeaseStore implements LeaseStore {
         UpdateExpression: 'SET expiresAt = :exp, updatedAt = :now',
         // Only the holder, only at its epoch, and never shortening the lease.
         ConditionExpression: 'holder = :region AND epoch = :epoch AND expiresAt < :exp',
-        ExpressionAttributeValues: { ':region': region, ':epoch': epoch, ':exp': newExpiry(now, this.timing), ':now': now },
+        ExpressionAttributeValues: {
+          ':region': region,
+          ':epoch': epoch,
+          ':exp': newExpiry(now, this.timing),
+          ':now': now,
+        },
       },
       'NOT_HOLDER',
       `renew the lease of ${application} for ${region}`,
@@ -96,7 +106,8 @@ export class DynamoLeaseStore implements LeaseStore {
       {
         UpdateExpression:
           'SET holder = :region, epoch = :next, expiresAt = :exp, updatedAt = :now, grantedAt = :now, lastHolder = :region',
-        ConditionExpression: 'epoch = :expected AND attribute_not_exists(holder) AND expiresAt <= :takeBefore',
+        ConditionExpression:
+          'epoch = :expected AND attribute_not_exists(holder) AND expiresAt <= :takeBefore',
         ExpressionAttributeValues: {
           ':region': region,
           ':expected': expectedEpoch,
@@ -109,7 +120,12 @@ export class DynamoLeaseStore implements LeaseStore {
       'LOST_RACE',
       `grant the lease of ${application} to ${region}`,
     );
-    if (!result.ok && result.current && result.current.epoch === expectedEpoch && result.current.holder === null) {
+    if (
+      !result.ok &&
+      result.current &&
+      result.current.epoch === expectedEpoch &&
+      result.current.holder === null
+    ) {
       return { ok: false, code: 'NOT_SAFE_YET', current: result.current };
     }
     return result;

@@ -1,0 +1,31 @@
+import middy from '@middy/core';
+import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import { EventBridgePublisher } from './adapters/aws/eventbridge-publisher.js';
+import { DynamoControlStore } from './adapters/dynamodb/control-store.js';
+import { DynamoLeaseStore } from './adapters/dynamodb/lease-store.js';
+import { DynamoVoteStore } from './adapters/dynamodb/vote-store.js';
+import { aggregate } from './commons/aggregate.js';
+import { documentClient, eventBridge } from './commons/clients.js';
+import { configFromEnv, requiredEnv } from './commons/env-config.js';
+import { logger, logTo } from './commons/logger.js';
+import { systemClock } from './core/ports.js';
+
+const config = configFromEnv();
+const controlTable = requiredEnv('CONTROL_TABLE');
+const deps = {
+  config,
+  region: requiredEnv('AWS_REGION'),
+  votes: new DynamoVoteStore(documentClient, requiredEnv('VOTES_TABLE')),
+  leases: new DynamoLeaseStore(documentClient, controlTable, config.lease, systemClock),
+  control: new DynamoControlStore(documentClient, controlTable),
+  events: new EventBridgePublisher(eventBridge, requiredEnv('EVENT_BUS_NAME')),
+  clock: systemClock,
+  log: logTo(logger),
+};
+
+/** Stream-triggered: the event source mapping reports batch item failures (ReportBatchItemFailures). */
+export const handler = middy<DynamoDBStreamEvent, DynamoDBBatchResponse>().handler(async (event) => {
+  const result = await aggregate(event.Records, deps);
+  for (const s of result.skipped) logger.warn('stream record skipped', s);
+  return { batchItemFailures: result.batchItemFailures };
+});

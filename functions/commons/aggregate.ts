@@ -1,0 +1,243 @@
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { CutoverConfig } from '../core/config.js';
+import { decide, requestsFailover, type Verdict } from '../core/decide.js';
+import type { Clock, ControlStore, EventPublisher, LeaseStore, VoteStore } from '../core/ports.js';
+import { type Vote, voteSchema } from '../core/vote.js';
+
+/** The part of a DynamoDB stream record the aggregator reads (aws-lambda's DynamoDBRecord shape). */
+export interface StreamRecord {
+  eventID?: string;
+  eventName?: string;
+  dynamodb?: { NewImage?: Record<string, unknown>; SequenceNumber?: string; Keys?: Record<string, unknown> };
+}
+
+export type ParsedRecord =
+  | { ok: true; id: string; vote: Vote }
+  | { ok: false; id: string; rule: 'NOT_A_VOTE_EVENT' | 'MALFORMED'; reason: string };
+
+/**
+ * A record that is not a valid vote is never counted. It is skipped by an explicit rule rather than failed,
+ * because redelivering it cannot make it valid; the skip is logged and reported.
+ */
+export function parseStreamRecord(record: unknown, index: number): ParsedRecord {
+  const r = (record ?? {}) as StreamRecord;
+  const id = r.dynamodb?.SequenceNumber ?? r.eventID ?? `#${index}`;
+  if (r.eventName === 'REMOVE') {
+    return {
+      ok: false,
+      id,
+      rule: 'NOT_A_VOTE_EVENT',
+      reason: 'REMOVE (TTL expiry or delete) carries no vote',
+    };
+  }
+  if (r.eventName !== 'INSERT' && r.eventName !== 'MODIFY') {
+    return { ok: false, id, rule: 'MALFORMED', reason: `unknown eventName ${JSON.stringify(r.eventName)}` };
+  }
+  const image = r.dynamodb?.NewImage;
+  if (!image || typeof image !== 'object') return { ok: false, id, rule: 'MALFORMED', reason: 'no NewImage' };
+  let item: Record<string, unknown>;
+  try {
+    item = unmarshall(image as never);
+  } catch (err) {
+    return {
+      ok: false,
+      id,
+      rule: 'MALFORMED',
+      reason: `NewImage is not DynamoDB JSON: ${(err as Error).message}`,
+    };
+  }
+  const { pk, sk, ...rest } = item;
+  const parsed = voteSchema.safeParse(rest);
+  if (!parsed.success) {
+    const why = parsed.error.issues.map((i) => `${i.path.join('.') || '(item)'} ${i.message}`).join('; ');
+    return { ok: false, id, rule: 'MALFORMED', reason: `not a vote: ${why}` };
+  }
+  const vote = parsed.data;
+  if (pk !== `${vote.application}#${vote.target}` || sk !== vote.voter) {
+    return {
+      ok: false,
+      id,
+      rule: 'MALFORMED',
+      reason: `key ${String(pk)}/${String(sk)} does not match the vote`,
+    };
+  }
+  return { ok: true, id, vote };
+}
+
+export interface AggregatorDeps {
+  config: CutoverConfig;
+  /** The control region this aggregator runs in; recorded as the incident's requester. */
+  region: string;
+  votes: VoteStore;
+  leases: LeaseStore;
+  control: ControlStore;
+  events: EventPublisher;
+  clock: Clock;
+  log?: (message: string, fields: Record<string, unknown>) => void;
+}
+
+export type AggregateAction =
+  | { action: 'none'; code: string; reason: string }
+  | { action: 'requested'; incidentId: string }
+  | { action: 'duplicate'; incidentId: string | null; reason: string }
+  | { action: 're-published'; incidentId: string };
+
+export interface AggregateResult {
+  batchItemFailures: { itemIdentifier: string }[];
+  skipped: { id: string; rule: string; reason: string }[];
+  decisions: { application: string; verdict?: Verdict; outcome: AggregateAction }[];
+}
+
+export async function aggregate(records: readonly unknown[], deps: AggregatorDeps): Promise<AggregateResult> {
+  const result: AggregateResult = { batchItemFailures: [], skipped: [], decisions: [] };
+  const ids: string[] = [];
+  for (const [i, record] of records.entries()) {
+    const parsed = parseStreamRecord(record, i);
+    if (!parsed.ok) {
+      result.skipped.push({ id: parsed.id, rule: parsed.rule, reason: parsed.reason });
+      deps.log?.('skipped stream record', { id: parsed.id, rule: parsed.rule, reason: parsed.reason });
+      continue;
+    }
+    if (parsed.vote.application !== deps.config.application) {
+      result.skipped.push({ id: parsed.id, rule: 'OTHER_APPLICATION', reason: parsed.vote.application });
+      continue;
+    }
+    ids.push(parsed.id);
+  }
+  if (ids.length === 0) return result;
+  try {
+    // Every vote record only says "look again": the decision reads the current snapshot, not the records.
+    result.decisions.push(await decideAndAct(deps));
+  } catch (err) {
+    deps.log?.('aggregation failed; the batch will be retried', { error: String(err) });
+    result.batchItemFailures.push(...ids.map((itemIdentifier) => ({ itemIdentifier })));
+  }
+  return result;
+}
+
+async function decideAndAct(deps: AggregatorDeps): Promise<AggregateResult['decisions'][number]> {
+  const { config, control, leases, votes, events, clock } = deps;
+  const application = config.application;
+  const lease = await leases.read(application);
+  if (lease && lease.holder === null) {
+    return {
+      application,
+      outcome: {
+        action: 'none',
+        code: 'FENCE_IN_PROGRESS',
+        reason: `the lease is revoked at epoch ${lease.epoch}: a failover holds the fence`,
+      },
+    };
+  }
+  const primary = lease?.holder ?? config.primary.region;
+  const standby = primary === config.primary.region ? config.standby.region : config.primary.region;
+  const [primaryVotes, standbyVotes, pause, last] = await Promise.all([
+    votes.list(application, primary),
+    votes.list(application, standby),
+    control.getPause(application),
+    control.lastCompletedFailover(application),
+  ]);
+  const now = clock.now();
+  const verdict = decide([...primaryVotes, ...standbyVotes], config, now, {
+    primary,
+    standby,
+    paused: pause !== null,
+    ...(last?.closedAt === undefined ? {} : { lastFailoverAt: last.closedAt }),
+  });
+  deps.log?.(verdict.reason, { code: verdict.code, kind: verdict.kind });
+
+  const change = await control.recordVerdict(application, verdict.kind, verdict.code, now);
+  if (change.changed) {
+    if (verdict.kind === 'suspect') {
+      await events.publish('Primary Suspect', transitionDetail(application, verdict, now, change.previous));
+    } else if (verdict.kind === 'healthy' && change.previous !== null) {
+      await events.publish('Primary Recovered', transitionDetail(application, verdict, now, change.previous));
+    }
+  }
+  if (!requestsFailover(verdict))
+    return { application, verdict, outcome: { action: 'none', code: verdict.code, reason: verdict.reason } };
+
+  const sustained = new Set(verdict.evidence.sustainedUnhealthy);
+  const since = verdict.evidence.fresh.filter((v) => sustained.has(v.voter)).map((v) => v.since);
+  const detectedAt = since.length ? Math.min(...since) : now;
+  const epoch = lease?.epoch ?? 0;
+  const request = {
+    application,
+    kind: 'failover' as const,
+    epoch,
+    from: primary,
+    to: standby,
+    verdictKind: verdict.kind,
+    verdictCode: verdict.code,
+    reason: verdict.reason,
+    evidence: verdict.evidence,
+    needsApproval: verdict.kind === 'failover-needs-approval',
+    requestedAt: now,
+    requestedBy: deps.region,
+    detectedAt,
+  };
+  const created = await control.requestIncident(request, now);
+  if (created.created) {
+    await events.publish('Failover Requested', failoverRequestedDetail(created.incident));
+    await control.markPublished(created.incident.id, clock.now());
+    return { application, verdict, outcome: { action: 'requested', incidentId: created.incident.id } };
+  }
+  const existing = created.existing;
+  // The winner crashed between creating the incident and putting the event: its retry (same region) puts it.
+  if (
+    existing &&
+    existing.status === 'requested' &&
+    !existing.publishedAt &&
+    existing.requestedBy === deps.region
+  ) {
+    await events.publish('Failover Requested', failoverRequestedDetail(existing));
+    await control.markPublished(existing.id, clock.now());
+    return { application, verdict, outcome: { action: 're-published', incidentId: existing.id } };
+  }
+  return {
+    application,
+    verdict,
+    outcome: {
+      action: 'duplicate',
+      incidentId: existing?.id ?? null,
+      reason: existing
+        ? `incident ${existing.id} is already ${existing.status}`
+        : 'lost the race for the incident',
+    },
+  };
+}
+
+function transitionDetail(application: string, verdict: Verdict, at: number, previous: string | null) {
+  return {
+    application,
+    target: verdict.evidence.target,
+    kind: verdict.kind,
+    previous,
+    code: verdict.code,
+    reason: verdict.reason,
+    evidence: verdict.evidence,
+    at,
+  };
+}
+
+export function failoverRequestedDetail(
+  incident: import('../core/incident.js').Incident,
+): Record<string, unknown> {
+  return {
+    incidentId: incident.id,
+    application: incident.application,
+    kind: incident.kind,
+    from: incident.from,
+    to: incident.to,
+    epoch: incident.epoch,
+    attempt: incident.attempt,
+    needsApproval: incident.needsApproval,
+    verdictKind: incident.verdictKind,
+    verdictCode: incident.verdictCode,
+    reason: incident.reason,
+    evidence: incident.evidence,
+    detectedAt: incident.detectedAt ?? incident.requestedAt,
+    requestedAt: incident.requestedAt,
+    requestedBy: incident.requestedBy,
+  };
+}

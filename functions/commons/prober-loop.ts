@@ -1,0 +1,67 @@
+import type { HealthProbe } from '../adapters/http/health-probe.js';
+import type { CutoverConfig } from '../core/config.js';
+import type { Clock, VoteStore } from '../core/ports.js';
+import { nextVote, type Vote } from '../core/vote.js';
+
+export interface ProberDeps {
+  config: CutoverConfig;
+  voter: string;
+  votes: VoteStore;
+  probe: HealthProbe;
+  clock: Clock;
+  sleep: (ms: number) => Promise<void>;
+  /** Milliseconds left in this invocation; the loop stops before a probe could outlive it. */
+  remainingMs: () => number;
+  /** Region → health URL to probe; defaults to the configured primary and standby. */
+  targets?: { region: string; url: string }[];
+  log?: (message: string, fields: Record<string, unknown>) => void;
+}
+
+export interface ProberRound {
+  at: number;
+  votes: { target: string; healthy: boolean; detail: string; write: 'written' | 'superseded' }[];
+}
+
+/** Votes live a little longer than they can matter, then DynamoDB's TTL removes them. */
+export const VOTE_TTL_SECONDS = 3600;
+
+/**
+ * A watcher's invocation: probe every application region every probe interval, write one vote per target each
+ * time, and carry the streak from the previous vote (read once per target, then remembered).
+ */
+export async function runProber(deps: ProberDeps): Promise<ProberRound[]> {
+  const { config, voter, votes, clock } = deps;
+  const targets = deps.targets ?? [
+    { region: config.primary.region, url: config.primary.healthUrl },
+    { region: config.standby.region, url: config.standby.healthUrl },
+  ];
+  const previous = new Map<string, Vote | undefined>();
+  const rounds: ProberRound[] = [];
+  const budget = config.probe.responseTimeoutMs + 1_000;
+  while (deps.remainingMs() > budget) {
+    const started = clock.now();
+    const round: ProberRound = { at: started, votes: [] };
+    await Promise.all(
+      targets.map(async ({ region, url }) => {
+        if (!previous.has(region)) previous.set(region, await votes.get(config.application, region, voter));
+        const result = await deps.probe(url, config.probe);
+        const vote = nextVote(
+          previous.get(region),
+          { ...result, observedAt: clock.now() },
+          { application: config.application, target: region, voter },
+          VOTE_TTL_SECONDS,
+        );
+        const write = await votes.put(vote);
+        // Superseded means another invocation of this voter wrote a newer vote: adopt it on the next round.
+        previous.set(region, write === 'written' ? vote : await votes.get(config.application, region, voter));
+        round.votes.push({ target: region, healthy: vote.healthy, detail: vote.detail, write });
+      }),
+    );
+    rounds.push(round);
+    deps.log?.('probe round', { voter, votes: round.votes });
+    const wait = config.probe.intervalMs - (clock.now() - started);
+    if (deps.remainingMs() - Math.max(wait, 0) <= budget) break;
+    if (wait > 0) await deps.sleep(wait);
+  }
+  return rounds;
+}
