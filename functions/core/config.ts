@@ -142,7 +142,7 @@ function crossFieldIssues(c: CutoverConfig): ConfigIssue[] {
   if (c.primary.region === c.standby.region) {
     add('standby.region', `must differ from primary.region (${c.primary.region})`);
   }
-  duplicates(c.watchers).forEach((r) => add('watchers', `lists ${r} twice; each watcher region votes once`));
+  for (const r of duplicates(c.watchers)) add('watchers', `lists ${r} twice; each watcher region votes once`);
   c.watchers.forEach((r, i) => {
     if (app.has(r)) add(`watchers[${i}]`, `${r} is an application region; watchers must be other regions`);
   });
@@ -151,7 +151,7 @@ function crossFieldIssues(c: CutoverConfig): ConfigIssue[] {
   if (c.quorum < majority || c.quorum > n) {
     add('quorum', `must be a majority of the ${n} watchers: between ${majority} and ${n}, got ${c.quorum}`);
   }
-  duplicates(c.controlRegions).forEach((r) => add('controlRegions', `lists ${r} twice`));
+  for (const r of duplicates(c.controlRegions)) add('controlRegions', `lists ${r} twice`);
   if (new Set(c.controlRegions).size < 2) {
     add(
       'controlRegions',
@@ -164,7 +164,7 @@ function crossFieldIssues(c: CutoverConfig): ConfigIssue[] {
 
   const la = c.leaseAuthority;
   if (la.mode === 'mrsc') {
-    duplicates(la.regions).forEach((r) => add('leaseAuthority.regions', `lists ${r} twice`));
+    for (const r of duplicates(la.regions)) add('leaseAuthority.regions', `lists ${r} twice`);
     if (la.regions.length === 3 && la.witnessRegion) {
       add(
         'leaseAuthority.witnessRegion',
