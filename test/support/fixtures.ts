@@ -1,0 +1,29 @@
+import { readFileSync } from 'node:fs';
+import { type CutoverConfig, loadConfig } from '../../functions/core/config.js';
+import type { Vote } from '../../functions/core/vote.js';
+
+export const exampleConfigJson = (): Record<string, unknown> =>
+  JSON.parse(readFileSync(new URL('../../examples/cutover.example.json', import.meta.url), 'utf8'));
+
+export const exampleConfig = (overrides: (c: Record<string, any>) => void = () => {}): CutoverConfig => {
+  const raw = exampleConfigJson() as Record<string, any>;
+  overrides(raw);
+  return loadConfig(raw);
+};
+
+export function vote(partial: Partial<Vote> & Pick<Vote, 'voter' | 'target'>, now: number): Vote {
+  const observedAt = partial.observedAt ?? now - 1_000;
+  return {
+    application: 'orders',
+    healthy: true,
+    consecutiveFailures: 0,
+    consecutiveSuccesses: 1,
+    observedAt,
+    streakSince: observedAt - 60_000,
+    seq: 1,
+    latencyMs: 12,
+    detail: 'ok 200',
+    expiresAt: Math.ceil(now / 1000) + 3600,
+    ...partial,
+  };
+}
