@@ -71,7 +71,10 @@ describe('DynamoLeaseStore on DynamoDB Local', () => {
 
     clock.advance(timing.renewIntervalMs);
     const renewed = await store.renew('renew', 'us-east-1', held.lease.epoch);
-    expect(renewed).toMatchObject({ ok: true, lease: { expiresAt: clock.t + timing.ttlMs, epoch: held.lease.epoch } });
+    expect(renewed).toMatchObject({
+      ok: true,
+      lease: { expiresAt: clock.t + timing.ttlMs, epoch: held.lease.epoch },
+    });
 
     const byOther = await store.renew('renew', 'us-west-2', held.lease.epoch);
     expect(byOther).toMatchObject({ ok: false, code: 'NOT_HOLDER', current: { holder: 'us-east-1' } });
@@ -104,16 +107,25 @@ describe('DynamoLeaseStore on DynamoDB Local', () => {
     // The taker's wait: NOT_SAFE_YET up to one tick before expiresAt + maxSkew, granted from then on.
     const fencedEpoch = held.lease.epoch + 1;
     clock.t = renewed.lease.expiresAt;
-    expect(await store.grant('fence', 'us-west-2', fencedEpoch)).toMatchObject({ ok: false, code: 'NOT_SAFE_YET' });
+    expect(await store.grant('fence', 'us-west-2', fencedEpoch)).toMatchObject({
+      ok: false,
+      code: 'NOT_SAFE_YET',
+    });
     clock.t = safeToTakeAt(renewed.lease, timing) - 1;
-    expect(await store.grant('fence', 'us-west-2', fencedEpoch)).toMatchObject({ ok: false, code: 'NOT_SAFE_YET' });
+    expect(await store.grant('fence', 'us-west-2', fencedEpoch)).toMatchObject({
+      ok: false,
+      code: 'NOT_SAFE_YET',
+    });
     clock.advance(1);
     const granted = await store.grant('fence', 'us-west-2', fencedEpoch);
     expect(granted).toMatchObject({ ok: true, lease: { holder: 'us-west-2', epoch: fencedEpoch + 1 } });
 
     // The old holder stays out, whatever epoch it tries.
     expect(await store.renew('fence', 'us-east-1', renewed.lease.epoch)).toMatchObject({ ok: false });
-    expect(await store.renew('fence', 'us-east-1', fencedEpoch + 1)).toMatchObject({ ok: false, code: 'NOT_HOLDER' });
+    expect(await store.renew('fence', 'us-east-1', fencedEpoch + 1)).toMatchObject({
+      ok: false,
+      code: 'NOT_HOLDER',
+    });
   });
 
   it('never lowers the epoch with a grant or a revoke at a stale epoch', async () => {
@@ -151,7 +163,10 @@ describe('DynamoLeaseStore on DynamoDB Local', () => {
     const held = await store.acquire('held', 'us-east-1', null);
     if (!held.ok) throw new Error('bootstrap failed');
     clock.advance(10 * timing.ttlMs);
-    expect(await store.grant('held', 'us-west-2', held.lease.epoch)).toMatchObject({ ok: false, code: 'LOST_RACE' });
+    expect(await store.grant('held', 'us-west-2', held.lease.epoch)).toMatchObject({
+      ok: false,
+      code: 'LOST_RACE',
+    });
   });
 
   it('surfaces errors other than conditional failures as StoreError', async () => {
@@ -177,7 +192,11 @@ describe('DynamoLeaseStore on DynamoDB Local', () => {
     };
     const clock = new FakeClock();
     const retry = { attempts: 3, baseDelayMs: 1 };
-    const ok = await new DynamoLeaseStore(flaky(2), table, timing, clock, retry).acquire('conflict', 'us-east-1', null);
+    const ok = await new DynamoLeaseStore(flaky(2), table, timing, clock, retry).acquire(
+      'conflict',
+      'us-east-1',
+      null,
+    );
     expect(ok).toMatchObject({ ok: true, lease: { holder: 'us-east-1', epoch: 1 } });
 
     const err = await new DynamoLeaseStore(flaky(3), table, timing, clock, retry)

@@ -13,7 +13,11 @@ describe('pause on the control table (DynamoDB Local)', () => {
   it('is absent until set, then returns who, when and why, and is gone after clear', async () => {
     expect(await store.getPause('orders')).toBeNull();
 
-    const record = { pausedBy: 'alice@example.com', pausedAt: 1_700_000_000_000, reason: 'database maintenance' };
+    const record = {
+      pausedBy: 'alice@example.com',
+      pausedAt: 1_700_000_000_000,
+      reason: 'database maintenance',
+    };
     await store.setPause('orders', record);
     expect(await store.getPause('orders')).toEqual(record);
 
@@ -37,10 +41,14 @@ describe('pause on the control table (DynamoDB Local)', () => {
     const { doc, names } = await freshTables('pause2');
     const s = new DynamoControlStore(doc, names.control);
     const { PutCommand, GetCommand } = await import('@aws-sdk/lib-dynamodb');
-    await doc.send(new PutCommand({ TableName: names.control, Item: { pk: 'orders', sk: 'lease', epoch: 7 } }));
+    await doc.send(
+      new PutCommand({ TableName: names.control, Item: { pk: 'orders', sk: 'lease', epoch: 7 } }),
+    );
     await s.setPause('orders', { pausedBy: 'carol', pausedAt: 3, reason: 'drill' });
     await s.clearPause('orders');
-    const lease = await doc.send(new GetCommand({ TableName: names.control, Key: { pk: 'orders', sk: 'lease' } }));
+    const lease = await doc.send(
+      new GetCommand({ TableName: names.control, Key: { pk: 'orders', sk: 'lease' } }),
+    );
     expect(lease.Item?.epoch).toBe(7);
   });
 });

@@ -42,11 +42,19 @@ describe('lease arithmetic', () => {
       epoch: 4,
       validUntil: 98_500,
     });
-    expect(mayWrite(lease(), 'us-east-1', 98_500, timing)).toMatchObject({ allowed: false, code: 'EXPIRED', epoch: 4 });
+    expect(mayWrite(lease(), 'us-east-1', 98_500, timing)).toMatchObject({
+      allowed: false,
+      code: 'EXPIRED',
+      epoch: 4,
+    });
   });
 
   it('refuses with a stable code and a readable reason', () => {
-    expect(mayWrite(null, 'us-east-1', 0, timing)).toMatchObject({ allowed: false, code: 'NO_LEASE', epoch: null });
+    expect(mayWrite(null, 'us-east-1', 0, timing)).toMatchObject({
+      allowed: false,
+      code: 'NO_LEASE',
+      epoch: null,
+    });
     const fenced = mayWrite(lease({ holder: null, epoch: 5 }), 'us-east-1', 0, timing);
     expect(fenced).toMatchObject({ allowed: false, code: 'FENCED', epoch: 5 });
     expect(fenced.reason).toContain('epoch 5');
@@ -73,7 +81,12 @@ describe('lease arithmetic', () => {
       );
     fc.assert(
       fc.property(scenario, ({ s, h, k }) => {
-        const t: LeaseTiming = { ttlMs: 60_000, renewIntervalMs: 10_000, maxSkewMs: s.maxSkewMs, safetyMarginMs: s.margin };
+        const t: LeaseTiming = {
+          ttlMs: 60_000,
+          renewIntervalMs: 10_000,
+          maxSkewMs: s.maxSkewMs,
+          safetyMarginMs: s.margin,
+        };
         const l = lease({ expiresAt: s.expiresAt });
         const holderStopsReal = holderDeadline(l, t) - h; // the holder's clock reads real + h
         const takerStartsReal = safeToTakeAt(l, t) - k;

@@ -1,0 +1,114 @@
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  PutCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+
+/**
+ * The fencing-token pattern on an application's DynamoDB table. Each write carries the lease epoch it was made
+ * under (`guard.check().epoch`), and the table refuses a write whose epoch is lower than one it has already
+ * seen. Two granularities:
+ *
+ * - per item: the item stores its epoch; a put succeeds only over an item written at the same or a lower epoch.
+ * - per application: a fence item stores the highest epoch seen; every write is a transaction that checks it.
+ *   A new holder raises the fence once, before its first write, which stops a delayed write of the old holder
+ *   to any item, not only to items the new holder has touched.
+ *
+ * The application table must be single-region or MRSC for either to hold: on an MREC global table conditions
+ * are checked against the local replica only.
+ */
+export type FencedWrite = { written: true } | { written: false; reason: 'STALE_EPOCH' };
+
+export const EPOCH_ATTRIBUTE = 'leaseEpoch';
+
+/** Per-item fence: a conditional put that refuses to overwrite an item written under a higher epoch. */
+export async function fencedPut(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  item: Record<string, unknown>,
+  epoch: number,
+): Promise<FencedWrite> {
+  try {
+    await client.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: { ...item, [EPOCH_ATTRIBUTE]: epoch },
+        ConditionExpression: 'attribute_not_exists(#epoch) OR #epoch <= :epoch',
+        ExpressionAttributeNames: { '#epoch': EPOCH_ATTRIBUTE },
+        ExpressionAttributeValues: { ':epoch': epoch },
+      }),
+    );
+    return { written: true };
+  } catch (err) {
+    if (err instanceof ConditionalCheckFailedException) return { written: false, reason: 'STALE_EPOCH' };
+    throw err;
+  }
+}
+
+export interface FenceItem {
+  tableName: string;
+  key: Record<string, unknown>;
+}
+
+/** Raises the application-wide fence to `epoch` (never lowers it). Returns false if it was already higher. */
+export async function raiseFence(
+  client: DynamoDBDocumentClient,
+  fence: FenceItem,
+  epoch: number,
+): Promise<boolean> {
+  try {
+    await client.send(
+      new UpdateCommand({
+        TableName: fence.tableName,
+        Key: fence.key,
+        UpdateExpression: 'SET #epoch = :epoch',
+        ConditionExpression: 'attribute_not_exists(#epoch) OR #epoch <= :epoch',
+        ExpressionAttributeNames: { '#epoch': EPOCH_ATTRIBUTE },
+        ExpressionAttributeValues: { ':epoch': epoch },
+      }),
+    );
+    return true;
+  } catch (err) {
+    if (err instanceof ConditionalCheckFailedException) return false;
+    throw err;
+  }
+}
+
+/** Application-wide fence: the put happens only if the fence item has not seen a higher epoch. */
+export async function fencedPutChecked(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  item: Record<string, unknown>,
+  epoch: number,
+  fence: FenceItem,
+): Promise<FencedWrite> {
+  try {
+    await client.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            ConditionCheck: {
+              TableName: fence.tableName,
+              Key: fence.key,
+              ConditionExpression: 'attribute_not_exists(#epoch) OR #epoch <= :epoch',
+              ExpressionAttributeNames: { '#epoch': EPOCH_ATTRIBUTE },
+              ExpressionAttributeValues: { ':epoch': epoch },
+            },
+          },
+          { Put: { TableName: tableName, Item: { ...item, [EPOCH_ATTRIBUTE]: epoch } } },
+        ],
+      }),
+    );
+    return { written: true };
+  } catch (err) {
+    if (
+      err instanceof TransactionCanceledException &&
+      err.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed'
+    ) {
+      return { written: false, reason: 'STALE_EPOCH' };
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,165 @@
+import type { WriteGuard } from '../core/guard.js';
+import { type GuardDecision, type Lease, type LeaseTiming, mayWrite } from '../core/lease.js';
+import type { Clock, LeaseStore } from '../core/ports.js';
+import { systemClock } from '../core/ports.js';
+
+/** A guarded write was refused: this region does not hold a valid lease. HTTP-shaped so middy answers 503. */
+export class WriteFencedError extends Error {
+  readonly statusCode = 503;
+  readonly expose = true;
+  readonly code: Exclude<GuardDecision['code'], 'HOLDER'>;
+  readonly epoch: number | null;
+  constructor(decision: Extract<GuardDecision, { allowed: false }>, options?: { cause?: unknown }) {
+    super(`write refused (${decision.code}): ${decision.reason}`, options);
+    this.name = 'WriteFencedError';
+    this.code = decision.code;
+    this.epoch = decision.epoch;
+  }
+}
+
+export interface Timers {
+  setTimeout(fn: () => void, ms: number): { unref?(): unknown } | number;
+  clearTimeout(handle: unknown): void;
+}
+
+export interface LeaseGuardOptions {
+  store: Pick<LeaseStore, 'read'>;
+  application: string;
+  /** The region this application instance runs in. */
+  region: string;
+  timing: LeaseTiming;
+  clock?: Clock;
+  /** How often the cached lease is re-read; defaults to half the renew interval, so each renewal is seen. */
+  refreshEveryMs?: number;
+  /** A refresh starts at the latest this long before the cached lease stops allowing writes. */
+  refreshAheadMs?: number;
+  timers?: Timers;
+  onRefreshError?: (err: unknown) => void;
+}
+
+/**
+ * The application's write guard. `check()` decides from a cached lease with no I/O; a background timer (unref'd,
+ * so it never keeps a process alive) re-reads the lease before the cached one runs out. When refreshes keep
+ * failing the cache simply ages out and `check()` refuses: the guard fails closed.
+ *
+ * In Lambda the timer does not run while the sandbox is frozen between invocations, so the middleware calls
+ * `ensureFresh()` first, which reads only when the cache is due.
+ */
+export class LeaseGuard implements WriteGuard {
+  private lease: Lease | null = null;
+  private loadedAt: number | null = null;
+  private lastError: { at: number; error: unknown } | null = null;
+  private inflight: Promise<void> | null = null;
+  private timer: unknown = null;
+  private stopped = false;
+  private readonly clock: Clock;
+  private readonly timers: Timers;
+  private readonly refreshEveryMs: number;
+  private readonly refreshAheadMs: number;
+
+  constructor(private readonly options: LeaseGuardOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.timers = options.timers ?? {
+      setTimeout: (fn, ms) => setTimeout(fn, ms),
+      clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+    };
+    this.refreshEveryMs =
+      options.refreshEveryMs ?? Math.max(1, Math.floor(options.timing.renewIntervalMs / 2));
+    this.refreshAheadMs = options.refreshAheadMs ?? options.timing.renewIntervalMs;
+    if (this.refreshEveryMs <= 0 || this.refreshAheadMs < 0) {
+      throw new RangeError('refreshEveryMs must be positive and refreshAheadMs non-negative');
+    }
+  }
+
+  /** Synchronous, no I/O: the decision for a write now, with the epoch to store as the fencing token. */
+  check(): GuardDecision {
+    const now = this.clock.now();
+    if (this.loadedAt === null) {
+      return { allowed: false, epoch: null, code: 'STALE_CACHE', reason: this.notLoadedReason() };
+    }
+    const decision = mayWrite(this.lease, this.options.region, now, this.options.timing);
+    if (!decision.allowed && decision.code === 'EXPIRED' && this.lastError) {
+      return {
+        ...decision,
+        code: 'STALE_CACHE',
+        reason: `${decision.reason}; the lease could not be re-read since ${this.lastError.at}: ${describe(this.lastError.error)}`,
+      };
+    }
+    return decision;
+  }
+
+  /** Throws WriteFencedError unless a write is allowed now; returns the fencing token. */
+  assertWritable(): number {
+    const d = this.check();
+    if (!d.allowed) throw new WriteFencedError(d);
+    return d.epoch;
+  }
+
+  /** Reads the lease once and keeps refreshing it in the background until stop(). */
+  async start(): Promise<GuardDecision> {
+    this.stopped = false;
+    await this.refresh();
+    return this.check();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer !== null) this.timers.clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  /** Reads the lease unless the cache is fresh enough; for callers whose timers may have been frozen. */
+  async ensureFresh(): Promise<void> {
+    if (this.dueAt() > this.clock.now()) return;
+    await this.refresh();
+  }
+
+  /** One read of the lease; concurrent callers share it. A failed read keeps the old cache, which ages out. */
+  refresh(): Promise<void> {
+    this.inflight ??= (async () => {
+      try {
+        const lease = await this.options.store.read(this.options.application);
+        this.lease = lease;
+        this.loadedAt = this.clock.now();
+        this.lastError = null;
+      } catch (error) {
+        this.lastError = { at: this.clock.now(), error };
+        this.options.onRefreshError?.(error);
+      } finally {
+        this.inflight = null;
+        this.schedule();
+      }
+    })();
+    return this.inflight;
+  }
+
+  /** When the cached lease should be re-read: periodically, and well before it stops allowing writes. */
+  private dueAt(): number {
+    if (this.loadedAt === null) return Number.NEGATIVE_INFINITY;
+    const periodic = (this.lastError?.at ?? this.loadedAt) + this.refreshEveryMs;
+    const decision = mayWrite(this.lease, this.options.region, this.clock.now(), this.options.timing);
+    return decision.allowed ? Math.min(periodic, decision.validUntil - this.refreshAheadMs) : periodic;
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    if (this.timer !== null) this.timers.clearTimeout(this.timer);
+    const delay = Math.max(0, this.dueAt() - this.clock.now());
+    const handle = this.timers.setTimeout(() => {
+      this.timer = null;
+      void this.refresh();
+    }, delay);
+    if (typeof handle === 'object' && handle.unref) handle.unref();
+    this.timer = handle;
+  }
+
+  private notLoadedReason(): string {
+    return this.lastError
+      ? `the lease has not been read yet: ${describe(this.lastError.error)}`
+      : 'the lease has not been read yet (call start() or ensureFresh() first)';
+  }
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}

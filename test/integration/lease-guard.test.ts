@@ -1,0 +1,217 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DynamoLeaseStore } from '../../functions/adapters/dynamodb/lease-store.js';
+import { holderDeadline, type LeaseTiming, safeToTakeAt } from '../../functions/core/lease.js';
+import type { LeaseStore } from '../../functions/core/ports.js';
+import { LeaseGuard, type Timers, WriteFencedError } from '../../functions/guard/lease-guard.js';
+import { type GuardedContext, leaseGuard } from '../../functions/guard/middleware.js';
+import { freshTables } from '../support/dynamodb.js';
+import { FakeClock } from '../support/fake-clock.js';
+
+const timing: LeaseTiming = { ttlMs: 30_000, renewIntervalMs: 10_000, maxSkewMs: 1_000, safetyMarginMs: 500 };
+const REGION = 'us-east-1';
+
+let doc: DynamoDBDocumentClient;
+let table: string;
+beforeAll(async () => {
+  const t = await freshTables('guard');
+  doc = t.doc;
+  table = t.names.control;
+});
+
+/** Timers the test fires by hand, so the background refresh runs exactly when the test says. */
+class ManualTimers implements Timers {
+  pending: { fn: () => void; ms: number; unrefd: boolean }[] = [];
+  setTimeout(fn: () => void, ms: number) {
+    const entry = { fn, ms, unrefd: false };
+    this.pending.push(entry);
+    return {
+      entry,
+      unref() {
+        entry.unrefd = true;
+      },
+    };
+  }
+  clearTimeout(handle: unknown) {
+    const entry = (handle as { entry: unknown }).entry;
+    this.pending = this.pending.filter((p) => p !== entry);
+  }
+  async fire(): Promise<void> {
+    const next = this.pending.shift();
+    if (!next) throw new Error('no timer pending');
+    next.fn();
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** The real DynamoDB store, with a count of reads and a switch that points reads at a missing table. */
+function observed(clock: FakeClock) {
+  const real = new DynamoLeaseStore(doc, table, timing, clock);
+  const broken = new DynamoLeaseStore(doc, 'missing-table', timing, clock);
+  const stats = { reads: 0, failing: false };
+  const store: Pick<LeaseStore, 'read'> = {
+    read: (app) => {
+      stats.reads++;
+      return (stats.failing ? broken : real).read(app);
+    },
+  };
+  return { real, store, stats };
+}
+
+async function setup(app: string) {
+  const clock = new FakeClock();
+  const { real, store, stats } = observed(clock);
+  const acquired = await real.acquire(app, REGION, null);
+  if (!acquired.ok) throw new Error('bootstrap failed');
+  const timers = new ManualTimers();
+  const guard = new LeaseGuard({ store, application: app, region: REGION, timing, clock, timers });
+  return { clock, real, stats, timers, guard, lease: acquired.lease };
+}
+
+describe('LeaseGuard on DynamoDB Local', () => {
+  it('refuses before the first read, then allows the holder with the epoch as fencing token', async () => {
+    const { guard, lease } = await setup('warm');
+    expect(guard.check()).toMatchObject({ allowed: false, code: 'STALE_CACHE', epoch: null });
+    expect(() => guard.assertWritable()).toThrow(WriteFencedError);
+    expect(await guard.start()).toMatchObject({
+      allowed: true,
+      epoch: lease.epoch,
+      validUntil: holderDeadline(lease, timing),
+    });
+    expect(guard.assertWritable()).toBe(lease.epoch);
+  });
+
+  it('does no I/O in check() once warm', async () => {
+    const { guard, stats, clock } = await setup('no-io');
+    await guard.start();
+    const reads = stats.reads;
+    for (let i = 0; i < 10_000; i++) {
+      clock.advance(1);
+      expect(guard.check().allowed).toBe(true);
+    }
+    expect(stats.reads).toBe(reads);
+  });
+
+  it('refreshes in the background on an unref’d timer, before the cached lease runs out', async () => {
+    const { guard, timers, clock, real, lease } = await setup('refresh');
+    await guard.start();
+    expect(timers.pending).toHaveLength(1);
+    const [first] = timers.pending;
+    expect(first?.unrefd).toBe(true);
+    expect(clock.t + (first?.ms ?? Infinity)).toBeLessThan(holderDeadline(lease, timing));
+
+    // The heartbeat renews; the guard sees it at its next refresh and extends its window.
+    clock.advance(timing.renewIntervalMs);
+    const renewed = await real.renew('refresh', REGION, lease.epoch);
+    if (!renewed.ok) throw new Error('renew failed');
+    expect(guard.check()).toMatchObject({ validUntil: holderDeadline(lease, timing) });
+    await timers.fire();
+    expect(guard.check()).toMatchObject({ allowed: true, validUntil: holderDeadline(renewed.lease, timing) });
+    expect(timers.pending).toHaveLength(1);
+    guard.stop();
+    expect(timers.pending).toHaveLength(0);
+  });
+
+  it('refuses once a refresh shows the lease revoked or granted elsewhere', async () => {
+    const { guard, timers, clock, real, lease } = await setup('revoked');
+    await guard.start();
+    const revoked = await real.revoke('revoked', lease.epoch);
+    if (!revoked.ok) throw new Error('revoke failed');
+    // Until the next refresh the cached lease still allows writes; the taker's wait covers exactly that.
+    expect(guard.check().allowed).toBe(true);
+    await timers.fire();
+    expect(guard.check()).toMatchObject({ allowed: false, code: 'FENCED', epoch: lease.epoch + 1 });
+
+    clock.t = safeToTakeAt(revoked.lease, timing);
+    await real.grant('revoked', 'us-west-2', revoked.lease.epoch);
+    await guard.refresh();
+    expect(guard.check()).toMatchObject({ allowed: false, code: 'NOT_HOLDER', epoch: lease.epoch + 2 });
+  });
+
+  it('fails closed when it cannot refresh before the cached lease runs out', async () => {
+    const { guard, timers, clock, stats, lease } = await setup('closed');
+    await guard.start();
+    stats.failing = true;
+    clock.advance(timing.renewIntervalMs);
+    await timers.fire();
+    // The read failed; the cached lease keeps working until its own deadline, not a moment longer.
+    clock.t = holderDeadline(lease, timing) - 1;
+    expect(guard.check()).toMatchObject({ allowed: true, epoch: lease.epoch });
+    clock.t = holderDeadline(lease, timing);
+    const refused = guard.check();
+    expect(refused).toMatchObject({ allowed: false, code: 'STALE_CACHE', epoch: lease.epoch });
+    expect(refused.reason).toContain('StoreError');
+    expect(timers.pending).toHaveLength(1);
+
+    // Once the store answers again the guard reads the lease again; nobody renewed it here, so it stays refused.
+    stats.failing = false;
+    await timers.fire();
+    expect(guard.check()).toMatchObject({ allowed: false, code: 'EXPIRED' });
+  });
+
+  it('shares one read among concurrent refreshes', async () => {
+    const { guard, stats } = await setup('dedupe');
+    await Promise.all([guard.refresh(), guard.refresh(), guard.ensureFresh(), guard.refresh()]);
+    expect(stats.reads).toBe(1);
+  });
+});
+
+describe('leaseGuard middleware', () => {
+  const context = () =>
+    ({ functionName: 'orders-writer', getRemainingTimeInMillis: () => 1000 }) as unknown as Context;
+
+  it('hands the epoch to the handler on the context', async () => {
+    const { guard, lease } = await setup('mw-ok');
+    const seen: GuardedContext[] = [];
+    const handler = middy(async (_event: unknown, ctx: Context) => {
+      seen.push(ctx as GuardedContext);
+      return 'written';
+    }).use(leaseGuard({ guard }));
+    await expect(handler({}, context())).resolves.toBe('written');
+    expect(seen[0]).toMatchObject({
+      leaseEpoch: lease.epoch,
+      leaseValidUntil: holderDeadline(lease, timing),
+    });
+  });
+
+  it('refuses with a 503 WriteFencedError and does not run the handler when not the holder', async () => {
+    const { guard, real, lease, clock } = await setup('mw-fenced');
+    await real.revoke('mw-fenced', lease.epoch);
+    clock.advance(1);
+    let ran = false;
+    const handler = middy(async () => {
+      ran = true;
+    }).use(leaseGuard({ guard }));
+    const err = await handler({}, context()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WriteFencedError);
+    expect(err).toMatchObject({
+      name: 'WriteFencedError',
+      statusCode: 503,
+      code: 'FENCED',
+      epoch: lease.epoch + 1,
+    });
+    expect(ran).toBe(false);
+  });
+
+  it('re-reads a cache that came due while the sandbox was frozen', async () => {
+    const { guard, real, lease, clock, stats } = await setup('mw-frozen');
+    await guard.start();
+    // No timer ran (frozen); meanwhile the heartbeat renewed and the old cached window is about to end.
+    clock.t = holderDeadline(lease, timing) - 1;
+    const renewed = await real.renew('mw-frozen', REGION, lease.epoch);
+    if (!renewed.ok) throw new Error('renew failed');
+    const reads = stats.reads;
+    const handler = middy(async (_e: unknown, ctx: Context) => (ctx as GuardedContext).leaseValidUntil).use(
+      leaseGuard({ guard }),
+    );
+    await expect(handler({}, context())).resolves.toBe(holderDeadline(renewed.lease, timing));
+    expect(stats.reads).toBe(reads + 1);
+  });
+
+  it('validates its options', () => {
+    expect(() => leaseGuard({} as never)).toThrow(TypeError);
+  });
+});
