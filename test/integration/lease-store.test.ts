@@ -76,6 +76,15 @@ describe('DynamoLeaseStore on DynamoDB Local', () => {
       lease: { expiresAt: clock.t + timing.ttlMs, epoch: held.lease.epoch },
     });
 
+    // A second renewal in the same instant (overlapping invocations) still holds; it does not shorten the lease.
+    const again = await store.renew('renew', 'us-east-1', held.lease.epoch);
+    expect(again).toMatchObject({ ok: true, lease: { expiresAt: clock.t + timing.ttlMs } });
+    clock.advance(-1);
+    expect(await store.renew('renew', 'us-east-1', held.lease.epoch)).toMatchObject({
+      ok: true,
+      lease: { expiresAt: clock.t + 1 + timing.ttlMs },
+    });
+
     const byOther = await store.renew('renew', 'us-west-2', held.lease.epoch);
     expect(byOther).toMatchObject({ ok: false, code: 'NOT_HOLDER', current: { holder: 'us-east-1' } });
 

@@ -66,7 +66,7 @@ export class DynamoLeaseStore implements LeaseStore {
 
   async renew(application: string, region: string, epoch: number): Promise<LeaseResult> {
     const now = this.clock.now();
-    return this.update(
+    const result = await this.update(
       application,
       {
         UpdateExpression: 'SET expiresAt = :exp, updatedAt = :now',
@@ -82,6 +82,12 @@ export class DynamoLeaseStore implements LeaseStore {
       'NOT_HOLDER',
       `renew the lease of ${application} for ${region}`,
     );
+    // Still the holder, and the stored expiry already reaches as far (a second renewal in the same instant, or
+    // a grant written by a clock ahead of ours): the lease is held, nothing to extend.
+    if (!result.ok && result.current?.holder === region && result.current.epoch === epoch) {
+      return { ok: true, lease: result.current };
+    }
+    return result;
   }
 
   async revoke(application: string, expectedEpoch: number): Promise<LeaseResult> {
