@@ -347,14 +347,15 @@ export async function replicationLag(
       `SELECT pg_last_wal_receive_lsn()::text AS receive,
               pg_last_wal_replay_lsn()::text AS replay,
               (extract(epoch FROM now() - pg_last_xact_replay_timestamp()) * 1000)::float8 AS delay_ms,
-              greatest(pg_wal_lsn_diff($1::pg_lsn, pg_last_wal_replay_lsn()), 0)::text AS bytes`,
+              pg_wal_lsn_diff($1::pg_lsn, pg_last_wal_replay_lsn())::text AS bytes`,
       [primaryLsn],
       timeoutMs,
     )
     .then((r) => r[0] ?? null)
     .catch(() => null);
   return {
-    bytes: row?.bytes != null ? Number(row.bytes) : null,
+    // The replica may have received WAL after the primary's position was read: never report less than 0.
+    bytes: row?.bytes != null ? Math.max(0, Number(row.bytes)) : null,
     replayDelayMs: row?.delay_ms ?? null,
     primaryLsn,
     receiveLsn: row?.receive ?? null,
@@ -413,6 +414,14 @@ function readProcStat(pid: number): { ppid: number; state: string } | null {
 function alive(pid: number): boolean {
   const st = readProcStat(pid);
   return st !== null && st.state !== 'Z' && st.state !== 'X';
+}
+
+/**
+ * The WARNING a backend sends when a statement timeout or a cancel ends its wait for synchronous standbys:
+ * the transaction has committed locally but is not known to be replicated (PostgreSQL 15 docs, 27.2.8.2).
+ */
+export function isSyncRepCancel(message: string): boolean {
+  return /canceling (the )?wait for synchronous replication/i.test(message);
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -575,17 +584,30 @@ class LocalPostgres implements PostgresServer {
   }
 
   async isWritable(timeoutMs = 2_000): Promise<boolean> {
+    const client = new pg.Client({
+      connectionString: this.connectionString,
+      connectionTimeoutMillis: timeoutMs,
+      // A server-side timeout, not only a client-side one: a backend left waiting for a synchronous
+      // standby after the client gave up would hold one of the few connection slots until the link heals.
+      statement_timeout: timeoutMs,
+      query_timeout: timeoutMs + 1_000,
+    });
+    const notices: string[] = [];
+    client.on('notice', (n) => notices.push(n.message ?? ''));
+    client.on('error', () => {});
     try {
-      // txid_current() assigns a transaction id, which a standby refuses and a primary whose
-      // synchronous standby is gone never commits: both are "not writable" for the drill.
-      const rows = await this.query<{ r: boolean }>(
-        'SELECT NOT pg_is_in_recovery() AS r, txid_current() AS x',
-        [],
-        timeoutMs,
+      await client.connect();
+      // A transactional logical message writes WAL under a transaction id, so its commit waits for
+      // synchronous standbys; a commit that wrote no WAL would not (txid_current() alone passes).
+      // A standby refuses it outright.
+      const res = await client.query<{ r: boolean }>(
+        "SELECT NOT pg_is_in_recovery() AS r, pg_logical_emit_message(true, 'cutover-probe', '') AS lsn",
       );
-      return rows[0]?.r === true;
+      return res.rows[0]?.r === true && !notices.some(isSyncRepCancel);
     } catch {
       return false;
+    } finally {
+      client.end().catch(() => {});
     }
   }
 

@@ -1,0 +1,202 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, SetupError } from '../../infra/local/dynamodb-local.js';
+import { type FaultProxy, startFaultProxy } from '../../infra/local/fault-proxy.js';
+import {
+  createReplica,
+  initPrimary,
+  type PostgresServer,
+  replicationLag,
+} from '../../infra/local/postgres.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (ok(v)) return v;
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}; last value ${JSON.stringify(v)}`);
+    await sleep(50);
+  }
+}
+
+const hasRow = (server: PostgresServer, id: string) =>
+  server
+    .query<{ n: number }>('SELECT count(*)::int AS n FROM items WHERE id = $1', [id], 1000)
+    .then((r) => r[0]?.n === 1)
+    .catch(() => false);
+
+// One primary and one replica for the whole file: the tests run in order and later ones build on
+// earlier ones (the last ones kill the primary and promote the replica).
+describe('local PostgreSQL: primary, replica through a fault proxy', () => {
+  let dir: string;
+  let primary: PostgresServer;
+  let replica: PostgresServer;
+  let link: FaultProxy;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'cutover-pg-'));
+    const t0 = Date.now();
+    primary = await initPrimary({ dir: join(dir, 'primary'), port: await freePort(), name: 'primary' });
+    const t1 = Date.now();
+    link = await startFaultProxy({ name: 'primary→replica', target: primary.endpoint });
+    replica = await createReplica({
+      dir: join(dir, 'replica'),
+      port: await freePort(),
+      name: 'replica',
+      upstream: link.endpoint,
+    });
+    console.log(`init primary ${t1 - t0} ms, base backup + start replica ${Date.now() - t1} ms`);
+    await primary.query('CREATE TABLE items (id text PRIMARY KEY, at timestamptz NOT NULL DEFAULT now())');
+  });
+
+  afterAll(async () => {
+    await Promise.allSettled([primary?.stop(), replica?.stop(), link?.stop()]);
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('streams a committed row to the replica, through the proxy', async () => {
+    await primary.query("INSERT INTO items (id) VALUES ('r1')");
+    await until('r1 on the replica', () => hasRow(replica, 'r1'), Boolean, 5_000);
+    expect(await replica.isInRecovery()).toBe(true);
+    expect(await replica.isWritable(1000)).toBe(false);
+    const [standby] = await primary.standbys();
+    expect(standby).toMatchObject({ applicationName: 'replica', state: 'streaming', syncState: 'async' });
+    expect(link.stats().bytesDown).toBeGreaterThan(0);
+  });
+
+  it('a cut link grows the lag; healing it catches up', async () => {
+    link.cut('blackhole');
+    for (let i = 0; i < 20; i++) await primary.query('INSERT INTO items (id) VALUES ($1)', [`cut-${i}`]);
+    await sleep(500);
+    const during = await replicationLag(primary, replica);
+    expect(during.bytes).toBeGreaterThan(0);
+    expect(during.replayDelayMs).toBeGreaterThanOrEqual(450);
+    expect(await hasRow(replica, 'cut-19')).toBe(false);
+    const healedAt = Date.now();
+    link.heal();
+    const after = await until(
+      'lag 0',
+      () => replicationLag(primary, replica),
+      (l) => l.bytes === 0,
+      15_000,
+    );
+    console.log(
+      `lag while cut ${during.bytes} bytes / ${during.replayDelayMs} ms; caught up ${Date.now() - healedAt} ms after heal`,
+    );
+    expect(after.replayLsn).toBe(after.primaryLsn);
+    expect(await hasRow(replica, 'cut-19')).toBe(true);
+  });
+
+  it('synchronous: a commit waits for the standby while the link is cut', async () => {
+    await primary.setSynchronousStandbys(['replica']);
+    await until(
+      'sync standby',
+      () => primary.standbys(),
+      (s) => s[0]?.syncState === 'sync',
+      5_000,
+    );
+    await primary.query("INSERT INTO items (id) VALUES ('sync-1')");
+    expect(await hasRow(replica, 'sync-1')).toBe(true);
+
+    link.cut('blackhole');
+    try {
+      let committed = false;
+      const pending = primary.query("INSERT INTO items (id) VALUES ('sync-2')", [], 20_000).then(() => {
+        committed = true;
+      });
+      await sleep(700);
+      expect(committed).toBe(false);
+      expect(await primary.isWritable(500)).toBe(false);
+      link.heal();
+      await pending;
+      expect(await hasRow(replica, 'sync-2')).toBe(true);
+      expect(await primary.isWritable(1000)).toBe(true);
+    } finally {
+      link.heal();
+      await primary.setSynchronousStandbys(null);
+    }
+    await until(
+      'async standby',
+      () => primary.standbys(),
+      (s) => s[0]?.syncState === 'async',
+      5_000,
+    );
+  });
+
+  it('reports the memory of each server', async () => {
+    const [p, r] = await Promise.all([primary.memory(), replica.memory()]);
+    console.log(`memory: primary ${JSON.stringify(p)}, replica ${JSON.stringify(r)}`);
+    expect(p.processes).toBeGreaterThan(1);
+    expect(p.pssKb).toBeLessThan(100 * 1024);
+    expect(r.pssKb).toBeLessThan(100 * 1024);
+  });
+
+  it('kill -9 of the primary: nothing answers, the replica keeps serving reads', async () => {
+    await primary.query("INSERT INTO items (id) VALUES ('before-kill')");
+    await until('before-kill on the replica', () => hasRow(replica, 'before-kill'), Boolean, 5_000);
+    const t0 = Date.now();
+    await primary.kill();
+    console.log(`kill -9 primary ${Date.now() - t0} ms`);
+    expect(primary.running()).toBe(false);
+    await expect(primary.query('SELECT 1', [], 500)).rejects.toThrow();
+    expect(await replica.isInRecovery()).toBe(true);
+    expect(await hasRow(replica, 'before-kill')).toBe(true);
+    const lag = await replicationLag(primary, replica);
+    expect(lag.bytes).toBeNull();
+    expect(lag.replayLsn).not.toBeNull();
+  });
+
+  it('promote makes the replica writable', async () => {
+    const { ms } = await replica.promote();
+    console.log(`promote ${ms} ms`);
+    expect(await replica.isInRecovery()).toBe(false);
+    expect(await replica.isWritable()).toBe(true);
+    await replica.query("INSERT INTO items (id) VALUES ('after-promote')");
+    expect(await hasRow(replica, 'after-promote')).toBe(true);
+  });
+
+  it('a killed primary starts again after crash recovery, with its committed rows', async () => {
+    await primary.start();
+    expect(await hasRow(primary, 'before-kill')).toBe(true);
+    expect(await primary.isWritable()).toBe(true);
+  });
+});
+
+describe('local PostgreSQL setup errors', () => {
+  it('refuses a port in use with a SetupError that says so', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cutover-pg-'));
+    const blocker = createServer().listen(0, '127.0.0.1');
+    await new Promise((r) => blocker.once('listening', r));
+    const addr = blocker.address();
+    const port = typeof addr === 'object' && addr ? addr.port : 0;
+    try {
+      const err = await initPrimary({ dir: join(dir, 'p'), port }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(SetupError);
+      expect((err as Error).message).toMatch(new RegExp(`port ${port}.*in use`));
+    } finally {
+      blocker.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('names the package to install when the binaries are missing', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cutover-pg-'));
+    try {
+      const err = await initPrimary({
+        dir: join(dir, 'p'),
+        port: await freePort(),
+        binDir: join(dir, 'nope'),
+      }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(SetupError);
+      expect((err as Error).message).toMatch(/postgresql-15/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
