@@ -37,6 +37,8 @@ export class StreamPoller {
   private running = false;
   private loop: Promise<void> | undefined;
   private readonly iterators = new Map<string, string | null>();
+  /** The last sequence number handed over per shard, to resume after an iterator goes bad. */
+  private readonly lastSeq = new Map<string, string>();
   private wake: (() => void) | undefined;
   delivered = 0;
 
@@ -85,14 +87,33 @@ export class StreamPoller {
       try {
         for (const [shard, iterator] of this.iterators) {
           if (!iterator) continue;
-          const res = await this.streams.send(
-            new GetRecordsCommand({ ShardIterator: iterator, Limit: this.opts.batchSize ?? 100 }),
-          );
+          let res: Awaited<ReturnType<typeof this.getRecords>>;
+          try {
+            res = await this.getRecords(iterator);
+          } catch (err) {
+            // DynamoDB Local trims and expires iterators: resume after the last record handed over.
+            const name = (err as Error).name;
+            if (name !== 'TrimmedDataAccessException' && name !== 'ExpiredIteratorException') throw err;
+            const after = this.lastSeq.get(shard);
+            const it = await this.streams.send(
+              new GetShardIteratorCommand({
+                StreamArn: arn,
+                ShardId: shard,
+                ...(after
+                  ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: after }
+                  : { ShardIteratorType: 'TRIM_HORIZON' }),
+              }),
+            );
+            this.iterators.set(shard, it.ShardIterator ?? null);
+            continue;
+          }
           this.iterators.set(shard, res.NextShardIterator ?? null);
           const records = res.Records ?? [];
           if (records.length) {
             got += records.length;
             await this.deliver(records);
+            const seq = records.at(-1)?.dynamodb?.SequenceNumber;
+            if (seq) this.lastSeq.set(shard, seq);
           }
         }
         if (++sinceDiscovery >= 10) {
@@ -113,6 +134,12 @@ export class StreamPoller {
         });
       }
     }
+  }
+
+  private getRecords(iterator: string) {
+    return this.streams.send(
+      new GetRecordsCommand({ ShardIterator: iterator, Limit: this.opts.batchSize ?? 100 }),
+    );
   }
 
   private async deliver(batch: _Record[]): Promise<void> {

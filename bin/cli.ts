@@ -1,0 +1,56 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { parseConfigText } from '../functions/core/config.js';
+
+const USAGE = `usage:
+  cutover config validate FILE
+  cutover drill --scenario NAME [--seed N] [--json] [--out DIR] [--approve]
+`;
+
+/** Returns the process exit code: 0 ok, 1 a refusal or a failed expectation, 2 a usage or setup problem. */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'config':
+      return configCommand(rest);
+    case 'drill': {
+      const { drillCommand } = await import('./drill-command.js');
+      return drillCommand(rest);
+    }
+    case undefined:
+    case 'help':
+    case '--help':
+      process.stdout.write(USAGE);
+      return command ? 0 : 2;
+    default:
+      process.stderr.write(`unknown command ${JSON.stringify(command)}\n${USAGE}`);
+      return 2;
+  }
+}
+
+export function configCommand(argv: string[]): number {
+  const [sub, file, ...extra] = argv;
+  if (sub !== 'validate' || !file || extra.length) {
+    process.stderr.write(`usage: cutover config validate FILE\n`);
+    return 2;
+  }
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    process.stderr.write(`cannot read ${file}: ${(err as Error).message}\n`);
+    return 1;
+  }
+  const result = parseConfigText(text);
+  if (result.ok) {
+    process.stdout.write(
+      `OK ${file}: application ${result.config.application}, primary ${result.config.primary.region}, standby ${result.config.standby.region}, ${result.config.watchers.length} watchers, quorum ${result.config.quorum}\n`,
+    );
+    return 0;
+  }
+  process.stdout.write(`INVALID ${file}: ${result.issues.length} problem(s)\n`);
+  for (const issue of result.issues) process.stdout.write(`  ${issue.field}: ${issue.message}\n`);
+  return 1;
+}
+
+export { parseArgs };
