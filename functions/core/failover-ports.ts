@@ -1,0 +1,91 @@
+/**
+ * The ports the failover and failback steps act through. The AWS adapters (functions/adapters/aws) and the
+ * local drill's stand-ins implement them; the step core (functions/steps/core) sees nothing else.
+ */
+
+export type ChangeStatus = 'PENDING' | 'INSYNC';
+
+/** A DNS change, or none when the routing mode has nothing to change (changeId null). */
+export interface TrafficChange {
+  changeId: string | null;
+  detail: string;
+}
+
+export interface TrafficRouter {
+  /** Takes the region out of rotation. Must never send traffic to another region as a side effect it can avoid. */
+  stopTraffic(region: string): Promise<TrafficChange>;
+  /** Sends weightPercent of the traffic to region and the rest to the other application region. */
+  routeTo(region: string, weightPercent: number): Promise<TrafficChange>;
+  changeStatus(changeId: string): Promise<ChangeStatus>;
+}
+
+export type PromoteMode = 'unplanned' | 'planned';
+
+export interface DatabaseStatus {
+  writable: boolean;
+  detail: string;
+}
+
+export interface DatabasePromoter {
+  /** Starts promoting the database of region; returns once the request is accepted, not once it is done. */
+  promote(region: string, mode: PromoteMode): Promise<{ detail: string }>;
+  status(region: string): Promise<DatabaseStatus>;
+}
+
+export interface ReplicationLagReader {
+  /** Replication lag of the database in region behind its source, in ms; null when unknown. */
+  lagMs(region: string): Promise<number | null>;
+}
+
+export interface HealthCheck {
+  healthy: boolean;
+  detail: string;
+}
+
+export interface HealthVerifier {
+  check(url: string): Promise<HealthCheck>;
+}
+
+export interface FenceActionResult {
+  target: string;
+  ok: boolean;
+  detail: string;
+}
+
+/** Active fencing besides the lease (for example reserved concurrency 0 on the old region's writers). */
+export interface FenceActions {
+  fence(region: string): Promise<FenceActionResult[]>;
+}
+
+export interface Notifier {
+  notify(message: string, detail: Record<string, unknown>): Promise<void>;
+}
+
+export type ApprovalKind = 'failover' | 'data-loss' | 'failback';
+
+/** What a person is asked. The evidence is whatever the step knows: votes, lag, holder, epoch. */
+export interface ApprovalRequest {
+  incidentId: string;
+  application: string;
+  kind: ApprovalKind;
+  from: string;
+  to: string;
+  reason: string;
+  evidence: Record<string, unknown>;
+  timeoutSeconds: number;
+}
+
+export interface ApprovalDecision {
+  approved: boolean;
+  by: string;
+  at: number;
+  reason: string;
+}
+
+/**
+ * Asks a person and waits for the answer. On AWS the wait is the `.waitForTaskToken` task itself and the
+ * answer comes back through SendTaskSuccess (issue 5); locally the runner binds that task to this port.
+ */
+export interface ApprovalChannel {
+  requestApproval(request: ApprovalRequest): Promise<ApprovalDecision>;
+}

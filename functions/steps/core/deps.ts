@@ -1,0 +1,37 @@
+import type { CutoverConfig } from '../../core/config.js';
+import type {
+  ApprovalChannel,
+  DatabasePromoter,
+  FenceActions,
+  HealthVerifier,
+  Notifier,
+  ReplicationLagReader,
+  TrafficRouter,
+} from '../../core/failover-ports.js';
+import type { Clock, ControlStore, EventPublisher, LeaseStore, VoteStore } from '../../core/ports.js';
+
+/** Everything a step may touch. The Lambda handlers build it from AWS adapters; the drill from local ones. */
+export interface StepDeps {
+  config: CutoverConfig;
+  clock: Clock;
+  leases: LeaseStore;
+  control: ControlStore;
+  votes: VoteStore;
+  events: EventPublisher;
+  traffic: TrafficRouter;
+  database: DatabasePromoter;
+  lag: ReplicationLagReader;
+  health: HealthVerifier;
+  notifier: Notifier;
+  fenceActions?: FenceActions;
+  /** Only the local runner uses it: on AWS the `.waitForTaskToken` task is the wait (issue 5). */
+  approval?: ApprovalChannel;
+  /**
+   * What a failover does when nobody answers the approval in time. The configuration has no field for it yet,
+   * so it is a dependency; abort is the safe default.
+   */
+  approvalTimeoutPolicy?: 'abort' | 'proceed';
+  /** Budget for the optional active fence actions, which call into a region that may be down. */
+  fenceActionTimeoutMs?: number;
+  log?: (message: string, fields: Record<string, unknown>) => void;
+}

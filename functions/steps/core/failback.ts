@@ -1,0 +1,193 @@
+import { decide } from '../../core/decide.js';
+import { ValidationError } from '../../core/errors.js';
+import { StepInputError } from '../../core/failover-errors.js';
+import type { StepDeps } from './deps.js';
+import { recorded } from './record.js';
+import { MAX_ATTEMPTS, parseFailbackInput, parseIncidentState, stepResult, type TaskEvent } from './state.js';
+import { approvalSettings } from './steps.js';
+
+/**
+ * The first state of the failback machine. It validates the operator's input and checks it against the
+ * configuration and the lease before anything changes: a wrong or partial input fails here, naming the field.
+ * Then it opens the failback incident (the same conditional put as a failover's, so a failback never runs
+ * beside a failover or another failback at the same epoch) and claims it for this execution.
+ *
+ * Its result replaces the execution state, which from here on has the failover's shape.
+ */
+export async function startFailback(ev: TaskEvent, deps: StepDeps) {
+  const input = parseFailbackInput(ev.state);
+  const c = deps.config;
+  const issues: { field: string; message: string }[] = [];
+  if (input.application !== c.application) {
+    issues.push({ field: 'application', message: `must be ${c.application}, the configured application` });
+  }
+  const regions = [c.primary.region, c.standby.region];
+  if (!regions.includes(input.from))
+    issues.push({ field: 'from', message: `must be one of ${regions.join(', ')}` });
+  if (!regions.includes(input.to))
+    issues.push({ field: 'to', message: `must be one of ${regions.join(', ')}` });
+  if (issues.length) throw new ValidationError('invalid failback input', issues);
+  const lease = await deps.leases.read(input.application);
+  if (!lease || lease.holder !== input.from) {
+    throw new ValidationError('invalid failback input', [
+      {
+        field: 'from',
+        message: `must be the region that holds the lease; ${lease?.holder ?? 'nobody'} holds it at epoch ${lease?.epoch ?? '-'}`,
+      },
+    ]);
+  }
+  const executionArn = ev.executionArn;
+  if (!executionArn) throw new StepInputError('the failback needs the execution ARN ($$.Execution.Id)');
+  const now = deps.clock.now();
+  const trafficSteps = input.trafficSteps ?? c.traffic?.failbackSteps ?? [100];
+  const created = await deps.control.requestIncident(
+    {
+      application: input.application,
+      kind: 'failback',
+      epoch: lease.epoch,
+      from: input.from,
+      to: input.to,
+      verdictKind: 'healthy',
+      verdictCode: 'FAILBACK_REQUESTED',
+      reason: input.reason,
+      evidence: { minHealthyMinutes: input.minHealthyMinutes, maxLagMs: input.maxLagMs, trafficSteps },
+      needsApproval: true,
+      requestedAt: now,
+      requestedBy: input.requestedBy,
+    },
+    now,
+  );
+  const base = {
+    application: input.application,
+    kind: 'failback' as const,
+    from: input.from,
+    to: input.to,
+    epoch: lease.epoch,
+    reason: input.reason,
+    requestedAt: now,
+    requestedBy: input.requestedBy,
+    minHealthyMinutes: input.minHealthyMinutes,
+    maxLagMs: input.maxLagMs,
+    trafficSteps,
+  };
+  if (!created.created) {
+    const e = created.existing;
+    return {
+      ...base,
+      incidentId: e?.id ?? null,
+      start: {
+        claimed: false,
+        reason: e ? `incident ${e.id} (${e.kind}) is already ${e.status}` : 'lost the race for the incident',
+        step: { name: 'start', startedAt: now, endedAt: deps.clock.now(), outcome: 'duplicate' },
+      },
+    };
+  }
+  const incident = created.incident;
+  const start = await recorded(
+    deps,
+    { application: incident.application, incidentId: incident.id },
+    'start',
+    async () => {
+      const res = await deps.control.claimIncident(incident.id, executionArn, deps.clock.now());
+      return {
+        outcome: res.claimed ? 'claimed' : 'duplicate',
+        result: {
+          claimed: res.claimed,
+          reason: res.claimed ? `claimed by ${executionArn}` : res.reason,
+          settings: approvalSettings(c),
+        },
+      };
+    },
+  );
+  return { ...base, incidentId: incident.id, attempt: incident.attempt, start };
+}
+
+/**
+ * Preconditions of a planned failback: the lease is still where the operator said; the original region has
+ * been healthy for N minutes by a quorum of fresh votes; its database is a replica (not writable) of the
+ * current primary, with lag under the threshold. Any unmet one aborts before anything changes.
+ */
+export async function failbackPreconditions(ev: TaskEvent, deps: StepDeps) {
+  const s = parseIncidentState(ev.state);
+  const minHealthyMinutes = Number(ev.state.minHealthyMinutes ?? 10);
+  const maxLagMs = Number(ev.state.maxLagMs ?? 1000);
+  return recorded(
+    deps,
+    { application: s.application, incidentId: s.incidentId },
+    'preconditions',
+    async () => {
+      const now = deps.clock.now();
+      const unmet: { code: string; reason: string }[] = [];
+      const lease = await deps.leases.read(s.application);
+      if (!lease || lease.holder !== s.from || lease.epoch !== s.epoch) {
+        unmet.push({
+          code: 'LEASE_MOVED',
+          reason: `expected ${s.from} to hold the lease at epoch ${s.epoch}; found ${lease?.holder ?? 'nobody'} at ${lease?.epoch ?? '-'}`,
+        });
+      }
+      const votes = await deps.votes.list(s.application, s.to);
+      const verdict = decide(votes, deps.config, now, { primary: s.to, standby: s.from });
+      const since = now - minHealthyMinutes * 60_000;
+      const healthyVoters = verdict.evidence.fresh
+        .filter((v) => v.healthy && v.since <= since)
+        .map((v) => v.voter);
+      if (healthyVoters.length < deps.config.quorum) {
+        unmet.push({
+          code: 'NOT_HEALTHY_LONG_ENOUGH',
+          reason: `${healthyVoters.length} fresh watchers (quorum ${deps.config.quorum}) have seen ${s.to} healthy for ${minHealthyMinutes} min`,
+        });
+      }
+      const db = await deps.database.status(s.to);
+      if (db.writable) {
+        unmet.push({
+          code: 'NOT_REPLICATING',
+          reason: `the database in ${s.to} is writable, not a replica: ${db.detail}`,
+        });
+      }
+      const lagMs = await deps.lag.lagMs(s.to);
+      if (lagMs === null || lagMs > maxLagMs) {
+        unmet.push({
+          code: 'LAG_OVER_THRESHOLD',
+          reason: `replication lag of ${s.to} is ${lagMs === null ? 'unknown' : `${lagMs} ms`}, threshold ${maxLagMs} ms`,
+        });
+      }
+      const met = unmet.length === 0;
+      return {
+        outcome: met ? 'met' : 'unmet',
+        result: {
+          met,
+          unmet,
+          reason: met ? 'all preconditions met' : unmet.map((u) => u.reason).join('; '),
+          evidence: {
+            holder: lease?.holder ?? null,
+            leaseEpoch: lease?.epoch ?? null,
+            healthyVoters,
+            lagMs,
+            database: db.detail,
+          },
+        },
+      };
+    },
+  );
+}
+
+/** After the fence of a planned failback: wait until the original region has replayed everything (lag 0). */
+export async function drainReplication(ev: TaskEvent, deps: StepDeps) {
+  const s = parseIncidentState(ev.state);
+  const prev = stepResult<{ attempt?: number }>(ev.state, 'replication');
+  const attempt = (prev?.attempt ?? 0) + 1;
+  return recorded(
+    deps,
+    { application: s.application, incidentId: s.incidentId },
+    'drain-replication',
+    async () => {
+      const lagMs = await deps.lag.lagMs(s.to);
+      const done = lagMs === 0;
+      return {
+        outcome: done ? 'drained' : 'lagging',
+        audit: done || attempt >= MAX_ATTEMPTS.replication,
+        result: { lagMs, attempt, maxAttempts: MAX_ATTEMPTS.replication, done },
+      };
+    },
+  );
+}

@@ -1,0 +1,167 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
+
+/**
+ * Runs a state machine from statemachines/*.asl.json in process with aws-local-stepfunctions, its Task
+ * states bound to local handlers.
+ *
+ * How the binding works: the library keys `taskResourceLocalHandlers` by *state name* and calls the handler
+ * with the state's effective input (after InputPath and Parameters), whatever the Resource says. So this
+ * runner maps each Task to a handler by the placeholder that names its function: `"Resource":
+ * "${FenceFunctionArn}"` binds to `handlers.FenceFunctionArn`; an integration resource
+ * (`arn:aws:states:::lambda:invoke[.waitForTaskToken]`) binds by its `Parameters.FunctionName` placeholder.
+ *
+ * `.waitForTaskToken`: the library has no callback support and does not need the definition rewritten: it
+ * runs the task like any other, calls the local handler with the evaluated Parameters ({FunctionName,
+ * Payload}), and uses the handler's result as the task result, which is what SendTaskSuccess's output is on
+ * AWS. A thrown error with a name is what SendTaskFailure's error is. The task's TimeoutSeconds(Path) still
+ * applies (States.Timeout); HeartbeatSeconds(Path) is ignored. `$$.Task.Token` is supplied through the
+ * context object as a fixed local token.
+ */
+
+/** One execution event of the library (it does not export the type). */
+export type EventLog =
+  ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
+
+// biome-ignore lint/suspicious/noExplicitAny: the library's JSONValue in and out
+export type LocalTaskHandler = (input: any) => Promise<any>;
+
+/** The fence's Wait states: they stay real time unless a test names them, since shortening them is a choice. */
+export const FENCE_WAIT_STATES = ['WaitOutOldLease', 'WaitOutCurrentLease'];
+
+export interface RunOptions {
+  /**
+   * Milliseconds for Wait states instead of their Seconds: a number for every Wait state except the fence's
+   * (FENCE_WAIT_STATES), or a map by state name (which may name the fence's).
+   */
+  waitMs?: number | Record<string, number>;
+  /** Milliseconds between retries of every Retry field instead of IntervalSeconds and backoff. */
+  retryIntervalMs?: number;
+  executionName?: string;
+  region?: string;
+  account?: string;
+  /** Called with every execution event as it happens (state entered, exited, retried, caught...). */
+  onEvent?: (event: EventLog) => void;
+}
+
+export interface RunResult {
+  status: 'SUCCEEDED' | 'FAILED';
+  executionArn: string;
+  // biome-ignore lint/suspicious/noExplicitAny: the final state is whatever the machine made it
+  output: any;
+  error?: { Error: string; Cause: string };
+  events: EventLog[];
+  /** State names in the order they were entered. */
+  path: string[];
+}
+
+interface AslState {
+  Type: string;
+  Resource?: string;
+  Parameters?: { FunctionName?: string };
+  Retry?: unknown[];
+}
+
+const PLACEHOLDER = /\$\{([A-Za-z0-9_]+)\}/g;
+
+export function localArn(name: string, region = 'us-east-1', account = '000000000000'): string {
+  return `arn:aws:lambda:${region}:${account}:function:cutover-local-${name}`;
+}
+
+/** Loads an ASL file and substitutes every ${Placeholder} with a local Lambda ARN. */
+export function loadDefinition(
+  definitionPath: string,
+  region = 'us-east-1',
+  account = '000000000000',
+): { definition: { StartAt: string; States: Record<string, AslState> }; placeholders: string[] } {
+  const text = readFileSync(definitionPath, 'utf8');
+  const placeholders = [...new Set([...text.matchAll(PLACEHOLDER)].map((m) => m[1]!))];
+  const definition = JSON.parse(
+    text.replace(PLACEHOLDER, (_m, name: string) => localArn(name, region, account)),
+  );
+  return { definition, placeholders };
+}
+
+function bindingKey(state: AslState, region: string, account: string): string | null {
+  const prefix = localArn('', region, account);
+  const arn = state.Resource?.startsWith('arn:aws:states:::lambda:invoke')
+    ? state.Parameters?.FunctionName
+    : state.Resource;
+  return arn?.startsWith(prefix) ? arn.slice(prefix.length) : null;
+}
+
+export async function runStateMachine(
+  definitionPath: string,
+  input: unknown,
+  handlers: Record<string, LocalTaskHandler>,
+  options: RunOptions = {},
+): Promise<RunResult> {
+  const region = options.region ?? 'us-east-1';
+  const account = options.account ?? '000000000000';
+  const { definition } = loadDefinition(definitionPath, region, account);
+  const machineName = definitionPath.replace(/^.*\//, '').replace(/\.asl\.json$/, '');
+
+  const taskResourceLocalHandlers: Record<string, LocalTaskHandler> = {};
+  const waitTimeOverrides: Record<string, number> = {};
+  const retryIntervalOverrides: Record<string, number> = {};
+  for (const [name, state] of Object.entries(definition.States)) {
+    if (state.Type === 'Task') {
+      const key = bindingKey(state, region, account);
+      const handler = key ? handlers[key] : undefined;
+      if (!key || !handler) {
+        throw new Error(`state ${name} (${state.Resource}) has no local handler${key ? ` for ${key}` : ''}`);
+      }
+      taskResourceLocalHandlers[name] = handler;
+    }
+    if (state.Type === 'Wait') {
+      const w = options.waitMs;
+      if (typeof w === 'number' && !FENCE_WAIT_STATES.includes(name)) waitTimeOverrides[name] = w;
+      else if (w && typeof w === 'object' && w[name] !== undefined) waitTimeOverrides[name] = w[name];
+    }
+    if (state.Retry && options.retryIntervalMs !== undefined)
+      retryIntervalOverrides[name] = options.retryIntervalMs;
+  }
+
+  const executionName = options.executionName ?? randomUUID();
+  const executionArn = `arn:aws:states:${region}:${account}:execution:cutover-${machineName}:${executionName}`;
+  const machine = new StateMachine(definition as never, {
+    validationOptions: { checkArn: true, checkPaths: true },
+  });
+  const execution = machine.run(input as never, {
+    overrides: { taskResourceLocalHandlers, waitTimeOverrides, retryIntervalOverrides },
+    context: {
+      Execution: { Id: executionArn, Name: executionName },
+      StateMachine: {
+        Id: `arn:aws:states:${region}:${account}:stateMachine:cutover-${machineName}`,
+        Name: machineName,
+      },
+      Task: { Token: `local-task-token:${executionName}` },
+    },
+  });
+
+  const events: EventLog[] = [];
+  const path: string[] = [];
+  const drained = (async () => {
+    for await (const e of execution.eventLogs) {
+      events.push(e);
+      if (e.type === 'StateEntered') path.push(e.state.name);
+      options.onEvent?.(e);
+    }
+  })();
+
+  let result: RunResult;
+  try {
+    const output = await execution.result;
+    result = { status: 'SUCCEEDED', executionArn, output, events, path };
+  } catch (err) {
+    if (!(err instanceof ExecutionError)) throw err;
+    result = { status: 'FAILED', executionArn, output: null, events, path };
+  }
+  await drained;
+  const failed = events.find((e) => e.type === 'ExecutionFailed');
+  if (failed && 'Error' in failed) {
+    result.error = { Error: String(failed.Error), Cause: String(failed.Cause) };
+  }
+  return result;
+}
