@@ -16,6 +16,7 @@ import { type AggregatorDeps, aggregate } from '../../functions/commons/aggregat
 import type { CutoverConfig } from '../../functions/core/config.js';
 import { StreamPoller } from '../../infra/local/stream-poller.js';
 import { freshTables } from '../support/dynamodb.js';
+import { eventErrors } from '../support/event-schemas.js';
 import { exampleConfig, vote } from '../support/fixtures.js';
 
 const NOW = 1_800_000_000_000;
@@ -151,6 +152,7 @@ describe('aggregator on the real votes stream (DynamoDB Local)', () => {
     result = await aggregate(await readStream(t.endpoint, t.raw, t.names.votes), deps('us-east-2'));
     expect(result.decisions[0]?.verdict?.kind).toBe('healthy');
     expect(events.events.map((e) => e.detailType)).toEqual(['Primary Suspect', 'Primary Recovered']);
+    for (const e of events.events) expect(eventErrors(e.detailType, e.detail)).toEqual([]);
   });
 
   it('skips malformed and foreign records by rule, never counts them, and loses nothing', async () => {
