@@ -1,0 +1,73 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { RDSClient } from '@aws-sdk/client-rds';
+import { Route53Client } from '@aws-sdk/client-route-53';
+import { CloudWatchLagReader } from '../adapters/aws/cloudwatch-lag-reader.js';
+import { EventBridgePublisher } from '../adapters/aws/eventbridge-publisher.js';
+import { LambdaFenceActions } from '../adapters/aws/lambda-fence-actions.js';
+import { RdsDatabasePromoter } from '../adapters/aws/rds-database-promoter.js';
+import { Route53TrafficRouter } from '../adapters/aws/route53-traffic-router.js';
+import { DynamoControlStore } from '../adapters/dynamodb/control-store.js';
+import { DynamoLeaseStore } from '../adapters/dynamodb/lease-store.js';
+import { DynamoVoteStore } from '../adapters/dynamodb/vote-store.js';
+import { HttpHealthVerifier } from '../adapters/http/health-verifier.js';
+import { documentClient, eventBridge } from '../commons/clients.js';
+import { configFromEnv, requiredEnv } from '../commons/env-config.js';
+import { logger, logTo } from '../commons/logger.js';
+import type { Notifier } from '../core/failover-ports.js';
+import { systemClock } from '../core/ports.js';
+import type { StepDeps } from './core/deps.js';
+
+/** One client per region, created on first use and kept for the life of the container. */
+function perRegion<T>(make: (region: string) => T): (region: string) => T {
+  const clients = new Map<string, T>();
+  return (region) => {
+    let c = clients.get(region);
+    if (!c) {
+      c = make(region);
+      clients.set(region, c);
+    }
+    return c;
+  };
+}
+
+// Route 53 is global; its API lives in us-east-1.
+const route53 = new Route53Client({ region: 'us-east-1' });
+const rdsFor = perRegion((region) => new RDSClient({ region }));
+const cloudWatchFor = perRegion((region) => new CloudWatchClient({ region }));
+// A fence action calls into a region that may be down: fail fast rather than hold the step.
+const lambdaFor = perRegion(
+  (region) => new LambdaClient({ region, maxAttempts: 2, requestHandler: { requestTimeout: 3000 } }),
+);
+
+/** Until the Slack notifier lands (issue 5), notifications are structured log lines. */
+const logNotifier: Notifier = {
+  notify: async (message, detail) => logger.warn(message, { notification: detail }),
+};
+
+let cached: StepDeps | undefined;
+
+/** The step functions' dependencies on AWS, built once per cold start from the environment. */
+export function awsStepDeps(): StepDeps {
+  if (cached) return cached;
+  const config = configFromEnv();
+  const controlTable = requiredEnv('CONTROL_TABLE');
+  cached = {
+    config,
+    clock: systemClock,
+    leases: new DynamoLeaseStore(documentClient, controlTable, config.lease, systemClock),
+    control: new DynamoControlStore(documentClient, controlTable),
+    votes: new DynamoVoteStore(documentClient, requiredEnv('VOTES_TABLE')),
+    events: new EventBridgePublisher(eventBridge, requiredEnv('EVENT_BUS_NAME')),
+    traffic: new Route53TrafficRouter(route53, config),
+    database: new RdsDatabasePromoter(rdsFor, config),
+    lag: new CloudWatchLagReader(cloudWatchFor, config, systemClock),
+    health: new HttpHealthVerifier(config.probe),
+    notifier: logNotifier,
+    ...(config.fence?.lambdaFunctions.length
+      ? { fenceActions: new LambdaFenceActions(lambdaFor, config.fence.lambdaFunctions) }
+      : {}),
+    log: logTo(logger),
+  };
+  return cached;
+}

@@ -1,0 +1,9 @@
+import middy from '@middy/core';
+import { awsStepDeps } from './aws-deps.js';
+import type { TaskEvent } from './core/state.js';
+import { claimIncident } from './core/steps.js';
+
+/** Failover: claim the incident for this execution (Claim). */
+export const handler = middy<TaskEvent & { of?: string }, Record<string, unknown>>().handler((event) =>
+  claimIncident(event, awsStepDeps()),
+);
