@@ -1,7 +1,7 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { appendFile, chmod, chown, mkdir, readdir, readFile, stat } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import pg from 'pg';
 import { SetupError } from './dynamodb-local.js';
@@ -424,6 +424,73 @@ export function isSyncRepCancel(message: string): boolean {
   return /canceling (the )?wait for synchronous replication/i.test(message);
 }
 
+export interface CancellableResult<R> {
+  rows: R[];
+  rowCount: number;
+  /** Messages of NOTICE/WARNING responses received while the statement ran. */
+  notices: string[];
+  /** A cancel was sent: the client may have a cancel in flight and must not be reused. */
+  cancelled: boolean;
+}
+
+/**
+ * Runs one statement and cancels it on the server after `timeoutMs`. statement_timeout cannot do this for
+ * a commit: it is disabled before the commit starts, so a commit waiting for a lost synchronous standby
+ * waits forever. A cancel ends that wait with a WARNING and the commit stays local only (PostgreSQL 15
+ * docs, 27.2.8.2). If the server does not answer at all, the client gives up `backstopMs` later.
+ */
+export async function queryCancellable<R extends pg.QueryResultRow>(
+  client: pg.ClientBase,
+  endpoint: PgEndpoint,
+  text: string,
+  values: unknown[],
+  timeoutMs: number,
+  backstopMs = 1_000,
+): Promise<CancellableResult<R>> {
+  const notices: string[] = [];
+  const onNotice = (n: { message?: string }) => notices.push(n.message ?? '');
+  client.on('notice', onNotice);
+  let cancelled = false;
+  const timer = setTimeout(() => {
+    cancelled = true;
+    cancelBackend(endpoint, client).catch(() => {});
+  }, timeoutMs);
+  try {
+    const res = await client.query<R>({
+      text,
+      values,
+      query_timeout: timeoutMs + backstopMs,
+    } as pg.QueryConfig);
+    return { rows: res.rows, rowCount: res.rowCount ?? 0, notices, cancelled };
+  } catch (err) {
+    throw Object.assign(err as Error, { cancelled });
+  } finally {
+    clearTimeout(timer);
+    client.off('notice', onNotice);
+  }
+}
+
+/** Sends a CancelRequest for the backend behind `client` over a new connection (PostgreSQL 15 docs, 55.2.7). */
+export async function cancelBackend(endpoint: PgEndpoint, client: pg.ClientBase): Promise<void> {
+  const { processID, secretKey } = client as unknown as {
+    processID: number | null;
+    secretKey: number | null;
+  };
+  if (processID === null || secretKey === null) return;
+  const msg = Buffer.alloc(16);
+  msg.writeInt32BE(16, 0);
+  msg.writeInt32BE(80877102, 4);
+  msg.writeInt32BE(processID, 8);
+  msg.writeInt32BE(secretKey, 12);
+  await new Promise<void>((resolve, reject) => {
+    const socket = connect({ host: endpoint.host, port: endpoint.port });
+    socket.setTimeout(1_000, () => socket.destroy(new Error('cancel request timed out')));
+    socket.once('error', reject);
+    socket.once('connect', () => socket.end(msg));
+    socket.once('close', () => resolve());
+  });
+}
+
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 class LocalPostgres implements PostgresServer {
@@ -587,23 +654,21 @@ class LocalPostgres implements PostgresServer {
     const client = new pg.Client({
       connectionString: this.connectionString,
       connectionTimeoutMillis: timeoutMs,
-      // A server-side timeout, not only a client-side one: a backend left waiting for a synchronous
-      // standby after the client gave up would hold one of the few connection slots until the link heals.
-      statement_timeout: timeoutMs,
-      query_timeout: timeoutMs + 1_000,
     });
-    const notices: string[] = [];
-    client.on('notice', (n) => notices.push(n.message ?? ''));
     client.on('error', () => {});
     try {
       await client.connect();
       // A transactional logical message writes WAL under a transaction id, so its commit waits for
       // synchronous standbys; a commit that wrote no WAL would not (txid_current() alone passes).
       // A standby refuses it outright.
-      const res = await client.query<{ r: boolean }>(
+      const res = await queryCancellable<{ r: boolean }>(
+        client,
+        this.endpoint,
         "SELECT NOT pg_is_in_recovery() AS r, pg_logical_emit_message(true, 'cutover-probe', '') AS lsn",
+        [],
+        timeoutMs,
       );
-      return res.rows[0]?.r === true && !notices.some(isSyncRepCancel);
+      return res.rows[0]?.r === true && !res.notices.some(isSyncRepCancel);
     } catch {
       return false;
     } finally {
