@@ -166,6 +166,21 @@ describe('DynamoLeaseStore on DynamoDB Local', () => {
     expect((await store.read('mono'))?.epoch).toBe(top);
   });
 
+  it('never lets acquire take a revoked lease: only the fencing failover may grant it', async () => {
+    const clock = new FakeClock();
+    const store = storeWith(clock);
+    const app = 'revoked-not-free';
+    const held = await store.acquire(app, 'us-east-1', null);
+    if (!held.ok) throw new Error('bootstrap failed');
+    const revoked = await store.revoke(app, held.lease.epoch);
+    if (!revoked.ok) throw new Error('revoke failed');
+    clock.t = safeToTakeAt(revoked.lease, timing) + 60_000;
+    const taken = await store.acquire(app, 'us-east-1', revoked.lease.epoch);
+    expect(taken).toMatchObject({ ok: false, code: 'LOST_RACE' });
+    const granted = await store.grant(app, 'us-west-2', revoked.lease.epoch);
+    expect(granted).toMatchObject({ ok: true, lease: { holder: 'us-west-2', epoch: revoked.lease.epoch + 1 } });
+  });
+
   it('refuses to grant a lease that is still held (not revoked)', async () => {
     const clock = new FakeClock();
     const store = storeWith(clock);

@@ -41,8 +41,9 @@ export class DynamoLeaseStore implements LeaseStore {
     const condition =
       expectedEpoch === null
         ? 'attribute_not_exists(pk)'
-        : // Free (revoked) or not renewed: either way only once expiry + maxSkew has passed on our clock.
-          'epoch = :expected AND expiresAt <= :takeBefore';
+        : // Held but not renewed, once expiry + maxSkew has passed on our clock. A revoked lease is not free:
+          // only the failover that fenced it may grant it.
+          'epoch = :expected AND attribute_exists(holder) AND expiresAt <= :takeBefore';
     return this.update(
       application,
       {
