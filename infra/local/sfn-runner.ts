@@ -16,8 +16,8 @@ import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
  * runs the task like any other, calls the local handler with the evaluated Parameters ({FunctionName,
  * Payload}), and uses the handler's result as the task result, which is what SendTaskSuccess's output is on
  * AWS. A thrown error with a name is what SendTaskFailure's error is. The task's TimeoutSeconds(Path) still
- * applies (States.Timeout); HeartbeatSeconds(Path) is ignored. `$$.Task.Token` is supplied through the
- * context object as a fixed local token.
+ * applies (States.Timeout), after the one rewrite below (localTimeoutPath); HeartbeatSeconds(Path) is
+ * ignored. `$$.Task.Token` is supplied through the context object as a fixed local token.
  */
 
 /** One execution event of the library (it does not export the type). */
@@ -59,8 +59,38 @@ export interface RunResult {
 interface AslState {
   Type: string;
   Resource?: string;
-  Parameters?: { FunctionName?: string };
+  Parameters?: { FunctionName?: string; [key: string]: unknown };
   Retry?: unknown[];
+  TimeoutSecondsPath?: string;
+}
+
+/** Where in Parameters a reference path is copied: `$.Payload.timeoutSeconds` for `"timeoutSeconds.$": path`. */
+function pathInParameters(params: unknown, path: string, at = '$'): string | null {
+  if (!params || typeof params !== 'object') return null;
+  for (const [k, v] of Object.entries(params)) {
+    if (k.endsWith('.$') && v === path) return `${at}.${k.slice(0, -2)}`;
+    const inner = pathInParameters(v, path, `${at}.${k}`);
+    if (inner) return inner;
+  }
+  return null;
+}
+
+/**
+ * The one rewrite the library forces: it resolves TimeoutSecondsPath against the effective input (after
+ * Parameters) where Step Functions resolves it against the state input (Task state reference: "from the
+ * state input"). A Task whose Parameters copy the same value gets its path pointed at that copy; the
+ * timeout is then the same number on both.
+ */
+function localTimeoutPath(name: string, state: AslState): void {
+  const path = state.TimeoutSecondsPath;
+  if (!path || !state.Parameters) return;
+  const local = pathInParameters(state.Parameters, path);
+  if (!local) {
+    throw new Error(
+      `state ${name}: TimeoutSecondsPath ${path} must also be passed in Parameters to run locally`,
+    );
+  }
+  state.TimeoutSecondsPath = local;
 }
 
 const PLACEHOLDER = /\$\{([A-Za-z0-9_]+)\}/g;
@@ -107,6 +137,7 @@ export async function runStateMachine(
   const retryIntervalOverrides: Record<string, number> = {};
   for (const [name, state] of Object.entries(definition.States)) {
     if (state.Type === 'Task') {
+      localTimeoutPath(name, state);
       const key = bindingKey(state, region, account);
       const handler = key ? handlers[key] : undefined;
       if (!key || !handler) {

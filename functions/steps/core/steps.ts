@@ -493,8 +493,10 @@ export async function reportFailure(ev: TaskEvent, deps: StepDeps) {
   const incidentId = str('incidentId');
   const application = str('application') ?? deps.config.application;
   const kind = str('kind') === 'failback' ? 'failback' : 'failover';
-  const error = stepResult<{ Error?: string; Cause?: unknown }>(st, 'error') ?? {};
-  const failedStep = str('failedStep') ?? 'unknown';
+  // The failure Pass states put {step, Error, Cause} here: from a Catch, or from a poll out of attempts.
+  const failure = stepResult<{ step?: string; Error?: string; Cause?: unknown }>(st, 'failure') ?? {};
+  const error = { Error: failure.Error, Cause: failure.Cause };
+  const failedStep = failure.step ?? 'unknown';
   const t = incidentId ? { application, incidentId } : null;
   return recorded(deps, t, 'report-failure', async () => {
     const now = deps.clock.now();

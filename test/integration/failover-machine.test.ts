@@ -1,0 +1,417 @@
+import { readFileSync } from 'node:fs';
+import { ChangeResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DynamoControlStore } from '../../functions/adapters/dynamodb/control-store.js';
+import { DynamoLeaseStore } from '../../functions/adapters/dynamodb/lease-store.js';
+import { DynamoVoteStore } from '../../functions/adapters/dynamodb/vote-store.js';
+import { failoverTaskHandlers } from '../../functions/steps/core/task-handlers.js';
+import { runStateMachine } from '../../infra/local/sfn-runner.js';
+import { freshTables } from '../support/dynamodb.js';
+import { eventErrors } from '../support/event-schemas.js';
+import { exampleConfig, vote } from '../support/fixtures.js';
+import { at, type Harness, makeHarness } from '../support/machine-harness.js';
+
+const FAILOVER = new URL('../../statemachines/failover.asl.json', import.meta.url).pathname;
+const fast = { waitMs: 0, retryIntervalMs: 0 };
+
+let harness: Harness | undefined;
+afterEach(() => {
+  harness?.restore();
+  harness = undefined;
+});
+
+type ConfigEdit = Parameters<typeof exampleConfig>[0];
+
+/**
+ * A primary that stopped renewing its lease two minutes ago (so the fence's wait is already over), and the
+ * incident exactly as the aggregator creates it.
+ */
+async function setup(edit: ConfigEdit = () => {}, input: Record<string, unknown> = {}) {
+  const t = await freshTables('fo');
+  const config = exampleConfig(edit);
+  const h = makeHarness(t.doc, t.names.control, t.names.votes, config);
+  harness = h;
+  const past = new DynamoLeaseStore(t.doc, t.names.control, config.lease, {
+    now: () => Date.now() - 120_000,
+  });
+  const held = await past.acquire('orders', 'us-east-1', null);
+  if (!held.ok) throw new Error('could not seed the lease');
+  const now = Date.now();
+  const sample = JSON.parse(
+    readFileSync(new URL('../../events/failover-requested.sample.json', import.meta.url), 'utf8'),
+  );
+  const request = {
+    ...sample,
+    detectedAt: now - 31_000,
+    requestedAt: now - 1_000,
+    ...input,
+  };
+  const control = new DynamoControlStore(t.doc, t.names.control);
+  const { incidentId: _i, attempt: _a, ...req } = request;
+  const created = await control.requestIncident(req, now);
+  if (!created.created) throw new Error('could not seed the incident');
+  return { t, h, config, control, input: { ...request, incidentId: created.incident.id } };
+}
+
+/** The handlers, with a mark in the log when the first state after the fence's Wait starts. */
+function afterFenceWait(h: Harness, onWaited: () => void = () => {}) {
+  const handlers = failoverTaskHandlers(h.deps);
+  const rpo = handlers.RpoGuardFunctionArn!;
+  let marked = false;
+  handlers.RpoGuardFunctionArn = (ev) => {
+    if (!marked) {
+      marked = true;
+      h.log.push('fence.waited');
+      onWaited();
+    }
+    return rpo(ev);
+  };
+  return handlers;
+}
+
+const changes = (h: Harness) => h.log.filter((l) => l.startsWith('Route53.ChangeResourceRecordSets'));
+
+function expectValidEvents(h: Harness) {
+  for (const e of h.published) expect(eventErrors(e.detailType, e.detail), e.detailType).toEqual([]);
+}
+
+describe('failover state machine, run locally on DynamoDB Local and mocked AWS APIs', () => {
+  it('fails over: fence before promote, lease before traffic, incident completed, timed event', async () => {
+    const { h, control, input } = await setup();
+    const run = await runStateMachine(FAILOVER, input, afterFenceWait(h), fast);
+    expect(run.status, JSON.stringify(run.error)).toBe('SUCCEEDED');
+    expect(run.path).toEqual(
+      expect.arrayContaining([
+        'Claim',
+        'RecheckVotes',
+        'StopTraffic',
+        'Fence',
+        'WaitOutOldLease',
+        'RpoGuard',
+      ]),
+    );
+    expect(run.path.at(-1)).toBe('Completed');
+
+    // The exact calls, in order.
+    expect(h.log).toEqual([
+      'Route53.ChangeResourceRecordSets orders-us-east-1=0',
+      'lease.revoke epoch 2',
+      'fence.waited',
+      'CloudWatch.GetMetricData 1',
+      'RDS.DescribeDBInstances orders-db-usw2',
+      'RDS.PromoteReadReplica orders-db-usw2',
+      'RDS.DescribeDBInstances orders-db-usw2',
+      'lease.grant us-west-2 epoch 3',
+      'Route53.ChangeResourceRecordSets orders-us-west-2=100 orders-us-east-1=0',
+      'health https://orders-usw2.example.com/health',
+      'EventBridge.PutEvents Failover Completed',
+    ]);
+    expect(at(h.log, 'fence.waited')).toBeLessThan(at(h.log, 'RDS.PromoteReadReplica'));
+    expect(at(h.log, 'lease.grant')).toBeLessThan(
+      at(h.log, 'Route53.ChangeResourceRecordSets orders-us-west-2=100'),
+    );
+
+    const route = h.route53.commandCalls(ChangeResourceRecordSetsCommand)[1]!.args[0].input;
+    expect(route).toMatchObject({
+      HostedZoneId: 'Z0123456789ABCDEFGHIJ',
+      ChangeBatch: {
+        Changes: [
+          {
+            Action: 'UPSERT',
+            ResourceRecordSet: {
+              Name: 'orders.example.com.',
+              Type: 'CNAME',
+              SetIdentifier: 'orders-us-west-2',
+              Weight: 100,
+              TTL: 60,
+              ResourceRecords: [{ Value: 'orders-us-west-2.example.com' }],
+            },
+          },
+          { Action: 'UPSERT', ResourceRecordSet: { SetIdentifier: 'orders-us-east-1', Weight: 0 } },
+        ],
+      },
+    });
+
+    const incident = await control.getIncident(input.incidentId);
+    expect(incident).toMatchObject({ status: 'completed', executionArn: run.executionArn });
+    const lease = await h.deps.leases.read('orders');
+    expect(lease).toMatchObject({ holder: 'us-west-2', epoch: 3 });
+
+    const [done] = h.published;
+    expect(done?.detailType).toBe('Failover Completed');
+    const timings = done?.detail.timings as Record<string, number>;
+    expect(timings.detectionMs).toBe(30_000);
+    for (const k of ['decisionMs', 'fenceMs', 'promoteMs', 'trafficMs', 'verifyMs', 'totalMs']) {
+      expect(timings[k], k).toBeGreaterThanOrEqual(0);
+    }
+    const sum =
+      timings.detectionMs! +
+      timings.decisionMs! +
+      timings.fenceMs! +
+      timings.promoteMs! +
+      timings.trafficMs! +
+      timings.verifyMs!;
+    expect(sum).toBe(timings.totalMs);
+    expectValidEvents(h);
+
+    const audit = (await control.listAudit('orders', input.incidentId)).map((a) => `${a.step}:${a.outcome}`);
+    expect(audit).toEqual(
+      expect.arrayContaining([
+        'claim:claimed',
+        'recheck:proceed',
+        'stop-traffic:submitted',
+        'stop-traffic-status:insync',
+        'fence:revoked',
+        'rpo-guard:promote',
+        'promote:submitted',
+        'promote-status:writable',
+        'grant-lease:granted',
+        'route-traffic:weight-100',
+        'route-traffic-status:insync',
+        'verify:healthy',
+        'notify:completed',
+      ]),
+    );
+  });
+
+  it('waits out a live lease plus the skew before it promotes, and the grant then succeeds at once', async () => {
+    const { t, h, config, input } = await setup();
+    // The primary renewed 28.5 s ago: its lease (ttl 30 s) is still live for 1.5 s, then the 1 s skew margin.
+    const renewedAt = Date.now() - 28_500;
+    const live = new DynamoLeaseStore(t.doc, t.names.control, config.lease, { now: () => renewedAt });
+    const cur = await live.read('orders');
+    await live.renew('orders', 'us-east-1', cur!.epoch);
+    const lease = await live.read('orders');
+    const safeAt = lease!.expiresAt + config.lease.maxSkewMs;
+    let waitedUntil = 0;
+    const run = await runStateMachine(
+      FAILOVER,
+      input,
+      afterFenceWait(h, () => {
+        waitedUntil = Date.now();
+      }),
+      fast,
+    );
+    expect(run.status, JSON.stringify(run.error)).toBe('SUCCEEDED');
+    expect(waitedUntil).toBeGreaterThanOrEqual(safeAt);
+    expect(h.log.filter((l) => l.startsWith('lease.grant'))).toEqual(['lease.grant us-west-2 epoch 3']);
+    expect(at(h.log, 'fence.waited')).toBeLessThan(at(h.log, 'RDS.PromoteReadReplica'));
+  });
+
+  it('runs once per incident: of two concurrent executions one ends at the claim as a duplicate', async () => {
+    const { h, input } = await setup();
+    const handlers = failoverTaskHandlers(h.deps);
+    const runs = await Promise.all([
+      runStateMachine(FAILOVER, input, handlers, fast),
+      runStateMachine(FAILOVER, input, handlers, fast),
+    ]);
+    expect(runs.map((r) => r.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+    const ends = runs.map((r) => r.path.at(-1)).sort();
+    expect(ends).toEqual(['Completed', 'Duplicate']);
+    const dup = runs.find((r) => r.path.at(-1) === 'Duplicate')!;
+    expect(dup.path).toEqual(['Claim', 'Claimed', 'Duplicate']);
+    expect(h.log.filter((l) => l.startsWith('RDS.PromoteReadReplica'))).toHaveLength(1);
+    expect(h.published.map((e) => e.detailType)).toEqual(['Failover Completed']);
+  });
+
+  it('a duplicate start after the incident finished makes no AWS call at all', async () => {
+    const { h, input } = await setup();
+    await runStateMachine(FAILOVER, input, failoverTaskHandlers(h.deps), fast);
+    const before = h.log.length;
+    const second = await runStateMachine(FAILOVER, input, failoverTaskHandlers(h.deps), fast);
+    expect(second.path).toEqual(['Claim', 'Claimed', 'Duplicate']);
+    expect(h.log.slice(before)).toEqual([]);
+  });
+
+  it('aborts as a false alarm when a quorum sees the primary healthy again during the re-check', async () => {
+    const { t, h, control, input } = await setup();
+    const votes = new DynamoVoteStore(t.doc, t.names.votes);
+    const now = Date.now();
+    for (const voter of ['eu-west-1', 'ca-central-1', 'ap-northeast-1']) {
+      await votes.put(vote({ voter, target: 'us-east-1', healthy: true, observedAt: now - 500 }, now));
+    }
+    const run = await runStateMachine(FAILOVER, input, failoverTaskHandlers(h.deps), fast);
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.path.slice(-3)).toEqual(['FalseAlarm', 'Abort', 'Aborted']);
+    expect(changes(h)).toEqual([]);
+    expect(h.log.some((l) => l.startsWith('lease.'))).toBe(false);
+    expect(await control.getIncident(input.incidentId)).toMatchObject({ status: 'aborted' });
+    expect(h.published.map((e) => [e.detailType, e.detail.code, e.detail.fenced])).toEqual([
+      ['Failover Aborted', 'FALSE_ALARM', false],
+    ]);
+    expectValidEvents(h);
+  });
+
+  it('retries a throttled Route 53 change and then succeeds', async () => {
+    const { h, input } = await setup();
+    let throttled = false;
+    h.route53
+      .on(ChangeResourceRecordSetsCommand)
+      .callsFake((req: { ChangeBatch: { Changes: unknown[] } }) => {
+        if (!throttled) {
+          throttled = true;
+          h.log.push('Route53.ChangeResourceRecordSets throttled');
+          throw Object.assign(new Error('Rate exceeded'), {
+            name: 'Throttling',
+            $metadata: { httpStatusCode: 400 },
+          });
+        }
+        h.log.push(`Route53.ChangeResourceRecordSets ${req.ChangeBatch.Changes.length} changes`);
+        return { ChangeInfo: { Id: `/change/T${h.log.length}`, Status: 'PENDING', SubmittedAt: new Date() } };
+      });
+    const run = await runStateMachine(FAILOVER, input, failoverTaskHandlers(h.deps), fast);
+    expect(run.status, JSON.stringify(run.error)).toBe('SUCCEEDED');
+    expect(run.path.at(-1)).toBe('Completed');
+    const retried = run.events
+      .filter((e) => e.type === 'StateRetried')
+      .map((e) => 'state' in e && e.state.name);
+    expect(retried).toEqual(['StopTraffic']);
+    expect(changes(h)).toEqual([
+      'Route53.ChangeResourceRecordSets throttled',
+      'Route53.ChangeResourceRecordSets 1 changes',
+      'Route53.ChangeResourceRecordSets 2 changes',
+    ]);
+  });
+
+  it('takes the failure path when the promotion is refused: no lease, no traffic to the standby', async () => {
+    const { h, control, input } = await setup();
+    h.db.failPromote = Object.assign(new Error('DB Instance is not a read replica.'), {
+      name: 'InvalidDBInstanceStateFault',
+      $fault: 'client',
+      $metadata: { httpStatusCode: 400 },
+    });
+    const run = await runStateMachine(FAILOVER, input, failoverTaskHandlers(h.deps), fast);
+    expect(run.status).toBe('FAILED');
+    expect(run.error?.Error).toBe('FailoverFailed');
+    expect(run.path.slice(-4)).toEqual(['Promote', 'PromoteFailed', 'ReportFailure', 'FailoverFailed']);
+    expect(h.log.some((l) => l.startsWith('lease.grant'))).toBe(false);
+    expect(changes(h)).toEqual(['Route53.ChangeResourceRecordSets orders-us-east-1=0']);
+    expect(await control.getIncident(input.incidentId)).toMatchObject({ status: 'failed' });
+    const failed = h.published.find((e) => e.detailType === 'Failover Failed');
+    expect(failed?.detail).toMatchObject({
+      step: 'promote',
+      error: 'DatabaseError',
+      fenced: true,
+      promoted: false,
+      leaseGranted: false,
+      trafficMoved: false,
+    });
+    expect(String(failed?.detail.cause)).toContain('InvalidDBInstanceStateFault');
+    expect(h.notifications.at(-1)).toContain('FAILED at promote');
+    expectValidEvents(h);
+  });
+
+  it('gives up on a promotion that never becomes writable, after a bounded number of polls', async () => {
+    const { h, input } = await setup((c) => {
+      c.database.promoteTimeoutSeconds = 30;
+    });
+    h.db.promoteAfterPolls = Number.POSITIVE_INFINITY;
+    const run = await runStateMachine(FAILOVER, input, failoverTaskHandlers(h.deps), fast);
+    expect(run.status).toBe('FAILED');
+    // One status read before promoting, then 30 s / 10 s = 3 polls.
+    expect(h.log.filter((l) => l.startsWith('RDS.DescribeDBInstances'))).toHaveLength(4);
+    expect(run.path.slice(-3)).toEqual(['PromoteTimedOut', 'ReportFailure', 'FailoverFailed']);
+    expect(h.published.find((e) => e.detailType === 'Failover Failed')?.detail).toMatchObject({
+      step: 'promote',
+      error: 'PromoteTimeoutError',
+    });
+    expect(h.log.some((l) => l.startsWith('lease.grant'))).toBe(false);
+  });
+
+  it('aborts when the lag stays over the RPO budget and the policy is abort: nothing promoted', async () => {
+    const { h, control, input } = await setup((c) => {
+      c.approval.ambiguousPolicy = 'abort';
+    });
+    h.lagSeconds.value = 60;
+    const run = await runStateMachine(FAILOVER, input, failoverTaskHandlers(h.deps), fast);
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.path.slice(-3)).toEqual(['RpoOverBudget', 'Abort', 'Aborted']);
+    expect(h.log.filter((l) => l.startsWith('CloudWatch.GetMetricData'))).toHaveLength(6);
+    expect(h.log.some((l) => l.startsWith('RDS.PromoteReadReplica'))).toBe(false);
+    expect(await control.getIncident(input.incidentId)).toMatchObject({ status: 'aborted' });
+    expect(h.published[0]?.detail).toMatchObject({ code: 'RPO_OVER_BUDGET', fenced: true });
+    expectValidEvents(h);
+  });
+
+  it('asks a person when the lag is over budget and the policy is ask, and promotes once approved', async () => {
+    const { h, input } = await setup();
+    h.lagSeconds.value = 60;
+    h.setApproval(async (req) => {
+      expect(req).toMatchObject({ kind: 'data-loss', incidentId: input.incidentId, timeoutSeconds: 900 });
+      return { approved: true, by: 'U012AB3CD', at: Date.now(), reason: 'accept 60 s of loss' };
+    });
+    const run = await runStateMachine(FAILOVER, input, failoverTaskHandlers(h.deps), fast);
+    expect(run.status, JSON.stringify(run.error)).toBe('SUCCEEDED');
+    expect(run.path).toContain('ApproveDataLoss');
+    expect(at(h.log, 'approval data-loss')).toBeLessThan(at(h.log, 'RDS.PromoteReadReplica'));
+    expect(run.path.at(-1)).toBe('Completed');
+  });
+
+  describe('approval of an ambiguous failover', () => {
+    const ambiguous = { needsApproval: true, verdictKind: 'failover-needs-approval' };
+
+    it('waits for the approval before touching anything, then fails over', async () => {
+      const { h, control, input } = await setup(() => {}, ambiguous);
+      h.setApproval(async () => ({ approved: true, by: 'U012AB3CD', at: Date.now(), reason: 'go' }));
+      const run = await runStateMachine(FAILOVER, input, failoverTaskHandlers(h.deps), fast);
+      expect(run.status, JSON.stringify(run.error)).toBe('SUCCEEDED');
+      expect(h.log[0]).toBe('approval failover');
+      const audit = await control.listAudit('orders', input.incidentId);
+      expect(audit.find((a) => a.step === 'approval-failover')).toMatchObject({
+        outcome: 'approved',
+        detail: { by: 'U012AB3CD' },
+      });
+      const done = h.published.find((e) => e.detailType === 'Failover Completed');
+      expect((done?.detail.timings as { approvalMs: number }).approvalMs).toBeGreaterThanOrEqual(0);
+    });
+
+    it('aborts when the approver rejects', async () => {
+      const { h, input } = await setup(() => {}, ambiguous);
+      h.setApproval(async () => ({
+        approved: false,
+        by: 'U045EF6GH',
+        at: Date.now(),
+        reason: 'primary is fine',
+      }));
+      const run = await runStateMachine(FAILOVER, input, failoverTaskHandlers(h.deps), fast);
+      expect(run.path.slice(-3)).toEqual(['FailoverApprovalRejected', 'Abort', 'Aborted']);
+      expect(h.log).toEqual(['approval failover', 'EventBridge.PutEvents Failover Aborted']);
+      expect(h.published[0]?.detail).toMatchObject({ code: 'APPROVAL_REJECTED' });
+      expect(String(h.published[0]?.detail.reason)).toContain('primary is fine');
+    });
+
+    it('applies the timeout policy (abort) when nobody answers, and reports it', async () => {
+      const { h, control, input } = await setup((c) => {
+        c.approval.timeoutSeconds = 1;
+      }, ambiguous);
+      h.setApproval(() => new Promise(() => {}));
+      const run = await runStateMachine(FAILOVER, input, failoverTaskHandlers(h.deps), fast);
+      expect(run.status).toBe('SUCCEEDED');
+      expect(run.path.slice(-6)).toEqual([
+        'FailoverApprovalTimedOut',
+        'ApprovalTimedOut',
+        'AfterApprovalTimeout',
+        'ApprovalTimeoutAbort',
+        'Abort',
+        'Aborted',
+      ]);
+      expect(h.published.map((e) => [e.detailType, e.detail.code])).toEqual([
+        ['Failover Aborted', 'APPROVAL_TIMEOUT'],
+      ]);
+      const audit = await control.listAudit('orders', input.incidentId);
+      expect(audit.map((a) => `${a.step}:${a.outcome}`)).toContain('approval-timeout:abort');
+      expectValidEvents(h);
+    });
+  });
+
+  it('refuses a malformed input at the first state, before anything changes', async () => {
+    const { h, input } = await setup();
+    const { from: _from, ...partial } = input;
+    const run = await runStateMachine(FAILOVER, partial, failoverTaskHandlers(h.deps), fast);
+    expect(run.status).toBe('FAILED');
+    expect(run.path).toEqual(['Claim', 'InvalidInput']);
+    expect(run.error?.Error).toBe('ValidationError');
+    expect(run.error?.Cause).toContain('from');
+    expect(h.log).toEqual([]);
+  });
+});

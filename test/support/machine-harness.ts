@@ -1,0 +1,240 @@
+import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import {
+  DescribeDBInstancesCommand,
+  type DescribeDBInstancesCommandOutput,
+  PromoteReadReplicaCommand,
+  RDSClient,
+} from '@aws-sdk/client-rds';
+import {
+  ChangeResourceRecordSetsCommand,
+  GetChangeCommand,
+  ListResourceRecordSetsCommand,
+  type ResourceRecordSet,
+  Route53Client,
+} from '@aws-sdk/client-route-53';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
+import { CloudWatchLagReader } from '../../functions/adapters/aws/cloudwatch-lag-reader.js';
+import { EventBridgePublisher } from '../../functions/adapters/aws/eventbridge-publisher.js';
+import { RdsDatabasePromoter } from '../../functions/adapters/aws/rds-database-promoter.js';
+import { Route53TrafficRouter } from '../../functions/adapters/aws/route53-traffic-router.js';
+import { DynamoControlStore } from '../../functions/adapters/dynamodb/control-store.js';
+import { DynamoLeaseStore } from '../../functions/adapters/dynamodb/lease-store.js';
+import { DynamoVoteStore } from '../../functions/adapters/dynamodb/vote-store.js';
+import type { CutoverConfig } from '../../functions/core/config.js';
+import type {
+  ApprovalChannel,
+  ApprovalDecision,
+  HealthVerifier,
+} from '../../functions/core/failover-ports.js';
+import type { LeaseStore } from '../../functions/core/ports.js';
+import { systemClock } from '../../functions/core/ports.js';
+import type { StepDeps } from '../../functions/steps/core/deps.js';
+
+/**
+ * Step dependencies for running the state machines locally in tests: the stores on DynamoDB Local, the
+ * AWS adapters over aws-sdk-client-mock'ed clients. Every call that matters for ordering goes to one log.
+ */
+export interface Harness {
+  deps: StepDeps;
+  log: string[];
+  route53: AwsClientStub<Route53Client>;
+  rds: AwsClientStub<RDSClient>;
+  cloudWatch: AwsClientStub<CloudWatchClient>;
+  eventBridge: AwsClientStub<EventBridgeClient>;
+  published: { detailType: string; detail: Record<string, unknown> }[];
+  notifications: string[];
+  /** The RDS instance state the mock reports; PromoteReadReplica flips it after `promoteAfterPolls` describes. */
+  db: { promoted: boolean; describesAfterPromote: number; promoteAfterPolls: number; failPromote?: Error };
+  lagSeconds: { value: number | null };
+  setApproval(
+    answer: (req: Parameters<ApprovalChannel['requestApproval']>[0]) => Promise<ApprovalDecision>,
+  ): void;
+  restore(): void;
+}
+
+export function record(region: string, setIdentifier: string, weight: number): ResourceRecordSet {
+  return {
+    Name: 'orders.example.com.',
+    Type: 'CNAME',
+    SetIdentifier: setIdentifier,
+    Weight: weight,
+    TTL: 60,
+    ResourceRecords: [{ Value: `orders-${region}.example.com` }],
+  };
+}
+
+export function makeHarness(
+  doc: DynamoDBDocumentClient,
+  control: string,
+  votes: string,
+  config: CutoverConfig,
+): Harness {
+  const log: string[] = [];
+  const published: Harness['published'] = [];
+  const notifications: string[] = [];
+  const db: Harness['db'] = { promoted: false, describesAfterPromote: 0, promoteAfterPolls: 1 };
+  const lagSeconds = { value: 1 as number | null };
+
+  const route53 = mockClient(Route53Client);
+  const weights: Record<string, number> = { 'orders-us-east-1': 100, 'orders-us-west-2': 0 };
+  route53.on(ListResourceRecordSetsCommand).callsFake(() => ({
+    ResourceRecordSets: [
+      record('us-east-1', 'orders-us-east-1', weights['orders-us-east-1']!),
+      record('us-west-2', 'orders-us-west-2', weights['orders-us-west-2']!),
+    ],
+    IsTruncated: false,
+    MaxItems: 100,
+  }));
+  let changes = 0;
+  route53.on(ChangeResourceRecordSetsCommand).callsFake((input) => {
+    const w = (input.ChangeBatch?.Changes ?? []).map(
+      (c: { ResourceRecordSet: ResourceRecordSet }) =>
+        `${c.ResourceRecordSet.SetIdentifier}=${c.ResourceRecordSet.Weight}`,
+    );
+    for (const c of input.ChangeBatch?.Changes ?? []) {
+      weights[c.ResourceRecordSet.SetIdentifier] = c.ResourceRecordSet.Weight;
+    }
+    log.push(`Route53.ChangeResourceRecordSets ${w.join(' ')}`);
+    changes += 1;
+    return { ChangeInfo: { Id: `/change/C${changes}`, Status: 'PENDING', SubmittedAt: new Date() } };
+  });
+  const polled = new Map<string, number>();
+  route53.on(GetChangeCommand).callsFake((input) => {
+    const n = (polled.get(input.Id) ?? 0) + 1;
+    polled.set(input.Id, n);
+    return { ChangeInfo: { Id: input.Id, Status: n >= 2 ? 'INSYNC' : 'PENDING', SubmittedAt: new Date() } };
+  });
+
+  const rds = mockClient(RDSClient);
+  rds.on(DescribeDBInstancesCommand).callsFake((input): DescribeDBInstancesCommandOutput => {
+    const id = input.DBInstanceIdentifier as string;
+    log.push(`RDS.DescribeDBInstances ${id}`);
+    if (db.promoted) db.describesAfterPromote += 1;
+    const writable = db.promoted && db.describesAfterPromote >= db.promoteAfterPolls;
+    return {
+      $metadata: {},
+      DBInstances: [
+        writable
+          ? { DBInstanceIdentifier: id, DBInstanceStatus: 'available' }
+          : {
+              DBInstanceIdentifier: id,
+              DBInstanceStatus: db.promoted ? 'modifying' : 'available',
+              ReadReplicaSourceDBInstanceIdentifier: 'arn:aws:rds:us-east-1:123456789012:db:orders-db-use1',
+            },
+      ],
+    };
+  });
+  rds.on(PromoteReadReplicaCommand).callsFake((input) => {
+    log.push(`RDS.PromoteReadReplica ${input.DBInstanceIdentifier}`);
+    if (db.failPromote) throw db.failPromote;
+    db.promoted = true;
+    return {
+      DBInstance: { DBInstanceIdentifier: input.DBInstanceIdentifier, DBInstanceStatus: 'modifying' },
+    };
+  });
+
+  const cloudWatch = mockClient(CloudWatchClient);
+  cloudWatch.on(GetMetricDataCommand).callsFake(() => {
+    log.push(`CloudWatch.GetMetricData ${lagSeconds.value}`);
+    return {
+      MetricDataResults: [
+        { Id: 'lag', Values: lagSeconds.value === null ? [] : [lagSeconds.value], Timestamps: [new Date()] },
+      ],
+    };
+  });
+
+  const eventBridge = mockClient(EventBridgeClient);
+  eventBridge.on(PutEventsCommand).callsFake((input) => {
+    for (const e of input.Entries ?? []) {
+      log.push(`EventBridge.PutEvents ${e.DetailType}`);
+      published.push({ detailType: e.DetailType as string, detail: JSON.parse(e.Detail as string) });
+    }
+    return { FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] };
+  });
+
+  const realLeases = new DynamoLeaseStore(doc, control, config.lease, systemClock);
+  // Logs every lease change, so that tests can check what came before what.
+  const leases: LeaseStore = {
+    read: (app) => realLeases.read(app),
+    acquire: async (app, region, e) => {
+      const r = await realLeases.acquire(app, region, e);
+      log.push(`lease.acquire ${region} ${r.ok ? `epoch ${r.lease.epoch}` : r.code}`);
+      return r;
+    },
+    renew: (app, region, e) => realLeases.renew(app, region, e),
+    revoke: async (app, e) => {
+      const r = await realLeases.revoke(app, e);
+      log.push(`lease.revoke ${r.ok ? `epoch ${r.lease.epoch}` : r.code}`);
+      return r;
+    },
+    grant: async (app, region, e) => {
+      const r = await realLeases.grant(app, region, e);
+      log.push(`lease.grant ${region} ${r.ok ? `epoch ${r.lease.epoch}` : r.code}`);
+      return r;
+    },
+  };
+
+  let answer: (req: Parameters<ApprovalChannel['requestApproval']>[0]) => Promise<ApprovalDecision> =
+    async () => {
+      throw new Error('no approval expected in this test');
+    };
+  const health: HealthVerifier = {
+    check: async (url) => {
+      log.push(`health ${url}`);
+      return { healthy: true, detail: 'ok 200' };
+    },
+  };
+  const deps: StepDeps = {
+    config,
+    clock: systemClock,
+    leases,
+    control: new DynamoControlStore(doc, control),
+    votes: new DynamoVoteStore(doc, votes),
+    events: new EventBridgePublisher(new EventBridgeClient({ region: 'us-east-2' }), 'cutover-bus'),
+    traffic: new Route53TrafficRouter(new Route53Client({ region: 'us-east-1' }), config),
+    database: new RdsDatabasePromoter((region) => new RDSClient({ region }), config),
+    lag: new CloudWatchLagReader((region) => new CloudWatchClient({ region }), config, systemClock),
+    health,
+    notifier: {
+      notify: async (message) => {
+        notifications.push(message);
+      },
+    },
+    approval: {
+      requestApproval: (req) => {
+        log.push(`approval ${req.kind}`);
+        return answer(req);
+      },
+    },
+  };
+  return {
+    deps,
+    log,
+    route53,
+    rds,
+    cloudWatch,
+    eventBridge,
+    published,
+    notifications,
+    db,
+    lagSeconds,
+    setApproval: (fn) => {
+      answer = fn;
+    },
+    restore: () => {
+      route53.restore();
+      rds.restore();
+      cloudWatch.restore();
+      eventBridge.restore();
+    },
+  };
+}
+
+/** The position of the first log line that starts with prefix; fails loudly when there is none. */
+export function at(log: string[], prefix: string): number {
+  const i = log.findIndex((l) => l.startsWith(prefix));
+  if (i < 0) throw new Error(`no "${prefix}" in:\n${log.join('\n')}`);
+  return i;
+}
