@@ -417,8 +417,9 @@ function alive(pid: number): boolean {
 }
 
 /**
- * The WARNING a backend sends when a statement timeout or a cancel ends its wait for synchronous standbys:
- * the transaction has committed locally but is not known to be replicated (PostgreSQL 15 docs, 27.2.8.2).
+ * The WARNING a backend sends when a cancel or termination ends its wait for synchronous standbys: "The
+ * transaction has already committed locally, but might not have been replicated to the standby"
+ * (src/backend/replication/syncrep.c, PostgreSQL 15).
  */
 export function isSyncRepCancel(message: string): boolean {
   return /canceling (the )?wait for synchronous replication/i.test(message);
@@ -435,9 +436,10 @@ export interface CancellableResult<R> {
 
 /**
  * Runs one statement and cancels it on the server after `timeoutMs`. statement_timeout cannot do this for
- * a commit: it is disabled before the commit starts, so a commit waiting for a lost synchronous standby
- * waits forever. A cancel ends that wait with a WARNING and the commit stays local only (PostgreSQL 15
- * docs, 27.2.8.2). If the server does not answer at all, the client gives up `backstopMs` later.
+ * a commit: finish_xact_command() disables it before committing, so a commit waiting for a lost synchronous
+ * standby waits forever (Tom Lane, pgsql-hackers "Standalone synchronous master", 2014-01-11; measured
+ * here too). A cancel ends that wait with a WARNING and the commit stays local only. If the server does not
+ * answer at all, the client gives up `backstopMs` later.
  */
 export async function queryCancellable<R extends pg.QueryResultRow>(
   client: pg.ClientBase,
