@@ -10,7 +10,11 @@ const ms = (what: string) => z.number().int(`${what} must be a whole number of m
 const applicationRegion = z
   .object({
     region: regionName,
-    healthUrl: z.url('must be an http(s) URL of the region-specific health endpoint'),
+    // The probe speaks HTTP only; z.url() alone would also take ftp:, file: or mailto:.
+    healthUrl: z.url({
+      protocol: /^https?$/,
+      error: 'must be an http(s) URL of the region-specific health endpoint',
+    }),
     /** Route 53 record set identifier of this region's record (failover or weighted routing). */
     setIdentifier: z.string().min(1).optional(),
     /** RDS instance identifier (engine rds) or Aurora cluster ARN (engine aurora) in this region. */
@@ -128,42 +132,54 @@ export class ConfigError extends Error {
   }
 }
 
+/** Whether these top-level sections parsed; a rule that reads a broken section is skipped. */
+type ValidSections = (...sections: (keyof CutoverConfig)[]) => boolean;
+
 /**
  * The rules that span fields. The timing rules are invariant I6 of the brief: a lease must survive two
  * failed renewals, the debounce must span at least two probes, and the holder must stop before a taker may start.
  */
-function crossFieldIssues(c: CutoverConfig): ConfigIssue[] {
+function crossFieldIssues(c: CutoverConfig, valid: ValidSections = () => true): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const add = (field: string, message: string): void => {
     issues.push({ field, message });
   };
-  const app = new Set([c.primary.region, c.standby.region]);
 
-  if (c.primary.region === c.standby.region) {
+  if (valid('primary', 'standby') && c.primary.region === c.standby.region) {
     add('standby.region', `must differ from primary.region (${c.primary.region})`);
   }
-  for (const r of duplicates(c.watchers)) add('watchers', `lists ${r} twice; each watcher region votes once`);
-  c.watchers.forEach((r, i) => {
-    if (app.has(r)) add(`watchers[${i}]`, `${r} is an application region; watchers must be other regions`);
-  });
-  const n = new Set(c.watchers).size;
-  const majority = Math.floor(n / 2) + 1;
-  if (c.quorum < majority || c.quorum > n) {
-    add('quorum', `must be a majority of the ${n} watchers: between ${majority} and ${n}, got ${c.quorum}`);
+  if (valid('watchers')) {
+    for (const r of duplicates(c.watchers))
+      add('watchers', `lists ${r} twice; each watcher region votes once`);
   }
-  for (const r of duplicates(c.controlRegions)) add('controlRegions', `lists ${r} twice`);
-  if (new Set(c.controlRegions).size < 2) {
-    add(
-      'controlRegions',
-      'needs at least 2 distinct control regions so that one can finish a failover alone',
-    );
+  if (valid('watchers', 'primary', 'standby')) {
+    const app = new Set([c.primary.region, c.standby.region]);
+    c.watchers.forEach((r, i) => {
+      if (app.has(r)) add(`watchers[${i}]`, `${r} is an application region; watchers must be other regions`);
+    });
   }
-  if (c.controlRegions.every((r) => r === c.primary.region)) {
+  if (valid('watchers', 'quorum')) {
+    const n = new Set(c.watchers).size;
+    const majority = Math.floor(n / 2) + 1;
+    if (c.quorum < majority || c.quorum > n) {
+      add('quorum', `must be a majority of the ${n} watchers: between ${majority} and ${n}, got ${c.quorum}`);
+    }
+  }
+  if (valid('controlRegions')) {
+    for (const r of duplicates(c.controlRegions)) add('controlRegions', `lists ${r} twice`);
+    if (new Set(c.controlRegions).size < 2) {
+      add(
+        'controlRegions',
+        'needs at least 2 distinct control regions so that one can finish a failover alone',
+      );
+    }
+  }
+  if (valid('controlRegions', 'primary') && c.controlRegions.every((r) => r === c.primary.region)) {
     add('controlRegions', `must not be only the primary region (${c.primary.region})`);
   }
 
-  const la = c.leaseAuthority;
-  if (la.mode === 'mrsc') {
+  const la = valid('leaseAuthority') ? c.leaseAuthority : undefined;
+  if (la?.mode === 'mrsc') {
     for (const r of duplicates(la.regions)) add('leaseAuthority.regions', `lists ${r} twice`);
     if (la.regions.length === 3 && la.witnessRegion) {
       add(
@@ -180,7 +196,7 @@ function crossFieldIssues(c: CutoverConfig): ConfigIssue[] {
     if (la.witnessRegion && la.regions.includes(la.witnessRegion)) {
       add('leaseAuthority.witnessRegion', `must not be one of leaseAuthority.regions (${la.witnessRegion})`);
     }
-  } else if (la.region === c.primary.region) {
+  } else if (la?.mode === 'arbiter' && valid('primary') && la.region === c.primary.region) {
     add(
       'leaseAuthority.region',
       `the arbiter must not be the primary region (${c.primary.region}); it must outlive it`,
@@ -188,20 +204,22 @@ function crossFieldIssues(c: CutoverConfig): ConfigIssue[] {
   }
 
   const p = c.probe;
-  if (p.connectTimeoutMs > p.responseTimeoutMs) {
-    add('probe.connectTimeoutMs', `must be at most probe.responseTimeoutMs (${p.responseTimeoutMs})`);
+  if (valid('probe')) {
+    if (p.connectTimeoutMs > p.responseTimeoutMs) {
+      add('probe.connectTimeoutMs', `must be at most probe.responseTimeoutMs (${p.responseTimeoutMs})`);
+    }
+    if (p.responseTimeoutMs >= p.intervalMs) {
+      add(
+        'probe.responseTimeoutMs',
+        `must be less than probe.intervalMs (${p.intervalMs}) so probes do not overlap`,
+      );
+    }
   }
-  if (p.responseTimeoutMs >= p.intervalMs) {
-    add(
-      'probe.responseTimeoutMs',
-      `must be less than probe.intervalMs (${p.intervalMs}) so probes do not overlap`,
-    );
-  }
-  if (c.debounceMs < 2 * p.intervalMs) {
+  if (valid('probe', 'debounceMs') && c.debounceMs < 2 * p.intervalMs) {
     add('debounceMs', `must be at least 2 × probe.intervalMs = ${2 * p.intervalMs}, got ${c.debounceMs}`);
   }
-  const minStaleness = p.intervalMs + p.responseTimeoutMs;
-  if (c.voteStalenessMs < minStaleness) {
+  const minStaleness = valid('probe') ? p.intervalMs + p.responseTimeoutMs : 0;
+  if (valid('probe', 'voteStalenessMs') && c.voteStalenessMs < minStaleness) {
     add(
       'voteStalenessMs',
       `must be at least probe.intervalMs + probe.responseTimeoutMs = ${minStaleness}, or healthy voters go stale between probes`,
@@ -209,23 +227,25 @@ function crossFieldIssues(c: CutoverConfig): ConfigIssue[] {
   }
 
   const l = c.lease;
-  const renewBudget = l.renewIntervalMs + 2 * l.retryTimeoutMs;
-  if (renewBudget > l.ttlMs) {
-    add(
-      'lease.ttlMs',
-      `must be at least lease.renewIntervalMs + 2 × lease.retryTimeoutMs = ${renewBudget}, got ${l.ttlMs}`,
-    );
-  }
-  const usable = l.ttlMs - l.maxSkewMs - l.safetyMarginMs;
-  if (usable <= l.renewIntervalMs) {
-    add(
-      'lease.maxSkewMs',
-      `lease.ttlMs − lease.maxSkewMs − lease.safetyMarginMs (${usable}) must exceed lease.renewIntervalMs (${l.renewIntervalMs}), or the holder stops writing between renewals`,
-    );
+  if (valid('lease')) {
+    const renewBudget = l.renewIntervalMs + 2 * l.retryTimeoutMs;
+    if (renewBudget > l.ttlMs) {
+      add(
+        'lease.ttlMs',
+        `must be at least lease.renewIntervalMs + 2 × lease.retryTimeoutMs = ${renewBudget}, got ${l.ttlMs}`,
+      );
+    }
+    const usable = l.ttlMs - l.maxSkewMs - l.safetyMarginMs;
+    if (usable <= l.renewIntervalMs) {
+      add(
+        'lease.maxSkewMs',
+        `lease.ttlMs − lease.maxSkewMs − lease.safetyMarginMs (${usable}) must exceed lease.renewIntervalMs (${l.renewIntervalMs}), or the holder stops writing between renewals`,
+      );
+    }
   }
 
-  const slack = c.approval.slack;
-  if (c.approval.ambiguousPolicy === 'ask' && (!slack || slack.approvers.length === 0)) {
+  const slack = valid('approval') ? c.approval.slack : undefined;
+  if (valid('approval') && c.approval.ambiguousPolicy === 'ask' && (!slack || slack.approvers.length === 0)) {
     add('approval.slack.approvers', 'needs at least one approver when approval.ambiguousPolicy is "ask"');
   }
   if (slack?.twoPerson && new Set(slack.approvers).size < 2) {
@@ -234,11 +254,12 @@ function crossFieldIssues(c: CutoverConfig): ConfigIssue[] {
       'needs at least 2 distinct approvers when approval.slack.twoPerson is true',
     );
   }
-  if (c.traffic && (!c.primary.setIdentifier || !c.standby.setIdentifier)) {
+  if (!valid('primary', 'standby')) return issues;
+  if (valid('traffic') && c.traffic && (!c.primary.setIdentifier || !c.standby.setIdentifier)) {
     if (!c.primary.setIdentifier) add('primary.setIdentifier', 'is required when traffic is configured');
     if (!c.standby.setIdentifier) add('standby.setIdentifier', 'is required when traffic is configured');
   }
-  if (c.database) {
+  if (valid('database') && c.database) {
     if (!c.primary.databaseId) add('primary.databaseId', 'is required when database is configured');
     if (!c.standby.databaseId) add('standby.databaseId', 'is required when database is configured');
     if (c.database.engine === 'aurora' && !c.database.globalClusterId) {
@@ -269,14 +290,71 @@ export type ParseResult = { ok: true; config: CutoverConfig } | { ok: false; iss
 /** Validates a parsed JSON value; every problem is reported at once, each with the field it concerns. */
 export function parseConfig(input: unknown): ParseResult {
   const shape = configShape.safeParse(input);
-  if (!shape.success) {
-    return {
-      ok: false,
-      issues: shape.error.issues.map((i) => ({ field: fieldName(i.path), message: i.message })),
-    };
+  if (shape.success) {
+    const issues = crossFieldIssues(shape.data);
+    return issues.length ? { ok: false, issues } : { ok: true, config: shape.data };
   }
-  const issues = crossFieldIssues(shape.data);
-  return issues.length ? { ok: false, issues } : { ok: true, config: shape.data };
+  const issues = shape.error.issues.flatMap((i) => shapeIssues(i, input));
+  // All errors at once: the cross-field rules still run on the sections that parsed on their own.
+  if (isRecord(input)) {
+    const sections: Record<string, unknown> = {};
+    const valid = new Set<string>();
+    for (const [key, schema] of Object.entries(configShape.shape)) {
+      const section = (schema as z.ZodType).safeParse(input[key]);
+      if (section.success) {
+        sections[key] = section.data;
+        valid.add(key);
+      }
+    }
+    issues.push(...crossFieldIssues(sections as CutoverConfig, (...keys) => keys.every((k) => valid.has(k))));
+  }
+  return { ok: false, issues };
+}
+
+/** A zod issue as the operator reads it; an unknown key is named itself, with the keys that would be valid. */
+function shapeIssues(issue: z.core.$ZodIssue, input: unknown): ConfigIssue[] {
+  if (issue.code !== 'unrecognized_keys') return [{ field: fieldName(issue.path), message: issue.message }];
+  const known = knownKeys(configShape, issue.path, input);
+  const hint = known.length ? `; valid fields here: ${known.join(', ')}` : '';
+  return issue.keys.map((key) => ({
+    field: fieldName([...issue.path, key]),
+    message: `is not a known field${hint}`,
+  }));
+}
+
+/** The keys the schema accepts at `path`, following the input to pick a discriminated union's branch. */
+function knownKeys(schema: z.ZodType, path: readonly PropertyKey[], input: unknown): string[] {
+  let s: unknown = schema;
+  let value = input;
+  for (let i = 0; ; i++) {
+    s = unwrap(s, value);
+    if (i === path.length) break;
+    const part = path[i];
+    if (s instanceof z.ZodObject && typeof part === 'string') s = s.shape[part];
+    else if (s instanceof z.ZodArray) s = s.element;
+    else return [];
+    value =
+      isRecord(value) || Array.isArray(value)
+        ? (value as Record<PropertyKey, unknown>)[part as PropertyKey]
+        : undefined;
+  }
+  return s instanceof z.ZodObject ? Object.keys(s.shape) : [];
+}
+
+function unwrap(s: unknown, value: unknown): unknown {
+  while (s instanceof z.ZodOptional || s instanceof z.ZodDefault || s instanceof z.ZodPrefault)
+    s = s.unwrap();
+  if (!(s instanceof z.ZodDiscriminatedUnion)) return s;
+  const key = s.def.discriminator;
+  const tag = isRecord(value) ? value[key] : undefined;
+  return s.options.find((o) => {
+    const literal = o instanceof z.ZodObject ? o.shape[key] : undefined;
+    return literal instanceof z.ZodLiteral && literal.values.has(tag as z.core.util.Literal);
+  });
+}
+
+function isRecord(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
 
 export function loadConfig(input: unknown): CutoverConfig {

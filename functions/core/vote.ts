@@ -39,21 +39,32 @@ export interface ProbeResult {
 /**
  * The next vote of a voter, carrying its streak across invocations from the previous vote. Pure: the
  * prober reads the previous vote, calls this, and writes the result conditionally on the new seq.
+ *
+ * A streak carries over only if nothing interrupted the observations: the previous vote had not expired,
+ * and (when `maxGapMs` is given, e.g. the vote staleness) it is at most that old. Otherwise a voter back
+ * from an outage would present one unhealthy probe as a streak that spans the debounce window (I3).
  */
 export function nextVote(
   previous: Vote | undefined,
   probe: ProbeResult,
   key: { application: string; target: string; voter: string },
   ttlSeconds: number,
+  maxGapMs?: number,
 ): Vote {
-  const sameStreak = previous !== undefined && previous.healthy === probe.healthy;
+  const gapMs = previous === undefined ? 0 : probe.observedAt - previous.observedAt;
+  const sameStreak =
+    previous !== undefined &&
+    previous.healthy === probe.healthy &&
+    previous.expiresAt * 1000 >= probe.observedAt &&
+    (maxGapMs === undefined || gapMs <= maxGapMs);
   return {
     ...key,
     healthy: probe.healthy,
     consecutiveFailures: probe.healthy ? 0 : sameStreak ? previous.consecutiveFailures + 1 : 1,
     consecutiveSuccesses: probe.healthy ? (sameStreak ? previous.consecutiveSuccesses + 1 : 1) : 0,
     observedAt: probe.observedAt,
-    streakSince: sameStreak ? previous.streakSince : probe.observedAt,
+    // A clock that stepped back must not leave the streak starting after its own observation.
+    streakSince: sameStreak ? Math.min(previous.streakSince, probe.observedAt) : probe.observedAt,
     seq: (previous?.seq ?? 0) + 1,
     latencyMs: Math.max(0, Math.round(probe.latencyMs)),
     detail: probe.detail.slice(0, 500),
@@ -61,13 +72,32 @@ export function nextVote(
   };
 }
 
-/** The newest vote of each voter (highest seq, then latest observation), whatever the input order. */
+/**
+ * The newest vote of each (target, voter): highest seq, then latest observation. Exact ties, which a
+ * well-behaved store never holds, go to the more cautious vote (healthy, then the shorter streak), so the
+ * result never depends on the input order. Sorted by target, then voter.
+ */
 export function latestPerVoter(votes: readonly Vote[]): Vote[] {
   const best = new Map<string, Vote>();
   for (const v of votes) {
     const key = `${v.target}\u0000${v.voter}`;
     const cur = best.get(key);
-    if (!cur || v.seq > cur.seq || (v.seq === cur.seq && v.observedAt > cur.observedAt)) best.set(key, v);
+    if (!cur || newer(v, cur) > 0) best.set(key, v);
   }
-  return [...best.values()].sort((a, b) => (a.voter < b.voter ? -1 : a.voter > b.voter ? 1 : 0));
+  return [...best.values()].sort((a, b) => compare(a.target, b.target) || compare(a.voter, b.voter));
+}
+
+/** Positive when `a` supersedes `b`; a total order on everything that decide reads. */
+function newer(a: Vote, b: Vote): number {
+  return (
+    a.seq - b.seq ||
+    a.observedAt - b.observedAt ||
+    Number(a.healthy) - Number(b.healthy) ||
+    a.streakSince - b.streakSince ||
+    compare(a.detail, b.detail)
+  );
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

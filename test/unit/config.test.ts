@@ -1,0 +1,611 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import {
+  ConfigError,
+  type ConfigIssue,
+  loadConfig,
+  parseConfig,
+  parseConfigText,
+} from '../../functions/core/config.js';
+import { exampleConfigJson } from '../support/fixtures.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: tests reshape raw JSON freely
+type Raw = Record<string, any>;
+
+const exampleText = readFileSync(new URL('../../examples/cutover.example.json', import.meta.url), 'utf8');
+
+function issuesOf(mutate: (raw: Raw) => void): ConfigIssue[] {
+  const raw = exampleConfigJson() as Raw;
+  mutate(raw);
+  const result = parseConfig(raw);
+  if (result.ok) throw new Error('expected the configuration to be refused');
+  return result.issues;
+}
+
+const accepted = (mutate: (raw: Raw) => void): boolean => {
+  const raw = exampleConfigJson() as Raw;
+  mutate(raw);
+  return parseConfig(raw).ok;
+};
+
+const fieldsOf = (issues: ConfigIssue[]) => [...new Set(issues.map((i) => i.field))].sort();
+
+describe('the example configuration', () => {
+  it('passes as it ships, from an object and from its text', () => {
+    const result = parseConfig(exampleConfigJson());
+    expect(result).toMatchObject({ ok: true });
+    expect(parseConfigText(exampleText)).toEqual(result);
+    const config = loadConfig(exampleConfigJson());
+    expect(config.primary.region).toBe('us-east-1');
+    expect(config.standby.region).toBe('us-west-2');
+    expect(config.watchers).toHaveLength(5);
+    expect(config.quorum).toBe(3);
+  });
+});
+
+interface Rule {
+  rule: string;
+  mutate: (raw: Raw) => void;
+  /** The distinct fields the refusal names, exactly. */
+  fields: string[];
+  /** What the message must say: the valid value or bound. */
+  message: RegExp;
+}
+
+const rules: Rule[] = [
+  {
+    rule: 'primary = standby',
+    mutate: (r) => {
+      r.standby.region = 'us-east-1';
+    },
+    fields: ['standby.region'],
+    message: /must differ from primary\.region \(us-east-1\)/,
+  },
+  {
+    rule: 'a watcher listed twice',
+    mutate: (r) => {
+      r.watchers = ['eu-west-1', 'ap-southeast-2', 'eu-west-1', 'sa-east-1', 'ap-northeast-1'];
+    },
+    fields: ['watchers'],
+    message: /lists eu-west-1 twice; each watcher region votes once/,
+  },
+  {
+    rule: 'a watcher that is an application region',
+    mutate: (r) => {
+      r.watchers[2] = 'us-west-2';
+    },
+    fields: ['watchers[2]'],
+    message: /us-west-2 is an application region; watchers must be other regions/,
+  },
+  {
+    rule: 'quorum not a majority of the watchers',
+    mutate: (r) => {
+      r.quorum = 2;
+    },
+    fields: ['quorum'],
+    message: /majority of the 5 watchers: between 3 and 5, got 2/,
+  },
+  {
+    rule: 'quorum above the number of watchers',
+    mutate: (r) => {
+      r.quorum = 6;
+    },
+    fields: ['quorum'],
+    message: /between 3 and 5, got 6/,
+  },
+  {
+    rule: 'quorum counted on distinct watchers',
+    mutate: (r) => {
+      r.watchers = ['eu-west-1', 'eu-west-1', 'ca-central-1', 'sa-east-1'];
+      r.quorum = 4;
+    },
+    fields: ['quorum', 'watchers'],
+    message: /majority of the 3 watchers: between 2 and 3, got 4/,
+  },
+  {
+    rule: 'fewer than 2 control regions',
+    mutate: (r) => {
+      r.controlRegions = ['us-east-2'];
+    },
+    fields: ['controlRegions'],
+    message: /needs at least 2 control regions/,
+  },
+  {
+    rule: 'fewer than 2 distinct control regions',
+    mutate: (r) => {
+      r.controlRegions = ['us-east-2', 'us-east-2'];
+    },
+    fields: ['controlRegions'],
+    message: /needs at least 2 distinct control regions/,
+  },
+  {
+    rule: 'control regions only the primary',
+    mutate: (r) => {
+      r.controlRegions = ['us-east-1', 'us-east-1'];
+    },
+    fields: ['controlRegions'],
+    message: /must not be only the primary region \(us-east-1\)/,
+  },
+  {
+    rule: 'MRSC with 3 regions and a witness',
+    mutate: (r) => {
+      r.leaseAuthority.witnessRegion = 'eu-west-2';
+    },
+    fields: ['leaseAuthority.witnessRegion'],
+    message: /must be omitted with 3 full replica regions \(MRSC takes 3, or 2 \+ witness\)/,
+  },
+  {
+    rule: 'MRSC with 2 regions and no witness',
+    mutate: (r) => {
+      r.leaseAuthority = { mode: 'mrsc', regions: ['us-east-2', 'us-west-1'] };
+    },
+    fields: ['leaseAuthority.witnessRegion'],
+    message: /is required with 2 replica regions \(MRSC takes 3, or 2 \+ witness\)/,
+  },
+  {
+    rule: 'MRSC region listed twice',
+    mutate: (r) => {
+      r.leaseAuthority = { mode: 'mrsc', regions: ['us-east-2', 'us-west-1', 'us-east-2'] };
+    },
+    fields: ['leaseAuthority.regions'],
+    message: /lists us-east-2 twice/,
+  },
+  {
+    rule: 'witness among the MRSC regions',
+    mutate: (r) => {
+      r.leaseAuthority = { mode: 'mrsc', regions: ['us-east-2', 'us-west-1'], witnessRegion: 'us-west-1' };
+    },
+    fields: ['leaseAuthority.witnessRegion'],
+    message: /must not be one of leaseAuthority\.regions \(us-west-1\)/,
+  },
+  {
+    rule: 'arbiter = primary',
+    mutate: (r) => {
+      r.leaseAuthority = { mode: 'arbiter', region: 'us-east-1' };
+    },
+    fields: ['leaseAuthority.region'],
+    message: /the arbiter must not be the primary region \(us-east-1\)/,
+  },
+  {
+    rule: 'connect timeout above the response timeout',
+    mutate: (r) => {
+      r.probe.connectTimeoutMs = 3_001;
+    },
+    fields: ['probe.connectTimeoutMs'],
+    message: /must be at most probe\.responseTimeoutMs \(3000\)/,
+  },
+  {
+    rule: 'response timeout not below the probe interval',
+    mutate: (r) => {
+      r.probe.responseTimeoutMs = 10_000;
+    },
+    fields: ['probe.responseTimeoutMs'],
+    message: /must be less than probe\.intervalMs \(10000\)/,
+  },
+  {
+    rule: 'debounce shorter than 2 probe intervals',
+    mutate: (r) => {
+      r.debounceMs = 19_999;
+    },
+    fields: ['debounceMs'],
+    message: /must be at least 2 × probe\.intervalMs = 20000, got 19999/,
+  },
+  {
+    rule: 'vote staleness shorter than a probe interval plus its response timeout',
+    mutate: (r) => {
+      r.voteStalenessMs = 12_999;
+    },
+    fields: ['voteStalenessMs'],
+    message: /must be at least probe\.intervalMs \+ probe\.responseTimeoutMs = 13000/,
+  },
+  {
+    rule: 'renewInterval + 2 × retryTimeout > ttl',
+    mutate: (r) => {
+      r.lease.renewIntervalMs = 10_001;
+      r.lease.retryTimeoutMs = 10_000;
+    },
+    fields: ['lease.ttlMs'],
+    message: /must be at least lease\.renewIntervalMs \+ 2 × lease\.retryTimeoutMs = 30001, got 30000/,
+  },
+  {
+    rule: 'ttl − skew − margin ≤ renewInterval',
+    mutate: (r) => {
+      r.lease = {
+        ttlMs: 30_000,
+        renewIntervalMs: 20_000,
+        retryTimeoutMs: 2_000,
+        maxSkewMs: 9_500,
+        safetyMarginMs: 500,
+      };
+    },
+    fields: ['lease.maxSkewMs'],
+    message: /\(20000\) must exceed lease\.renewIntervalMs \(20000\)/,
+  },
+  {
+    rule: 'policy ask without a Slack section',
+    mutate: (r) => {
+      delete r.approval.slack;
+    },
+    fields: ['approval.slack.approvers'],
+    message: /needs at least one approver when approval\.ambiguousPolicy is "ask"/,
+  },
+  {
+    rule: 'policy ask with no approvers',
+    mutate: (r) => {
+      r.approval.slack.approvers = [];
+    },
+    fields: ['approval.slack.approvers'],
+    message: /needs at least one approver/,
+  },
+  {
+    rule: 'twoPerson with fewer than 2 distinct approvers',
+    mutate: (r) => {
+      r.approval.slack.approvers = ['U012AB3CD', 'U012AB3CD'];
+      r.approval.slack.twoPerson = true;
+    },
+    fields: ['approval.slack.approvers'],
+    message: /needs at least 2 distinct approvers when approval\.slack\.twoPerson is true/,
+  },
+  {
+    rule: 'traffic without the primary set identifier',
+    mutate: (r) => {
+      delete r.primary.setIdentifier;
+    },
+    fields: ['primary.setIdentifier'],
+    message: /is required when traffic is configured/,
+  },
+  {
+    rule: 'traffic without the standby set identifier',
+    mutate: (r) => {
+      delete r.standby.setIdentifier;
+    },
+    fields: ['standby.setIdentifier'],
+    message: /is required when traffic is configured/,
+  },
+  {
+    rule: 'database without the primary database id',
+    mutate: (r) => {
+      delete r.primary.databaseId;
+    },
+    fields: ['primary.databaseId'],
+    message: /is required when database is configured/,
+  },
+  {
+    rule: 'database without the standby database id',
+    mutate: (r) => {
+      delete r.standby.databaseId;
+    },
+    fields: ['standby.databaseId'],
+    message: /is required when database is configured/,
+  },
+  {
+    rule: 'aurora without globalClusterId',
+    mutate: (r) => {
+      r.database.engine = 'aurora';
+    },
+    fields: ['database.globalClusterId'],
+    message: /is required when database\.engine is "aurora"/,
+  },
+];
+
+describe('cross-field rules', () => {
+  it.each(rules)('refuses $rule, naming $fields', ({ mutate, fields, message }) => {
+    const issues = issuesOf(mutate);
+    expect(fieldsOf(issues)).toEqual(fields);
+    expect(issues.map((i) => i.message)).toContainEqual(expect.stringMatching(message));
+  });
+
+  it('reports every rule through loadConfig as a ConfigError that lists each field', () => {
+    const raw = exampleConfigJson() as Raw;
+    raw.quorum = 2;
+    raw.debounceMs = 10_000;
+    let error: unknown;
+    try {
+      loadConfig(raw);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const configError = error as ConfigError;
+    expect(configError.name).toBe('ConfigError');
+    expect(fieldsOf(configError.issues)).toEqual(['debounceMs', 'quorum']);
+    expect(configError.message).toMatch(
+      /^invalid Cutover configuration:\n {2}- quorum: .*\n {2}- debounceMs: /,
+    );
+  });
+
+  it('accepts each timing rule exactly at its bound', () => {
+    expect(accepted((r) => (r.debounceMs = 20_000))).toBe(true);
+    expect(accepted((r) => (r.voteStalenessMs = 13_000))).toBe(true);
+    expect(accepted((r) => (r.probe.connectTimeoutMs = 3_000))).toBe(true);
+    expect(accepted((r) => (r.probe.responseTimeoutMs = 9_999))).toBe(true);
+    expect(accepted((r) => (r.lease.retryTimeoutMs = 10_000))).toBe(true);
+    expect(
+      accepted((r) => {
+        r.lease = {
+          ttlMs: 30_000,
+          renewIntervalMs: 20_000,
+          retryTimeoutMs: 2_000,
+          maxSkewMs: 9_499,
+          safetyMarginMs: 500,
+        };
+      }),
+    ).toBe(true);
+    expect(accepted((r) => (r.quorum = 5))).toBe(true);
+  });
+
+  it('accepts the other lease authorities and approval set-ups that the rules allow', () => {
+    expect(
+      accepted((r) => {
+        r.leaseAuthority = {
+          mode: 'mrsc',
+          regions: ['us-east-2', 'us-west-1'],
+          witnessRegion: 'eu-central-1',
+        };
+      }),
+    ).toBe(true);
+    expect(accepted((r) => (r.leaseAuthority = { mode: 'arbiter', region: 'us-east-2' }))).toBe(true);
+    expect(accepted((r) => (r.controlRegions = ['us-east-1', 'us-east-2']))).toBe(true);
+    expect(
+      accepted((r) => {
+        r.approval = { ambiguousPolicy: 'abort' };
+      }),
+    ).toBe(true);
+    expect(accepted((r) => (r.approval.slack.twoPerson = true))).toBe(true);
+    expect(
+      accepted((r) => {
+        r.database = { engine: 'aurora', globalClusterId: 'orders-global' };
+      }),
+    ).toBe(true);
+    expect(
+      accepted((r) => {
+        delete r.traffic;
+        delete r.database;
+        delete r.primary.setIdentifier;
+        delete r.primary.databaseId;
+      }),
+    ).toBe(true);
+  });
+});
+
+describe('shape errors', () => {
+  it('refuses a value of the wrong type, naming the field and the expected type', () => {
+    expect(issuesOf((r) => (r.quorum = '3'))).toEqual([
+      { field: 'quorum', message: expect.stringMatching(/expected number, received string/) },
+    ]);
+    expect(issuesOf((r) => (r.probe.intervalMs = 10_000.5))).toEqual([
+      { field: 'probe.intervalMs', message: 'probe.intervalMs must be a whole number of milliseconds' },
+    ]);
+    expect(fieldsOf(issuesOf((r) => (r.watchers = 'eu-west-1')))).toEqual(['watchers']);
+    expect(issuesOf((r) => (r.approval.ambiguousPolicy = 'retry'))).toEqual([
+      { field: 'approval.ambiguousPolicy', message: expect.stringMatching(/"ask"\|"abort"\|"proceed"/) },
+    ]);
+  });
+
+  it('refuses a missing required field by name', () => {
+    expect(issuesOf((r) => delete r.application)).toEqual([
+      { field: 'application', message: expect.stringMatching(/expected string/) },
+    ]);
+  });
+
+  it('names an unknown key itself and lists the valid keys at its place', () => {
+    expect(issuesOf((r) => (r.quorom = 3))).toEqual([
+      {
+        field: 'quorom',
+        message: expect.stringMatching(/^is not a known field; valid fields here: application, .*quorum/),
+      },
+    ]);
+    expect(issuesOf((r) => (r.lease.ttl = 30_000))).toEqual([
+      {
+        field: 'lease.ttl',
+        message:
+          'is not a known field; valid fields here: ttlMs, renewIntervalMs, retryTimeoutMs, maxSkewMs, safetyMarginMs',
+      },
+    ]);
+    expect(issuesOf((r) => (r.approval.slack.approver = 'U012AB3CD'))).toEqual([
+      {
+        field: 'approval.slack.approver',
+        message: 'is not a known field; valid fields here: channel, approvers, twoPerson',
+      },
+    ]);
+  });
+
+  it('lists the keys of the chosen lease authority mode for an unknown key there', () => {
+    expect(issuesOf((r) => (r.leaseAuthority.witness = 'eu-west-2'))).toEqual([
+      {
+        field: 'leaseAuthority.witness',
+        message: 'is not a known field; valid fields here: mode, regions, witnessRegion',
+      },
+    ]);
+    expect(
+      issuesOf((r) => {
+        r.leaseAuthority = { mode: 'arbiter', region: 'us-east-2', regions: ['us-east-2'] };
+      }),
+    ).toEqual([
+      { field: 'leaseAuthority.regions', message: 'is not a known field; valid fields here: mode, region' },
+    ]);
+  });
+
+  it('reports two unknown keys in one object as two issues', () => {
+    expect(
+      issuesOf((r) => {
+        r.probe.interval = 1;
+        r.probe.timeout = 2;
+      }).map((i) => i.field),
+    ).toEqual(['probe.interval', 'probe.timeout']);
+  });
+
+  it('refuses a bad region name with an example of a valid one', () => {
+    for (const bad of ['US-EAST-1', 'useast1', 'us-east', 'virginia', 'us_east_1']) {
+      expect(issuesOf((r) => (r.watchers[1] = bad))).toEqual([
+        { field: 'watchers[1]', message: 'must be an AWS region name such as us-east-1' },
+      ]);
+    }
+    expect(issuesOf((r) => (r.primary.region = 'us-east-1a'))).toEqual([
+      { field: 'primary.region', message: 'must be an AWS region name such as us-east-1' },
+    ]);
+    expect(fieldsOf(issuesOf((r) => (r.leaseAuthority.regions[2] = 'eu-central')))).toEqual([
+      'leaseAuthority.regions[2]',
+    ]);
+    expect(accepted((r) => (r.watchers[1] = 'us-gov-west-1'))).toBe(true);
+    expect(accepted((r) => (r.watchers[1] = 'ap-southeast-4'))).toBe(true);
+  });
+
+  it('refuses a health URL that is not an http(s) URL, and takes a local one', () => {
+    for (const bad of [
+      'not a url',
+      'orders-use1.example.com/health',
+      'ftp://orders.example.com/health',
+      'file:///etc/hosts',
+    ]) {
+      expect(issuesOf((r) => (r.primary.healthUrl = bad))).toEqual([
+        {
+          field: 'primary.healthUrl',
+          message: 'must be an http(s) URL of the region-specific health endpoint',
+        },
+      ]);
+    }
+    expect(accepted((r) => (r.standby.healthUrl = 'http://127.0.0.1:8081/health'))).toBe(true);
+  });
+
+  it('refuses text that is not JSON, naming the file', () => {
+    const result = parseConfigText('{ "application": "orders", ');
+    expect(result.ok).toBe(false);
+    expect(result.ok ? [] : result.issues).toEqual([
+      { field: '(file)', message: expect.stringMatching(/^is not valid JSON: /) },
+    ]);
+  });
+
+  it('refuses JSON that is not an object', () => {
+    for (const text of ['null', '[]', '"orders"', '42']) {
+      const result = parseConfigText(text);
+      expect(result.ok ? [] : result.issues.map((i) => i.field)).toEqual(['(root)']);
+    }
+  });
+});
+
+describe('all errors at once', () => {
+  it('reports several shape errors together', () => {
+    const issues = issuesOf((r) => {
+      r.quorum = '3';
+      r.probe.intervalMs = -1;
+      r.primary.healthUrl = 'nope';
+      r.watchers[0] = 'EU';
+    });
+    expect(fieldsOf(issues)).toEqual(['primary.healthUrl', 'probe.intervalMs', 'quorum', 'watchers[0]']);
+  });
+
+  it('reports several cross-field errors together', () => {
+    const issues = issuesOf((r) => {
+      r.standby.region = 'us-east-1';
+      r.quorum = 1;
+      r.debounceMs = 5_000;
+      r.lease.retryTimeoutMs = 15_000;
+      r.database.engine = 'aurora';
+    });
+    expect(fieldsOf(issues)).toEqual([
+      'database.globalClusterId',
+      'debounceMs',
+      'lease.ttlMs',
+      'quorum',
+      'standby.region',
+    ]);
+  });
+
+  it('reports cross-field errors alongside shape errors in other sections', () => {
+    const issues = issuesOf((r) => {
+      r.primary.healthUrl = 'ftp://orders.example.com/health';
+      r.quorum = 2;
+      r.debounceMs = 5_000;
+      r.extra = true;
+    });
+    expect(fieldsOf(issues)).toEqual(['debounceMs', 'extra', 'primary.healthUrl', 'quorum']);
+  });
+
+  it('skips a cross-field rule whose inputs are themselves broken, instead of reporting nonsense', () => {
+    const issues = issuesOf((r) => {
+      r.probe.intervalMs = 'ten seconds';
+      r.debounceMs = 5_000;
+    });
+    expect(fieldsOf(issues)).toEqual(['probe.intervalMs']);
+  });
+});
+
+describe('defaults', () => {
+  const minimal = (): Raw => ({
+    application: 'orders',
+    primary: { region: 'us-east-1', healthUrl: 'https://orders-use1.example.com/health' },
+    standby: { region: 'us-west-2', healthUrl: 'https://orders-usw2.example.com/health' },
+    watchers: ['eu-west-1', 'ap-southeast-2', 'ca-central-1'],
+    controlRegions: ['us-east-2', 'eu-central-1'],
+    leaseAuthority: { mode: 'arbiter', region: 'us-east-2' },
+    quorum: 2,
+    approval: { slack: { channel: 'C0123456789', approvers: ['U012AB3CD'] } },
+  });
+
+  it('fills every optional setting when its section is omitted', () => {
+    const config = loadConfig(minimal());
+    expect(config).toMatchObject({
+      probe: { intervalMs: 10_000, connectTimeoutMs: 2_000, responseTimeoutMs: 3_000 },
+      debounceMs: 30_000,
+      voteStalenessMs: 25_000,
+      cooldownMs: 3_600_000,
+      reopenAfterMs: 600_000,
+      rpoBudgetMs: 5_000,
+      lease: {
+        ttlMs: 30_000,
+        renewIntervalMs: 10_000,
+        retryTimeoutMs: 2_000,
+        maxSkewMs: 1_000,
+        safetyMarginMs: 500,
+      },
+      approval: { ambiguousPolicy: 'ask', timeoutSeconds: 900, slack: { twoPerson: false } },
+    });
+    expect(config.traffic).toBeUndefined();
+    expect(config.database).toBeUndefined();
+    expect(config.fence).toBeUndefined();
+  });
+
+  it('fills the rest of a section that is given in part, and of traffic and fence', () => {
+    const raw = minimal();
+    raw.lease = { ttlMs: 45_000 };
+    raw.traffic = { hostedZoneId: 'Z0123ABC', recordName: 'orders.example.com' };
+    raw.primary.setIdentifier = 'orders-use1';
+    raw.standby.setIdentifier = 'orders-usw2';
+    raw.fence = {};
+    const config = loadConfig(raw);
+    expect(config.lease).toEqual({
+      ttlMs: 45_000,
+      renewIntervalMs: 10_000,
+      retryTimeoutMs: 2_000,
+      maxSkewMs: 1_000,
+      safetyMarginMs: 500,
+    });
+    expect(config.traffic).toEqual({
+      hostedZoneId: 'Z0123ABC',
+      recordName: 'orders.example.com',
+      recordType: 'CNAME',
+      routing: 'weighted',
+      ttlSeconds: 60,
+      failbackSteps: [100],
+    });
+    expect(config.fence).toEqual({ lambdaFunctions: [] });
+  });
+
+  it('checks the timing rules against the defaults too', () => {
+    const raw = minimal();
+    raw.probe = { intervalMs: 25_000 };
+    const issues = parseConfig(raw);
+    expect(issues.ok ? [] : issues.issues).toEqual([
+      { field: 'debounceMs', message: expect.stringMatching(/= 50000, got 30000/) },
+      { field: 'voteStalenessMs', message: expect.stringMatching(/= 28000/) },
+    ]);
+  });
+
+  it('defaults the ambiguous policy to ask, which needs approvers', () => {
+    const raw = minimal();
+    delete raw.approval;
+    const result = parseConfig(raw);
+    expect(result.ok ? [] : result.issues.map((i) => i.field)).toEqual(['approval.slack.approvers']);
+  });
+});
