@@ -1,0 +1,170 @@
+import { readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DynamoControlStore } from '../../functions/adapters/dynamodb/control-store.js';
+import { DynamoVoteStore } from '../../functions/adapters/dynamodb/vote-store.js';
+import { failbackTaskHandlers } from '../../functions/steps/core/task-handlers.js';
+import { runStateMachine } from '../../infra/local/sfn-runner.js';
+import { freshTables } from '../support/dynamodb.js';
+import { eventErrors } from '../support/event-schemas.js';
+import { exampleConfig, vote } from '../support/fixtures.js';
+import { at, type Harness, makeHarness } from '../support/machine-harness.js';
+
+const FAILBACK = new URL('../../statemachines/failback.asl.json', import.meta.url).pathname;
+const fast = { waitMs: 0, retryIntervalMs: 0 };
+const sampleInput = (): Record<string, unknown> =>
+  JSON.parse(readFileSync(new URL('../../events/failback-input.sample.json', import.meta.url), 'utf8'));
+
+let harness: Harness | undefined;
+afterEach(() => {
+  harness?.restore();
+  harness = undefined;
+});
+
+/**
+ * After a failover: us-west-2 holds the lease and renews it; us-east-1 has been healthy for 15 minutes and
+ * its database replicates from us-west-2 with no lag. A short lease keeps the fence's real wait to seconds.
+ */
+async function setup(edit: Parameters<typeof exampleConfig>[0] = () => {}) {
+  const t = await freshTables('fb');
+  const config = exampleConfig((c) => {
+    c.lease = {
+      ttlMs: 3000,
+      renewIntervalMs: 1000,
+      retryTimeoutMs: 500,
+      maxSkewMs: 200,
+      safetyMarginMs: 200,
+    };
+    edit(c);
+  });
+  const h = makeHarness(t.doc, t.names.control, t.names.votes, config);
+  harness = h;
+  const held = await h.deps.leases.acquire('orders', 'us-west-2', null);
+  if (!held.ok) throw new Error('could not seed the lease');
+  h.log.length = 0;
+  h.lagSeconds.value = 0;
+  const votes = new DynamoVoteStore(t.doc, t.names.votes);
+  const now = Date.now();
+  for (const voter of ['eu-west-1', 'ca-central-1', 'ap-northeast-1', 'sa-east-1']) {
+    await votes.put(
+      vote(
+        { voter, target: 'us-east-1', healthy: true, observedAt: now - 500, streakSince: now - 15 * 60_000 },
+        now,
+      ),
+    );
+  }
+  return { t, h, config, control: new DynamoControlStore(t.doc, t.names.control), epoch: held.lease.epoch };
+}
+
+const approve = (h: Harness) =>
+  h.setApproval(async (req) => {
+    expect(req).toMatchObject({ kind: 'failback', from: 'us-west-2', to: 'us-east-1' });
+    return { approved: true, by: 'U012AB3CD', at: Date.now(), reason: 'planned' };
+  });
+
+describe('failback state machine, run locally on DynamoDB Local and mocked AWS APIs', () => {
+  it('switches back with zero data loss: approval, fence, lag 0, promote, lease, traffic in weighted steps', async () => {
+    const { h, control, epoch } = await setup();
+    approve(h);
+    const run = await runStateMachine(FAILBACK, sampleInput(), failbackTaskHandlers(h.deps), fast);
+    expect(run.status, JSON.stringify(run.error)).toBe('SUCCEEDED');
+    expect(run.path.at(-1)).toBe('Completed');
+    expect(h.log).toEqual([
+      'RDS.DescribeDBInstances orders-db-use1',
+      'CloudWatch.GetMetricData 0',
+      'approval failback',
+      `lease.revoke epoch ${epoch + 1}`,
+      'CloudWatch.GetMetricData 0',
+      'RDS.DescribeDBInstances orders-db-use1',
+      'RDS.PromoteReadReplica orders-db-use1',
+      'RDS.DescribeDBInstances orders-db-use1',
+      `lease.grant us-east-1 epoch ${epoch + 2}`,
+      'Route53.ChangeResourceRecordSets orders-us-east-1=10 orders-us-west-2=90',
+      'Route53.ChangeResourceRecordSets orders-us-east-1=50 orders-us-west-2=50',
+      'Route53.ChangeResourceRecordSets orders-us-east-1=100 orders-us-west-2=0',
+      'health https://orders-use1.example.com/health',
+      'EventBridge.PutEvents Failback Completed',
+    ]);
+    expect(at(h.log, 'lease.revoke')).toBeLessThan(at(h.log, 'RDS.PromoteReadReplica'));
+    expect(at(h.log, 'lease.grant')).toBeLessThan(at(h.log, 'Route53.ChangeResourceRecordSets'));
+    expect(await h.deps.leases.read('orders')).toMatchObject({ holder: 'us-east-1', epoch: epoch + 2 });
+    const incidentId = run.output.incidentId as string;
+    expect(await control.getIncident(incidentId)).toMatchObject({
+      kind: 'failback',
+      status: 'completed',
+      requestedBy: 'alice@example.com',
+    });
+    const audit = (await control.listAudit('orders', incidentId)).map((a) => `${a.step}:${a.outcome}`);
+    expect(audit).toEqual(
+      expect.arrayContaining([
+        'start:claimed',
+        'preconditions:met',
+        'approval-failback:approved',
+        'fence:revoked',
+        'drain-replication:drained',
+        'promote:submitted',
+        'grant-lease:granted',
+        'route-traffic:weight-10',
+        'route-traffic:weight-100',
+        'notify:completed',
+      ]),
+    );
+    for (const e of h.published) expect(eventErrors(e.detailType, e.detail), e.detailType).toEqual([]);
+    expect((h.published[0]?.detail.timings as { fenceMs: number }).fenceMs).toBeGreaterThan(0);
+  });
+
+  it.each([
+    ['a missing field', { requestedBy: undefined }, 'requestedBy'],
+    ['a misspelt field', { trafficStep: [100] }, 'trafficStep'],
+    ['steps that do not end at 100', { trafficSteps: [10, 50] }, 'trafficSteps'],
+    ['a region that is not configured', { to: 'eu-west-3' }, 'to'],
+    ['a "from" that does not hold the lease', { from: 'us-east-1', to: 'us-west-2' }, 'from'],
+  ])(
+    'refuses %s at the first state, naming the field, before anything changes',
+    async (_what, patch, field) => {
+      const { h, control, epoch } = await setup();
+      const input = { ...sampleInput(), ...patch };
+      const run = await runStateMachine(
+        FAILBACK,
+        JSON.parse(JSON.stringify(input)),
+        failbackTaskHandlers(h.deps),
+        fast,
+      );
+      expect(run.status).toBe('FAILED');
+      expect(run.path).toEqual(['StartFailback', 'InvalidInput']);
+      expect(run.error?.Error).toBe('ValidationError');
+      expect(run.error?.Cause).toContain(field);
+      expect(h.log).toEqual([]);
+      expect(await control.getIncident(`orders:${epoch}:1`)).toBeNull();
+      expect(await h.deps.leases.read('orders')).toMatchObject({ holder: 'us-west-2', epoch });
+    },
+  );
+
+  it('aborts when a precondition is not met (lag over the threshold): nothing fenced', async () => {
+    const { h, control, epoch } = await setup();
+    h.lagSeconds.value = 4;
+    const run = await runStateMachine(FAILBACK, sampleInput(), failbackTaskHandlers(h.deps), fast);
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.path.slice(-3)).toEqual(['PreconditionsNotMet', 'Abort', 'Aborted']);
+    expect(h.log.some((l) => l.startsWith('lease.') || l.startsWith('approval'))).toBe(false);
+    expect(await h.deps.leases.read('orders')).toMatchObject({ holder: 'us-west-2', epoch });
+    expect(await control.getIncident(run.output.incidentId)).toMatchObject({ status: 'aborted' });
+    expect(h.published.map((e) => [e.detailType, e.detail.code, e.detail.fenced])).toEqual([
+      ['Failback Aborted', 'PRECONDITIONS_NOT_MET', false],
+    ]);
+    expect(String(h.published[0]?.detail.reason)).toContain('4000 ms');
+  });
+
+  it('aborts when nobody approves in time, and a new failback may start right away', async () => {
+    const { h } = await setup((c) => {
+      c.approval.timeoutSeconds = 1;
+    });
+    h.setApproval(() => new Promise(() => {}));
+    const run = await runStateMachine(FAILBACK, sampleInput(), failbackTaskHandlers(h.deps), fast);
+    expect(run.path.slice(-3)).toEqual(['FailbackApprovalTimedOut', 'Abort', 'Aborted']);
+    expect(h.published[0]?.detail).toMatchObject({ code: 'APPROVAL_TIMEOUT', fenced: false });
+    h.setApproval(async () => ({ approved: false, by: 'U012AB3CD', at: Date.now(), reason: 'not today' }));
+    const again = await runStateMachine(FAILBACK, sampleInput(), failbackTaskHandlers(h.deps), fast);
+    expect(again.path.slice(-3)).toEqual(['FailbackApprovalRejected', 'Abort', 'Aborted']);
+    expect(again.output.incidentId).toMatch(/^orders:\d+:2$/);
+  });
+});

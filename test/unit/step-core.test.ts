@@ -1,0 +1,71 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { rpoAction, waitTimestamp } from '../../functions/steps/core/steps.js';
+import { breakdown } from '../../functions/steps/core/timings.js';
+
+describe('waitTimestamp', () => {
+  it('never ends before the instant it is given, though Step Functions truncates milliseconds', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1_600_000_000_000, max: 2_500_000_000_000 }), (ms) => {
+        const ts = waitTimestamp(ms);
+        expect(ts).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+        expect(Date.parse(ts)).toBeGreaterThanOrEqual(ms);
+        expect(Date.parse(ts) - ms).toBeLessThan(1000);
+      }),
+    );
+  });
+});
+
+describe('rpoAction', () => {
+  it('promotes within budget, waits while attempts remain, then applies the policy', () => {
+    expect(rpoAction(4000, 5000, 1, 6, 'ask')).toBe('promote');
+    expect(rpoAction(6000, 5000, 5, 6, 'ask')).toBe('wait');
+    expect(rpoAction(6000, 5000, 6, 6, 'ask')).toBe('ask');
+    expect(rpoAction(6000, 5000, 6, 6, 'abort')).toBe('abort');
+    expect(rpoAction(6000, 5000, 6, 6, 'proceed')).toBe('proceed');
+  });
+
+  it('never treats an unknown lag as within budget', () => {
+    fc.assert(
+      fc.property(fc.nat(10_000), fc.integer({ min: 1, max: 10 }), (budget, attempt) => {
+        expect(rpoAction(null, budget, attempt, 6, 'abort')).not.toBe('promote');
+      }),
+    );
+  });
+});
+
+describe('breakdown', () => {
+  it('cuts phases at fixed boundaries so that they add up to the total', () => {
+    const rec = (name: string, startedAt: number, endedAt: number) => ({
+      name,
+      startedAt,
+      endedAt,
+      outcome: 'ok',
+    });
+    const state = {
+      detectedAt: 1000,
+      requestedAt: 31_000,
+      claim: { step: rec('claim', 31_100, 31_200) },
+      stop: { step: rec('stop-traffic', 31_300, 31_500), poll: { step: rec('s', 36_000, 36_100) } },
+      fence: { step: rec('fence', 36_200, 36_300), safeToTakeAt: 60_000 },
+      promote: { step: rec('promote', 60_100, 60_500), poll: { step: rec('p', 90_000, 90_100) } },
+      lease: { step: rec('grant-lease', 90_200, 90_300) },
+      route: { step: rec('route-traffic', 90_400, 90_600), poll: { step: rec('r', 120_000, 120_100) } },
+      verify: { step: rec('verify', 120_200, 120_300) },
+    };
+    const b = breakdown(state, 200_000);
+    expect(b).toEqual({
+      detectionMs: 30_000,
+      decisionMs: 300,
+      fenceMs: 28_700,
+      promoteMs: 30_100,
+      trafficMs: 30_000,
+      verifyMs: 200,
+      totalMs: 119_300,
+      approvalMs: null,
+    });
+    expect(b.detectionMs! + b.decisionMs! + b.fenceMs! + b.promoteMs! + b.trafficMs! + b.verifyMs!).toBe(
+      b.totalMs,
+    );
+  });
+});
