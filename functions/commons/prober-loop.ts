@@ -50,6 +50,8 @@ export async function runProber(deps: ProberDeps): Promise<ProberRound[]> {
           { ...result, observedAt: clock.now() },
           { application: config.application, target: region, voter },
           VOTE_TTL_SECONDS,
+          // A streak that was interrupted for longer than a vote stays fresh does not carry over (I3).
+          config.voteStalenessMs,
         );
         const write = await votes.put(vote);
         // Superseded means another invocation of this voter wrote a newer vote: adopt it on the next round.

@@ -115,7 +115,8 @@ export function decide(
   const abstaining = [...watchers].filter((w) => !freshVoters.has(w)).sort();
   const unhealthy = fresh.filter((v) => !v.healthy);
   const healthy = fresh.filter((v) => v.healthy);
-  const sustained = unhealthy.filter((v) => now - v.streakSince >= config.debounceMs);
+  // The streak must cover the window by observation, not by the passage of time since a single failed probe.
+  const sustained = unhealthy.filter((v) => v.observedAt - v.streakSince >= config.debounceMs);
   const standbyHealthy = about(context.standby).filter((v) => isFresh(v) && v.healthy);
 
   const evidence: Evidence = {
@@ -199,7 +200,7 @@ export function decide(
 
   if (unhealthy.length > 0) {
     if (unhealthy.length >= k) {
-      const longest = Math.max(...unhealthy.map((v) => now - v.streakSince));
+      const longest = Math.max(...unhealthy.map((v) => v.observedAt - v.streakSince));
       return verdict(
         'suspect',
         'DEBOUNCING',

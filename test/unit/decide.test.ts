@@ -26,7 +26,7 @@ const withPolicy = (ambiguousPolicy: 'ask' | 'abort' | 'proceed'): DecisionConfi
   approval: { ...config.approval, ambiguousPolicy },
 });
 
-/** A fresh vote (observed 1 s ago) that the primary is down, with a streak of `forMs`. */
+/** A fresh vote (observed 1 s ago) that the primary is down, its streak covering `forMs` by observation. */
 const down = (voter: string, forMs = 40_000, over: Partial<Vote> = {}): Vote =>
   vote(
     {
@@ -35,7 +35,7 @@ const down = (voter: string, forMs = 40_000, over: Partial<Vote> = {}): Vote =>
       healthy: false,
       consecutiveFailures: Math.max(1, Math.floor(forMs / 10_000)),
       consecutiveSuccesses: 0,
-      streakSince: NOW - forMs,
+      streakSince: (over.observedAt ?? NOW - 1_000) - forMs,
       detail: 'status 503',
       ...over,
     },
@@ -79,6 +79,16 @@ describe('decide: verdicts', () => {
     );
   });
 
+  it('a single failed probe never covers the window just because time passed (I3)', () => {
+    // Each voter saw one failure 24 s ago: still fresh (staleness 25 s), and now − streakSince > debounce,
+    // but nothing was observed across the window.
+    const once = (w: string) =>
+      down(w, 0, { observedAt: NOW - 24_000, streakSince: NOW - 24_000, consecutiveFailures: 1 });
+    const v = decide([once(A), once(B), once(C), once(D), once(E), ...standbyUp()], config, NOW + 8_000, ctx);
+    expect(v.kind).not.toBe('failover');
+    expect(v.evidence.sustainedUnhealthy).toEqual([]);
+  });
+
   it('QUORUM_UNHEALTHY at exactly the debounce window, with the evidence of who and since when', () => {
     const votes = [down(A, 30_000), down(B, 35_000), down(C, 45_000), ...standbyUp()];
     const v = decide(votes, config, NOW, ctx);
@@ -91,9 +101,9 @@ describe('decide: verdicts', () => {
       standby: S,
       quorum: 3,
       fresh: [
-        { voter: A, healthy: false, since: NOW - 30_000, observedAt: NOW - 1_000, detail: 'status 503' },
-        { voter: B, healthy: false, since: NOW - 35_000, observedAt: NOW - 1_000, detail: 'status 503' },
-        { voter: C, healthy: false, since: NOW - 45_000, observedAt: NOW - 1_000, detail: 'status 503' },
+        { voter: A, healthy: false, since: NOW - 31_000, observedAt: NOW - 1_000, detail: 'status 503' },
+        { voter: B, healthy: false, since: NOW - 36_000, observedAt: NOW - 1_000, detail: 'status 503' },
+        { voter: C, healthy: false, since: NOW - 46_000, observedAt: NOW - 1_000, detail: 'status 503' },
       ],
       abstaining: [D, E],
       sustainedUnhealthy: [A, B, C],
@@ -494,7 +504,7 @@ function sustainedVoters(votes: readonly Vote[], cfg: DecisionConfig, now: numbe
         now - v.observedAt <= cfg.voteStalenessMs &&
         v.observedAt - now <= cfg.lease.maxSkewMs &&
         v.streakSince <= v.observedAt &&
-        now - v.streakSince >= cfg.debounceMs,
+        v.observedAt - v.streakSince >= cfg.debounceMs,
     );
     if (counts) out.push(voter);
   }
