@@ -84,7 +84,8 @@ describe('decide: verdicts', () => {
     // but nothing was observed across the window.
     const once = (w: string) =>
       down(w, 0, { observedAt: NOW - 24_000, streakSince: NOW - 24_000, consecutiveFailures: 1 });
-    const v = decide([once(A), once(B), once(C), once(D), once(E), ...standbyUp()], config, NOW + 8_000, ctx);
+    const shortDebounce = { ...config, debounceMs: 20_000 };
+    const v = decide([once(A), once(B), once(C), once(D), once(E), ...standbyUp()], shortDebounce, NOW, ctx);
     expect(v.kind).not.toBe('failover');
     expect(v.evidence.sustainedUnhealthy).toEqual([]);
   });
