@@ -1,10 +1,15 @@
 import { parseArgs } from 'node:util';
-import { runDetectionDemo } from '../infra/local/detection-demo.js';
+import { type DrillReport, runDrill } from '../infra/local/drill/run.js';
+import { SCENARIOS, type ScenarioName } from '../infra/local/drill/scenarios.js';
 import { SetupError } from '../infra/local/dynamodb-local.js';
 
-/** Until the full drill lands, `cutover drill` runs the detection path end to end. */
+const USAGE = `usage: cutover drill --scenario NAME [--seed N] [--json] [--out DIR] [--approve]
+scenarios: ${SCENARIOS.join(', ')}
+`;
+
+/** Exit codes: 0 the scenario's expectations hold, 1 they do not, 2 a usage or setup problem. */
 export async function drillCommand(argv: string[]): Promise<number> {
-  let values: { scenario?: string; json?: boolean };
+  let values: { scenario?: string; seed?: string; json?: boolean; out?: string; approve?: boolean };
   try {
     ({ values } = parseArgs({
       args: argv,
@@ -16,30 +21,68 @@ export async function drillCommand(argv: string[]): Promise<number> {
         approve: { type: 'boolean', default: false },
       },
       strict: true,
+      allowPositionals: false,
     }));
   } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n`);
+    process.stderr.write(`${(err as Error).message}\n${USAGE}`);
     return 2;
   }
-  try {
-    const result = await runDetectionDemo({ live: !values.json });
-    const ok = result.partialOutage.failoverRequests === 0 && result.regionOutage.failoverRequests === 1;
-    const summary = {
-      scenario: 'detection',
-      verdict: ok ? 'pass' : 'fail',
-      partial_outage_failover_requests: result.partialOutage.failoverRequests,
-      region_outage_failover_requests: result.regionOutage.failoverRequests,
-      detection_ms: result.regionOutage.detectionMs,
-    };
-    process.stdout.write(
-      values.json ? `${JSON.stringify(summary)}\n` : `\n${JSON.stringify(summary, null, 2)}\n`,
+  if (!values.scenario || !(SCENARIOS as readonly string[]).includes(values.scenario)) {
+    process.stderr.write(
+      `${values.scenario ? `unknown scenario ${JSON.stringify(values.scenario)}` : '--scenario is required'}\n${USAGE}`,
     );
-    return ok ? 0 : 1;
+    return 2;
+  }
+  const seed = values.seed === undefined ? 1 : Number(values.seed);
+  if (!Number.isInteger(seed) || seed < 0) {
+    process.stderr.write(`--seed must be a non-negative integer, got ${JSON.stringify(values.seed)}\n`);
+    return 2;
+  }
+  const out = values.out ?? `drill-out/${values.scenario}`;
+  try {
+    const report = await runDrill({
+      scenario: values.scenario as ScenarioName,
+      seed,
+      out,
+      approve: values.approve ?? false,
+      live: !values.json,
+    });
+    if (values.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+    else process.stdout.write(summary(report, out));
+    return report.verdict === 'pass' ? 0 : 1;
   } catch (err) {
-    if (err instanceof SetupError) {
-      process.stderr.write(`setup problem: ${err.message}\n`);
+    if (err instanceof SetupError || (err as Error).name === 'SetupError') {
+      process.stderr.write(`setup problem: ${(err as Error).message}\n`);
       return 2;
     }
     throw err;
   }
+}
+
+const ms = (v: number | null) => (v === null ? '—' : `${v} ms`);
+
+export function summary(r: DrillReport, out: string): string {
+  const rows: [string, string][] = [
+    ['scenario', `${r.scenario} (seed ${r.seed}${r.approve ? ', --approve' : ''})`],
+    ['verdict', r.verdict.toUpperCase()],
+    ['RTO', ms(r.rto_ms)],
+    ['  detection', ms(r.steps.detection_ms)],
+    ['  decision', ms(r.steps.decision_ms)],
+    ['  fence', ms(r.steps.fence_ms)],
+    ['  promote', ms(r.steps.promote_ms)],
+    ['  traffic', ms(r.steps.traffic_ms)],
+    ['acknowledged writes', String(r.acked_writes)],
+    [
+      'lost acknowledged writes',
+      `${r.lost_acked_writes}${r.lag_at_fault_ms === null ? '' : ` (lag at fault ${r.lag_at_fault_ms} ms)`}`,
+    ],
+    ['split-brain writes', String(r.split_brain_writes)],
+    ['failover executions', String(r.failover_executions)],
+    ['failovers completed', String(r.failovers_completed)],
+    ['artifacts', out],
+  ];
+  const w = Math.max(...rows.map(([k]) => k.length));
+  const lines = rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`);
+  const reasons = r.reasons.map((x) => `  ✗ ${x}`);
+  return `\n${lines.join('\n')}\n${reasons.length ? `${reasons.join('\n')}\n` : ''}`;
 }

@@ -1,0 +1,245 @@
+import { fileURLToPath } from 'node:url';
+import { HttpHealthVerifier } from '../../../functions/adapters/http/health-verifier.js';
+import type {
+  ApprovalChannel,
+  ApprovalDecision,
+  ApprovalRequest,
+  ChangeStatus,
+  DatabasePromoter,
+  DatabaseStatus,
+  Notifier,
+  ReplicationLagReader,
+  TrafficChange,
+  TrafficRouter,
+} from '../../../functions/core/failover-ports.js';
+import { systemClock } from '../../../functions/core/ports.js';
+import type { StepDeps } from '../../../functions/steps/core/deps.js';
+import { failbackTaskHandlers, failoverTaskHandlers } from '../../../functions/steps/core/task-handlers.js';
+import { advanceFence } from '../sample-app.js';
+import { type RunResult, runStateMachine } from '../sfn-runner.js';
+import type { DrillStack } from './stack.js';
+
+export const FAILOVER_ASL = fileURLToPath(
+  new URL('../../../statemachines/failover.asl.json', import.meta.url),
+);
+export const FAILBACK_ASL = fileURLToPath(
+  new URL('../../../statemachines/failback.asl.json', import.meta.url),
+);
+
+/** Route 53 stands in as the local front door: a change is in sync as soon as it is made. */
+export class FrontDoorTraffic implements TrafficRouter {
+  private changes = 0;
+  constructor(private readonly stack: DrillStack) {}
+  async stopTraffic(region: string): Promise<TrafficChange> {
+    await this.stack.frontDoor.stopTraffic(region);
+    this.stack.timeline.record('frontdoor', 'traffic_stopped', { region });
+    return { changeId: `local-change-${++this.changes}`, detail: `front door sends nothing to ${region}` };
+  }
+  async routeTo(region: string, weightPercent: number): Promise<TrafficChange> {
+    await this.stack.frontDoor.routeTo(region, weightPercent);
+    this.stack.timeline.record('frontdoor', 'traffic_routed', { region, weightPercent });
+    return {
+      changeId: `local-change-${++this.changes}`,
+      detail: `front door sends ${weightPercent}% to ${region}`,
+    };
+  }
+  async changeStatus(_changeId: string): Promise<ChangeStatus> {
+    return 'INSYNC';
+  }
+}
+
+/** pg_promote() on the region's real PostgreSQL; status is whether a write with an xid commits there. */
+export class PostgresPromoter implements DatabasePromoter {
+  private readonly pending = new Map<string, Promise<unknown>>();
+  constructor(private readonly stack: DrillStack) {}
+  async promote(region: string): Promise<{ detail: string }> {
+    const db = this.stack.region(region).db;
+    this.stack.stopLagSampler();
+    this.stack.timeline.record(`db@${region}`, 'promote_requested', {});
+    const p = db.promote(15_000).then(
+      (r) => this.stack.timeline.record(`db@${region}`, 'promoted', { ms: r.ms }),
+      (err) => this.stack.timeline.record(`db@${region}`, 'promote_failed', { error: String(err) }),
+    );
+    this.pending.set(region, p);
+    return { detail: `pg_promote() requested on ${region}` };
+  }
+  async status(region: string): Promise<DatabaseStatus> {
+    const db = this.stack.region(region).db;
+    const writable = await db.isWritable(1_000).catch(() => false);
+    return {
+      writable,
+      detail: writable ? 'out of recovery, accepts writes' : 'still in recovery or not answering',
+    };
+  }
+}
+
+/** The standby's lag as the drill's sampler last measured it (frozen once the primary stops answering). */
+export class SampledLag implements ReplicationLagReader {
+  constructor(private readonly stack: DrillStack) {}
+  async lagMs(region: string): Promise<number | null> {
+    if (region !== this.stack.config.standby.region && region !== this.stack.config.primary.region)
+      return null;
+    return this.stack.lag.at === 0 ? null : this.stack.lag.ms;
+  }
+}
+
+export class TimelineNotifier implements Notifier {
+  constructor(private readonly stack: DrillStack) {}
+  async notify(message: string, detail: Record<string, unknown>): Promise<void> {
+    this.stack.timeline.record('notifier', 'notified', { message, incidentId: detail.incidentId });
+  }
+}
+
+/** The drill operator: answers every approval as `--approve` says, after a short human-like pause. */
+export class DrillOperator implements ApprovalChannel {
+  constructor(
+    private readonly stack: DrillStack,
+    private readonly approve: boolean,
+    private readonly thinkMs = 300,
+  ) {}
+  async requestApproval(request: ApprovalRequest): Promise<ApprovalDecision> {
+    this.stack.timeline.record('slack', 'approval_requested', {
+      incidentId: request.incidentId,
+      kind: request.kind,
+      reason: request.reason,
+    });
+    await new Promise((r) => setTimeout(r, this.thinkMs));
+    const decision = {
+      approved: this.approve,
+      by: 'U0DRILLOPS',
+      at: Date.now(),
+      reason: this.approve ? 'approved by the drill (--approve)' : 'rejected by the drill (no --approve)',
+    };
+    this.stack.timeline.record('slack', decision.approved ? 'approval_granted' : 'approval_rejected', {
+      incidentId: request.incidentId,
+      by: decision.by,
+    });
+    return decision;
+  }
+}
+
+export function stepDeps(stack: DrillStack, opts: { approve: boolean }): StepDeps {
+  return {
+    config: stack.config,
+    clock: systemClock,
+    leases: stack.leases,
+    control: stack.control,
+    votes: stack.votes,
+    events: stack.events,
+    traffic: new FrontDoorTraffic(stack),
+    database: new PostgresPromoter(stack),
+    lag: new SampledLag(stack),
+    health: new HttpHealthVerifier(stack.config.probe),
+    notifier: new TimelineNotifier(stack),
+    approval: new DrillOperator(stack, opts.approve),
+    log: () => {},
+  };
+}
+
+export interface Execution {
+  machine: 'failover' | 'failback';
+  region: string;
+  incidentId: string | null;
+  result: Promise<RunResult>;
+}
+
+/**
+ * The local EventBridge rule: `Failover Requested` on a control region's bus starts that region's failover
+ * machine with the event's detail as input. Executions run the real ASL with the real step code.
+ */
+export class LocalControl {
+  readonly executions: Execution[] = [];
+  private readonly deadRegions = new Set<string>();
+  readonly deps: StepDeps;
+
+  constructor(
+    private readonly stack: DrillStack,
+    opts: { approve: boolean },
+  ) {
+    this.deps = stepDeps(stack, opts);
+    const fenceOnGrant = this.deps.leases.grant.bind(this.deps.leases);
+    // The granted epoch also raises the new primary database's fence, so that an older epoch can never write there.
+    this.deps.leases.grant = async (application, region, expectedEpoch) => {
+      const result = await fenceOnGrant(application, region, expectedEpoch);
+      if (result.ok) await advanceFence(stack.region(region).db.endpoint, result.lease.epoch).catch(() => 0);
+      return result;
+    };
+    stack.events.subscribe((event) => {
+      const completed =
+        event.detailType === 'Failover Completed' || event.detailType === 'Failback Completed';
+      if (!completed)
+        stack.timeline.record('eventbus', event.detailType.toLowerCase().replaceAll(' ', '_'), {
+          incidentId: event.detail.incidentId,
+          code: event.detail.code ?? event.detail.verdictCode,
+        });
+      if (completed) {
+        stack.timeline.record(
+          'sfn',
+          event.detailType === 'Failover Completed' ? 'failover_completed' : 'failback_completed',
+          {
+            incidentId: event.detail.incidentId,
+            from: event.detail.from,
+            to: event.detail.to,
+            epoch: event.detail.epoch,
+            timings: event.detail.timings,
+          },
+        );
+      }
+      if (event.detailType === 'Failover Requested') {
+        const region = String(event.detail.requestedBy ?? stack.config.controlRegions[0]);
+        if (this.deadRegions.has(region)) return;
+        this.start('failover', region, event.detail);
+      }
+    });
+  }
+
+  start(machine: 'failover' | 'failback', region: string, input: Record<string, unknown>): Execution {
+    const incidentId = typeof input.incidentId === 'string' ? input.incidentId : null;
+    this.stack.timeline.record(`sfn@${region}`, 'execution_started', { machine, incidentId });
+    const handlers =
+      machine === 'failover' ? failoverTaskHandlers(this.deps) : failbackTaskHandlers(this.deps);
+    const result = runStateMachine(machine === 'failover' ? FAILOVER_ASL : FAILBACK_ASL, input, handlers, {
+      region,
+      retryIntervalMs: 200,
+      waitMs: 200,
+      onEvent: (e) => {
+        if (e.type === 'StateEntered') {
+          // Poll loops repeat their Wait and Choice states; the timeline keeps the Tasks.
+          if (e.state.type === 'Task')
+            this.stack.timeline.record(`sfn@${region}`, 'state', { machine, state: e.state.name });
+          if (this.killOnState && e.state.name === this.killOnState.state && !this.deadRegions.has(region)) {
+            this.deadRegions.add(region);
+            this.killOnState.kill(region);
+          }
+        }
+      },
+    }).then((r) => {
+      this.stack.timeline.record(`sfn@${region}`, 'execution_finished', {
+        machine,
+        incidentId,
+        status: r.status,
+        error: r.error?.Error,
+        cause: r.error?.Cause?.slice(0, 300),
+      });
+      return r;
+    });
+    const execution = { machine, region, incidentId, result };
+    this.executions.push(execution);
+    return execution;
+  }
+
+  killRegion(region: string): void {
+    this.deadRegions.add(region);
+  }
+
+  private killOnState: { state: string; kill: (region: string) => void } | undefined;
+
+  /** Kills the control region that runs a failover when it enters `state` (control-region-outage). */
+  killRegionOnState(state: string, kill: (region: string) => void): void {
+    this.killOnState = { state, kill };
+  }
+
+  async settle(): Promise<RunResult[]> {
+    return Promise.all(this.executions.map((e) => e.result));
+  }
+}

@@ -1,0 +1,348 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CutoverConfig } from '../../../functions/core/config.js';
+import { drillConfig } from '../drill-config.js';
+import { SetupError } from '../dynamodb-local.js';
+import type { CutMode, FaultProxy } from '../fault-proxy.js';
+import { startFaultProxy } from '../fault-proxy.js';
+import { type LoadGenerator, startLoadGenerator } from '../load-generator.js';
+import { createReplica, type PostgresServer } from '../postgres.js';
+import { listOrders } from '../sample-app.js';
+import { Timeline } from '../timeline.js';
+import { LocalControl } from './control.js';
+import { type AckedWrite, computeNumbers, type FinalRow, type StepTimings } from './report.js';
+import { type Outcome, SCENARIOS, type ScenarioName, scenarios } from './scenarios.js';
+import { DrillStack } from './stack.js';
+
+export interface DrillOptions {
+  scenario: ScenarioName;
+  seed?: number;
+  out?: string;
+  approve?: boolean;
+  live?: boolean;
+  write?: (line: string) => void;
+}
+
+export interface DrillReport {
+  scenario: ScenarioName;
+  seed: number;
+  verdict: 'pass' | 'fail';
+  reasons: string[];
+  rto_ms: number | null;
+  steps: StepTimings;
+  lost_acked_writes: number;
+  split_brain_writes: number;
+  failover_executions: number;
+  failovers_completed: number;
+  acked_writes: number;
+  lag_at_fault_ms: number | null;
+  approve: boolean;
+  duration_ms: number;
+  config: CutoverConfig;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A small deterministic generator (mulberry32), so that a seed replays the same fault timing. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** What a scenario script can do to the running stack. */
+export class DrillContext {
+  faultAt: number | null = null;
+  lagAtFaultMs: number | null = null;
+  private localClients: LoadGenerator | undefined;
+  private readonly extraLinks: FaultProxy[] = [];
+
+  constructor(
+    readonly stack: DrillStack,
+    readonly control: LocalControl,
+    readonly approve: boolean,
+  ) {}
+
+  get config() {
+    return this.stack.config;
+  }
+  get timeline() {
+    return this.stack.timeline;
+  }
+  get primary() {
+    return this.config.primary.region;
+  }
+  get standby() {
+    return this.config.standby.region;
+  }
+
+  private fault(type: string, region: string, fields: Record<string, unknown> = {}): void {
+    if (this.faultAt === null) {
+      this.faultAt = Date.now();
+      this.lagAtFaultMs = this.stack.lag.at ? this.stack.lag.ms : null;
+      this.timeline.record('fault', 'fault_injected', {
+        region,
+        kind: type,
+        lagMs: this.lagAtFaultMs,
+        ...fields,
+      });
+    }
+    this.timeline.record('fault', type, { region, ...fields });
+  }
+
+  /** The region dies: application and database killed, heartbeat gone, links dead. */
+  async killRegion(name: string): Promise<void> {
+    const r = this.stack.region(name);
+    this.fault('region_killed', name);
+    r.alive = false;
+    await Promise.all([r.app.kill(), r.db.kill(), r.heartbeat.stop()]);
+    r.guard.stop();
+  }
+
+  /** The region keeps running but loses the watchers, the control table, its replica and the global front door. */
+  partition(name: string): void {
+    this.fault('partitioned', name);
+    this.cutWatchersFrom(name, 'blackhole');
+    this.stack.region(name).controlLink.cut('blackhole');
+    this.stack.replicationLink.cut('blackhole');
+    this.stack.frontDoorLinks.get(name)?.cut('reset');
+  }
+
+  cutWatchersFrom(region: string, mode: CutMode): void {
+    for (const w of this.config.watchers) this.stack.watcherLinks.get(`${w}->${region}`)?.cut(mode);
+  }
+
+  healWatchersFrom(region: string): void {
+    for (const w of this.config.watchers) this.stack.watcherLinks.get(`${w}->${region}`)?.heal();
+  }
+
+  async killWatcher(region: string): Promise<void> {
+    this.timeline.record('fault', 'watcher_killed', { watcher: region });
+    await this.stack.detection.killWatcher(region);
+  }
+
+  replicationLink(): FaultProxy {
+    return this.stack.replicationLink;
+  }
+
+  slowRegion(name: string, ms: number): void {
+    this.fault('slowed', name, { ms });
+    this.stack.region(name).app.slow({ healthDelayMs: ms, orderDelayMs: ms });
+  }
+
+  /** Clients in the same region as the app, reaching it directly: a partition does not cut them off. */
+  startLocalClients(region: string): void {
+    let refusedSeen = 0;
+    this.localClients = startLoadGenerator({
+      url: this.stack.region(region).app.url,
+      intervalMs: 25,
+      concurrency: 1,
+      idPrefix: `local-${region}`,
+      onResult: (res) => {
+        if (res.status !== 201 && res.status !== null && refusedSeen++ === 0) {
+          this.timeline.record(`clients@${region}`, 'local_write_refused', {
+            code: res.code,
+            status: res.status,
+          });
+        }
+      },
+    });
+  }
+
+  async stopLocalClients(): Promise<AckedWrite[]> {
+    if (!this.localClients) return [];
+    const report = await this.localClients.stop();
+    return [...report.acked];
+  }
+
+  killControlRegionWhen(state: string): void {
+    this.control.killRegionOnState(state, (region) => {
+      this.timeline.record('fault', 'control_region_killed', { region, during: state });
+      void this.stack.detection.killControlRegion(region);
+    });
+  }
+
+  async waitFor(type: string, timeoutMs: number): Promise<boolean> {
+    const since = this.faultAt ?? 0;
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (this.timeline.events.some((e) => e.type === type && e.at >= since)) return true;
+      await sleep(50);
+    }
+    this.timeline.record('drill', 'wait_timed_out', { for: type, ms: timeoutMs });
+    return false;
+  }
+
+  async waitForAckFrom(region: string, timeoutMs: number, fromNow = false): Promise<boolean> {
+    const since = fromNow ? Date.now() : (this.faultAt ?? 0);
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (this.stack.clients_?.acked().some((a) => a.region === region && a.at >= since)) return true;
+      await sleep(50);
+    }
+    return false;
+  }
+
+  /** Rebuilds a dead region's database as a streaming replica of the current primary, and restarts its app. */
+  async rebuildAsReplica(name: string, from: string): Promise<void> {
+    const r = this.stack.region(name);
+    const source = this.stack.region(from).db;
+    const link = await startFaultProxy({ name: `${from}->${name}:wal`, target: source.endpoint });
+    this.extraLinks.push(link);
+    this.stack.cleanup.push(() => link.stop());
+    const replica: PostgresServer = await createReplica({
+      dir: join(this.stack.dir, `pg-${name}-rebuilt`),
+      port: r.db.port,
+      name: `${name}_rebuilt`,
+      upstream: link.endpoint,
+    });
+    this.stack.cleanup.push(() => replica.stop());
+    r.db = replica;
+    this.stack.replicationLink = link;
+    this.stack.restartLagSampler(source, replica);
+    await r.app.start();
+    await r.guard.start();
+    r.heartbeat = this.stack.restartHeartbeat(name);
+    r.alive = true;
+    this.timeline.record(`region@${name}`, 'rebuilt_as_replica', { from, port: replica.port });
+  }
+
+  async startFailback(): Promise<void> {
+    const input = {
+      application: this.config.application,
+      from: this.standby,
+      to: this.primary,
+      requestedBy: 'drill-operator@example.com',
+      reason: `${this.primary} rebuilt as a replica of ${this.standby}; planned failback`,
+      minHealthyMinutes: 0,
+      maxLagMs: this.config.rpoBudgetMs,
+      trafficSteps: [100],
+    };
+    this.control.start('failback', this.config.controlRegions[0]!, input);
+  }
+}
+
+/** Runs one scenario end to end and writes the brief's artifacts. Throws SetupError for a setup problem. */
+export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
+  const scenario = scenarios[opts.scenario];
+  if (!scenario) throw new SetupError(`unknown scenario ${opts.scenario}; one of: ${SCENARIOS.join(', ')}`);
+  const seed = opts.seed ?? 1;
+  const rand = random(seed);
+  const approve = opts.approve ?? false;
+  const config = drillConfig((raw) => scenario.configure?.(raw));
+  const timeline = new Timeline({ live: opts.live ?? false, ...(opts.write ? { write: opts.write } : {}) });
+  timeline.record('drill', 'drill_started', { scenario: scenario.name, seed, approve });
+  const stack = new DrillStack({ config, timeline, synchronous: scenario.synchronous ?? false });
+  const started = Date.now();
+
+  const onSignal = () => {
+    void stack.stop().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    await stack.start();
+    const control = new LocalControl(stack, { approve });
+    const clients = startLoadGenerator({
+      url: stack.frontDoor.url,
+      intervalMs: 20,
+      concurrency: 2,
+      idPrefix: `s${seed}`,
+    });
+    stack.clients_ = clients;
+    const ctx = new DrillContext(stack, control, approve);
+    // Settle: every watcher has voted and the guard has seen the lease; then a seeded jitter before the fault.
+    await sleep(4 * config.probe.intervalMs + Math.floor(rand() * 500));
+    timeline.record('drill', 'scenario_started', { scenario: scenario.name, summary: scenario.summary });
+    await scenario.run(ctx);
+    timeline.record('drill', 'scenario_finished', {});
+
+    const acked: AckedWrite[] = [...(await clients.stop()).acked, ...(await ctx.stopLocalClients())];
+    await Promise.race([control.settle(), sleep(15_000)]);
+    const lease = await stack.leases.read(config.application).catch(() => null);
+    const finalRegion = lease?.holder ?? (lease ? stack.lastGrantedRegion() : null) ?? config.primary.region;
+    const finalRows: FinalRow[] = (await listOrders(stack.region(finalRegion).db.endpoint)).map((r) => ({
+      id: r.id,
+      epoch: r.epoch,
+    }));
+    timeline.record('drill', 'final_rows_read', { region: finalRegion, rows: finalRows.length });
+
+    const numbers = computeNumbers(timeline.events, acked, finalRows);
+    const present = new Set(finalRows.map((r) => r.id));
+    const outcome: Outcome = {
+      numbers,
+      timeline: timeline.events,
+      approve,
+      lagAtFaultMs: ctx.lagAtFaultMs,
+      faultAt: ctx.faultAt,
+      acked,
+      lost: acked.filter((a) => !present.has(a.id)),
+    };
+    const reasons = scenario.expect(outcome);
+    const report: DrillReport = {
+      scenario: scenario.name,
+      seed,
+      verdict: reasons.length ? 'fail' : 'pass',
+      reasons,
+      rto_ms: numbers.rto_ms,
+      steps: stepTimings(timeline.events, ctx.faultAt),
+      lost_acked_writes: numbers.lost_acked_writes,
+      split_brain_writes: numbers.split_brain_writes,
+      failover_executions: numbers.failover_executions,
+      failovers_completed: numbers.failovers_completed,
+      acked_writes: numbers.acked_writes,
+      lag_at_fault_ms: ctx.lagAtFaultMs,
+      approve,
+      duration_ms: Date.now() - started,
+      config,
+    };
+    if (opts.out) writeArtifacts(opts.out, report, timeline, acked, finalRows);
+    return report;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await stack.stop();
+  }
+}
+
+function stepTimings(
+  events: readonly import('../timeline.js').TimelineEvent[],
+  faultAt: number | null,
+): StepTimings {
+  const completed = events.find((e) => e.type === 'failover_completed');
+  const t = (completed?.timings ?? {}) as Record<string, number | null>;
+  const requested = events.find(
+    (e) => e.type === 'failover_requested' && (faultAt === null || e.at >= faultAt),
+  );
+  return {
+    detection_ms: requested && faultAt !== null ? requested.at - faultAt : null,
+    decision_ms: t.decisionMs ?? null,
+    fence_ms: t.fenceMs ?? null,
+    promote_ms: t.promoteMs ?? null,
+    traffic_ms: t.trafficMs ?? null,
+  };
+}
+
+export function writeArtifacts(
+  out: string,
+  report: DrillReport,
+  timeline: Timeline,
+  acked: readonly AckedWrite[],
+  finalRows: readonly FinalRow[],
+): void {
+  mkdirSync(out, { recursive: true });
+  const jsonl = (rows: readonly unknown[]) =>
+    rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : '');
+  writeFileSync(join(out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(join(out, 'timeline.jsonl'), jsonl(timeline.events));
+  writeFileSync(
+    join(out, 'acked.jsonl'),
+    jsonl(acked.map(({ id, region, epoch, at }) => ({ id, region, epoch, at }))),
+  );
+  writeFileSync(join(out, 'final-rows.jsonl'), jsonl(finalRows));
+}

@@ -1,0 +1,249 @@
+import type { TimelineEvent } from '../timeline.js';
+import type { DrillNumbers } from './report.js';
+import type { DrillContext } from './run.js';
+
+export const SCENARIOS = [
+  'region-outage',
+  'partition',
+  'flap',
+  'voter-outage',
+  'lagging-replica',
+  'gray-failure',
+  'control-region-outage',
+  'failback',
+] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+export interface Outcome {
+  numbers: DrillNumbers;
+  timeline: readonly TimelineEvent[];
+  approve: boolean;
+  /** Lag of the standby when the fault hit, ms, as the drill measured it. */
+  lagAtFaultMs: number | null;
+  faultAt: number | null;
+  /** Acked writes as the clients saw them, for per-scenario checks. */
+  acked: readonly { id: string; region: string; epoch: number; at: number }[];
+  lost: readonly { id: string; region: string; epoch: number; at: number }[];
+}
+
+export interface Scenario {
+  name: ScenarioName;
+  summary: string;
+  /** Configuration changes on top of the compressed drill configuration. */
+  configure?: (raw: Record<string, any>) => void;
+  synchronous?: boolean;
+  /** Injects the fault(s) and waits until the scenario has played out. */
+  run(ctx: DrillContext): Promise<void>;
+  /** Every broken expectation, as a sentence; empty means pass. */
+  expect(o: Outcome): string[];
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function expectEqual(reasons: string[], what: string, actual: unknown, expected: unknown): void {
+  if (actual !== expected) reasons.push(`${what}: expected ${String(expected)}, got ${String(actual)}`);
+}
+
+/** Lost writes are allowed only for writes acknowledged within the replication lag before the fault. */
+function lostWithinLag(o: Outcome, reasons: string[], slackMs = 300): void {
+  if (o.faultAt === null) return;
+  const window = (o.lagAtFaultMs ?? 0) + slackMs;
+  const outside = o.lost.filter((w) => w.at < o.faultAt! - window);
+  if (outside.length) {
+    reasons.push(
+      `${outside.length} lost acknowledged writes were acked more than ${window} ms before the fault (outside the asynchronous lag), e.g. ${outside[0]?.id}`,
+    );
+  }
+}
+
+function noneLost(o: Outcome, reasons: string[]): void {
+  expectEqual(reasons, 'lost acknowledged writes', o.numbers.lost_acked_writes, 0);
+}
+
+const has = (o: Outcome, type: string) => o.timeline.some((e) => e.type === type);
+
+export const scenarios: Record<ScenarioName, Scenario> = {
+  'region-outage': {
+    name: 'region-outage',
+    summary: "the primary's application and database are killed; exactly one failover",
+    async run(ctx) {
+      await ctx.killRegion(ctx.primary);
+      await ctx.waitFor('failover_completed', 40_000);
+      await ctx.waitForAckFrom(ctx.standby, 5_000);
+    },
+    expect(o) {
+      const r: string[] = [];
+      expectEqual(r, 'failover executions', o.numbers.failover_executions, 1);
+      expectEqual(r, 'failovers completed', o.numbers.failovers_completed, 1);
+      expectEqual(r, 'split-brain writes', o.numbers.split_brain_writes, 0);
+      lostWithinLag(o, r);
+      if (o.numbers.rto_ms === null) r.push('no write was acknowledged by the new primary');
+      return r;
+    },
+  },
+
+  partition: {
+    name: 'partition',
+    summary:
+      'the primary is cut off from the watchers, the control plane and its replica but keeps serving local clients; it must stop writing by itself when its lease runs out',
+    async run(ctx) {
+      ctx.startLocalClients(ctx.primary);
+      await sleep(500);
+      ctx.partition(ctx.primary);
+      await ctx.waitFor('failover_completed', 40_000);
+      await ctx.waitForAckFrom(ctx.standby, 5_000);
+      await sleep(1_000);
+    },
+    expect(o) {
+      const r: string[] = [];
+      expectEqual(r, 'failovers completed', o.numbers.failovers_completed, 1);
+      expectEqual(r, 'failover executions', o.numbers.failover_executions, 1);
+      expectEqual(r, 'split-brain writes', o.numbers.split_brain_writes, 0);
+      const grant = o.timeline.filter((e) => e.type === 'lease_granted').at(-1);
+      const lastOld = o.acked.filter((a) => a.region !== grant?.region).at(-1);
+      if (grant && lastOld && lastOld.at >= grant.at) {
+        r.push(
+          `the partitioned primary acknowledged a write at ${lastOld.at}, after the new lease at ${grant.at}`,
+        );
+      }
+      if (!has(o, 'local_write_refused'))
+        r.push('the partitioned primary never refused a local write by itself');
+      return r;
+    },
+  },
+
+  flap: {
+    name: 'flap',
+    summary: 'the primary goes down and up faster than the debounce window; no failover',
+    async run(ctx) {
+      const down = Math.floor(ctx.config.debounceMs * 0.4);
+      for (let i = 0; i < 3; i++) {
+        ctx.cutWatchersFrom(ctx.primary, 'reset');
+        ctx.timeline.record('fault', 'flap_down', { region: ctx.primary, ms: down });
+        await sleep(down);
+        ctx.healWatchersFrom(ctx.primary);
+        ctx.timeline.record('fault', 'flap_up', { region: ctx.primary });
+        await sleep(ctx.config.debounceMs * 0.8);
+      }
+      await sleep(ctx.config.debounceMs * 1.5);
+    },
+    expect(o) {
+      const r: string[] = [];
+      expectEqual(r, 'failover executions', o.numbers.failover_executions, 0);
+      expectEqual(r, 'split-brain writes', o.numbers.split_brain_writes, 0);
+      noneLost(o, r);
+      return r;
+    },
+  },
+
+  'voter-outage': {
+    name: 'voter-outage',
+    summary: '2 of 5 watchers die; no failover',
+    async run(ctx) {
+      const dead = ctx.config.watchers.slice(0, 2);
+      for (const w of dead) await ctx.killWatcher(w);
+      await sleep(ctx.config.debounceMs * 3);
+    },
+    expect(o) {
+      const r: string[] = [];
+      expectEqual(r, 'failover executions', o.numbers.failover_executions, 0);
+      expectEqual(r, 'split-brain writes', o.numbers.split_brain_writes, 0);
+      noneLost(o, r);
+      return r;
+    },
+  },
+
+  'lagging-replica': {
+    name: 'lagging-replica',
+    summary:
+      'replication lag above the RPO budget when the primary dies; approval is requested; aborts without --approve, fails over with it',
+    async run(ctx) {
+      ctx.replicationLink().cut('blackhole');
+      ctx.timeline.record('fault', 'replication_stalled', { region: ctx.primary });
+      await sleep(ctx.config.rpoBudgetMs * 2.5);
+      await ctx.killRegion(ctx.primary);
+      await ctx.waitFor('execution_finished', 45_000);
+      if (ctx.approve) await ctx.waitForAckFrom(ctx.standby, 5_000);
+    },
+    expect(o) {
+      const r: string[] = [];
+      if (!has(o, 'approval_requested')) r.push('no approval was requested');
+      expectEqual(r, 'failover executions', o.numbers.failover_executions, 1);
+      expectEqual(r, 'failovers completed', o.numbers.failovers_completed, o.approve ? 1 : 0);
+      expectEqual(r, 'split-brain writes', o.numbers.split_brain_writes, 0);
+      if (!o.approve && !has(o, 'failover_aborted')) r.push('the failover did not abort without approval');
+      return r;
+    },
+  },
+
+  'gray-failure': {
+    name: 'gray-failure',
+    summary: 'the primary answers, but slower than the probe timeout; the configured policy decides',
+    async run(ctx) {
+      ctx.slowRegion(ctx.primary, ctx.config.probe.responseTimeoutMs * 2);
+      await ctx.waitFor('failover_completed', 40_000);
+      await ctx.waitForAckFrom(ctx.standby, 5_000);
+    },
+    expect(o) {
+      const r: string[] = [];
+      // The example policy is "ask": a unanimous, sustained timeout is not ambiguous, so it fails over.
+      expectEqual(r, 'failovers completed', o.numbers.failovers_completed, 1);
+      expectEqual(r, 'failover executions', o.numbers.failover_executions, 1);
+      expectEqual(r, 'split-brain writes', o.numbers.split_brain_writes, 0);
+      return r;
+    },
+  },
+
+  'control-region-outage': {
+    name: 'control-region-outage',
+    summary:
+      'one control region dies in the middle of a failover; the other completes it; one execution per incident',
+    async run(ctx) {
+      ctx.killControlRegionWhen('Fence');
+      await ctx.killRegion(ctx.primary);
+      await ctx.waitFor('failover_completed', 60_000);
+      await ctx.waitForAckFrom(ctx.standby, 5_000);
+    },
+    expect(o) {
+      const r: string[] = [];
+      expectEqual(r, 'failovers completed', o.numbers.failovers_completed, 1);
+      expectEqual(r, 'split-brain writes', o.numbers.split_brain_writes, 0);
+      if (!has(o, 'control_region_killed')) r.push('no control region was killed during the failover');
+      const live = o.timeline.filter((e) => e.type === 'execution_started' && e.machine === 'failover');
+      const byIncident = new Map<string, number>();
+      for (const e of live)
+        byIncident.set(String(e.incidentId), (byIncident.get(String(e.incidentId)) ?? 0) + 1);
+      const concurrent = o.timeline.filter((e) => e.type === 'execution_overlap');
+      if (concurrent.length) r.push(`${concurrent.length} executions ran at once for one incident`);
+      lostWithinLag(o, r);
+      return r;
+    },
+  },
+
+  failback: {
+    name: 'failback',
+    summary: 'after a failover, a planned failback with 0 lost writes',
+    async run(ctx) {
+      await ctx.killRegion(ctx.primary);
+      await ctx.waitFor('failover_completed', 40_000);
+      await ctx.waitForAckFrom(ctx.standby, 5_000);
+      await ctx.rebuildAsReplica(ctx.primary, ctx.standby);
+      await sleep(ctx.config.debounceMs * 1.5);
+      ctx.timeline.record('drill', 'failback_window_open', {});
+      await ctx.startFailback();
+      await ctx.waitFor('failback_completed', 45_000);
+      await ctx.waitForAckFrom(ctx.primary, 5_000, true);
+    },
+    expect(o) {
+      const r: string[] = [];
+      expectEqual(r, 'failovers completed', o.numbers.failovers_completed, 1);
+      if (!has(o, 'failback_completed')) r.push('the failback did not complete');
+      expectEqual(r, 'split-brain writes', o.numbers.split_brain_writes, 0);
+      const window = o.timeline.find((e) => e.type === 'failback_window_open');
+      const lostInFailback = window ? o.lost.filter((w) => w.at >= window.at) : [];
+      if (lostInFailback.length)
+        r.push(`${lostInFailback.length} writes acked during the planned failback were lost`);
+      return r;
+    },
+  },
+};
