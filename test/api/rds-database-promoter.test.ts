@@ -61,24 +61,20 @@ describe('RdsDatabasePromoter (rds)', () => {
   });
 
   it('maps errors: throttling is transient, a refused promotion is a DatabaseError', async () => {
-    rds
-      .on(PromoteReadReplicaCommand)
-      .rejectsOnce(
-        Object.assign(new Error('slow down'), {
-          name: 'ThrottlingException',
-          $metadata: { httpStatusCode: 400 },
-        }),
-      );
+    rds.on(PromoteReadReplicaCommand).rejectsOnce(
+      Object.assign(new Error('slow down'), {
+        name: 'ThrottlingException',
+        $metadata: { httpStatusCode: 400 },
+      }),
+    );
     await expect(rdsPromoter().promote('us-west-2', 'unplanned')).rejects.toBeInstanceOf(TransientError);
-    rds
-      .on(PromoteReadReplicaCommand)
-      .rejectsOnce(
-        Object.assign(new Error('not a replica'), {
-          name: 'InvalidDBInstanceStateFault',
-          $fault: 'client',
-          $metadata: { httpStatusCode: 400 },
-        }),
-      );
+    rds.on(PromoteReadReplicaCommand).rejectsOnce(
+      Object.assign(new Error('not a replica'), {
+        name: 'InvalidDBInstanceStateFault',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 400 },
+      }),
+    );
     await expect(rdsPromoter().promote('us-west-2', 'unplanned')).rejects.toBeInstanceOf(DatabaseError);
   });
 });

@@ -85,15 +85,13 @@ describe('Route53TrafficRouter (weighted)', () => {
         Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $metadata: { httpStatusCode: 400 } }),
       );
     await expect(weighted().stopTraffic('us-east-1')).rejects.toBeInstanceOf(TransientError);
-    r53
-      .on(ChangeResourceRecordSetsCommand)
-      .rejectsOnce(
-        Object.assign(new Error('Invalid change'), {
-          name: 'InvalidChangeBatch',
-          $fault: 'client',
-          $metadata: { httpStatusCode: 400 },
-        }),
-      );
+    r53.on(ChangeResourceRecordSetsCommand).rejectsOnce(
+      Object.assign(new Error('Invalid change'), {
+        name: 'InvalidChangeBatch',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 400 },
+      }),
+    );
     await expect(weighted().stopTraffic('us-east-1')).rejects.toBeInstanceOf(TrafficError);
     r53
       .on(GetChangeCommand)
