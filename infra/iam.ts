@@ -1,0 +1,130 @@
+import { Aws, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type { Construct } from 'constructs';
+import type { CutoverConfig } from '../functions/core/config.js';
+
+/**
+ * Least-privilege statements for what the step functions do to the application's AWS resources. Each one
+ * names only the configured zone, records, databases and functions; the few actions that take no resource
+ * (cloudwatch:GetMetricData, route53:GetChange on a generated id) are the exceptions, acknowledged where used.
+ */
+
+/** Route 53 condition keys take the record name lowercased, without the trailing dot (Route 53 developer guide, "Normalizing the Route 53 condition key values"). */
+export const normalizedRecordName = (name: string): string => name.toLowerCase().replace(/\.$/, '');
+
+const hostedZoneArn = (zoneId: string) => `arn:${Aws.PARTITION}:route53:::hostedzone/${zoneId}`;
+
+/** Read the application's records and UPSERT only them, only with the configured type. */
+export function route53ChangeStatements(config: CutoverConfig): iam.PolicyStatement[] {
+  const traffic = config.traffic;
+  if (!traffic) return [];
+  return [
+    new iam.PolicyStatement({
+      actions: ['route53:ListResourceRecordSets'],
+      resources: [hostedZoneArn(traffic.hostedZoneId)],
+    }),
+    new iam.PolicyStatement({
+      actions: ['route53:ChangeResourceRecordSets'],
+      resources: [hostedZoneArn(traffic.hostedZoneId)],
+      conditions: {
+        'ForAllValues:StringEquals': {
+          'route53:ChangeResourceRecordSetsNormalizedRecordNames': [normalizedRecordName(traffic.recordName)],
+          'route53:ChangeResourceRecordSetsRecordTypes': [traffic.recordType],
+          'route53:ChangeResourceRecordSetsActions': ['UPSERT'],
+        },
+      },
+    }),
+  ];
+}
+
+/** GetChange takes a change id that Route 53 generates per change, so the resource cannot be narrower. */
+export function route53StatusStatements(config: CutoverConfig): iam.PolicyStatement[] {
+  if (!config.traffic) return [];
+  return [
+    new iam.PolicyStatement({
+      actions: ['route53:GetChange'],
+      resources: [`arn:${Aws.PARTITION}:route53:::change/*`],
+    }),
+  ];
+}
+
+function dbInstanceArns(scope: Construct, config: CutoverConfig): string[] {
+  const account = Stack.of(scope).account;
+  return [config.primary, config.standby]
+    .filter((r) => r.databaseId)
+    .map((r) =>
+      r.databaseId!.startsWith('arn:')
+        ? r.databaseId!
+        : `arn:${Aws.PARTITION}:rds:${r.region}:${account}:db:${r.databaseId}`,
+    );
+}
+
+function auroraArns(scope: Construct, config: CutoverConfig): { globalCluster: string; clusters: string[] } {
+  const account = Stack.of(scope).account;
+  return {
+    // Global clusters are not regional: their ARN has an empty region (RDS ARN formats).
+    globalCluster: `arn:${Aws.PARTITION}:rds::${account}:global-cluster:${config.database!.globalClusterId}`,
+    // For Aurora, databaseId is the cluster ARN (functions/core/config.ts).
+    clusters: [config.primary.databaseId!, config.standby.databaseId!],
+  };
+}
+
+/** Promote the region's database: RDS PromoteReadReplica, or Aurora global failover/switchover. */
+export function rdsPromoteStatements(scope: Construct, config: CutoverConfig): iam.PolicyStatement[] {
+  if (!config.database) return [];
+  if (config.database.engine === 'rds') {
+    return [
+      new iam.PolicyStatement({
+        actions: ['rds:PromoteReadReplica'],
+        resources: dbInstanceArns(scope, config),
+      }),
+    ];
+  }
+  const { globalCluster, clusters } = auroraArns(scope, config);
+  return [
+    new iam.PolicyStatement({
+      actions: ['rds:FailoverGlobalCluster', 'rds:SwitchoverGlobalCluster'],
+      resources: [globalCluster, ...clusters],
+    }),
+  ];
+}
+
+/** Read whether the promoted database is writable yet. */
+export function rdsDescribeStatements(scope: Construct, config: CutoverConfig): iam.PolicyStatement[] {
+  if (!config.database) return [];
+  if (config.database.engine === 'rds') {
+    return [
+      new iam.PolicyStatement({
+        actions: ['rds:DescribeDBInstances'],
+        resources: dbInstanceArns(scope, config),
+      }),
+    ];
+  }
+  return [
+    new iam.PolicyStatement({
+      actions: ['rds:DescribeGlobalClusters'],
+      resources: [auroraArns(scope, config).globalCluster],
+    }),
+  ];
+}
+
+/** cloudwatch:GetMetricData supports no resource-level permissions (Service Authorization Reference, CloudWatch). */
+export function replicationLagStatements(config: CutoverConfig): iam.PolicyStatement[] {
+  if (!config.database) return [];
+  return [new iam.PolicyStatement({ actions: ['cloudwatch:GetMetricData'], resources: ['*'] })];
+}
+
+/** Reserved concurrency 0 on the configured functions, in either application region (failback fences either). */
+export function fenceLambdaStatements(scope: Construct, config: CutoverConfig): iam.PolicyStatement[] {
+  const names = config.fence?.lambdaFunctions ?? [];
+  if (names.length === 0) return [];
+  const account = Stack.of(scope).account;
+  const resources = names.flatMap((name) =>
+    name.startsWith('arn:')
+      ? [name]
+      : [config.primary.region, config.standby.region].map(
+          (region) => `arn:${Aws.PARTITION}:lambda:${region}:${account}:function:${name}`,
+        ),
+  );
+  return [new iam.PolicyStatement({ actions: ['lambda:PutFunctionConcurrency'], resources })];
+}
