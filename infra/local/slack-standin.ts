@@ -192,6 +192,8 @@ export class SlackStandIn implements ApprovalChannel {
     const acting = this.act(approval.message!).finally(() => this.acting.delete(acting));
     this.acting.add(acting);
     const d = await decision;
+    // The answer settles inside the click; let the click finish so that the timeline has it before the decision.
+    await acting;
     this.emit(d.approved ? 'approval_granted' : 'approval_rejected', { approvalId: approval.id, ...d });
     return d;
   }
