@@ -56,9 +56,10 @@ describe('SfnTaskCallback', () => {
     await expect(tasks.reject({ token: 't', region: 'us-east-2' }, decision)).rejects.toMatchObject({
       code: 'TASK_GONE',
     });
+    sfn.reset();
     sfn
       .on(SendTaskSuccessCommand)
-      .rejectsOnce(Object.assign(new Error('socket hang up'), { name: 'TimeoutError' }));
+      .rejects(Object.assign(new Error('socket hang up'), { name: 'TimeoutError' }));
     await expect(tasks.approve({ token: 't', region: 'us-east-2' }, decision)).rejects.toMatchObject({
       code: 'CALLBACK_FAILED',
     });
