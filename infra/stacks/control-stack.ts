@@ -20,7 +20,6 @@ import {
   grantInvokeExact,
   handlerExists,
   pendingHandler,
-  repoPath,
 } from '../constructs/cutover-function.js';
 import { acknowledgeTracing, ControlPlaneAlarms, ONE_MINUTE } from '../constructs/operations.js';
 import {
@@ -158,7 +157,8 @@ export class ControlStack extends Stack {
       }
       const sm = new sfn.StateMachine(this, `${kind}-state-machine`, {
         stateMachineName: names.stateMachine(kind),
-        definitionBody: sfn.DefinitionBody.fromFile(repoPath(WORKFLOWS[kind])),
+        // Inline rather than an S3 asset: the template then shows the definition that will run.
+        definitionBody: sfn.DefinitionBody.fromString(asl[kind]),
         definitionSubstitutions: substitutions,
         tracingEnabled: true,
         logs: { destination: workflowLogs(kind), level: sfn.LogLevel.ALL, includeExecutionData: true },

@@ -1,0 +1,430 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { normalizedRecordName } from '../../infra/iam.js';
+import { placeholders, readAsl, STEPS } from '../../infra/workflows.js';
+import { actionsOf, CONFIGS, functionStatements, statements, synth } from './support.js';
+
+const example = () => synth(CONFIGS.example);
+
+describe('tables', () => {
+  it('votes: MREC global table in every watcher and control region, stream NEW_IMAGE, TTL on expiresAt', () => {
+    const { stacks, template } = example();
+    const t = template(stacks.votesTable);
+    const regions = [...stacks.topology.controlRegions, ...stacks.topology.watchers].sort();
+    t.resourceCountIs('AWS::DynamoDB::GlobalTable', 1);
+    t.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      TableName: 'cutover-orders-votes',
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      AttributeDefinitions: Match.arrayWith([
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ]),
+      StreamSpecification: { StreamViewType: 'NEW_IMAGE' },
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      MultiRegionConsistency: Match.absent(),
+    });
+    const table = Object.values(t.findResources('AWS::DynamoDB::GlobalTable'))[0] as {
+      Properties: { Replicas: Array<{ Region: string }> };
+    };
+    expect(table.Properties.Replicas.map((r) => r.Region).sort()).toEqual(regions);
+    expect(stacks.votesTable.region).toBe('us-east-2');
+  });
+
+  it('control: MRSC across the 3 lease regions, no TTL, PITR and deletion protection', () => {
+    const { stacks, template } = example();
+    const t = template(stacks.controlTable);
+    t.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      TableName: 'cutover-orders-control',
+      MultiRegionConsistency: 'STRONG',
+      TimeToLiveSpecification: Match.absent(),
+      GlobalTableWitnesses: Match.absent(),
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      Replicas: Match.arrayWith([
+        Match.objectLike({
+          Region: 'us-east-2',
+          DeletionProtectionEnabled: true,
+          PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        }),
+      ]),
+    });
+    const table = Object.values(t.findResources('AWS::DynamoDB::GlobalTable'))[0] as {
+      Properties: { Replicas: Array<{ Region: string }> };
+    };
+    expect(table.Properties.Replicas.map((r) => r.Region).sort()).toEqual([
+      'us-east-1',
+      'us-east-2',
+      'us-west-2',
+    ]);
+  });
+
+  it('control: 2 replicas + witness for the witness config', () => {
+    const { stacks, template } = synth(CONFIGS.witness);
+    const t = template(stacks.controlTable);
+    t.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      MultiRegionConsistency: 'STRONG',
+      GlobalTableWitnesses: [{ Region: 'us-east-1' }],
+    });
+    const table = Object.values(t.findResources('AWS::DynamoDB::GlobalTable'))[0] as {
+      Properties: { Replicas: Array<{ Region: string }> };
+    };
+    expect(table.Properties.Replicas.map((r) => r.Region).sort()).toEqual(['us-east-2', 'us-west-2']);
+  });
+
+  it('control: one single-region table in the arbiter region for the arbiter config', () => {
+    const { stacks, template } = synth(CONFIGS.arbiter);
+    expect(stacks.controlTable.region).toBe('us-east-2');
+    const t = template(stacks.controlTable);
+    t.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      MultiRegionConsistency: Match.absent(),
+      Replicas: [Match.objectLike({ Region: 'us-east-2' })],
+    });
+    // Every function that uses the lease reaches it in the arbiter region.
+    for (const stack of [...stacks.control, ...stacks.applications]) {
+      template(stack).hasResourceProperties('AWS::Lambda::Function', {
+        Environment: {
+          Variables: Match.objectLike({
+            LEASE_TABLE_REGION: 'us-east-2',
+            CONTROL_TABLE: 'cutover-payments-control',
+          }),
+        },
+      });
+    }
+  });
+});
+
+describe('control stacks', () => {
+  it('one per control region, with the aggregator on the votes stream (bisect, bounded retries, item failures, SQS on failure)', () => {
+    const { stacks, template } = example();
+    expect(stacks.control.map((s) => s.region)).toEqual(['us-east-2', 'eu-central-1']);
+    for (const stack of stacks.control) {
+      const t = template(stack);
+      t.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        BisectBatchOnFunctionError: true,
+        MaximumRetryAttempts: 5,
+        StartingPosition: 'LATEST',
+        DestinationConfig: {
+          OnFailure: {
+            Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('^aggregatorfailures'), 'Arn'] },
+          },
+        },
+        EventSourceArn: {
+          'Fn::GetAtt': [Match.stringLikeRegexp('^votesstreamarn'), 'Table.LatestStreamArn'],
+        },
+      });
+      // The stream ARN of this region's replica, read with DescribeTable at deploy time.
+      t.hasResourceProperties('Custom::AWS', {
+        Create: Match.stringLikeRegexp('"action":"describeTable".*cutover-orders-votes'),
+      });
+    }
+  });
+
+  it('the rule starts failover on source cutover / Failover Requested with the detail as input', () => {
+    const { stacks, template } = example();
+    const t = template(stacks.control[0]!);
+    t.hasResourceProperties('AWS::Events::EventBus', { Name: 'cutover-orders' });
+    t.hasResourceProperties('AWS::Events::Rule', {
+      EventBusName: { Ref: Match.stringLikeRegexp('^eventbus') },
+      EventPattern: { source: ['cutover'], 'detail-type': ['Failover Requested'] },
+      Targets: [
+        Match.objectLike({
+          Arn: { Ref: Match.stringLikeRegexp('^failoverstatemachine') },
+          InputPath: '$.detail',
+          DeadLetterConfig: Match.anyValue(),
+        }),
+      ],
+    });
+  });
+
+  it('state machines: definitions from the ASL files with every placeholder substituted', () => {
+    const { stacks, template } = example();
+    const t = template(stacks.control[0]!);
+    const machines = t.findResources('AWS::StepFunctions::StateMachine');
+    expect(Object.keys(machines)).toHaveLength(2);
+    for (const kind of ['failover', 'failback'] as const) {
+      const [, sm] = Object.entries(machines).find(([id]) => id.startsWith(`${kind}statemachine`))!;
+      const props = (sm as { Properties: Record<string, unknown> }).Properties;
+      expect(props.StateMachineName).toBe(`cutover-orders-${kind}`);
+      expect(props.TracingConfiguration).toEqual({ Enabled: true });
+      expect(props.LoggingConfiguration).toMatchObject({ Level: 'ALL', IncludeExecutionData: true });
+      const subs = props.DefinitionSubstitutions as Record<string, unknown>;
+      expect(Object.keys(subs).sort()).toEqual(placeholders(readAsl(kind)).sort());
+      // The definition CloudFormation will resolve: substitutions are the only `${…}` left, and each is a function.
+      const body = JSON.stringify(props.DefinitionString);
+      for (const name of Object.keys(subs)) {
+        expect(JSON.stringify(subs[name])).toMatch(name.endsWith('FunctionName') ? /"Ref"/ : /"Arn"/);
+      }
+      const resolved = body.replace(/\$\{([A-Za-z0-9_]+)\}/g, (m, name: string) => (name in subs ? 'FN' : m));
+      expect(resolved).not.toMatch(/\$\{/);
+    }
+  });
+
+  it('every ASL placeholder has a step Lambda, and every step Lambda is in use', () => {
+    const used = new Set([...placeholders(readAsl('failover')), ...placeholders(readAsl('failback'))]);
+    expect([...used].filter((p) => !STEPS.some((s) => s.placeholder === p))).toEqual([]);
+    expect(STEPS.filter((s) => !used.has(s.placeholder)).map((s) => s.placeholder)).toEqual([]);
+  });
+
+  it('the state machine role may invoke exactly its step functions, unqualified', () => {
+    const { stacks, template } = example();
+    const t = template(stacks.control[0]!);
+    const policies = t.findResources('AWS::IAM::Policy');
+    const [, failover] = Object.entries(policies).find(([id]) =>
+      id.startsWith('failoverstatemachineRoleDefaultPolicy'),
+    )!;
+    const invoke = (
+      failover as { Properties: { PolicyDocument: { Statement: Array<Record<string, unknown>> } } }
+    ).Properties.PolicyDocument.Statement.filter((s) => actionsOf(s).includes('lambda:InvokeFunction'));
+    expect(invoke.length).toBe(placeholders(readAsl('failover')).length);
+    for (const s of invoke) expect(JSON.stringify(s.Resource)).not.toMatch(/:\*/);
+  });
+
+  it('functions: nodejs24.x on arm64, X-Ray, own log group, config in CUTOVER_CONFIG, Powertools service name', () => {
+    const { stacks, template } = example();
+    const t = template(stacks.control[0]!);
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'cutover-orders-aggregator',
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      TracingConfig: { Mode: 'Active' },
+      Timeout: 30,
+      LoggingConfig: { LogGroup: { Ref: Match.stringLikeRegexp('^aggregatorlogs') } },
+      Environment: {
+        Variables: Match.objectLike({
+          CUTOVER_CONFIG: Match.stringLikeRegexp('"application":"orders"'),
+          POWERTOOLS_SERVICE_NAME: 'cutover-aggregator',
+          VOTES_TABLE: 'cutover-orders-votes',
+          CONTROL_TABLE: 'cutover-orders-control',
+          EVENT_BUS_NAME: { Ref: Match.stringLikeRegexp('^eventbus') },
+          LEASE_TABLE_REGION: 'us-east-2',
+        }),
+      },
+    });
+    t.hasResourceProperties('AWS::Logs::LogGroup', {
+      LogGroupName: '/cutover/orders/aggregator',
+      RetentionInDays: 30,
+    });
+    // A step's timeout is its shortest Task TimeoutSeconds in the ASL (Promote: 120 s).
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'cutover-orders-promote',
+      Timeout: 120,
+    });
+    // The control region outside the lease regions reaches the nearest replica (eu-central-1 → us-east-2).
+    template(stacks.control[1]!).hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'cutover-orders-aggregator',
+      Environment: { Variables: Match.objectLike({ LEASE_TABLE_REGION: 'us-east-2' }) },
+    });
+  });
+
+  it('Slack secrets are in Secrets Manager and functions get only their ARNs', () => {
+    const { stacks, template } = example();
+    const t = template(stacks.control[0]!);
+    t.resourceCountIs('AWS::SecretsManager::Secret', 2);
+    t.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'cutover/orders/slack-bot-token' });
+    t.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'cutover/orders/slack-signing-secret' });
+    const fns = Object.values(t.findResources('AWS::Lambda::Function')) as Array<{
+      Properties: { Environment?: { Variables?: Record<string, unknown> } };
+    }>;
+    for (const fn of fns) {
+      for (const [name, value] of Object.entries(fn.Properties.Environment?.Variables ?? {})) {
+        if (/SLACK|SECRET|TOKEN/.test(name)) {
+          expect(name).toMatch(/_SECRET_ARN$/);
+          expect(JSON.stringify(value)).toMatch(/"Ref":"slack/);
+        }
+      }
+    }
+  });
+});
+
+describe('IAM scoping', () => {
+  const traffic = { hostedZoneId: 'Z0123456789ABCDEFGHIJ', recordName: 'orders.example.com' };
+
+  it('Route 53: changes only the configured records (UPSERT, type) in the configured zone', () => {
+    const { stacks, template } = example();
+    const t = template(stacks.control[0]!);
+    for (const role of ['stop-traffic', 'route-traffic']) {
+      const change = functionStatements(t, role).find((s) =>
+        actionsOf(s).includes('route53:ChangeResourceRecordSets'),
+      )!;
+      expect(JSON.stringify(change.Resource)).toContain(`:route53:::hostedzone/${traffic.hostedZoneId}`);
+      expect(change.Condition).toEqual({
+        'ForAllValues:StringEquals': {
+          'route53:ChangeResourceRecordSetsNormalizedRecordNames': [normalizedRecordName(traffic.recordName)],
+          'route53:ChangeResourceRecordSetsRecordTypes': ['CNAME'],
+          'route53:ChangeResourceRecordSetsActions': ['UPSERT'],
+        },
+      });
+    }
+    expect(
+      functionStatements(t, 'traffic-status').some(
+        (s) =>
+          actionsOf(s).includes('route53:GetChange') &&
+          JSON.stringify(s.Resource).includes(':route53:::change/*'),
+      ),
+    ).toBe(true);
+    // No other function may touch Route 53.
+    const others = ['aggregator', 'claim-incident', 'fence', 'promote', 'grant-lease', 'verify', 'notify'];
+    for (const role of others) {
+      expect(
+        functionStatements(t, role)
+          .flatMap(actionsOf)
+          .filter((a) => a.startsWith('route53:')),
+      ).toEqual([]);
+    }
+  });
+
+  it('RDS: only the configured instances; Aurora: only the global cluster and its member clusters', () => {
+    const { stacks, template } = example();
+    const t = template(stacks.control[0]!);
+    const promote = functionStatements(t, 'promote').find((s) =>
+      actionsOf(s).includes('rds:PromoteReadReplica'),
+    )!;
+    const resources = JSON.stringify(promote.Resource);
+    expect(resources).toContain(':rds:us-east-1:');
+    expect(resources).toContain(':db:orders-db-use1');
+    expect(resources).toContain(':db:orders-db-usw2');
+    expect(
+      statements(t).filter((s) => actionsOf(s).some((a) => a.startsWith('rds:')) && s.Resource === '*'),
+    ).toEqual([]);
+
+    const aurora = synth(CONFIGS.arbiter);
+    const a = aurora.template(aurora.stacks.control[0]!);
+    const failover = functionStatements(a, 'promote').find((s) =>
+      actionsOf(s).includes('rds:FailoverGlobalCluster'),
+    )!;
+    expect(JSON.stringify(failover.Resource)).toContain(':global-cluster:payments-global');
+    expect(failover.Resource).toEqual(
+      expect.arrayContaining(['arn:aws:rds:us-east-1:123456789012:cluster:payments-use1']),
+    );
+  });
+
+  it('Lambda fence: PutFunctionConcurrency only on the configured functions in the application regions', () => {
+    const { stacks, template } = example();
+    const t = template(stacks.control[0]!);
+    const fence = functionStatements(t, 'fence').find((s) =>
+      actionsOf(s).includes('lambda:PutFunctionConcurrency'),
+    )!;
+    const r = JSON.stringify(fence.Resource);
+    expect(r).toContain(':lambda:us-east-1:');
+    expect(r).toContain(':lambda:us-west-2:');
+    expect(r).toContain(':function:orders-api-writer');
+    expect(r).not.toContain('*');
+    const holders = ['aggregator', 'promote', 'stop-traffic', 'notify'].filter((role) =>
+      functionStatements(t, role).some((s) => actionsOf(s).includes('lambda:PutFunctionConcurrency')),
+    );
+    expect(holders).toEqual([]);
+  });
+
+  it('events:PutEvents only on the Cutover bus; the votes table read-only outside the prober', () => {
+    const { stacks, template } = example();
+    for (const stack of [...stacks.control, ...stacks.applications, ...stacks.watchers]) {
+      for (const s of statements(template(stack)).filter((x) => actionsOf(x).includes('events:PutEvents'))) {
+        expect(JSON.stringify(s.Resource)).toMatch(/eventbus/);
+      }
+    }
+    const t = template(stacks.control[0]!);
+    const votesWrites = functionStatements(t, 'aggregator').filter(
+      (s) =>
+        actionsOf(s).includes('dynamodb:PutItem') &&
+        JSON.stringify(s.Resource).includes('cutover-orders-votes'),
+    );
+    expect(votesWrites).toEqual([]);
+  });
+});
+
+describe('watcher and application stacks', () => {
+  it('a prober in each watcher region, started every minute by EventBridge Scheduler', () => {
+    const { stacks, template } = example();
+    expect(stacks.watchers.map((s) => s.region)).toEqual(stacks.topology.watchers);
+    for (const stack of stacks.watchers) {
+      const t = template(stack);
+      t.hasResourceProperties('AWS::Scheduler::Schedule', {
+        ScheduleExpression: 'rate(1 minute)',
+        Target: Match.objectLike({
+          Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^prober'), 'Arn'] },
+          RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 },
+        }),
+      });
+      t.hasResourceProperties('AWS::Lambda::Function', {
+        FunctionName: 'cutover-orders-prober',
+        Timeout: 60,
+        Environment: { Variables: Match.objectLike({ VOTES_TABLE: 'cutover-orders-votes' }) },
+      });
+      t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'Invocations',
+        Threshold: 1,
+        ComparisonOperator: 'LessThanThreshold',
+        EvaluationPeriods: 3,
+        Period: 60,
+        TreatMissingData: 'breaching',
+      });
+    }
+  });
+
+  it('a heartbeat in each application region with its health URL and the lease table region', () => {
+    const { stacks, template } = example();
+    expect(stacks.applications.map((s) => s.region)).toEqual(['us-east-1', 'us-west-2']);
+    const t = template(stacks.applications[0]!);
+    t.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(1 minute)' });
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'cutover-orders-heartbeat',
+      Environment: {
+        Variables: Match.objectLike({
+          HEALTH_URL: 'https://orders-use1.example.com/health',
+          LEASE_TABLE_REGION: 'us-east-1',
+          CONTROL_TABLE: 'cutover-orders-control',
+        }),
+      },
+    });
+    t.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['cutover'], 'detail-type': ['Lease Renewal Failed'] },
+    });
+  });
+});
+
+describe('operations', () => {
+  const alarmNames = (t: ReturnType<ReturnType<typeof example>['template']>) =>
+    Object.values(t.findResources('AWS::CloudWatch::Alarm')).map(
+      (a) => (a as { Properties: { AlarmName: string } }).Properties.AlarmName,
+    );
+
+  it('alarms for the control plane itself, each notifying the alarm topic', () => {
+    const { stacks, template } = example();
+    const control = template(stacks.control[0]!);
+    expect(alarmNames(control)).toEqual(
+      expect.arrayContaining([
+        'cutover-orders-aggregator-errors',
+        'cutover-orders-failover-failed',
+        'cutover-orders-failback-failed',
+        'cutover-orders-approval-pending',
+        'cutover-orders-failover-not-started',
+      ]),
+    );
+    control.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'cutover-orders-failover-failed',
+      Metrics: Match.arrayWith([Match.objectLike({ Expression: 'failed + timedOut + aborted' })]),
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('^alarmstopic') }],
+    });
+    expect(alarmNames(template(stacks.watchers[0]!))).toContain('cutover-orders-prober-silent');
+    expect(alarmNames(template(stacks.applications[0]!))).toEqual(
+      expect.arrayContaining([
+        'cutover-orders-us-east-1-lease-not-renewed',
+        'cutover-orders-heartbeat-us-east-1-silent',
+      ]),
+    );
+  });
+
+  it('one dashboard, in the first control region', () => {
+    const { stacks, template } = example();
+    const dashboards = stacks.all.flatMap((s) =>
+      Object.keys(template(s).findResources('AWS::CloudWatch::Dashboard')).map(() => s.region),
+    );
+    expect(dashboards).toEqual(['us-east-2']);
+  });
+});
