@@ -93,7 +93,8 @@ export function approvalMessage(view: ApprovalView): SlackMessage {
   }
   const verdict =
     view.status === 'pending' ? 'approval needed' : view.status === 'approved' ? 'approved' : 'rejected';
-  return { text: `${title} (${verdict})`, blocks };
+  // The fallback text is read as mrkdwn too (notifications); the header above is plain text and needs no escaping.
+  return { text: `${esc(title)} (${verdict})`, blocks };
 }
 
 function titleOf(kind: ApprovalKind, app: string, from: string, to: string): string {

@@ -11,6 +11,7 @@ import { WebClient } from '@slack/web-api';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SfnTaskCallback } from '../../functions/adapters/aws/sfn-task-callback.js';
+import { SlackNotifier } from '../../functions/adapters/slack/slack-notifier.js';
 import { WebApiSlackChat } from '../../functions/adapters/slack/web-api-chat.js';
 
 const sfn = mockClient(SFNClient);
@@ -132,5 +133,52 @@ describe('WebApiSlackChat against a local slack.com', () => {
       message: expect.stringContaining('channel_not_found'),
     });
     fail = undefined;
+  });
+});
+
+describe('SlackNotifier', () => {
+  it('posts the notification and its key facts to the channel, resolving the chat once', async () => {
+    const posts: { channel: string; text: string; blocks: unknown }[] = [];
+    let built = 0;
+    const notifier = new SlackNotifier(async () => {
+      built += 1;
+      return {
+        post: async (channel, m) => {
+          posts.push({ channel, text: m.text, blocks: m.blocks });
+          return { channel: 'C0FAILOVER', ts: '1.1' };
+        },
+        update: async () => {},
+        ephemeral: async () => {},
+      };
+    }, '#failover');
+    await notifier.notify('Failover of orders aborted at approval: <@U1> rejected.', {
+      incidentId: 'orders#7#1',
+      application: 'orders',
+      kind: 'failover',
+      code: 'APPROVAL_REJECTED',
+      timings: { totalMs: 1 },
+    });
+    await notifier.notify('second', {});
+    expect(built).toBe(1);
+    expect(posts[0]).toEqual({
+      channel: '#failover',
+      text: 'Failover of orders aborted at approval: &lt;@U1&gt; rejected.',
+      blocks: [
+        {
+          type: 'section',
+          text: { type: 'mrkdwn', text: 'Failover of orders aborted at approval: &lt;@U1&gt; rejected.' },
+        },
+        {
+          type: 'context',
+          elements: [
+            {
+              type: 'mrkdwn',
+              text: 'incidentId: orders#7#1 · application: orders · kind: failover · code: APPROVAL_REJECTED',
+            },
+          ],
+        },
+      ],
+    });
+    expect(posts[1]?.blocks).toHaveLength(1);
   });
 });
