@@ -15,7 +15,9 @@ export function secretByArnEnv(
   if (!p) {
     p = readSecret(requiredEnv(name));
     // A failed read is not cached: the next invocation tries again.
-    p.catch(() => tokens.delete(name));
+    p.catch(() => {
+      if (tokens.get(name) === p) tokens.delete(name);
+    });
     tokens.set(name, p);
   }
   return p;
