@@ -1,9 +1,9 @@
-import { Annotations, CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, Aws, CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -204,7 +204,19 @@ export class ControlStack extends Stack {
       bindTable(callback, 'CONTROL_TABLE', control.table, 'readWrite');
       bindSecret(callback, 'SLACK_SIGNING_SECRET_ARN', slackSecrets.signingSecret);
       bindSecret(callback, 'SLACK_BOT_TOKEN_SECRET_ARN', slackSecrets.botToken);
-      for (const sm of Object.values(this.stateMachines)) sm.grantTaskResponse(callback);
+      // Slack calls one URL, but the waiting execution may run in any control region (the approval record
+      // names it), so the callback answers tasks of every control region's machines, and no other.
+      callback.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'],
+          resources: topology.controlRegions.flatMap((r) =>
+            (['failover', 'failback'] as const).map(
+              (kind) =>
+                `arn:${Aws.PARTITION}:states:${r}:${this.account}:stateMachine:${names.stateMachine(kind)}`,
+            ),
+          ),
+        }),
+      );
       this.slackCallbackUrl = callback.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
       new CfnOutput(this, 'slack-callback-url', {
         description: 'Slack app → Interactivity & Shortcuts → Request URL',

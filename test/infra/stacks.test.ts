@@ -1,6 +1,10 @@
-import { Match } from 'aws-cdk-lib/assertions';
+import { App, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { pendingHandler } from '../../infra/constructs/cutover-function.js';
+import { readConfig } from '../../infra/cutover-app.js';
 import { normalizedRecordName } from '../../infra/iam.js';
+import { topology } from '../../infra/topology.js';
 import { placeholders, readAsl, STEPS } from '../../infra/workflows.js';
 import { actionsOf, CONFIGS, functionStatements, statements, synth } from './support.js';
 
@@ -426,5 +430,52 @@ describe('operations', () => {
       Object.keys(template(s).findResources('AWS::CloudWatch::Dashboard')).map(() => s.region),
     );
     expect(dashboards).toEqual(['us-east-2']);
+  });
+});
+
+describe('handlers written elsewhere', () => {
+  it('the Slack callback has a function URL (auth NONE) and answers tasks of every control region’s machines', () => {
+    const { stacks, template } = example();
+    const t = template(stacks.control[0]!);
+    t.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE' });
+    const respond = functionStatements(t, 'slack-callback').find((s) =>
+      actionsOf(s).includes('states:SendTaskSuccess'),
+    )!;
+    const resources = JSON.stringify(respond.Resource);
+    for (const region of stacks.topology.controlRegions) {
+      expect(resources).toContain(`:states:${region}:`);
+    }
+    expect(resources).not.toContain('*');
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'cutover-orders-slack-callback',
+      Environment: {
+        Variables: Match.objectLike({
+          SLACK_SIGNING_SECRET_ARN: { Ref: Match.stringLikeRegexp('^slacksigningsecret') },
+          SLACK_BOT_TOKEN_SECRET_ARN: { Ref: Match.stringLikeRegexp('^slackbottoken') },
+        }),
+      },
+    });
+  });
+
+  it('a missing handler becomes a stand-in that fails by name, with a synth warning', () => {
+    const app = new App();
+    const stack = new Stack(app, 'pending', { env: { region: 'us-east-2' } });
+    const names = topology(readConfig(CONFIGS.example)).names;
+    pendingHandler(
+      stack,
+      'request-approval',
+      'functions/steps/not-written-yet.ts',
+      names,
+      'request-approval',
+    );
+    const t = Template.fromStack(stack);
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'cutover-orders-request-approval',
+      Code: { ZipFile: Match.stringLikeRegexp('HandlerNotDeployedError') },
+    });
+    Annotations.fromStack(stack).hasWarning(
+      '*',
+      Match.stringLikeRegexp('not-written-yet.ts does not exist yet'),
+    );
   });
 });
