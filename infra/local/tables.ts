@@ -12,12 +12,22 @@ export interface TableNames {
 }
 
 /** Clients for DynamoDB Local: any credentials work, the region only names the "account". */
-export function localClients(endpoint: string, region = 'us-east-1') {
+export function localClients(
+  endpoint: string,
+  region = 'us-east-1',
+  opts: { requestTimeoutMs?: number } = {},
+) {
   const raw = new DynamoDBClient({
     endpoint,
     region,
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     maxAttempts: 3,
+    // Without a request timeout a call into a partition hangs forever, and so would a lease renewal.
+    ...(opts.requestTimeoutMs
+      ? {
+          requestHandler: { requestTimeout: opts.requestTimeoutMs, connectionTimeout: opts.requestTimeoutMs },
+        }
+      : {}),
   });
   const doc = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
   return { raw, doc };

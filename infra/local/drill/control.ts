@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { DynamoApprovalStore } from '../../../functions/adapters/dynamodb/approval-store.js';
 import { HttpHealthVerifier } from '../../../functions/adapters/http/health-verifier.js';
 import type {
   ApprovalChannel,
@@ -17,6 +18,7 @@ import type { StepDeps } from '../../../functions/steps/core/deps.js';
 import { failbackTaskHandlers, failoverTaskHandlers } from '../../../functions/steps/core/task-handlers.js';
 import { advanceFence } from '../sample-app.js';
 import { type RunResult, runStateMachine } from '../sfn-runner.js';
+import { SlackStandIn } from '../slack-standin.js';
 import type { DrillStack } from './stack.js';
 
 export const FAILOVER_ASL = fileURLToPath(
@@ -90,34 +92,6 @@ export class TimelineNotifier implements Notifier {
   }
 }
 
-/** The drill operator: answers every approval as `--approve` says, after a short human-like pause. */
-export class DrillOperator implements ApprovalChannel {
-  constructor(
-    private readonly stack: DrillStack,
-    private readonly approve: boolean,
-    private readonly thinkMs = 300,
-  ) {}
-  async requestApproval(request: ApprovalRequest): Promise<ApprovalDecision> {
-    this.stack.timeline.record('slack', 'approval_requested', {
-      incidentId: request.incidentId,
-      kind: request.kind,
-      reason: request.reason,
-    });
-    await new Promise((r) => setTimeout(r, this.thinkMs));
-    const decision = {
-      approved: this.approve,
-      by: 'U0DRILLOPS',
-      at: Date.now(),
-      reason: this.approve ? 'approved by the drill (--approve)' : 'rejected by the drill (no --approve)',
-    };
-    this.stack.timeline.record('slack', decision.approved ? 'approval_granted' : 'approval_rejected', {
-      incidentId: request.incidentId,
-      by: decision.by,
-    });
-    return decision;
-  }
-}
-
 export function stepDeps(stack: DrillStack, opts: { approve: boolean }): StepDeps {
   return {
     config: stack.config,
@@ -131,7 +105,26 @@ export function stepDeps(stack: DrillStack, opts: { approve: boolean }): StepDep
     lag: new SampledLag(stack),
     health: new HttpHealthVerifier(stack.config.probe),
     notifier: new TimelineNotifier(stack),
-    approval: new DrillOperator(stack, opts.approve),
+    // The real approval path: approval store on the control table, Block Kit message, a signed Slack click
+    // into the real callback core, and the local task callback resolving the waiting execution.
+    approval: new SlackStandIn({
+      approvals: new DynamoApprovalStore(stack.clients.doc, stack.names.control),
+      control: stack.control,
+      approvers: stack.config.approval.slack?.approvers ?? [],
+      answer: opts.approve ? 'approve' : 'reject',
+      answerAfterMs: 300,
+      onEvent: (type, detail) => {
+        if (type === 'slack_message' || type.startsWith('approval_') || type === 'slack_click') {
+          stack.timeline.record('slack', type, {
+            incidentId: detail.incidentId,
+            kind: detail.kind,
+            by: detail.by,
+            status: detail.status,
+            text: typeof detail.text === 'string' ? detail.text.slice(0, 120) : undefined,
+          });
+        }
+      },
+    }),
     log: () => {},
   };
 }

@@ -167,14 +167,20 @@ export class DrillContext {
     });
   }
 
-  async waitFor(type: string, timeoutMs: number): Promise<boolean> {
+  /** Waits for the first of `types` after the fault; an execution that ends without it also ends the wait. */
+  async waitFor(types: string | string[], timeoutMs: number): Promise<boolean> {
+    const wanted = Array.isArray(types) ? types : [types];
     const since = this.faultAt ?? 0;
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      if (this.timeline.events.some((e) => e.type === type && e.at >= since)) return true;
+      const after = this.timeline.events.filter((e) => e.at >= since);
+      if (after.some((e) => wanted.includes(e.type))) return true;
+      const finished = after.find((e) => e.type === 'execution_finished');
+      // Give the completion event a moment to land after its execution ends.
+      if (finished && Date.now() - finished.at > 500) return false;
       await sleep(50);
     }
-    this.timeline.record('drill', 'wait_timed_out', { for: type, ms: timeoutMs });
+    this.timeline.record('drill', 'wait_timed_out', { for: wanted.join('|'), ms: timeoutMs });
     return false;
   }
 
@@ -265,11 +271,18 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
     const acked: AckedWrite[] = [...(await clients.stop()).acked, ...(await ctx.stopLocalClients())];
     await Promise.race([control.settle(), sleep(15_000)]);
     const lease = await stack.leases.read(config.application).catch(() => null);
-    const finalRegion = lease?.holder ?? (lease ? stack.lastGrantedRegion() : null) ?? config.primary.region;
-    const finalRows: FinalRow[] = (await listOrders(stack.region(finalRegion).db.endpoint)).map((r) => ({
-      id: r.id,
-      epoch: r.epoch,
-    }));
+    // The final primary is the lease holder; with the lease revoked (an aborted failover) nobody is, and the
+    // rows that survive are those of the database still running (the standby, when the primary died).
+    const running = [config.primary.region, config.standby.region].filter((r) =>
+      stack.region(r).db.running(),
+    );
+    const finalRegion = lease?.holder ?? running[0] ?? config.primary.region;
+    const finalRows: FinalRow[] = (
+      await listOrders(stack.region(finalRegion).db.endpoint).catch((err) => {
+        timeline.record('drill', 'final_rows_unreadable', { region: finalRegion, error: String(err) });
+        return [];
+      })
+    ).map((r) => ({ id: r.id, epoch: r.epoch }));
     timeline.record('drill', 'final_rows_read', { region: finalRegion, rows: finalRows.length });
 
     const numbers = computeNumbers(timeline.events, acked, finalRows);

@@ -208,7 +208,9 @@ export class DrillStack {
       target: { host: HOST, port: this.ddb.port },
     });
     this.cleanup.push(() => controlLink.stop());
-    const regionClients = localClients(controlLink.url);
+    const regionClients = localClients(controlLink.url, 'us-east-1', {
+      requestTimeoutMs: config.lease.retryTimeoutMs,
+    });
     this.cleanup.push(() => regionClients.raw.destroy());
     const regionLeases = new DynamoLeaseStore(
       regionClients.doc,
@@ -363,11 +365,20 @@ export class DrillStack {
 
   async stop(): Promise<void> {
     for (const fn of this.cleanup.reverse()) {
-      try {
-        await fn();
-      } catch {
-        // Best effort: everything else must still be stopped.
-      }
+      // Best effort, and bounded: a step stuck on a black-holed socket must not keep the rest running.
+      let timer: NodeJS.Timeout | undefined;
+      const stuck = new Promise<'stuck'>((resolve) => {
+        timer = setTimeout(() => resolve('stuck'), 5_000);
+      });
+      const outcome = await Promise.race([
+        Promise.resolve()
+          .then(fn)
+          .catch(() => 'failed'),
+        stuck,
+      ]);
+      clearTimeout(timer);
+      if (outcome === 'stuck' && process.env.CUTOVER_DEBUG)
+        process.stderr.write(`cleanup step stuck: ${fn}\n`);
     }
     this.cleanup.length = 0;
   }
