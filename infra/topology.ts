@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { CutoverConfig } from '../functions/core/config.js';
+import { type CutoverConfig, mrscRegionSetIssue } from '../functions/core/config.js';
 
 /**
  * Where each piece of Cutover lives, derived from the configuration alone so that every stack (and every test)
@@ -31,16 +31,6 @@ export interface Names {
   secret(kind: 'slack-bot-token' | 'slack-signing-secret'): string;
 }
 
-/**
- * MRSC replicas and witness must all sit in one of these region sets (AWS::DynamoDB::GlobalTable
- * GlobalTableWitness, CloudFormation reference); CDK's TableV2 checks the same sets.
- */
-export const MRSC_REGION_SETS: Record<string, readonly string[]> = {
-  US: ['us-east-1', 'us-east-2', 'us-west-2'],
-  EU: ['eu-west-1', 'eu-west-2', 'eu-west-3', 'eu-central-1'],
-  AP: ['ap-northeast-1', 'ap-northeast-2', 'ap-northeast-3'],
-};
-
 export class TopologyError extends Error {
   constructor(
     readonly field: string,
@@ -66,21 +56,9 @@ export function topology(config: CutoverConfig): Topology {
   const la = config.leaseAuthority;
 
   if (la.mode === 'mrsc') {
-    const all = [...la.regions, ...(la.witnessRegion ? [la.witnessRegion] : [])];
-    const set = Object.entries(MRSC_REGION_SETS).find(([, regions]) => regions.includes(all[0]!));
-    const outside = all.filter((r) => !set?.[1].includes(r));
-    if (!set || outside.length > 0) {
-      throw new TopologyError(
-        la.witnessRegion && outside.includes(la.witnessRegion) && set
-          ? 'leaseAuthority.witnessRegion'
-          : 'leaseAuthority.regions',
-        `MRSC replicas and witness must all lie in one region set (${Object.entries(MRSC_REGION_SETS)
-          .map(([k, v]) => `${k}: ${v.join(', ')}`)
-          .join(
-            '; ',
-          )}); ${outside.join(', ') || all[0]} is outside ${set ? `the ${set[0]} set` : 'every set'}`,
-      );
-    }
+    // A configuration built in code skips `config validate`; the synth must still refuse what AWS would.
+    const issue = mrscRegionSetIssue(la);
+    if (issue) throw new TopologyError(issue.field, issue.message);
   }
 
   // Every region that reads or writes votes holds a replica: watchers write, control regions read the stream.

@@ -118,6 +118,50 @@ const configShape = z
 export type CutoverConfig = z.output<typeof configShape>;
 export type CutoverConfigInput = z.input<typeof configShape>;
 
+/**
+ * AWS creates an MRSC global table only when its replicas and witness all lie in one of these region sets
+ * (Amazon DynamoDB API Reference, CreateGlobalTableWitnessGroupMemberAction: "within the same Region set";
+ * the same list is in the CloudFormation reference, AWS::DynamoDB::GlobalTable GlobalTableWitness).
+ */
+export const MRSC_REGION_SETS: Readonly<Record<string, readonly string[]>> = {
+  US: ['us-east-1', 'us-east-2', 'us-west-2'],
+  EU: ['eu-west-1', 'eu-west-2', 'eu-west-3', 'eu-central-1'],
+  AP: ['ap-northeast-1', 'ap-northeast-2', 'ap-northeast-3'],
+};
+
+/**
+ * Why AWS would refuse this MRSC lease authority's regions, or undefined when they all lie in one region set.
+ * Shared with the CDK app (infra/topology.ts), so that `config validate` and the synth refuse the same tables.
+ */
+export function mrscRegionSetIssue(la: {
+  regions: readonly string[];
+  witnessRegion?: string | undefined;
+}): ConfigIssue | undefined {
+  const all = [...la.regions, ...(la.witnessRegion ? [la.witnessRegion] : [])];
+  // The set holding most replicas (on a tie, the first replica's) decides which regions are named as outside.
+  let set: [string, readonly string[]] | undefined;
+  let best = 0;
+  for (const entry of Object.entries(MRSC_REGION_SETS)) {
+    const inside = la.regions.filter((r) => entry[1].includes(r)).length;
+    if (inside > best || (inside === best && inside > 0 && entry[1].includes(la.regions[0] ?? ''))) {
+      set = entry;
+      best = inside;
+    }
+  }
+  const outside = all.filter((r) => !set?.[1].includes(r));
+  if (outside.length === 0) return undefined;
+  const onlyWitness = set !== undefined && outside.length === 1 && outside[0] === la.witnessRegion;
+  const sets = Object.entries(MRSC_REGION_SETS)
+    .map(([name, regions]) => `${name}: ${regions.join(', ')}`)
+    .join('; ');
+  return {
+    field: onlyWitness ? 'leaseAuthority.witnessRegion' : 'leaseAuthority.regions',
+    message: `MRSC replicas and witness must all lie in one region set (${sets}); ${outside.join(', ')} ${
+      outside.length === 1 ? 'is' : 'are'
+    } outside ${set ? `the ${set[0]} set` : 'every set'}`,
+  };
+}
+
 export interface ConfigIssue {
   field: string;
   message: string;
@@ -196,6 +240,8 @@ function crossFieldIssues(c: CutoverConfig, valid: ValidSections = () => true): 
     if (la.witnessRegion && la.regions.includes(la.witnessRegion)) {
       add('leaseAuthority.witnessRegion', `must not be one of leaseAuthority.regions (${la.witnessRegion})`);
     }
+    const outsideSet = mrscRegionSetIssue(la);
+    if (outsideSet) issues.push(outsideSet);
   } else if (la?.mode === 'arbiter' && valid('primary') && la.region === c.primary.region) {
     add(
       'leaseAuthority.region',

@@ -137,7 +137,7 @@ const rules: Rule[] = [
   {
     rule: 'MRSC with 2 regions and no witness',
     mutate: (r) => {
-      r.leaseAuthority = { mode: 'mrsc', regions: ['us-east-2', 'us-west-1'] };
+      r.leaseAuthority = { mode: 'mrsc', regions: ['us-east-2', 'us-west-2'] };
     },
     fields: ['leaseAuthority.witnessRegion'],
     message: /is required with 2 replica regions \(MRSC takes 3, or 2 \+ witness\)/,
@@ -145,7 +145,7 @@ const rules: Rule[] = [
   {
     rule: 'MRSC region listed twice',
     mutate: (r) => {
-      r.leaseAuthority = { mode: 'mrsc', regions: ['us-east-2', 'us-west-1', 'us-east-2'] };
+      r.leaseAuthority = { mode: 'mrsc', regions: ['us-east-2', 'us-west-2', 'us-east-2'] };
     },
     fields: ['leaseAuthority.regions'],
     message: /lists us-east-2 twice/,
@@ -153,10 +153,43 @@ const rules: Rule[] = [
   {
     rule: 'witness among the MRSC regions',
     mutate: (r) => {
-      r.leaseAuthority = { mode: 'mrsc', regions: ['us-east-2', 'us-west-1'], witnessRegion: 'us-west-1' };
+      r.leaseAuthority = { mode: 'mrsc', regions: ['us-east-2', 'us-west-2'], witnessRegion: 'us-west-2' };
     },
     fields: ['leaseAuthority.witnessRegion'],
-    message: /must not be one of leaseAuthority\.regions \(us-west-1\)/,
+    message: /must not be one of leaseAuthority\.regions \(us-west-2\)/,
+  },
+  {
+    rule: 'MRSC replicas across region sets',
+    mutate: (r) => {
+      r.leaseAuthority = { mode: 'mrsc', regions: ['us-east-2', 'us-east-1', 'eu-west-1'] };
+    },
+    fields: ['leaseAuthority.regions'],
+    message:
+      /^MRSC replicas and witness must all lie in one region set \(US: us-east-1, us-east-2, us-west-2; EU: .*; AP: .*\); eu-west-1 is outside the US set$/,
+  },
+  {
+    rule: 'an MRSC replica in no region set',
+    mutate: (r) => {
+      r.leaseAuthority = { mode: 'mrsc', regions: ['us-east-2', 'us-west-1'], witnessRegion: 'us-east-1' };
+    },
+    fields: ['leaseAuthority.regions'],
+    message: /us-west-1 is outside the US set$/,
+  },
+  {
+    rule: 'MRSC replicas all outside the region sets',
+    mutate: (r) => {
+      r.leaseAuthority = { mode: 'mrsc', regions: ['ca-central-1', 'sa-east-1'], witnessRegion: 'us-west-1' };
+    },
+    fields: ['leaseAuthority.regions'],
+    message: /ca-central-1, sa-east-1, us-west-1 are outside every set$/,
+  },
+  {
+    rule: 'MRSC witness outside the replicas’ region set',
+    mutate: (r) => {
+      r.leaseAuthority = { mode: 'mrsc', regions: ['eu-west-1', 'eu-central-1'], witnessRegion: 'us-east-1' };
+    },
+    fields: ['leaseAuthority.witnessRegion'],
+    message: /one region set \(US: .*\); us-east-1 is outside the EU set$/,
   },
   {
     rule: 'arbiter = primary',
@@ -339,11 +372,17 @@ describe('cross-field rules', () => {
       accepted((r) => {
         r.leaseAuthority = {
           mode: 'mrsc',
-          regions: ['us-east-2', 'us-west-1'],
-          witnessRegion: 'eu-central-1',
+          regions: ['us-east-2', 'us-west-2'],
+          witnessRegion: 'us-east-1',
         };
       }),
     ).toBe(true);
+    for (const regions of [
+      ['eu-west-1', 'eu-west-2', 'eu-central-1'],
+      ['ap-northeast-1', 'ap-northeast-2', 'ap-northeast-3'],
+    ]) {
+      expect(accepted((r) => (r.leaseAuthority = { mode: 'mrsc', regions }))).toBe(true);
+    }
     expect(accepted((r) => (r.leaseAuthority = { mode: 'arbiter', region: 'us-east-2' }))).toBe(true);
     expect(accepted((r) => (r.controlRegions = ['us-east-1', 'us-east-2']))).toBe(true);
     expect(
