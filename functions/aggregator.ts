@@ -5,7 +5,7 @@ import { DynamoControlStore } from './adapters/dynamodb/control-store.js';
 import { DynamoLeaseStore } from './adapters/dynamodb/lease-store.js';
 import { DynamoVoteStore } from './adapters/dynamodb/vote-store.js';
 import { aggregate } from './commons/aggregate.js';
-import { documentClient, eventBridge } from './commons/clients.js';
+import { controlTableClient, documentClient, eventBridge } from './commons/clients.js';
 import { configFromEnv, requiredEnv } from './commons/env-config.js';
 import { logger, logTo } from './commons/logger.js';
 import { systemClock } from './core/ports.js';
@@ -16,8 +16,8 @@ const deps = {
   config,
   region: requiredEnv('AWS_REGION'),
   votes: new DynamoVoteStore(documentClient, requiredEnv('VOTES_TABLE')),
-  leases: new DynamoLeaseStore(documentClient, controlTable, config.lease, systemClock),
-  control: new DynamoControlStore(documentClient, controlTable),
+  leases: new DynamoLeaseStore(controlTableClient, controlTable, config.lease, systemClock),
+  control: new DynamoControlStore(controlTableClient, controlTable),
   events: new EventBridgePublisher(eventBridge, requiredEnv('EVENT_BUS_NAME')),
   clock: systemClock,
   log: logTo(logger),

@@ -6,7 +6,7 @@ import { SfnTaskCallback } from './adapters/aws/sfn-task-callback.js';
 import { DynamoApprovalStore } from './adapters/dynamodb/approval-store.js';
 import { DynamoControlStore } from './adapters/dynamodb/control-store.js';
 import { WebApiSlackChat } from './adapters/slack/web-api-chat.js';
-import { documentClient } from './commons/clients.js';
+import { controlTableClient } from './commons/clients.js';
 import { requiredEnv } from './commons/env-config.js';
 import { logger } from './commons/logger.js';
 import { handleSlackInteraction, type SlackCallbackDeps } from './commons/slack-callback-core.js';
@@ -34,9 +34,9 @@ async function awsDeps(): Promise<SlackCallbackDeps> {
   const controlTable = requiredEnv('CONTROL_TABLE');
   return {
     signingSecret,
-    approvals: new DynamoApprovalStore(documentClient, controlTable),
+    approvals: new DynamoApprovalStore(controlTableClient, controlTable),
     tasks: new SfnTaskCallback(sfnFor),
-    control: new DynamoControlStore(documentClient, controlTable),
+    control: new DynamoControlStore(controlTableClient, controlTable),
     slack: new WebApiSlackChat(new WebClient(botToken, { retryConfig: { retries: 0 }, timeout: 1200 })),
     clock: systemClock,
     log: (level, message, fields) => logger[level](message, fields),

@@ -11,7 +11,7 @@ import { DynamoControlStore } from '../adapters/dynamodb/control-store.js';
 import { DynamoLeaseStore } from '../adapters/dynamodb/lease-store.js';
 import { DynamoVoteStore } from '../adapters/dynamodb/vote-store.js';
 import { HttpHealthVerifier } from '../adapters/http/health-verifier.js';
-import { documentClient, eventBridge } from '../commons/clients.js';
+import { controlTableClient, documentClient, eventBridge } from '../commons/clients.js';
 import { configFromEnv, requiredEnv } from '../commons/env-config.js';
 import { logger, logTo } from '../commons/logger.js';
 import type { Notifier } from '../core/failover-ports.js';
@@ -55,8 +55,8 @@ export function awsStepDeps(): StepDeps {
   cached = {
     config,
     clock: systemClock,
-    leases: new DynamoLeaseStore(documentClient, controlTable, config.lease, systemClock),
-    control: new DynamoControlStore(documentClient, controlTable),
+    leases: new DynamoLeaseStore(controlTableClient, controlTable, config.lease, systemClock),
+    control: new DynamoControlStore(controlTableClient, controlTable),
     votes: new DynamoVoteStore(documentClient, requiredEnv('VOTES_TABLE')),
     events: new EventBridgePublisher(eventBridge, requiredEnv('EVENT_BUS_NAME')),
     traffic: new Route53TrafficRouter(route53, config),

@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import { WebClient } from '@slack/web-api';
 import { DynamoApprovalStore } from '../adapters/dynamodb/approval-store.js';
 import { WebApiSlackChat } from '../adapters/slack/web-api-chat.js';
-import { documentClient } from '../commons/clients.js';
+import { controlTableClient } from '../commons/clients.js';
 import { configFromEnv, requiredEnv } from '../commons/env-config.js';
 import { logger, logTo } from '../commons/logger.js';
 import { type RequestApprovalDeps, requestApproval } from '../commons/request-approval-core.js';
@@ -26,7 +26,7 @@ async function awsDeps(): Promise<RequestApprovalDeps> {
   // A few quick retries only: the state machine retries the whole invocation on Lambda errors.
   const web = new WebClient(token, { retryConfig: { retries: 2, maxTimeout: 2000 }, timeout: 5000 });
   return {
-    approvals: new DynamoApprovalStore(documentClient, requiredEnv('CONTROL_TABLE')),
+    approvals: new DynamoApprovalStore(controlTableClient, requiredEnv('CONTROL_TABLE')),
     slack: new WebApiSlackChat(web),
     clock: systemClock,
     channel: slack.channel,

@@ -1,0 +1,108 @@
+import { readFileSync } from 'node:fs';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import type { DynamoDBStreamEvent } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { vote } from '../support/fixtures.js';
+
+// Arbiter mode: the control table lives in us-east-2 only; this function runs in eu-central-1.
+const LOCAL = 'eu-central-1';
+const CONTROL_REGION = 'us-east-2';
+const CONTROL_TABLE = 'cutover-payments-control';
+const VOTES_TABLE = 'cutover-payments-votes';
+
+const ddb = mockClient(DynamoDBDocumentClient);
+const eventBridge = mockClient(EventBridgeClient);
+
+beforeEach(() => {
+  vi.resetModules();
+  vi.stubEnv('AWS_REGION', LOCAL);
+  vi.stubEnv('LEASE_TABLE_REGION', CONTROL_REGION);
+  vi.stubEnv('CONTROL_TABLE', CONTROL_TABLE);
+  vi.stubEnv('VOTES_TABLE', VOTES_TABLE);
+  vi.stubEnv('EVENT_BUS_NAME', 'cutover-payments');
+  vi.stubEnv(
+    'CUTOVER_CONFIG',
+    readFileSync(new URL('../../examples/cutover.arbiter.json', import.meta.url), 'utf8'),
+  );
+});
+afterEach(() => {
+  ddb.reset();
+  eventBridge.reset();
+});
+afterAll(() => {
+  ddb.restore();
+  eventBridge.restore();
+  vi.unstubAllEnvs();
+});
+
+/** The region of the client that sent each command, by table: read from the client's resolved config. */
+async function regionsByTable(): Promise<Record<string, string[]>> {
+  const out: Record<string, Set<string>> = {};
+  for (const call of ddb.calls()) {
+    const table = (call.args[0].input as { TableName?: string }).TableName ?? '(none)';
+    const client = call.thisValue as DynamoDBDocumentClient;
+    out[table] = (out[table] ?? new Set()).add(await client.config.region());
+  }
+  return Object.fromEntries(Object.entries(out).map(([table, regions]) => [table, [...regions]]));
+}
+
+describe('the control-table client', () => {
+  it('is built for LEASE_TABLE_REGION, once, while the votes client stays in the local region', async () => {
+    const clients = await import('../../functions/commons/clients.js');
+    expect(await clients.controlTableClient.config.region()).toBe(CONTROL_REGION);
+    expect(await clients.documentClient.config.region()).toBe(LOCAL);
+    const again = await import('../../functions/commons/clients.js');
+    expect(again.controlTableClient).toBe(clients.controlTableClient);
+  });
+
+  it('is the local client when LEASE_TABLE_REGION is not set', async () => {
+    const clients = await import('../../functions/commons/clients.js');
+    expect(clients.controlTableDocumentClient({ AWS_REGION: LOCAL })).toBe(clients.documentClient);
+  });
+
+  it('serves the step functions’ lease and control stores; their votes store reads locally', async () => {
+    ddb.on(GetCommand).resolves({}).on(QueryCommand).resolves({ Items: [] });
+    const { awsStepDeps } = await import('../../functions/steps/aws-deps.js');
+    const deps = awsStepDeps();
+    await deps.leases.read('payments');
+    await deps.control.getPause('payments');
+    await deps.votes.list('payments', 'us-east-1');
+    expect(await regionsByTable()).toEqual({ [CONTROL_TABLE]: [CONTROL_REGION], [VOTES_TABLE]: [LOCAL] });
+  });
+
+  it('serves the aggregator’s lease and control reads and writes; its votes reads stay local', async () => {
+    const now = Date.now();
+    const item = {
+      pk: 'payments#us-east-1',
+      sk: 'eu-west-1',
+      ...vote({ voter: 'eu-west-1', target: 'us-east-1', application: 'payments' }, now),
+    };
+    ddb
+      .on(GetCommand)
+      .resolves({})
+      .on(QueryCommand)
+      .resolves({ Items: [] })
+      .on(PutCommand)
+      .resolves({})
+      .on(UpdateCommand)
+      .resolves({});
+    const { handler } = await import('../../functions/aggregator.js');
+    const event = {
+      Records: [
+        { eventID: '1', eventName: 'INSERT', dynamodb: { SequenceNumber: '1', NewImage: marshall(item) } },
+      ],
+    } as unknown as DynamoDBStreamEvent;
+    eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
+    expect(await handler(event, {} as never)).toEqual({ batchItemFailures: [] });
+    expect(await regionsByTable()).toEqual({ [CONTROL_TABLE]: [CONTROL_REGION], [VOTES_TABLE]: [LOCAL] });
+  });
+});
