@@ -171,11 +171,12 @@ export class DrillContext {
   async waitFor(types: string | string[], timeoutMs: number): Promise<boolean> {
     const wanted = Array.isArray(types) ? types : [types];
     const since = this.faultAt ?? 0;
-    const deadline = Date.now() + timeoutMs;
+    const waitStart = Date.now();
+    const deadline = waitStart + timeoutMs;
     while (Date.now() < deadline) {
       const after = this.timeline.events.filter((e) => e.at >= since);
       if (after.some((e) => wanted.includes(e.type))) return true;
-      const finished = after.find((e) => e.type === 'execution_finished');
+      const finished = after.find((e) => e.type === 'execution_finished' && e.at >= waitStart);
       // Give the completion event a moment to land after its execution ends.
       if (finished && Date.now() - finished.at > 500) return false;
       await sleep(50);
@@ -239,7 +240,8 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
   if (!scenario) throw new SetupError(`unknown scenario ${opts.scenario}; one of: ${SCENARIOS.join(', ')}`);
   const seed = opts.seed ?? 1;
   const rand = random(seed);
-  const approve = opts.approve ?? false;
+  // A planned failback is started by an operator who means it: the drill's approver says yes to it.
+  const approve = (opts.approve ?? false) || scenario.name === 'failback';
   const config = drillConfig((raw) => scenario.configure?.(raw));
   const timeline = new Timeline({ live: opts.live ?? false, ...(opts.write ? { write: opts.write } : {}) });
   timeline.record('drill', 'drill_started', { scenario: scenario.name, seed, approve });
