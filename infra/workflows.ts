@@ -97,13 +97,24 @@ export const STEPS: readonly StepSpec[] = [
     capabilities: ['route53-change'],
   },
   { placeholder: 'VerifyFunctionArn', entry: 'functions/steps/verify.ts', role: 'verify', capabilities: [] },
-  { placeholder: 'NotifyFunctionArn', entry: 'functions/steps/notify.ts', role: 'notify', capabilities: [] },
-  { placeholder: 'AbortFunctionArn', entry: 'functions/steps/abort.ts', role: 'abort', capabilities: [] },
+  // Notify, Abort and ReportFailure post to the approval channel when Slack is configured (deps.notifier).
+  {
+    placeholder: 'NotifyFunctionArn',
+    entry: 'functions/steps/notify.ts',
+    role: 'notify',
+    capabilities: ['slack'],
+  },
+  {
+    placeholder: 'AbortFunctionArn',
+    entry: 'functions/steps/abort.ts',
+    role: 'abort',
+    capabilities: ['slack'],
+  },
   {
     placeholder: 'ReportFailureFunctionArn',
     entry: 'functions/steps/fail.ts',
     role: 'report-failure',
-    capabilities: [],
+    capabilities: ['slack'],
   },
   {
     placeholder: 'StartFailbackFunctionArn',

@@ -2,6 +2,7 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { Route53Client } from '@aws-sdk/client-route-53';
+import { WebClient } from '@slack/web-api';
 import { CloudWatchLagReader } from '../adapters/aws/cloudwatch-lag-reader.js';
 import { EventBridgePublisher } from '../adapters/aws/eventbridge-publisher.js';
 import { LambdaFenceActions } from '../adapters/aws/lambda-fence-actions.js';
@@ -11,9 +12,13 @@ import { DynamoControlStore } from '../adapters/dynamodb/control-store.js';
 import { DynamoLeaseStore } from '../adapters/dynamodb/lease-store.js';
 import { DynamoVoteStore } from '../adapters/dynamodb/vote-store.js';
 import { HttpHealthVerifier } from '../adapters/http/health-verifier.js';
+import { SlackNotifier } from '../adapters/slack/slack-notifier.js';
+import { WebApiSlackChat } from '../adapters/slack/web-api-chat.js';
 import { controlTableClient, documentClient, eventBridge } from '../commons/clients.js';
 import { configFromEnv, requiredEnv } from '../commons/env-config.js';
 import { logger, logTo } from '../commons/logger.js';
+import { secretByArnEnv } from '../commons/slack-secrets.js';
+import type { CutoverConfig } from '../core/config.js';
 import type { Notifier } from '../core/failover-ports.js';
 import { systemClock } from '../core/ports.js';
 import type { StepDeps } from './core/deps.js';
@@ -40,10 +45,30 @@ const lambdaFor = perRegion(
   (region) => new LambdaClient({ region, maxAttempts: 2, requestHandler: { requestTimeout: 3000 } }),
 );
 
-/** Until the Slack notifier lands (issue 5), notifications are structured log lines. */
+/** Without Slack in the configuration, notifications are structured log lines. */
 const logNotifier: Notifier = {
   notify: async (message, detail) => logger.warn(message, { notification: detail }),
 };
+
+/**
+ * Notifications go to the approval channel when Slack is configured. The bot token is read on the first
+ * notification, not at cold start, so that a step that never notifies never needs the secret.
+ */
+export function notifierFor(config: CutoverConfig): Notifier {
+  const slack = config.approval.slack;
+  if (!slack) return logNotifier;
+  return new SlackNotifier(
+    async () =>
+      new WebApiSlackChat(
+        // A few quick retries only: a notification must not hold the step until its timeout.
+        new WebClient(await secretByArnEnv('SLACK_BOT_TOKEN_SECRET_ARN'), {
+          retryConfig: { retries: 2, maxTimeout: 2000 },
+          timeout: 5000,
+        }),
+      ),
+    slack.channel,
+  );
+}
 
 let cached: StepDeps | undefined;
 
@@ -63,7 +88,7 @@ export function awsStepDeps(): StepDeps {
     database: new RdsDatabasePromoter(rdsFor, config),
     lag: new CloudWatchLagReader(cloudWatchFor, config, systemClock),
     health: new HttpHealthVerifier(config.probe),
-    notifier: logNotifier,
+    notifier: notifierFor(config),
     ...(config.fence?.lambdaFunctions.length
       ? { fenceActions: new LambdaFenceActions(lambdaFor, config.fence.lambdaFunctions) }
       : {}),

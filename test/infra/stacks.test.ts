@@ -243,6 +243,17 @@ describe('control stacks', () => {
         }
       }
     }
+    // The steps that notify post to Slack with the bot token.
+    for (const role of ['notify', 'abort', 'report-failure']) {
+      t.hasResourceProperties('AWS::Lambda::Function', {
+        FunctionName: `cutover-orders-${role}`,
+        Environment: {
+          Variables: Match.objectLike({
+            SLACK_BOT_TOKEN_SECRET_ARN: { Ref: Match.stringLikeRegexp('^slackbottoken') },
+          }),
+        },
+      });
+    }
   });
 });
 
