@@ -1,0 +1,117 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { runDrill } from '../../infra/local/drill/run.js';
+import type { ScenarioName } from '../../infra/local/drill/scenarios.js';
+
+const run = promisify(execFile);
+
+interface Acked {
+  id: string;
+  region: string;
+  epoch: number;
+  at: number;
+}
+
+const lines = <T>(file: string): T[] =>
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as T);
+
+/**
+ * Recomputes the report's numbers from the raw artifacts alone, written independently of the drill's own
+ * code, straight from the brief's definitions.
+ */
+function recompute(out: string) {
+  const timeline = lines<{ at: number; type: string; region?: string; epoch?: number; machine?: string }>(
+    join(out, 'timeline.jsonl'),
+  );
+  const acked = lines<Acked>(join(out, 'acked.jsonl'));
+  const rows = lines<{ id: string; epoch: number }>(join(out, 'final-rows.jsonl'));
+  const ids = new Set(rows.map((r) => r.id));
+  const grants = timeline.filter((e) => e.type === 'lease_granted');
+  const splitBrain = acked.filter((a) => grants.some((g) => g.at <= a.at && (g.epoch ?? 0) > a.epoch)).length;
+  return {
+    lost: acked.filter((a) => !ids.has(a.id)).length,
+    splitBrain,
+    executions: timeline.filter((e) => e.type === 'execution_started' && e.machine === 'failover').length,
+    completed: timeline.filter((e) => e.type === 'failover_completed').length,
+    acked: acked.length,
+    grants,
+    timeline,
+    acked_: acked,
+  };
+}
+
+async function drill(scenario: ScenarioName) {
+  const out = mkdtempSync(join(tmpdir(), `cutover-${scenario}-`));
+  const report = await runDrill({ scenario, seed: 7, out });
+  const fromFile = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+  expect(fromFile).toMatchObject({ scenario, seed: 7, verdict: report.verdict });
+  return { out, report, again: recompute(out) };
+}
+
+describe('local drills (real DynamoDB Local, PostgreSQL replication, ASL in process)', () => {
+  it('region-outage: exactly one failover, no split-brain writes, the report equals the artifacts', async () => {
+    const { report, again } = await drill('region-outage');
+    expect(report.reasons).toEqual([]);
+    expect(report.verdict).toBe('pass');
+    expect(again).toMatchObject({
+      lost: report.lost_acked_writes,
+      splitBrain: report.split_brain_writes,
+      executions: report.failover_executions,
+      completed: report.failovers_completed,
+      acked: report.acked_writes,
+    });
+    expect(again.executions).toBe(1);
+    expect(again.completed).toBe(1);
+    expect(again.splitBrain).toBe(0);
+    // The new primary acknowledged writes under the granted epoch, and RTO is measured to the first of them.
+    const grant = again.grants.at(-1)!;
+    expect(grant.region).toBe('us-west-2');
+    const first = again.acked_.filter((a) => a.region === 'us-west-2')[0]!;
+    expect(first.epoch).toBe(grant.epoch);
+    const fault = again.timeline.find((e) => e.type === 'fault_injected')!;
+    expect(report.rto_ms).toBe(first.at - fault.at);
+    expect(report.steps.detection_ms).toBeGreaterThanOrEqual(report.config.debounceMs);
+  });
+
+  it('partition: the cut-off primary stops writing by itself before the new lease; 0 split-brain writes', async () => {
+    const { report, again } = await drill('partition');
+    expect(report.reasons).toEqual([]);
+    expect(again.splitBrain).toBe(0);
+    expect(again.completed).toBe(1);
+    const grant = again.grants.at(-1)!;
+    const lastOld = again.acked_.filter((a) => a.region === 'us-east-1').at(-1)!;
+    expect(lastOld.at).toBeLessThan(grant.at);
+    expect(again.timeline.some((e) => e.type === 'local_write_refused')).toBe(true);
+    expect(again).toMatchObject({ lost: report.lost_acked_writes, splitBrain: report.split_brain_writes });
+  });
+
+  it('flap: down and up faster than the debounce window gives no failover and loses nothing', async () => {
+    const { report, again } = await drill('flap');
+    expect(report.reasons).toEqual([]);
+    expect(again.executions).toBe(0);
+    expect(again.lost).toBe(0);
+    expect(again.acked).toBeGreaterThan(0);
+  });
+
+  it('the CLI refuses a wrong scenario with exit code 2 and a missing Java with exit code 2 and what to install', async () => {
+    const node = process.execPath;
+    const bad = await run(node, ['bin/cutover.mjs', 'drill', '--scenario', 'meteor'], {
+      encoding: 'utf8',
+    }).catch((e) => e);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('unknown scenario "meteor"');
+    const noJava = await run(node, ['bin/cutover.mjs', 'drill', '--scenario', 'flap'], {
+      encoding: 'utf8',
+      env: { ...process.env, PATH: dirname(node) },
+    }).catch((e) => e);
+    expect(noJava.code).toBe(2);
+    expect(noJava.stderr).toMatch(/setup problem: .*java/i);
+  });
+});
