@@ -193,8 +193,9 @@ export class LocalControl {
       machine === 'failover' ? failoverTaskHandlers(this.deps) : failbackTaskHandlers(this.deps);
     const result = runStateMachine(machine === 'failover' ? FAILOVER_ASL : FAILBACK_ASL, input, handlers, {
       region,
-      retryIntervalMs: 200,
-      waitMs: 200,
+      // Poll loops (stop-traffic, promote, route, verify) wait real seconds on AWS; locally 50 ms is enough.
+      retryIntervalMs: 100,
+      waitMs: 50,
       onEvent: (e) => {
         if (e.type === 'StateEntered') {
           // Poll loops repeat their Wait and Choice states; the timeline keeps the Tasks.

@@ -1,0 +1,33 @@
+/**
+ * Runs every drill scenario once (lagging-replica with and without --approve) and prints the README's table.
+ * Run: npm run drill:all   Artifacts of each run land in drill-out/<scenario>[-approve]/.
+ */
+import { runDrill } from '../infra/local/drill/run.js';
+import { SCENARIOS } from '../infra/local/drill/scenarios.js';
+
+const ms = (v: number | null) => (v === null ? '—' : String(v));
+const runs = SCENARIOS.flatMap((s) =>
+  s === 'lagging-replica' ? [[s, false] as const, [s, true] as const] : [[s, false] as const],
+);
+const lines = [
+  '| scenario | verdict | RTO ms | detection | decision | fence | promote | traffic | acked | lost acked | split-brain | executions | completed |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+];
+let failed = 0;
+for (const [scenario, approve] of runs) {
+  const name = approve ? `${scenario} --approve` : scenario;
+  process.stderr.write(`running ${name}...\n`);
+  const r = await runDrill({
+    scenario,
+    approve,
+    seed: 1,
+    out: `drill-out/${scenario}${approve ? '-approve' : ''}`,
+  });
+  if (r.verdict !== 'pass') failed++;
+  const s = r.steps;
+  lines.push(
+    `| ${name} | ${r.verdict}${r.reasons.length ? ` (${r.reasons.join('; ')})` : ''} | ${ms(r.rto_ms)} | ${ms(s.detection_ms)} | ${ms(s.decision_ms)} | ${ms(s.fence_ms)} | ${ms(s.promote_ms)} | ${ms(s.traffic_ms)} | ${r.acked_writes} | ${r.lost_acked_writes} | ${r.split_brain_writes} | ${r.failover_executions} | ${r.failovers_completed} |`,
+  );
+}
+console.log(lines.join('\n'));
+process.exit(failed ? 1 : 0);
