@@ -3,11 +3,11 @@
  * Run: npm run drill:all   Artifacts of each run land in drill-out/<scenario>[-approve]/.
  */
 import { runDrill } from '../infra/local/drill/run.js';
-import { SCENARIOS } from '../infra/local/drill/scenarios.js';
+import { SCENARIOS, type ScenarioName } from '../infra/local/drill/scenarios.js';
 
 const ms = (v: number | null) => (v === null ? '—' : String(v));
-const runs = SCENARIOS.flatMap((s) =>
-  s === 'lagging-replica' ? [[s, false] as const, [s, true] as const] : [[s, false] as const],
+const runs: [ScenarioName, boolean][] = SCENARIOS.flatMap((s): [ScenarioName, boolean][] =>
+  s === 'lagging-replica' ? [[s, false], [s, true]] : [[s, false]],
 );
 const lines = [
   '| scenario | verdict | RTO ms | detection | decision | fence | promote | traffic | acked | lost acked | split-brain | executions | completed |',
