@@ -7,7 +7,12 @@ import { SCENARIOS, type ScenarioName } from '../infra/local/drill/scenarios.js'
 
 const ms = (v: number | null) => (v === null ? '—' : String(v));
 const runs: [ScenarioName, boolean][] = SCENARIOS.flatMap((s): [ScenarioName, boolean][] =>
-  s === 'lagging-replica' ? [[s, false], [s, true]] : [[s, false]],
+  s === 'lagging-replica'
+    ? [
+        [s, false],
+        [s, true],
+      ]
+    : [[s, false]],
 );
 const lines = [
   '| scenario | verdict | RTO ms | detection | decision | fence | promote | traffic | acked | lost acked | split-brain | executions | completed |',

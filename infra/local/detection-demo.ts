@@ -40,7 +40,13 @@ export async function runDetectionDemo(opts: { live?: boolean } = {}): Promise<D
       const s = createServer((_req, res) => res.end('ok'));
       await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
       servers.set(region, s);
-      cleanup.push(() => new Promise((r) => (s.closeAllConnections(), s.close(() => r(undefined)))));
+      cleanup.push(
+        () =>
+          new Promise((r) => {
+            s.closeAllConnections();
+            s.close(() => r(undefined));
+          }),
+      );
     }
     const config = drillConfig();
     const links = new Map<string, FaultProxy>();

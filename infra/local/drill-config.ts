@@ -6,10 +6,13 @@ import { type CutoverConfig, loadConfig } from '../../functions/core/config.js';
  * 0.5 s), validated by the same rules as a production file. Health URLs are replaced at run
  * time by the drill's fault proxies.
  */
-export function drillConfig(overrides: (raw: Record<string, any>) => void = () => {}): CutoverConfig {
+// biome-ignore lint/suspicious/noExplicitAny: raw JSON, edited freely before validation
+export type RawConfig = Record<string, any>;
+
+export function drillConfig(overrides: (raw: RawConfig) => void = () => {}): CutoverConfig {
   const raw = JSON.parse(
     readFileSync(new URL('../../examples/cutover.example.json', import.meta.url), 'utf8'),
-  ) as Record<string, any>;
+  ) as RawConfig;
   raw.probe = { intervalMs: 500, connectTimeoutMs: 300, responseTimeoutMs: 450 };
   raw.debounceMs = 2_500;
   raw.voteStalenessMs = 1_200;
@@ -24,6 +27,8 @@ export function drillConfig(overrides: (raw: Record<string, any>) => void = () =
     safetyMarginMs: 150,
   };
   raw.approval.timeoutSeconds = 30;
+  // Above the compressed fence wait (ttl + skew = 4.25 s), as the configuration rule requires.
+  raw.takeoverAfterMs = 5_000;
   overrides(raw);
   return loadConfig(raw);
 }

@@ -178,7 +178,10 @@ describe('DynamoLeaseStore on DynamoDB Local', () => {
     const taken = await store.acquire(app, 'us-east-1', revoked.lease.epoch);
     expect(taken).toMatchObject({ ok: false, code: 'LOST_RACE' });
     const granted = await store.grant(app, 'us-west-2', revoked.lease.epoch);
-    expect(granted).toMatchObject({ ok: true, lease: { holder: 'us-west-2', epoch: revoked.lease.epoch + 1 } });
+    expect(granted).toMatchObject({
+      ok: true,
+      lease: { holder: 'us-west-2', epoch: revoked.lease.epoch + 1 },
+    });
   });
 
   it('refuses to grant a lease that is still held (not revoked)', async () => {

@@ -40,7 +40,10 @@ describe('HTTP health probe against real local servers', () => {
     await new Promise<void>((r) => closed.close(() => r()));
   });
   afterAll(() => {
-    for (const s of servers) s.closeAllConnections(), s.close();
+    for (const s of servers) {
+      s.closeAllConnections();
+      s.close();
+    }
   });
 
   it('a 2xx in time is healthy', async () => {

@@ -5,8 +5,11 @@ import type { Vote } from '../../functions/core/vote.js';
 export const exampleConfigJson = (): Record<string, unknown> =>
   JSON.parse(readFileSync(new URL('../../examples/cutover.example.json', import.meta.url), 'utf8'));
 
-export const exampleConfig = (overrides: (c: Record<string, any>) => void = () => {}): CutoverConfig => {
-  const raw = exampleConfigJson() as Record<string, any>;
+// biome-ignore lint/suspicious/noExplicitAny: raw JSON, edited freely before validation
+type RawConfig = Record<string, any>;
+
+export const exampleConfig = (overrides: (c: RawConfig) => void = () => {}): CutoverConfig => {
+  const raw = exampleConfigJson() as RawConfig;
   overrides(raw);
   return loadConfig(raw);
 };

@@ -1,3 +1,4 @@
+import type { RawConfig } from '../drill-config.js';
 import type { TimelineEvent } from '../timeline.js';
 import type { DrillNumbers } from './report.js';
 import type { DrillContext } from './run.js';
@@ -30,7 +31,7 @@ export interface Scenario {
   name: ScenarioName;
   summary: string;
   /** Configuration changes on top of the compressed drill configuration. */
-  configure?: (raw: Record<string, any>) => void;
+  configure?: (raw: RawConfig) => void;
   synchronous?: boolean;
   /** Injects the fault(s) and waits until the scenario has played out. */
   run(ctx: DrillContext): Promise<void>;
