@@ -2,6 +2,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { CutoverConfig } from '../core/config.js';
 import { decide, requestsFailover, type Verdict } from '../core/decide.js';
 import type { Clock, ControlStore, EventPublisher, LeaseStore, VoteStore } from '../core/ports.js';
+import { takeoverVerdict } from '../core/takeover.js';
 import { type Vote, voteSchema } from '../core/vote.js';
 
 /** The part of a DynamoDB stream record the aggregator reads (aws-lambda's DynamoDBRecord shape). */
@@ -80,7 +81,8 @@ export type AggregateAction =
   | { action: 'none'; code: string; reason: string }
   | { action: 'requested'; incidentId: string }
   | { action: 'duplicate'; incidentId: string | null; reason: string }
-  | { action: 're-published'; incidentId: string };
+  | { action: 're-published'; incidentId: string }
+  | { action: 'taken-over'; incidentId: string; code: string; from: string; reason: string };
 
 export interface AggregateResult {
   batchItemFailures: { itemIdentifier: string }[];
@@ -119,6 +121,8 @@ async function decideAndAct(deps: AggregatorDeps): Promise<AggregateResult['deci
   const { config, control, leases, votes, events, clock } = deps;
   const application = config.application;
   const lease = await leases.read(application);
+  const takeover = await takeOverStalledIncident(deps, lease?.epoch ?? 0);
+  if (takeover) return { application, outcome: takeover };
   if (lease && lease.holder === null) {
     return {
       application,
@@ -205,6 +209,62 @@ async function decideAndAct(deps: AggregatorDeps): Promise<AggregateResult['deci
         : 'lost the race for the incident',
     },
   };
+}
+
+/**
+ * A failover in flight belongs to the control region whose execution claimed it; when that region dies, its
+ * execution stops making progress and the incident would stay open with the lease revoked (no region may
+ * write). The survivors read the open incident at every decision and, once it has shown no progress for
+ * takeoverAfterMs, one of them takes it over with a conditional write and starts its own execution for it.
+ * The incident in flight is keyed at the lease epoch (before the fence), one below (fenced) or two below
+ * (granted, not yet completed).
+ */
+async function takeOverStalledIncident(
+  deps: AggregatorDeps,
+  leaseEpoch: number,
+): Promise<AggregateAction | null> {
+  const { config, control, events, clock } = deps;
+  const open = await control.openIncident(config.application, leaseEpoch - 2, leaseEpoch);
+  if (!open) return null;
+  // This region took it over but died (or failed) before its event was put: put it now.
+  if (
+    open.status === 'requested' &&
+    open.takenOverFrom &&
+    open.requestedBy === deps.region &&
+    !open.publishedAt
+  ) {
+    await events.publish('Failover Requested', failoverRequestedDetail(open));
+    await control.markPublished(open.id, clock.now());
+    return { action: 're-published', incidentId: open.id };
+  }
+  const verdict = takeoverVerdict(open, deps.region, clock.now(), config.takeoverAfterMs);
+  if (!verdict.take) return null;
+  const res = await control.takeOverIncident(open, deps.region, clock.now());
+  if (!res.takenOver) {
+    // Another survivor won, or the execution moved after all: the next decision reads the new state.
+    deps.log?.('takeover lost', { incidentId: open.id, reason: res.reason });
+    return null;
+  }
+  const from = open.executionArn ?? open.requestedBy;
+  await control.appendAudit(open.application, open.id, {
+    at: clock.now(),
+    step: 'takeover',
+    outcome: verdict.code,
+    detail: {
+      by: deps.region,
+      from,
+      status: open.status,
+      progressStep: open.progressStep ?? null,
+      idleMs: verdict.idleMs,
+      takeovers: res.incident.takeovers ?? 1,
+      reason: verdict.reason,
+    },
+  });
+  // The same incident id: this region's machine claims it (requested → running) like any first execution.
+  await events.publish('Failover Requested', failoverRequestedDetail(res.incident));
+  await control.markPublished(res.incident.id, clock.now());
+  deps.log?.(verdict.reason, { code: verdict.code, incidentId: open.id });
+  return { action: 'taken-over', incidentId: open.id, code: verdict.code, from, reason: verdict.reason };
 }
 
 function transitionDetail(application: string, verdict: Verdict, at: number, previous: string | null) {

@@ -58,6 +58,12 @@ const configShape = z
     /** How long an aborted or rejected incident blocks a new request for the same epoch. */
     reopenAfterMs: z.number().int().nonnegative().default(600_000),
     rpoBudgetMs: z.number().int().nonnegative().default(5_000),
+    /**
+     * How long a failover execution may show no progress before another control region takes its incident
+     * over. The default is above the failover machine's longest Task timeout plus its longest poll Wait
+     * (120 s + 10 s, checked by test/unit/takeover.test.ts); the lease and approval waits are announced.
+     */
+    takeoverAfterMs: ms('takeoverAfterMs').default(180_000),
     lease: z
       .object({
         ttlMs: ms('lease.ttlMs').default(30_000),
@@ -286,6 +292,16 @@ function crossFieldIssues(c: CutoverConfig, valid: ValidSections = () => true): 
       add(
         'lease.maxSkewMs',
         `lease.ttlMs − lease.maxSkewMs − lease.safetyMarginMs (${usable}) must exceed lease.renewIntervalMs (${l.renewIntervalMs}), or the holder stops writing between renewals`,
+      );
+    }
+  }
+
+  if (valid('lease', 'takeoverAfterMs')) {
+    const fenceWait = l.ttlMs + l.maxSkewMs;
+    if (c.takeoverAfterMs <= fenceWait) {
+      add(
+        'takeoverAfterMs',
+        `must exceed lease.ttlMs + lease.maxSkewMs = ${fenceWait}, the fence's wait, or a failover waiting out the old lease looks stalled; got ${c.takeoverAfterMs}`,
       );
     }
   }

@@ -33,6 +33,15 @@ export interface Incident {
   closeReason?: string;
   reopenAfter?: number;
   publishedAt?: number;
+  /** The last step that the claiming execution started (written with its ownership check), and when. */
+  progressAt?: number;
+  progressStep?: string;
+  /** Until when the execution is known to be waiting (the old lease, an approval): not a stall. */
+  quietUntil?: number;
+  /** The execution ARN that a takeover replaced, or the requesting region when none had claimed it. */
+  takenOverFrom?: string;
+  takenOverAt?: number;
+  takeovers?: number;
 }
 
 export function incidentId(application: string, epoch: number, attempt: number): string {

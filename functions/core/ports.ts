@@ -50,12 +50,33 @@ export type IncidentClaim =
   | { claimed: true; incident: Incident }
   | { claimed: false; incident: Incident | null; reason: string };
 
+export type IncidentProgress = { owned: true } | { owned: false; incident: Incident | null; reason: string };
+export type IncidentTakeover =
+  | { takenOver: true; incident: Incident }
+  | { takenOver: false; incident: Incident | null; reason: string };
+
 export interface ControlStore {
   /** Conditional put: one winner per (application, epoch) while an incident is open. */
   requestIncident(request: IncidentRequest, now: number): Promise<IncidentCreate>;
   getIncident(id: string): Promise<Incident | null>;
   /** requested → running, bound to one execution. A second claim, by any execution, fails. */
   claimIncident(id: string, executionArn: string, now: number): Promise<IncidentClaim>;
+  /**
+   * The execution fence: records that `executionArn` starts `step`, only while the incident is still bound to
+   * that execution. `owned: false` means another execution took the incident over; the caller must not act.
+   */
+  recordProgress(
+    id: string,
+    executionArn: string,
+    progress: { at: number; step: string; quietUntil?: number },
+  ): Promise<IncidentProgress>;
+  /** The newest open (requested or running) incident keyed at an epoch in [fromEpoch, toEpoch]. */
+  openIncident(application: string, fromEpoch: number, toEpoch: number): Promise<Incident | null>;
+  /**
+   * Takeover of a stalled incident: back to requested and bound to no execution, requested by `by`, only if it
+   * is exactly as `seen` (same status, execution, progress and takeover count). One of racing regions wins.
+   */
+  takeOverIncident(seen: Incident, by: string, now: number): Promise<IncidentTakeover>;
   closeIncident(
     id: string,
     status: Extract<IncidentStatus, 'aborted' | 'failed' | 'completed'>,

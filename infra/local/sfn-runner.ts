@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
+import { ExecutionAbortedError, ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 
 /**
  * Runs a state machine from statemachines/*.asl.json in process with aws-local-stepfunctions, its Task
@@ -43,10 +43,16 @@ export interface RunOptions {
   account?: string;
   /** Called with every execution event as it happens (state entered, exited, retried, caught...). */
   onEvent?: (event: EventLog) => void;
+  /**
+   * Stops the execution as StopExecution would (a dead control region's Step Functions). The library ends
+   * the run at once; a Task handler already in flight finishes on its own and its result is dropped, like
+   * a Lambda invocation whose caller is gone.
+   */
+  signal?: AbortSignal;
 }
 
 export interface RunResult {
-  status: 'SUCCEEDED' | 'FAILED';
+  status: 'SUCCEEDED' | 'FAILED' | 'ABORTED';
   executionArn: string;
   // biome-ignore lint/suspicious/noExplicitAny: the final state is whatever the machine made it
   output: any;
@@ -171,6 +177,11 @@ export async function runStateMachine(
     },
   });
 
+  const signal = options.signal;
+  const onAbort = () => execution.abort();
+  if (signal?.aborted) onAbort();
+  else signal?.addEventListener('abort', onAbort, { once: true });
+
   const events: EventLog[] = [];
   const path: string[] = [];
   const drained = (async () => {
@@ -186,8 +197,15 @@ export async function runStateMachine(
     const output = await execution.result;
     result = { status: 'SUCCEEDED', executionArn, output, events, path };
   } catch (err) {
-    if (!(err instanceof ExecutionError)) throw err;
-    result = { status: 'FAILED', executionArn, output: null, events, path };
+    if (err instanceof ExecutionAbortedError) {
+      result = { status: 'ABORTED', executionArn, output: null, events, path };
+    } else if (err instanceof ExecutionError) {
+      result = { status: 'FAILED', executionArn, output: null, events, path };
+    } else {
+      throw err;
+    }
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
   }
   await drained;
   const failed = events.find((e) => e.type === 'ExecutionFailed');

@@ -14,7 +14,9 @@ import type {
   ControlStore,
   IncidentClaim,
   IncidentCreate,
+  IncidentProgress,
   IncidentRequest,
+  IncidentTakeover,
   PauseRecord,
   VerdictChange,
 } from '../../core/ports.js';
@@ -46,9 +48,20 @@ export class DynamoControlStore implements ControlStore {
       sets.push(`#${k} = :${k}`);
     }
     // A closed incident's leftovers must not leak into the new attempt.
-    const removes = ['executionArn', 'claimedAt', 'closedAt', 'closeReason', 'reopenAfter'].filter(
-      (k) => !(k in fields),
-    );
+    const removes = [
+      'executionArn',
+      'claimedAt',
+      'closedAt',
+      'closeReason',
+      'reopenAfter',
+      'publishedAt',
+      'progressAt',
+      'progressStep',
+      'quietUntil',
+      'takenOverFrom',
+      'takenOverAt',
+      'takeovers',
+    ].filter((k) => !(k in fields));
     for (const k of removes) names[`#${k}`] = k;
     try {
       const res = await this.client.send(
@@ -89,7 +102,8 @@ export class DynamoControlStore implements ControlStore {
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: parsed.application, sk: incidentSk(parsed.epoch) },
-          UpdateExpression: 'SET #status = :running, executionArn = :arn, claimedAt = :now',
+          UpdateExpression:
+            'SET #status = :running, executionArn = :arn, claimedAt = :now, progressAt = :now, progressStep = :claim REMOVE quietUntil',
           ConditionExpression:
             '#status = :requested AND attempt = :attempt AND attribute_not_exists(executionArn)',
           ExpressionAttributeNames: { '#status': 'status' },
@@ -99,6 +113,7 @@ export class DynamoControlStore implements ControlStore {
             ':arn': executionArn,
             ':now': now,
             ':attempt': parsed.attempt,
+            ':claim': 'claim',
           },
           ReturnValues: 'ALL_NEW',
         }),
@@ -115,6 +130,126 @@ export class DynamoControlStore implements ControlStore {
         return { claimed: false, incident, reason };
       }
       throw new StoreError(`could not claim incident ${id}`, { cause: err });
+    }
+  }
+
+  async recordProgress(
+    id: string,
+    executionArn: string,
+    progress: { at: number; step: string; quietUntil?: number },
+  ): Promise<IncidentProgress> {
+    const parsed = parseIncidentId(id);
+    if (!parsed)
+      return { owned: false, incident: null, reason: `malformed incident id ${JSON.stringify(id)}` };
+    const quiet = progress.quietUntil !== undefined;
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: parsed.application, sk: incidentSk(parsed.epoch) },
+          UpdateExpression: `SET progressAt = :at, progressStep = :step${quiet ? ', quietUntil = :quiet' : ' REMOVE quietUntil'}`,
+          // Only the status-independent binding: a retried notify after the close must still pass.
+          ConditionExpression: 'attempt = :attempt AND executionArn = :arn',
+          ExpressionAttributeValues: {
+            ':at': progress.at,
+            ':step': progress.step,
+            ':attempt': parsed.attempt,
+            ':arn': executionArn,
+            ...(quiet ? { ':quiet': progress.quietUntil } : {}),
+          },
+        }),
+      );
+      return { owned: true };
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) {
+        const incident = await this.getIncident(id);
+        const reason = !incident
+          ? `incident ${id} does not exist (any more)`
+          : `incident ${id} is ${incident.status} and bound to ${incident.executionArn ?? 'no execution'}${
+              incident.takenOverFrom === executionArn ? `, taken over by ${incident.requestedBy}` : ''
+            }`;
+        return { owned: false, incident, reason };
+      }
+      throw new StoreError(`could not record the progress of incident ${id}`, { cause: err });
+    }
+  }
+
+  async openIncident(application: string, fromEpoch: number, toEpoch: number): Promise<Incident | null> {
+    const res = await this.client
+      .send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+          ExpressionAttributeValues: {
+            ':pk': application,
+            ':from': incidentSk(Math.max(0, fromEpoch)),
+            ':to': incidentSk(Math.max(0, toEpoch)),
+          },
+          ScanIndexForward: false,
+          ConsistentRead: true,
+        }),
+      )
+      .catch((err) => {
+        throw new StoreError(`could not list the open incidents of ${application}`, { cause: err });
+      });
+    const open = (res.Items ?? [])
+      .map(toIncident)
+      .find((i) => i.status === 'requested' || i.status === 'running');
+    return open ?? null;
+  }
+
+  async takeOverIncident(seen: Incident, by: string, now: number): Promise<IncidentTakeover> {
+    const names: Record<string, string> = { '#status': 'status' };
+    const values: Record<string, unknown> = {
+      ':requested': 'requested',
+      ':seenStatus': seen.status,
+      ':attempt': seen.attempt,
+      ':by': by,
+      ':from': seen.executionArn ?? seen.requestedBy,
+      ':now': now,
+      ':zero': 0,
+      ':one': 1,
+    };
+    // The item must be exactly as judged stalled: any progress, claim or other takeover since then wins.
+    const conditions = ['#status = :seenStatus', 'attempt = :attempt'];
+    const same = (attr: string, value: unknown) => {
+      if (value === undefined) {
+        conditions.push(`attribute_not_exists(${attr})`);
+      } else {
+        values[`:seen_${attr}`] = value;
+        conditions.push(`${attr} = :seen_${attr}`);
+      }
+    };
+    same('executionArn', seen.executionArn);
+    same('requestedBy', seen.requestedBy);
+    same('progressAt', seen.progressAt);
+    same('takeovers', seen.takeovers);
+    try {
+      const res = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: seen.application, sk: incidentSk(seen.epoch) },
+          UpdateExpression:
+            'SET #status = :requested, requestedBy = :by, takenOverFrom = :from, takenOverAt = :now, progressAt = :now, ' +
+            'takeovers = if_not_exists(takeovers, :zero) + :one ' +
+            'REMOVE executionArn, claimedAt, publishedAt, progressStep, quietUntil',
+          ConditionExpression: conditions.join(' AND '),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return { takenOver: true, incident: toIncident(res.Attributes ?? {}) };
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) {
+        const incident = await this.getIncident(seen.id);
+        return {
+          takenOver: false,
+          incident,
+          reason: `incident ${seen.id} changed since it was judged stalled: now ${incident?.status ?? 'missing'}, bound to ${incident?.executionArn ?? 'no execution'}, requested by ${incident?.requestedBy ?? '-'}`,
+        };
+      }
+      throw new StoreError(`could not take over incident ${seen.id}`, { cause: err });
     }
   }
 

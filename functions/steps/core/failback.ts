@@ -4,7 +4,7 @@ import { StepInputError } from '../../core/failover-errors.js';
 import type { StepDeps } from './deps.js';
 import { recorded } from './record.js';
 import { MAX_ATTEMPTS, parseFailbackInput, parseIncidentState, stepResult, type TaskEvent } from './state.js';
-import { approvalSettings } from './steps.js';
+import { approvalSettings, owned } from './steps.js';
 
 /**
  * The first state of the failback machine. It validates the operator's input and checks it against the
@@ -93,6 +93,7 @@ export async function startFailback(ev: TaskEvent, deps: StepDeps) {
         outcome: res.claimed ? 'claimed' : 'duplicate',
         result: {
           claimed: res.claimed,
+          executionArn,
           reason: res.claimed ? `claimed by ${executionArn}` : res.reason,
           settings: approvalSettings(c),
         },
@@ -111,64 +112,59 @@ export async function failbackPreconditions(ev: TaskEvent, deps: StepDeps) {
   const s = parseIncidentState(ev.state);
   const minHealthyMinutes = Number(ev.state.minHealthyMinutes ?? 10);
   const maxLagMs = Number(ev.state.maxLagMs ?? 1000);
-  return recorded(
-    deps,
-    { application: s.application, incidentId: s.incidentId },
-    'preconditions',
-    async () => {
-      const now = deps.clock.now();
-      const unmet: { code: string; reason: string }[] = [];
-      const lease = await deps.leases.read(s.application);
-      if (!lease || lease.holder !== s.from || lease.epoch !== s.epoch) {
-        unmet.push({
-          code: 'LEASE_MOVED',
-          reason: `expected ${s.from} to hold the lease at epoch ${s.epoch}; found ${lease?.holder ?? 'nobody'} at ${lease?.epoch ?? '-'}`,
-        });
-      }
-      const votes = await deps.votes.list(s.application, s.to);
-      const verdict = decide(votes, deps.config, now, { primary: s.to, standby: s.from });
-      const since = now - minHealthyMinutes * 60_000;
-      const healthyVoters = verdict.evidence.fresh
-        .filter((v) => v.healthy && v.since <= since)
-        .map((v) => v.voter);
-      if (healthyVoters.length < deps.config.quorum) {
-        unmet.push({
-          code: 'NOT_HEALTHY_LONG_ENOUGH',
-          reason: `${healthyVoters.length} fresh watchers (quorum ${deps.config.quorum}) have seen ${s.to} healthy for ${minHealthyMinutes} min`,
-        });
-      }
-      const db = await deps.database.status(s.to);
-      if (db.writable) {
-        unmet.push({
-          code: 'NOT_REPLICATING',
-          reason: `the database in ${s.to} is writable, not a replica: ${db.detail}`,
-        });
-      }
-      const lagMs = await deps.lag.lagMs(s.to);
-      if (lagMs === null || lagMs > maxLagMs) {
-        unmet.push({
-          code: 'LAG_OVER_THRESHOLD',
-          reason: `replication lag of ${s.to} is ${lagMs === null ? 'unknown' : `${lagMs} ms`}, threshold ${maxLagMs} ms`,
-        });
-      }
-      const met = unmet.length === 0;
-      return {
-        outcome: met ? 'met' : 'unmet',
-        result: {
-          met,
-          unmet,
-          reason: met ? 'all preconditions met' : unmet.map((u) => u.reason).join('; '),
-          evidence: {
-            holder: lease?.holder ?? null,
-            leaseEpoch: lease?.epoch ?? null,
-            healthyVoters,
-            lagMs,
-            database: db.detail,
-          },
+  return recorded(deps, owned(ev, s), 'preconditions', async () => {
+    const now = deps.clock.now();
+    const unmet: { code: string; reason: string }[] = [];
+    const lease = await deps.leases.read(s.application);
+    if (!lease || lease.holder !== s.from || lease.epoch !== s.epoch) {
+      unmet.push({
+        code: 'LEASE_MOVED',
+        reason: `expected ${s.from} to hold the lease at epoch ${s.epoch}; found ${lease?.holder ?? 'nobody'} at ${lease?.epoch ?? '-'}`,
+      });
+    }
+    const votes = await deps.votes.list(s.application, s.to);
+    const verdict = decide(votes, deps.config, now, { primary: s.to, standby: s.from });
+    const since = now - minHealthyMinutes * 60_000;
+    const healthyVoters = verdict.evidence.fresh
+      .filter((v) => v.healthy && v.since <= since)
+      .map((v) => v.voter);
+    if (healthyVoters.length < deps.config.quorum) {
+      unmet.push({
+        code: 'NOT_HEALTHY_LONG_ENOUGH',
+        reason: `${healthyVoters.length} fresh watchers (quorum ${deps.config.quorum}) have seen ${s.to} healthy for ${minHealthyMinutes} min`,
+      });
+    }
+    const db = await deps.database.status(s.to);
+    if (db.writable) {
+      unmet.push({
+        code: 'NOT_REPLICATING',
+        reason: `the database in ${s.to} is writable, not a replica: ${db.detail}`,
+      });
+    }
+    const lagMs = await deps.lag.lagMs(s.to);
+    if (lagMs === null || lagMs > maxLagMs) {
+      unmet.push({
+        code: 'LAG_OVER_THRESHOLD',
+        reason: `replication lag of ${s.to} is ${lagMs === null ? 'unknown' : `${lagMs} ms`}, threshold ${maxLagMs} ms`,
+      });
+    }
+    const met = unmet.length === 0;
+    return {
+      outcome: met ? 'met' : 'unmet',
+      result: {
+        met,
+        unmet,
+        reason: met ? 'all preconditions met' : unmet.map((u) => u.reason).join('; '),
+        evidence: {
+          holder: lease?.holder ?? null,
+          leaseEpoch: lease?.epoch ?? null,
+          healthyVoters,
+          lagMs,
+          database: db.detail,
         },
-      };
-    },
-  );
+      },
+    };
+  });
 }
 
 /** After the fence of a planned failback: wait until the original region has replayed everything (lag 0). */
@@ -176,18 +172,13 @@ export async function drainReplication(ev: TaskEvent, deps: StepDeps) {
   const s = parseIncidentState(ev.state);
   const prev = stepResult<{ attempt?: number }>(ev.state, 'replication');
   const attempt = (prev?.attempt ?? 0) + 1;
-  return recorded(
-    deps,
-    { application: s.application, incidentId: s.incidentId },
-    'drain-replication',
-    async () => {
-      const lagMs = await deps.lag.lagMs(s.to);
-      const done = lagMs === 0;
-      return {
-        outcome: done ? 'drained' : 'lagging',
-        audit: done || attempt >= MAX_ATTEMPTS.replication,
-        result: { lagMs, attempt, maxAttempts: MAX_ATTEMPTS.replication, done },
-      };
-    },
-  );
+  return recorded(deps, owned(ev, s), 'drain-replication', async () => {
+    const lagMs = await deps.lag.lagMs(s.to);
+    const done = lagMs === 0;
+    return {
+      outcome: done ? 'drained' : 'lagging',
+      audit: done || attempt >= MAX_ATTEMPTS.replication,
+      result: { lagMs, attempt, maxAttempts: MAX_ATTEMPTS.replication, done },
+    };
+  });
 }

@@ -7,20 +7,49 @@ export interface StepOutcome<T extends Record<string, unknown>> {
   result: T;
   /** Whether this attempt goes to the audit trail; polls record only their last attempt. */
   audit?: boolean;
+  /**
+   * Until when the execution will wait after this step (the old lease, an approval). Recorded on the incident
+   * so that no other control region mistakes the wait for a dead execution and takes the incident over.
+   */
+  quietUntil?: number;
+}
+
+/** Where a step's audit goes and, after the claim, which execution must still hold the incident. */
+export interface Trail {
+  application: string;
+  incidentId: string;
+  /** The execution ARN the claim bound to the incident; absent only for the claim itself. */
+  owner?: string;
 }
 
 /**
- * Runs one step: times it, appends its audit entry (I5) and returns the result with its record. A step that
- * throws gets an audit entry too (best effort: the error that matters is the step's), then the error goes on
- * to the state machine's Retry and Catch.
+ * The incident is bound to another execution now (a control region took it over from this one): this
+ * execution must stop without acting. The ASL retries none of its Tasks on it.
+ */
+export class ExecutionSupersededError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ExecutionSupersededError';
+  }
+}
+
+/**
+ * Runs one step: checks that the incident is still this execution's, times it, appends its audit entry (I5)
+ * and returns the result with its record. A step that throws gets an audit entry too (best effort: the error
+ * that matters is the step's), then the error goes on to the state machine's Retry and Catch.
+ *
+ * The ownership check is a conditional write of the incident's progress (progressAt, progressStep), made
+ * before the body: the same write that proves this execution alive to the other control regions fences it
+ * off once one of them has taken the incident over (I4).
  */
 export async function recorded<T extends Record<string, unknown>>(
   deps: StepDeps,
-  trail: { application: string; incidentId: string } | null,
+  trail: Trail | null,
   name: string,
   body: () => Promise<StepOutcome<T>>,
 ): Promise<T & { step: StepRecord }> {
   const startedAt = deps.clock.now();
+  if (trail?.owner) await assertOwner(deps, trail, trail.owner, name, startedAt);
   let out: StepOutcome<T>;
   try {
     out = await body();
@@ -51,5 +80,33 @@ export async function recorded<T extends Record<string, unknown>>(
       detail: { ...out.result, startedAt, durationMs: endedAt - startedAt },
     });
   }
+  if (trail?.owner && out.quietUntil !== undefined) {
+    // Best effort: without it a takeover may come early, which fences this execution off but breaks nothing.
+    await deps.control
+      .recordProgress(trail.incidentId, trail.owner, { at: endedAt, step: name, quietUntil: out.quietUntil })
+      .catch((err: Error) => deps.log?.('quiet period not recorded', { step: name, error: err.message }));
+  }
   return { ...out.result, step };
+}
+
+async function assertOwner(deps: StepDeps, trail: Trail, owner: string, name: string, at: number) {
+  const held = await deps.control.recordProgress(trail.incidentId, owner, { at, step: name });
+  if (held.owned) return;
+  deps.log?.('execution superseded', { step: name, executionArn: owner, reason: held.reason });
+  await deps.control
+    .appendAudit(trail.application, trail.incidentId, {
+      at,
+      step: name,
+      outcome: 'superseded',
+      detail: {
+        executionArn: owner,
+        boundTo: held.incident?.executionArn ?? null,
+        status: held.incident?.status ?? null,
+        reason: held.reason,
+      },
+    })
+    .catch(() => undefined);
+  throw new ExecutionSupersededError(
+    `${name} not run: ${held.reason}; execution ${owner} no longer holds the incident`,
+  );
 }

@@ -4,7 +4,7 @@ import { LeaseLostError, LeaseNotSafeYetError, StepInputError } from '../../core
 import type { FenceActionResult } from '../../core/failover-ports.js';
 import { safeToTakeAt } from '../../core/lease.js';
 import type { StepDeps } from './deps.js';
-import { recorded } from './record.js';
+import { recorded, type Trail } from './record.js';
 import {
   type IncidentState,
   MAX_ATTEMPTS,
@@ -23,7 +23,26 @@ import { breakdown, stepTimings } from './timings.js';
  * retries a Task with its original input): it reads where it stands before it acts.
  */
 
-const trail = (s: IncidentState) => ({ application: s.application, incidentId: s.incidentId });
+const trail = (s: IncidentState): Trail => ({ application: s.application, incidentId: s.incidentId });
+
+/**
+ * The execution that the claim bound to the incident, as the claim stored it in the state (`claim` for a
+ * failover, `start` for a failback); undefined when this execution never claimed it.
+ */
+export function claimedBy(ev: TaskEvent): string | undefined {
+  const claim =
+    stepResult<{ claimed?: boolean; executionArn?: string }>(ev.state, 'claim') ??
+    stepResult<{ claimed?: boolean; executionArn?: string }>(ev.state, 'start');
+  if (claim?.claimed !== true) return undefined;
+  return claim.executionArn ?? ev.executionArn;
+}
+
+/** The trail of a step after the claim: it runs only while the incident is still bound to this execution. */
+export function owned(ev: TaskEvent, s: IncidentState): Trail {
+  const owner = claimedBy(ev);
+  if (!owner) throw new StepInputError(`execution state has no claim of incident ${s.incidentId}`);
+  return { ...trail(s), owner };
+}
 
 export function regionConfig(config: CutoverConfig, region: string) {
   if (config.primary.region === region) return config.primary;
@@ -50,19 +69,38 @@ export async function claimIncident(ev: TaskEvent, deps: StepDeps) {
   const executionArn = ev.executionArn;
   if (!executionArn) throw new StepInputError('claim needs the execution ARN ($$.Execution.Id)');
   return recorded(deps, trail(input), 'claim', async () => {
-    const res = await deps.control.claimIncident(input.incidentId, executionArn, deps.clock.now());
+    const now = deps.clock.now();
+    const res = await deps.control.claimIncident(input.incidentId, executionArn, now);
     const settings = approvalSettings(deps.config);
+    // An approval wait is no stall: the other control regions must not take the incident over during it.
+    const quietUntil = input.needsApproval ? now + settings.approvalTimeoutSeconds * 1000 : undefined;
+    const taken = res.claimed ? res.incident.takenOverFrom : undefined;
+    if (res.claimed && quietUntil !== undefined) {
+      await deps.control.recordProgress(input.incidentId, executionArn, {
+        at: now,
+        step: 'claim',
+        quietUntil,
+      });
+    }
     if (res.claimed) {
       return {
         outcome: 'claimed',
-        result: { claimed: true, reason: `claimed by ${executionArn}`, settings },
+        result: {
+          claimed: true,
+          executionArn,
+          reason: `claimed by ${executionArn}${taken ? ` (taken over from ${taken})` : ''}`,
+          settings,
+        },
       };
     }
     // Step Functions retried a claim whose answer was lost: it is ours already.
     if (res.incident?.status === 'running' && res.incident.executionArn === executionArn) {
-      return { outcome: 'claimed', result: { claimed: true, reason: res.reason, settings } };
+      return {
+        outcome: 'claimed',
+        result: { claimed: true, executionArn, reason: res.reason, settings },
+      };
     }
-    return { outcome: 'duplicate', result: { claimed: false, reason: res.reason, settings } };
+    return { outcome: 'duplicate', result: { claimed: false, executionArn, reason: res.reason, settings } };
   });
 }
 
@@ -72,7 +110,7 @@ export async function approvalTimedOut(ev: TaskEvent, deps: StepDeps) {
   const info = stepResult<{ kind?: string }>(ev.state, 'approvalTimeout');
   const kind = info?.kind ?? 'failover';
   const policy = s.kind === 'failback' ? 'abort' : (deps.approvalTimeoutPolicy ?? 'abort');
-  return recorded(deps, trail(s), 'approval-timeout', async () => ({
+  return recorded(deps, owned(ev, s), 'approval-timeout', async () => ({
     outcome: policy,
     result: {
       action: policy,
@@ -85,7 +123,7 @@ export async function approvalTimedOut(ev: TaskEvent, deps: StepDeps) {
 /** Re-check: a quorum of fresh watchers sees the primary healthy again → a false alarm, abort before acting. */
 export async function recheckVotes(ev: TaskEvent, deps: StepDeps) {
   const s = parseIncidentState(ev.state);
-  return recorded(deps, trail(s), 'recheck', async () => {
+  return recorded(deps, owned(ev, s), 'recheck', async () => {
     const now = deps.clock.now();
     const votes = await deps.votes.list(s.application, s.from);
     const verdict = decide(votes, deps.config, now, { primary: s.from, standby: s.to });
@@ -106,7 +144,7 @@ const newPoll = (maxAttempts: number, done = false): Poll => ({ attempt: 0, maxA
 /** Takes the old primary out of DNS rotation; the status loop waits for INSYNC (the drain). */
 export async function stopTraffic(ev: TaskEvent, deps: StepDeps) {
   const s = parseIncidentState(ev.state);
-  return recorded(deps, trail(s), 'stop-traffic', async () => {
+  return recorded(deps, owned(ev, s), 'stop-traffic', async () => {
     const change = await deps.traffic.stopTraffic(s.from);
     return {
       outcome: change.changeId ? 'submitted' : 'nothing-to-change',
@@ -122,7 +160,7 @@ export async function trafficStatus(ev: TaskEvent & { of?: string }, deps: StepD
   if (!of)
     throw new StepInputError(`traffic status needs "of": "stop" or "route", got ${JSON.stringify(ev.of)}`);
   const change = requireStep<{ changeId: string | null; poll: Poll }>(ev.state, of);
-  return recorded(deps, trail(s), `${of}-traffic-status`, async () => {
+  return recorded(deps, owned(ev, s), `${of}-traffic-status`, async () => {
     const attempt = change.poll.attempt + 1;
     const status = change.changeId ? await deps.traffic.changeStatus(change.changeId) : 'INSYNC';
     const done = status === 'INSYNC';
@@ -145,7 +183,7 @@ export function waitTimestamp(atMs: number): string {
  */
 export async function fence(ev: TaskEvent, deps: StepDeps) {
   const s = parseIncidentState(ev.state);
-  return recorded(deps, trail(s), 'fence', async () => {
+  return recorded(deps, owned(ev, s), 'fence', async () => {
     const lease = await deps.leases.read(s.application);
     let fencedEpoch: number | null;
     let expiresAt: number;
@@ -171,17 +209,27 @@ export async function fence(ev: TaskEvent, deps: StepDeps) {
       previousHolder = lease.holder;
       outcome = 'revoked';
     } else if (lease.epoch === s.epoch + 1 && lease.holder === null) {
-      // Revoked by an earlier attempt of this step whose answer was lost; only the claimant gets here (I4).
+      // Revoked by an earlier attempt of this step whose answer was lost, or by the execution this one took
+      // the incident over from; only the execution bound to the incident gets here (I4). The old lease is
+      // waited out all the same: nothing says the earlier attempt's wait ever ran.
       fencedEpoch = lease.epoch;
       expiresAt = lease.expiresAt;
       previousHolder = s.from;
       outcome = 'already-revoked';
+    } else if (lease.epoch === s.epoch + 2 && lease.holder === s.to) {
+      // Granted already, by the execution this one took over: the incident keyed at epoch e is the only one
+      // that can grant e + 2 (a revoked lease cannot be acquired), so the fence and its wait are behind us.
+      fencedEpoch = s.epoch + 1;
+      expiresAt = deps.clock.now();
+      previousHolder = s.from;
+      outcome = 'already-granted';
     } else {
       throw new LeaseLostError(
         `the lease moved: expected epoch ${s.epoch}, found epoch ${lease.epoch} held by ${lease.holder ?? 'nobody'}`,
       );
     }
-    const safeAt = lease ? safeToTakeAt({ expiresAt }, deps.config.lease) : expiresAt;
+    const safeAt =
+      lease && outcome !== 'already-granted' ? safeToTakeAt({ expiresAt }, deps.config.lease) : expiresAt;
     // Active fence actions call into the old region, which may be down: bounded, and never a reason to stop.
     const actions: FenceActionResult[] =
       s.kind === 'failover' && deps.fenceActions
@@ -191,6 +239,7 @@ export async function fence(ev: TaskEvent, deps: StepDeps) {
         : [];
     return {
       outcome,
+      quietUntil: safeAt,
       result: {
         fencedEpoch,
         previousHolder,
@@ -241,9 +290,25 @@ export async function rpoGuard(ev: TaskEvent, deps: StepDeps) {
   const s = parseIncidentState(ev.state);
   const prev = stepResult<{ attempt?: number }>(ev.state, 'rpo');
   const attempt = (prev?.attempt ?? 0) + 1;
-  return recorded(deps, trail(s), 'rpo-guard', async () => {
+  return recorded(deps, owned(ev, s), 'rpo-guard', async () => {
     const lagMs = await deps.lag.lagMs(s.to);
     const budgetMs = deps.config.rpoBudgetMs;
+    // Promoted already by the execution this one took over: the data-loss decision was taken and cannot be
+    // undone, and a promoted database has no replication lag to read (unknown, so never within budget).
+    const db = lagMs === null || lagMs > budgetMs ? await deps.database.status(s.to) : null;
+    if (db?.writable) {
+      return {
+        outcome: 'already-promoted',
+        result: {
+          lagMs,
+          budgetMs,
+          attempt,
+          maxAttempts: MAX_ATTEMPTS.rpo,
+          action: 'promote' as RpoAction,
+          reason: `the database in ${s.to} is writable already (${db.detail}); promoted by an earlier execution`,
+        },
+      };
+    }
     const policy = deps.config.approval.ambiguousPolicy;
     const action = rpoAction(lagMs, budgetMs, attempt, MAX_ATTEMPTS.rpo, policy);
     const lag = lagMs === null ? 'unknown' : `${lagMs} ms`;
@@ -254,6 +319,9 @@ export async function rpoGuard(ev: TaskEvent, deps: StepDeps) {
     return {
       outcome: action,
       audit: action !== 'wait',
+      ...(action === 'ask'
+        ? { quietUntil: deps.clock.now() + deps.config.approval.timeoutSeconds * 1000 }
+        : {}),
       result: { lagMs, budgetMs, attempt, maxAttempts: MAX_ATTEMPTS.rpo, action, reason },
     };
   });
@@ -264,7 +332,7 @@ export async function promote(ev: TaskEvent, deps: StepDeps) {
   const s = parseIncidentState(ev.state);
   const mode = s.kind === 'failback' ? 'planned' : 'unplanned';
   const maxAttempts = Math.ceil((deps.config.database?.promoteTimeoutSeconds ?? 900) / POLL_SECONDS.promote);
-  return recorded(deps, trail(s), 'promote', async () => {
+  return recorded(deps, owned(ev, s), 'promote', async () => {
     // A retried promote must not promote twice: RDS refuses PromoteReadReplica on a non-replica.
     const before = await deps.database.status(s.to);
     if (before.writable) {
@@ -285,7 +353,7 @@ export async function promote(ev: TaskEvent, deps: StepDeps) {
 export async function promoteStatus(ev: TaskEvent, deps: StepDeps) {
   const s = parseIncidentState(ev.state);
   const prev = requireStep<{ poll: Poll }>(ev.state, 'promote');
-  return recorded(deps, trail(s), 'promote-status', async () => {
+  return recorded(deps, owned(ev, s), 'promote-status', async () => {
     const attempt = prev.poll.attempt + 1;
     const st = await deps.database.status(s.to);
     return {
@@ -300,7 +368,7 @@ export async function promoteStatus(ev: TaskEvent, deps: StepDeps) {
 export async function grantLease(ev: TaskEvent, deps: StepDeps) {
   const s = parseIncidentState(ev.state);
   const f = requireStep<{ fencedEpoch: number | null }>(ev.state, 'fence');
-  return recorded(deps, trail(s), 'grant-lease', async () => {
+  return recorded(deps, owned(ev, s), 'grant-lease', async () => {
     const res =
       f.fencedEpoch === null
         ? await deps.leases.acquire(s.application, s.to, null)
@@ -344,7 +412,7 @@ export async function routeTraffic(ev: TaskEvent, deps: StepDeps) {
   const index = prev ? prev.index + 1 : 0;
   const weight = steps[index];
   if (weight === undefined) throw new StepInputError(`no traffic step ${index} in ${JSON.stringify(steps)}`);
-  return recorded(deps, trail(s), 'route-traffic', async () => {
+  return recorded(deps, owned(ev, s), 'route-traffic', async () => {
     const lease = await deps.leases.read(s.application);
     if (!lease || lease.holder !== s.to) {
       throw new LeaseLostError(
@@ -371,7 +439,7 @@ export async function verify(ev: TaskEvent, deps: StepDeps) {
   const prev = stepResult<{ attempt?: number }>(ev.state, 'verify');
   const attempt = (prev?.attempt ?? 0) + 1;
   const url = regionConfig(deps.config, s.to).healthUrl;
-  return recorded(deps, trail(s), 'verify', async () => {
+  return recorded(deps, owned(ev, s), 'verify', async () => {
     const check = await deps.health.check(url);
     return {
       outcome: check.healthy ? 'healthy' : 'unhealthy',
@@ -401,7 +469,7 @@ async function notifyQuietly(
 /** Notify: close the incident as completed, then put the event with every step's timing (I5). */
 export async function complete(ev: TaskEvent, deps: StepDeps) {
   const s = parseIncidentState(ev.state);
-  return recorded(deps, trail(s), 'notify', async () => {
+  return recorded(deps, owned(ev, s), 'notify', async () => {
     const now = deps.clock.now();
     const timings = breakdown(ev.state, now);
     const lease = stepResult<{ epoch: number }>(ev.state, 'lease');
@@ -433,7 +501,7 @@ export async function complete(ev: TaskEvent, deps: StepDeps) {
 export async function abort(ev: TaskEvent, deps: StepDeps) {
   const s = parseIncidentState(ev.state);
   const why = requireStep<{ code: string; step: string; reason?: string }>(ev.state, 'abortWith');
-  return recorded(deps, trail(s), 'abort', async () => {
+  return recorded(deps, owned(ev, s), 'abort', async () => {
     const now = deps.clock.now();
     const fenced = stepResult(ev.state, 'fence') !== undefined;
     const reason = why.reason || why.code;
@@ -497,7 +565,10 @@ export async function reportFailure(ev: TaskEvent, deps: StepDeps) {
   const failure = stepResult<{ step?: string; Error?: string; Cause?: unknown }>(st, 'failure') ?? {};
   const error = { Error: failure.Error, Cause: failure.Cause };
   const failedStep = failure.step ?? 'unknown';
-  const t = incidentId ? { application, incidentId } : null;
+  // A claimed incident is reported only while it is still this execution's: a superseded execution's
+  // failure (ExecutionSupersededError, or anything after it) must not close the incident it lost.
+  const owner = claimedBy(ev);
+  const t: Trail | null = incidentId ? { application, incidentId, ...(owner ? { owner } : {}) } : null;
   return recorded(deps, t, 'report-failure', async () => {
     const now = deps.clock.now();
     const progress = {
@@ -525,7 +596,11 @@ export async function reportFailure(ev: TaskEvent, deps: StepDeps) {
     let closed = false;
     if (incidentId) {
       const incident = await deps.control.getIncident(incidentId);
-      if (incident && (incident.status === 'requested' || incident.status === 'running')) {
+      // Unclaimed (the claim itself failed): only a request that no execution holds is closed.
+      const closable = owner
+        ? incident?.status === 'running'
+        : incident?.status === 'requested' && !incident.executionArn;
+      if (incident && closable) {
         await deps.control.closeIncident(
           incidentId,
           'failed',
