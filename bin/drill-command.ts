@@ -79,6 +79,7 @@ export function summary(r: DrillReport, out: string): string {
     ['split-brain writes', String(r.split_brain_writes)],
     ['failover executions', String(r.failover_executions)],
     ['failovers completed', String(r.failovers_completed)],
+    ['peak memory (process tree)', r.peak_memory_mib === null ? '—' : `${r.peak_memory_mib} MiB`],
     ['artifacts', out],
   ];
   const w = Math.max(...rows.map(([k]) => k.length));

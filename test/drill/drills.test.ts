@@ -78,6 +78,9 @@ describe('local drills (real DynamoDB Local, PostgreSQL replication, ASL in proc
     const fault = again.timeline.find((e) => e.type === 'fault_injected')!;
     expect(report.rto_ms).toBe(first.at - fault.at);
     expect(report.steps.detection_ms).toBeGreaterThanOrEqual(report.config.debounceMs);
+    // The whole drill (JVM, two PostgreSQL clusters, Node) stays under its 1.5 GiB budget.
+    expect(report.peak_memory_mib).toBeGreaterThan(0);
+    expect(report.peak_memory_mib).toBeLessThan(1536);
   });
 
   it('partition: the cut-off primary stops writing by itself before the new lease; 0 split-brain writes', async () => {

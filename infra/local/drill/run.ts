@@ -10,6 +10,7 @@ import { createReplica, type PostgresServer } from '../postgres.js';
 import { listOrders } from '../sample-app.js';
 import { Timeline } from '../timeline.js';
 import { LocalControl } from './control.js';
+import { watchPeakMemory } from './memory.js';
 import { type AckedWrite, computeNumbers, type FinalRow, type StepTimings } from './report.js';
 import { type Outcome, SCENARIOS, type ScenarioName, scenarios } from './scenarios.js';
 import { DrillStack } from './stack.js';
@@ -36,6 +37,8 @@ export interface DrillReport {
   failovers_completed: number;
   acked_writes: number;
   lag_at_fault_ms: number | null;
+  /** Peak resident memory of the drill's whole process tree (an upper bound: shared pages count per process). */
+  peak_memory_mib: number | null;
   approve: boolean;
   duration_ms: number;
   config: CutoverConfig;
@@ -247,6 +250,7 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
   timeline.record('drill', 'drill_started', { scenario: scenario.name, seed, approve });
   const stack = new DrillStack({ config, timeline, synchronous: scenario.synchronous ?? false });
   const started = Date.now();
+  const peakMemory = watchPeakMemory();
 
   const onSignal = () => {
     void stack.stop().finally(() => process.exit(130));
@@ -312,6 +316,7 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
       failovers_completed: numbers.failovers_completed,
       acked_writes: numbers.acked_writes,
       lag_at_fault_ms: ctx.lagAtFaultMs,
+      peak_memory_mib: peakMemory(),
       approve,
       duration_ms: Date.now() - started,
       config,
