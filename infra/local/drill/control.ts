@@ -2,9 +2,6 @@ import { fileURLToPath } from 'node:url';
 import { DynamoApprovalStore } from '../../../functions/adapters/dynamodb/approval-store.js';
 import { HttpHealthVerifier } from '../../../functions/adapters/http/health-verifier.js';
 import type {
-  ApprovalChannel,
-  ApprovalDecision,
-  ApprovalRequest,
   ChangeStatus,
   DatabasePromoter,
   DatabaseStatus,
@@ -15,7 +12,11 @@ import type {
 } from '../../../functions/core/failover-ports.js';
 import { systemClock } from '../../../functions/core/ports.js';
 import type { StepDeps } from '../../../functions/steps/core/deps.js';
-import { failbackTaskHandlers, failoverTaskHandlers } from '../../../functions/steps/core/task-handlers.js';
+import {
+  failbackTaskHandlers,
+  failoverTaskHandlers,
+  type TaskHandler,
+} from '../../../functions/steps/core/task-handlers.js';
 import { advanceFence } from '../sample-app.js';
 import { type RunResult, runStateMachine } from '../sfn-runner.js';
 import { SlackStandIn } from '../slack-standin.js';
@@ -129,6 +130,15 @@ export function stepDeps(stack: DrillStack, opts: { approve: boolean }): StepDep
   };
 }
 
+interface ExecutionRun {
+  incidentId: string | null;
+  region: string;
+  /** Claimed its incident (requested → running, bound to it). */
+  pastClaim: boolean;
+  settled: boolean;
+  stop: AbortController;
+}
+
 export interface Execution {
   machine: 'failover' | 'failback';
   region: string;
@@ -142,6 +152,7 @@ export interface Execution {
  */
 export class LocalControl {
   readonly executions: Execution[] = [];
+  private readonly runs: ExecutionRun[] = [];
   private readonly deadRegions = new Set<string>();
   readonly deps: StepDeps;
 
@@ -189,25 +200,35 @@ export class LocalControl {
   start(machine: 'failover' | 'failback', region: string, input: Record<string, unknown>): Execution {
     const incidentId = typeof input.incidentId === 'string' ? input.incidentId : null;
     this.stack.timeline.record(`sfn@${region}`, 'execution_started', { machine, incidentId });
-    const handlers =
-      machine === 'failover' ? failoverTaskHandlers(this.deps) : failbackTaskHandlers(this.deps);
+    const stop = new AbortController();
+    const run: ExecutionRun = { incidentId, region, pastClaim: false, settled: false, stop };
+    this.runs.push(run);
+    const handlers = this.watched(
+      run,
+      machine === 'failover' ? failoverTaskHandlers(this.deps) : failbackTaskHandlers(this.deps),
+    );
     const result = runStateMachine(machine === 'failover' ? FAILOVER_ASL : FAILBACK_ASL, input, handlers, {
       region,
       // Poll loops (stop-traffic, promote, route, verify) wait real seconds on AWS; locally 50 ms is enough.
       retryIntervalMs: 100,
       waitMs: 50,
+      signal: stop.signal,
       onEvent: (e) => {
         if (e.type === 'StateEntered') {
           // Poll loops repeat their Wait and Choice states; the timeline keeps the Tasks.
           if (e.state.type === 'Task')
             this.stack.timeline.record(`sfn@${region}`, 'state', { machine, state: e.state.name });
-          if (this.killOnState && e.state.name === this.killOnState.state && !this.deadRegions.has(region)) {
-            this.deadRegions.add(region);
-            this.killOnState.kill(region);
+          const kill = this.killOnState;
+          if (kill && e.state.name === kill.state && !this.deadRegions.has(region)) {
+            // Once: the execution that takes over enters the same state in the surviving region.
+            this.killOnState = undefined;
+            kill.kill(region);
+            this.killRegion(region);
           }
         }
       },
     }).then((r) => {
+      run.settled = true;
       this.stack.timeline.record(`sfn@${region}`, 'execution_finished', {
         machine,
         incidentId,
@@ -222,8 +243,15 @@ export class LocalControl {
     return execution;
   }
 
+  /**
+   * The control region dies: its Step Functions stop (every execution it runs is aborted; a Task already in
+   * flight finishes or not, and its result goes nowhere) and no new execution starts there.
+   */
   killRegion(region: string): void {
     this.deadRegions.add(region);
+    for (const run of this.runs) {
+      if (run.region === region && !run.settled) run.stop.abort();
+    }
   }
 
   private killOnState: { state: string; kill: (region: string) => void } | undefined;
@@ -231,6 +259,55 @@ export class LocalControl {
   /** Kills the control region that runs a failover when it enters `state` (control-region-outage). */
   killRegionOnState(state: string, kill: (region: string) => void): void {
     this.killOnState = { state, kill };
+  }
+
+  /**
+   * The drill's check of I4 across a takeover: an execution is past its claim from a successful claim until
+   * it ends. A Task started by an execution while another one of the same incident is past its claim, or by
+   * an execution that has ended (aborted with its region), is an `execution_overlap` on the timeline.
+   */
+  private watched(run: ExecutionRun, handlers: Record<string, TaskHandler>): Record<string, TaskHandler> {
+    const out: Record<string, TaskHandler> = {};
+    for (const [key, handler] of Object.entries(handlers)) {
+      out[key] = async (input) => {
+        const claiming = key === 'ClaimIncidentFunctionArn' || key === 'StartFailbackFunctionArn';
+        if (!claiming) this.checkOverlap(run, key);
+        const res = await handler(input);
+        const claimed =
+          key === 'ClaimIncidentFunctionArn'
+            ? res?.claimed === true
+            : key === 'StartFailbackFunctionArn' && res?.start?.claimed === true;
+        if (claimed) {
+          run.pastClaim = true;
+          this.checkOverlap(run, key);
+        }
+        return res;
+      };
+    }
+    return out;
+  }
+
+  private checkOverlap(run: ExecutionRun, task: string): void {
+    if (!run.incidentId) return;
+    if (run.settled) {
+      this.stack.timeline.record(`sfn@${run.region}`, 'execution_overlap', {
+        incidentId: run.incidentId,
+        task,
+        why: 'an execution that had ended started a Task',
+      });
+      return;
+    }
+    if (!run.pastClaim) return;
+    const others = this.runs.filter(
+      (o) => o !== run && o.incidentId === run.incidentId && o.pastClaim && !o.settled,
+    );
+    if (others.length) {
+      this.stack.timeline.record(`sfn@${run.region}`, 'execution_overlap', {
+        incidentId: run.incidentId,
+        task,
+        why: `past its claim while ${others.length} other execution(s) of the incident were (${others.map((o) => o.region).join(', ')})`,
+      });
+    }
   }
 
   async settle(): Promise<RunResult[]> {

@@ -203,24 +203,47 @@ export const scenarios: Record<ScenarioName, Scenario> = {
   'control-region-outage': {
     name: 'control-region-outage',
     summary:
-      'one control region dies in the middle of a failover; the other completes it; one execution per incident',
+      'the control region running the failover dies at the fence; a surviving region takes the stalled incident over and completes it; one execution at a time per incident, the dead one never acts again',
     async run(ctx) {
       ctx.killControlRegionWhen('Fence');
       await ctx.killRegion(ctx.primary);
-      await ctx.waitFor('failover_completed', 60_000);
+      // The dead region's execution ends (aborted) without completing, which ends a wait: wait on for the
+      // execution that takes over.
+      const deadline = Date.now() + 60_000;
+      while (Date.now() < deadline) {
+        if (await ctx.waitFor('failover_completed', deadline - Date.now())) break;
+      }
       await ctx.waitForAckFrom(ctx.standby, 5_000);
     },
     expect(o) {
       const r: string[] = [];
       expectEqual(r, 'failovers completed', o.numbers.failovers_completed, 1);
       expectEqual(r, 'split-brain writes', o.numbers.split_brain_writes, 0);
-      if (!has(o, 'control_region_killed')) r.push('no control region was killed during the failover');
-      const live = o.timeline.filter((e) => e.type === 'execution_started' && e.machine === 'failover');
-      const byIncident = new Map<string, number>();
-      for (const e of live)
-        byIncident.set(String(e.incidentId), (byIncident.get(String(e.incidentId)) ?? 0) + 1);
-      const concurrent = o.timeline.filter((e) => e.type === 'execution_overlap');
-      if (concurrent.length) r.push(`${concurrent.length} executions ran at once for one incident`);
+      const killed = o.timeline.find((e) => e.type === 'control_region_killed');
+      if (!killed) r.push('no control region was killed during the failover');
+      // Two executions are started for the one incident: the dead region's, then the survivor's after the takeover.
+      const started = o.timeline.filter((e) => e.type === 'execution_started' && e.machine === 'failover');
+      const incidents = new Set(started.map((e) => String(e.incidentId)));
+      expectEqual(r, 'incidents with a failover execution', incidents.size, 1);
+      expectEqual(r, 'failover executions', o.numbers.failover_executions, 2);
+      const takeovers = o.timeline.filter((e) => e.type === 'taken-over');
+      expectEqual(r, 'takeovers', takeovers.length, 1);
+      if (killed && takeovers[0]?.source === `aggregator@${killed.region}`)
+        r.push('the dead control region took the incident over');
+      const finished = o.timeline.filter((e) => e.type === 'execution_finished' && e.machine === 'failover');
+      const dead = finished.filter((e) => killed && e.source === `sfn@${killed.region}`);
+      if (dead.length !== 1 || dead[0]?.status !== 'ABORTED')
+        r.push(
+          `the dead region's execution should end ABORTED, got ${dead.map((e) => e.status).join(', ') || 'none'}`,
+        );
+      const done = finished.filter((e) => e.status === 'SUCCEEDED');
+      if (done.length !== 1 || (killed && done[0]?.source === `sfn@${killed.region}`))
+        r.push('exactly one execution, in a surviving region, should succeed');
+      // I4 across the takeover: never two executions of the incident past their claim at once, and no Task
+      // started by an execution after it ended.
+      const overlap = o.timeline.filter((e) => e.type === 'execution_overlap');
+      if (overlap.length)
+        r.push(`${overlap.length} execution overlaps for one incident, e.g. ${overlap[0]?.why}`);
       lostWithinLag(o, r);
       return r;
     },
