@@ -9,20 +9,6 @@ export interface TrafficState {
   weights: TrafficWeights;
 }
 
-/**
- * Where client traffic goes: Route 53 records in AWS, the local front door in the drill.
- */
-export interface TrafficRouter {
-  /** Sends no new requests to `region`; a no-op when it gets none. The others keep their relative shares. */
-  stopTraffic(region: string): Promise<void>;
-  /**
-   * Sends `weightPercent` (default 100) of new requests to `region`; the regions that already get traffic
-   * share the rest in their current proportions. Below 100 needs such a region.
-   */
-  routeTo(region: string, weightPercent?: number): Promise<void>;
-  current(): Promise<TrafficState>;
-}
-
 export function routeWeights(weights: TrafficWeights, region: string, weightPercent = 100): TrafficWeights {
   if (!Number.isInteger(weightPercent) || weightPercent < 1 || weightPercent > 100) {
     throw new ValidationError('invalid route', [

@@ -7,10 +7,10 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { ValidationError } from '../../functions/core/errors.js';
+import type { ChangeStatus, TrafficChange, TrafficRouter } from '../../functions/core/failover-ports.js';
 import {
   routeWeights,
   stopWeights,
-  type TrafficRouter,
   type TrafficState,
   type TrafficWeights,
   trafficState,
@@ -44,6 +44,10 @@ export interface FrontDoorStats {
 }
 
 export interface FrontDoor extends TrafficRouter {
+  /** Sends `weightPercent` (default 100) of new requests to `region`; the others share the rest. */
+  routeTo(region: string, weightPercent?: number): Promise<TrafficChange>;
+  /** Who gets traffic now. */
+  current(): Promise<TrafficState>;
   readonly port: number;
   readonly url: string;
   /** All traffic to `region`; null stops traffic everywhere. */
@@ -75,6 +79,7 @@ class LocalFrontDoor implements FrontDoor {
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 32 });
   private readonly regionUrls = new Map<string, URL>();
   private currentWeights: TrafficWeights = {};
+  private changes = 0;
   private credit = new Map<string, number>();
   private readonly counters: FrontDoorStats = { requests: 0, forwarded: {}, unrouted: 0, upstreamErrors: 0 };
 
@@ -130,13 +135,23 @@ class LocalFrontDoor implements FrontDoor {
     this.setWeights({ [region]: 100 });
   }
 
-  async routeTo(region: string, weightPercent = 100): Promise<void> {
+  // The same port as Route 53 (functions/core/failover-ports.ts); a local change is in sync at once.
+  async routeTo(region: string, weightPercent = 100): Promise<TrafficChange> {
     this.known(region);
     this.setWeights(routeWeights(this.currentWeights, region, weightPercent));
+    return {
+      changeId: `frontdoor-${++this.changes}`,
+      detail: `${weightPercent}% of new requests to ${region}`,
+    };
   }
 
-  async stopTraffic(region: string): Promise<void> {
+  async stopTraffic(region: string): Promise<TrafficChange> {
     this.setWeights(stopWeights(this.currentWeights, region));
+    return { changeId: `frontdoor-${++this.changes}`, detail: `no new requests to ${region}` };
+  }
+
+  async changeStatus(_changeId: string): Promise<ChangeStatus> {
+    return 'INSYNC';
   }
 
   async current(): Promise<TrafficState> {

@@ -29,25 +29,21 @@ export const FAILBACK_ASL = fileURLToPath(
   new URL('../../../statemachines/failback.asl.json', import.meta.url),
 );
 
-/** Route 53 stands in as the local front door: a change is in sync as soon as it is made. */
+/** The front door is the TrafficRouter; this records each change on the drill's timeline. */
 export class FrontDoorTraffic implements TrafficRouter {
-  private changes = 0;
   constructor(private readonly stack: DrillStack) {}
   async stopTraffic(region: string): Promise<TrafficChange> {
-    await this.stack.frontDoor.stopTraffic(region);
+    const change = await this.stack.frontDoor.stopTraffic(region);
     this.stack.timeline.record('frontdoor', 'traffic_stopped', { region });
-    return { changeId: `local-change-${++this.changes}`, detail: `front door sends nothing to ${region}` };
+    return change;
   }
   async routeTo(region: string, weightPercent: number): Promise<TrafficChange> {
-    await this.stack.frontDoor.routeTo(region, weightPercent);
+    const change = await this.stack.frontDoor.routeTo(region, weightPercent);
     this.stack.timeline.record('frontdoor', 'traffic_routed', { region, weightPercent });
-    return {
-      changeId: `local-change-${++this.changes}`,
-      detail: `front door sends ${weightPercent}% to ${region}`,
-    };
+    return change;
   }
-  async changeStatus(_changeId: string): Promise<ChangeStatus> {
-    return 'INSYNC';
+  changeStatus(changeId: string): Promise<ChangeStatus> {
+    return this.stack.frontDoor.changeStatus(changeId);
   }
 }
 
