@@ -14,6 +14,7 @@ import {
 import { type CutoverConfig, loadConfig } from '../../functions/core/config.js';
 import { safeToTakeAt } from '../../functions/core/lease.js';
 import { freshTables } from '../support/dynamodb.js';
+import { eventErrors } from '../support/event-schemas.js';
 import { FakeClock } from '../support/fake-clock.js';
 
 const PRIMARY = 'us-east-1';
@@ -162,6 +163,8 @@ describe('heartbeat on DynamoDB Local and a real health endpoint', () => {
     );
     expect(logs).toContain(ticks[2]?.reason);
     expect(publisher.ofType(LEASE_RENEWAL_FAILED)).toHaveLength(1);
+    for (const e of publisher.ofType(LEASE_RENEWAL_FAILED))
+      expect(eventErrors(e.detailType, e.detail)).toEqual([]);
     expect(publisher.events[0]?.detail).toMatchObject({
       application: 'revoked',
       region: PRIMARY,
@@ -221,6 +224,8 @@ describe('heartbeat on DynamoDB Local and a real health endpoint', () => {
     expect(ticks[1]?.reason).toMatch(/^renewal of epoch 1 failed: StoreError: could not renew/);
     expect(logs).toContain('could not publish the failed renewal');
     expect(publisher.ofType(LEASE_RENEWAL_FAILED).map((e) => e.detail.code)).toEqual(['RENEWAL_ERROR']);
+    for (const e of publisher.ofType(LEASE_RENEWAL_FAILED))
+      expect(eventErrors(e.detailType, e.detail)).toEqual([]);
     expect((await real.read('errors'))?.expiresAt).toBe(start + 54_000 + config.lease.ttlMs);
   });
 });

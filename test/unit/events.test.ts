@@ -9,6 +9,47 @@ const typeOf: Record<string, string> = {
   'primary-recovered': 'Primary Recovered',
 };
 
+/** Every detail-type Cutover puts on its bus. */
+const EMITTED = [
+  'Failover Requested',
+  'Primary Suspect',
+  'Primary Recovered',
+  'Lease Renewal Failed',
+  'Failover Completed',
+  'Failover Failed',
+  'Failover Aborted',
+  'Failback Completed',
+  'Failback Failed',
+  'Failback Aborted',
+];
+
+function sourceFiles(dir: URL): URL[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory()
+      ? sourceFiles(new URL(`${e.name}/`, dir))
+      : e.name.endsWith('.ts')
+        ? [new URL(e.name, dir)]
+        : [],
+  );
+}
+
+describe('every emitted event has a schema and a sample', () => {
+  it('the list covers every literal detail-type published in functions/', () => {
+    const literals = new Set<string>();
+    for (const f of sourceFiles(new URL('../../functions/', import.meta.url))) {
+      for (const m of readFileSync(f, 'utf8').matchAll(/publish\('([A-Z][A-Za-z ]+)'/g)) literals.add(m[1]!);
+    }
+    expect(literals.size).toBeGreaterThan(0);
+    for (const l of literals) expect(EMITTED).toContain(l);
+  });
+
+  it.each(EMITTED)('%s', (detailType) => {
+    const name = detailType.toLowerCase().replaceAll(' ', '-');
+    const sample = JSON.parse(readFileSync(new URL(`${name}.sample.json`, dir), 'utf8'));
+    expect(eventErrors(detailType, sample)).toEqual([]);
+  });
+});
+
 describe('event samples validate against their schemas', () => {
   it.each(samples)('%s', (file) => {
     const name = file.replace('.sample.json', '');
