@@ -1,0 +1,306 @@
+import { readFileSync } from 'node:fs';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DynamoControlStore } from '../../functions/adapters/dynamodb/control-store.js';
+import { DynamoLeaseStore } from '../../functions/adapters/dynamodb/lease-store.js';
+import { DynamoVoteStore } from '../../functions/adapters/dynamodb/vote-store.js';
+import { RecordingPublisher } from '../../functions/adapters/local/recording-publisher.js';
+import {
+  type AggregatorDeps,
+  aggregate,
+  failoverRequestedDetail,
+} from '../../functions/commons/aggregate.js';
+import type { CutoverConfig } from '../../functions/core/config.js';
+import { failoverTaskHandlers } from '../../functions/steps/core/task-handlers.js';
+import { type RunOptions, runStateMachine } from '../../infra/local/sfn-runner.js';
+import { freshTables } from '../support/dynamodb.js';
+import { exampleConfig, vote } from '../support/fixtures.js';
+import { type Harness, makeHarness } from '../support/machine-harness.js';
+
+const FAILOVER = new URL('../../statemachines/failover.asl.json', import.meta.url).pathname;
+const fast = { waitMs: 0, retryIntervalMs: 0 };
+const DEAD_ARN = 'arn:aws:states:us-east-2:000000000000:execution:cutover-failover:dead';
+
+/** A vote record as the stream delivers it: to the aggregator it only says "look again". */
+function streamRecord(now: number) {
+  const v = vote({ voter: 'eu-west-1', target: 'us-east-1', healthy: false }, now);
+  return {
+    eventName: 'INSERT',
+    dynamodb: {
+      SequenceNumber: '1',
+      NewImage: marshall({ pk: 'orders#us-east-1', sk: 'eu-west-1', ...v }),
+    },
+  };
+}
+
+describe('takeover of a stalled incident by a surviving control region (DynamoDB Local)', () => {
+  const T0 = 1_800_000_000_000;
+  let config: CutoverConfig;
+
+  /** The primary's lease at epoch 1 and incident orders:1:1 claimed by us-east-2's execution at T0. */
+  async function stalled(opts: { fenced?: boolean } = {}) {
+    const t = await freshTables('tko');
+    config = exampleConfig();
+    const control = new DynamoControlStore(t.doc, t.names.control);
+    const leases = new DynamoLeaseStore(t.doc, t.names.control, config.lease, { now: () => T0 - 60_000 });
+    const held = await leases.acquire('orders', 'us-east-1', null);
+    if (!held.ok) throw new Error('could not seed the lease');
+    if (opts.fenced) await leases.revoke('orders', held.lease.epoch);
+    const sample = JSON.parse(
+      readFileSync(new URL('../../events/failover-requested.sample.json', import.meta.url), 'utf8'),
+    );
+    const { incidentId: _i, attempt: _a, ...request } = sample;
+    const created = await control.requestIncident({ ...request, requestedAt: T0 - 1_000 }, T0 - 1_000);
+    if (!created.created) throw new Error('could not seed the incident');
+    const claim = await control.claimIncident(created.incident.id, DEAD_ARN, T0);
+    if (!claim.claimed) throw new Error('could not claim the incident');
+    const events = new RecordingPublisher(() => T0);
+    const deps = (region: string, now: number): AggregatorDeps => ({
+      config,
+      region,
+      votes: new DynamoVoteStore(t.doc, t.names.votes),
+      leases: new DynamoLeaseStore(t.doc, t.names.control, config.lease, { now: () => now }),
+      control,
+      events,
+      clock: { now: () => now },
+    });
+    return { t, control, events, deps, id: created.incident.id };
+  }
+
+  it('lets exactly one of two racing survivors take it over, with the conditional write', async () => {
+    const { control, id } = await stalled();
+    const seen = (await control.getIncident(id))!;
+    const now = T0 + config.takeoverAfterMs;
+    const [a, b] = await Promise.all([
+      control.takeOverIncident(seen, 'eu-central-1', now),
+      control.takeOverIncident(seen, 'us-west-1', now),
+    ]);
+    expect([a.takenOver, b.takenOver].sort()).toEqual([false, true]);
+    const winner = a.takenOver ? 'eu-central-1' : 'us-west-1';
+    expect(await control.getIncident(id)).toMatchObject({
+      status: 'requested',
+      requestedBy: winner,
+      takenOverFrom: DEAD_ARN,
+      takeovers: 1,
+      progressAt: now,
+    });
+    expect((await control.getIncident(id))?.executionArn).toBeUndefined();
+  });
+
+  it('through the aggregator: one survivor takes over, audits it and puts one Failover Requested', async () => {
+    const { control, events, deps, id } = await stalled({ fenced: true });
+    const now = T0 + config.takeoverAfterMs;
+    const records = [streamRecord(now)];
+    const results = await Promise.all([
+      aggregate(records, deps('eu-central-1', now)),
+      aggregate(records, deps('us-west-1', now)),
+    ]);
+    const outcomes = results.map((r) => r.decisions[0]?.outcome);
+    expect(outcomes.filter((o) => o?.action === 'taken-over')).toHaveLength(1);
+    // The loser finds the lease revoked: the fence belongs to the incident's new execution.
+    expect(outcomes.find((o) => o?.action !== 'taken-over')).toMatchObject({
+      action: 'none',
+      code: 'FENCE_IN_PROGRESS',
+    });
+    const requested = events.ofType('Failover Requested');
+    expect(requested).toHaveLength(1);
+    const incident = await control.getIncident(id);
+    expect(requested[0]?.detail).toMatchObject({ incidentId: id, requestedBy: incident?.requestedBy });
+    expect(incident?.publishedAt).toBe(now);
+    const audit = await control.listAudit('orders', id);
+    expect(audit.find((e) => e.step === 'takeover')).toMatchObject({
+      outcome: 'EXECUTION_STALLED',
+      detail: { from: DEAD_ARN, by: incident?.requestedBy, progressStep: 'claim' },
+    });
+  });
+
+  it('does not take over an incident whose execution showed progress within takeoverAfterMs', async () => {
+    const { control, events, deps, id } = await stalled({ fenced: true });
+    const now = T0 + config.takeoverAfterMs - 1;
+    const res = await aggregate([streamRecord(now)], deps('eu-central-1', now));
+    expect(res.decisions[0]?.outcome).toMatchObject({ action: 'none', code: 'FENCE_IN_PROGRESS' });
+    expect(events.ofType('Failover Requested')).toHaveLength(0);
+    expect(await control.getIncident(id)).toMatchObject({ status: 'running', executionArn: DEAD_ARN });
+  });
+
+  it('does not take over while the execution announced a wait (the old lease, an approval)', async () => {
+    const { control, events, deps, id } = await stalled({ fenced: true });
+    const progress = await control.recordProgress(id, DEAD_ARN, {
+      at: T0,
+      step: 'fence',
+      quietUntil: T0 + 60_000,
+    });
+    expect(progress.owned).toBe(true);
+    const now = T0 + config.takeoverAfterMs;
+    await aggregate([streamRecord(now)], deps('eu-central-1', now));
+    expect(events.ofType('Failover Requested')).toHaveLength(0);
+    expect(await control.getIncident(id)).toMatchObject({ status: 'running', executionArn: DEAD_ARN });
+  });
+
+  it('fences the old execution off: its progress write fails once the incident is taken over', async () => {
+    const { control, id } = await stalled();
+    const seen = (await control.getIncident(id))!;
+    await control.takeOverIncident(seen, 'eu-central-1', T0 + config.takeoverAfterMs);
+    const res = await control.recordProgress(id, DEAD_ARN, { at: T0 + 1, step: 'promote' });
+    expect(res).toMatchObject({ owned: false, incident: { status: 'requested' } });
+    const claim = await control.claimIncident(id, 'arn:aws:states:eu-central-1:0:execution:m:new', T0 + 2);
+    expect(claim).toMatchObject({ claimed: true, incident: { takeovers: 1, takenOverFrom: DEAD_ARN } });
+  });
+});
+
+let harness: Harness | undefined;
+afterEach(() => {
+  harness?.restore();
+  harness = undefined;
+});
+
+/** As failover-machine.test.ts: a primary that stopped renewing two minutes ago, and its incident. */
+async function machineSetup() {
+  const t = await freshTables('tkm');
+  const config = exampleConfig();
+  const h = makeHarness(t.doc, t.names.control, t.names.votes, config);
+  harness = h;
+  const past = new DynamoLeaseStore(t.doc, t.names.control, config.lease, {
+    now: () => Date.now() - 120_000,
+  });
+  const held = await past.acquire('orders', 'us-east-1', null);
+  if (!held.ok) throw new Error('could not seed the lease');
+  const now = Date.now();
+  const sample = JSON.parse(
+    readFileSync(new URL('../../events/failover-requested.sample.json', import.meta.url), 'utf8'),
+  );
+  const {
+    incidentId: _i,
+    attempt: _a,
+    ...request
+  } = {
+    ...sample,
+    detectedAt: now - 31_000,
+    requestedAt: now - 1_000,
+  };
+  const control = new DynamoControlStore(t.doc, t.names.control);
+  const created = await control.requestIncident(request, now);
+  if (!created.created) throw new Error('could not seed the incident');
+  return { h, control, input: failoverRequestedDetail(created.incident), id: created.incident.id };
+}
+
+type Handlers = ReturnType<typeof failoverTaskHandlers>;
+
+/** Handlers whose `key` Task runs, then calls `after` (a takeover, an abort) before it answers. */
+function withAfter(h: Harness, key: string, after: () => Promise<void> | void): Handlers {
+  const handlers = failoverTaskHandlers(h.deps);
+  const inner = handlers[key]!;
+  let done = false;
+  handlers[key] = async (ev) => {
+    const res = await inner(ev);
+    if (!done) {
+      done = true;
+      await after();
+    }
+    return res;
+  };
+  return handlers;
+}
+
+describe('execution fencing and resumption across a takeover (state machine on DynamoDB Local)', () => {
+  it('a superseded execution stops at its next step: no promotion, no lease, no traffic, no event', async () => {
+    const { h, control, input, id } = await machineSetup();
+    let mark = 0;
+    const handlers = withAfter(h, 'FenceFunctionArn', async () => {
+      const seen = (await control.getIncident(id))!;
+      const res = await control.takeOverIncident(seen, 'eu-central-1', Date.now());
+      expect(res.takenOver).toBe(true);
+      mark = h.log.length;
+    });
+    const run = await runStateMachine(FAILOVER, input, handlers, fast);
+    expect(run.status).toBe('FAILED');
+    expect(run.path.slice(-4)).toEqual(['RpoGuard', 'RpoGuardFailed', 'ReportFailure', 'FailoverFailed']);
+    expect(h.log.slice(mark)).toEqual([]);
+    expect(h.published).toEqual([]);
+    expect(h.notifications).toEqual([]);
+    // The incident stays as the takeover left it, for the new execution.
+    expect(await control.getIncident(id)).toMatchObject({ status: 'requested', requestedBy: 'eu-central-1' });
+    const audit = (await control.listAudit('orders', id)).map((a) => `${a.step}:${a.outcome}`);
+    expect(audit).toEqual(expect.arrayContaining(['rpo-guard:superseded', 'report-failure:superseded']));
+  });
+
+  it.each([
+    ['FenceFunctionArn', 'already-revoked'],
+    ['RpoGuardFunctionArn', 'already-revoked'],
+    ['PromoteFunctionArn', 'already-revoked'],
+    ['PromoteStatusFunctionArn', 'already-revoked'],
+    ['GrantLeaseFunctionArn', 'already-granted'],
+    ['RouteTrafficFunctionArn', 'already-granted'],
+    ['VerifyFunctionArn', 'already-granted'],
+  ])(
+    'the execution that takes over completes after the first one died right after %s',
+    async (key, fenceOutcome) => {
+      const { h, control, input, id } = await machineSetup();
+      const stop = new AbortController();
+      const first = await runStateMachine(
+        FAILOVER,
+        input,
+        withAfter(h, key, () => stop.abort()),
+        {
+          ...fast,
+          signal: stop.signal,
+        } satisfies RunOptions,
+      );
+      expect(first.status).toBe('ABORTED');
+
+      const seen = (await control.getIncident(id))!;
+      expect(seen).toMatchObject({ status: 'running', executionArn: first.executionArn });
+      const taken = await control.takeOverIncident(seen, 'eu-central-1', Date.now());
+      if (!taken.takenOver) throw new Error(taken.reason);
+      const second = await runStateMachine(
+        FAILOVER,
+        failoverRequestedDetail(taken.incident),
+        failoverTaskHandlers(h.deps),
+        { ...fast, region: 'eu-central-1' },
+      );
+      expect(second.status, JSON.stringify(second.error)).toBe('SUCCEEDED');
+      expect(second.path.at(-1)).toBe('Completed');
+
+      expect(h.log.filter((l) => l.startsWith('RDS.PromoteReadReplica'))).toHaveLength(1);
+      expect(await h.deps.leases.read('orders')).toMatchObject({ holder: 'us-west-2', epoch: 3 });
+      expect(await control.getIncident(id)).toMatchObject({
+        status: 'completed',
+        executionArn: second.executionArn,
+        takenOverFrom: first.executionArn,
+        takeovers: 1,
+      });
+      expect(h.published.map((e) => e.detailType)).toEqual(['Failover Completed']);
+      const audit = await control.listAudit('orders', id);
+      const fences = audit.filter((a) => a.step === 'fence').map((a) => a.outcome);
+      expect(fences).toEqual(['revoked', fenceOutcome]);
+    },
+  );
+  it('the RPO guard of the resumed execution proceeds when the database was promoted already (no lag to read)', async () => {
+    const { h, control, input, id } = await machineSetup();
+    const stop = new AbortController();
+    const first = await runStateMachine(
+      FAILOVER,
+      input,
+      withAfter(h, 'PromoteStatusFunctionArn', () => stop.abort()),
+      { ...fast, signal: stop.signal },
+    );
+    expect(first.status).toBe('ABORTED');
+    // CloudWatch has no ReplicaLag for an instance that is no longer a replica.
+    h.lagSeconds.value = null;
+    const taken = await control.takeOverIncident(
+      (await control.getIncident(id))!,
+      'eu-central-1',
+      Date.now(),
+    );
+    if (!taken.takenOver) throw new Error(taken.reason);
+    const second = await runStateMachine(
+      FAILOVER,
+      failoverRequestedDetail(taken.incident),
+      failoverTaskHandlers(h.deps),
+      fast,
+    );
+    expect(second.status, JSON.stringify(second.error)).toBe('SUCCEEDED');
+    const audit = (await control.listAudit('orders', id)).map((a) => `${a.step}:${a.outcome}`);
+    expect(audit).toEqual(expect.arrayContaining(['rpo-guard:already-promoted', 'promote:already-writable']));
+  });
+});
