@@ -77,16 +77,23 @@ export interface ControlStore {
    * is exactly as `seen` (same status, execution, progress and takeover count). One of racing regions wins.
    */
   takeOverIncident(seen: Incident, by: string, now: number): Promise<IncidentTakeover>;
+  /**
+   * Closes an open incident. With `owner` a string, only while that execution holds it; with `owner` null,
+   * only while no execution does (LostRaceError otherwise): a step that outlived a takeover closes nothing.
+   */
   closeIncident(
     id: string,
     status: Extract<IncidentStatus, 'aborted' | 'failed' | 'completed'>,
     reason: string,
     now: number,
     reopenAfter?: number,
+    owner?: string | null,
   ): Promise<Incident>;
   lastCompletedFailover(application: string): Promise<Incident | null>;
   /** Records the verdict kind; `changed` is true for exactly one caller per transition. */
   recordVerdict(application: string, kind: string, code: string, now: number): Promise<VerdictChange>;
+  /** The verdict kind last recorded, and since when it holds (written on a change of kind only). */
+  getVerdict(application: string): Promise<VerdictRecord | null>;
   /** Marks that the incident's "Failover Requested" event was put on the bus. */
   markPublished(id: string, now: number): Promise<void>;
   getPause(application: string): Promise<PauseRecord | null>;
@@ -97,6 +104,12 @@ export interface ControlStore {
 }
 
 export type VerdictChange = { changed: boolean; previous: string | null };
+
+export interface VerdictRecord {
+  kind: string;
+  code: string;
+  since: number;
+}
 
 export interface AuditEntry {
   at: number;

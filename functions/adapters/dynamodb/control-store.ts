@@ -7,7 +7,7 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { StoreError } from '../../core/errors.js';
+import { LostRaceError, StoreError } from '../../core/errors.js';
 import { type Incident, incidentId, parseIncidentId } from '../../core/incident.js';
 import type {
   AuditEntry,
@@ -19,6 +19,7 @@ import type {
   IncidentTakeover,
   PauseRecord,
   VerdictChange,
+  VerdictRecord,
 } from '../../core/ports.js';
 
 const pad = (n: number) => String(n).padStart(12, '0');
@@ -259,16 +260,23 @@ export class DynamoControlStore implements ControlStore {
     reason: string,
     now: number,
     reopenAfter?: number,
+    owner?: string | null,
   ): Promise<Incident> {
     const parsed = parseIncidentId(id);
     if (!parsed) throw new StoreError(`malformed incident id ${JSON.stringify(id)}`);
+    const ownership =
+      owner === undefined
+        ? ''
+        : owner === null
+          ? ' AND attribute_not_exists(executionArn)'
+          : ' AND executionArn = :owner';
     try {
       const res = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: parsed.application, sk: incidentSk(parsed.epoch) },
           UpdateExpression: `SET #status = :status, closedAt = :now, closeReason = :reason${reopenAfter === undefined ? '' : ', reopenAfter = :reopen'}`,
-          ConditionExpression: 'attempt = :attempt AND #status IN (:requested, :running)',
+          ConditionExpression: `attempt = :attempt AND #status IN (:requested, :running)${ownership}`,
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
             ':status': status,
@@ -278,6 +286,7 @@ export class DynamoControlStore implements ControlStore {
             ':requested': 'requested',
             ':running': 'running',
             ...(reopenAfter === undefined ? {} : { ':reopen': reopenAfter }),
+            ...(typeof owner === 'string' ? { ':owner': owner } : {}),
           },
           ReturnValues: 'ALL_NEW',
         }),
@@ -287,6 +296,11 @@ export class DynamoControlStore implements ControlStore {
       if (err instanceof ConditionalCheckFailedException) {
         const current = await this.getIncident(id);
         if (current && current.status === status) return current; // a retried close is a no-op
+        if (current && (current.status === 'requested' || current.status === 'running')) {
+          throw new LostRaceError(
+            `incident ${id} is held by ${current.executionArn ?? 'no execution'}, not ${owner ?? 'an unclaimed request'}: not closed`,
+          );
+        }
         throw new StoreError(
           `incident ${id} cannot become ${status}: it is ${current?.status ?? 'missing'}`,
           {
@@ -336,6 +350,22 @@ export class DynamoControlStore implements ControlStore {
       if (err instanceof ConditionalCheckFailedException) return { changed: false, previous: kind };
       throw new StoreError(`could not record the verdict of ${application}`, { cause: err });
     }
+  }
+
+  async getVerdict(application: string): Promise<VerdictRecord | null> {
+    const res = await this.client
+      .send(
+        new GetCommand({
+          TableName: this.tableName,
+          Key: { pk: application, sk: 'verdict' },
+          ConsistentRead: true,
+        }),
+      )
+      .catch((err) => {
+        throw new StoreError(`could not read the verdict of ${application}`, { cause: err });
+      });
+    if (!res.Item) return null;
+    return { kind: String(res.Item.kind), code: String(res.Item.code), since: Number(res.Item.since) };
   }
 
   async markPublished(id: string, now: number): Promise<void> {

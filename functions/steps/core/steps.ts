@@ -486,7 +486,14 @@ export async function complete(ev: TaskEvent, deps: StepDeps) {
       steps: stepTimings(ev.state),
     };
     // Close first: a retry after a failed publish finds it closed (a no-op) and publishes again.
-    await deps.control.closeIncident(s.incidentId, 'completed', `${s.kind} to ${s.to} verified`, now);
+    await deps.control.closeIncident(
+      s.incidentId,
+      'completed',
+      `${s.kind} to ${s.to} verified`,
+      now,
+      undefined,
+      claimedBy(ev) ?? null,
+    );
     await deps.events.publish(`${title(s.kind)} Completed`, detail);
     const notified = await notifyQuietly(
       deps,
@@ -507,7 +514,14 @@ export async function abort(ev: TaskEvent, deps: StepDeps) {
     const reason = why.reason || why.code;
     // A failback abort may be retried at once by the operator; an aborted failover waits out reopenAfterMs.
     const reopenAfter = s.kind === 'failback' ? now : now + deps.config.reopenAfterMs;
-    await deps.control.closeIncident(s.incidentId, 'aborted', `${why.code}: ${reason}`, now, reopenAfter);
+    await deps.control.closeIncident(
+      s.incidentId,
+      'aborted',
+      `${why.code}: ${reason}`,
+      now,
+      reopenAfter,
+      claimedBy(ev) ?? null,
+    );
     const detail = {
       incidentId: s.incidentId,
       application: s.application,
@@ -606,6 +620,8 @@ export async function reportFailure(ev: TaskEvent, deps: StepDeps) {
           'failed',
           `${failedStep}: ${detail.error}: ${detail.cause}`,
           now,
+          undefined,
+          owner ?? null,
         );
         closed = true;
       }

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { DynamoControlStore } from '../../functions/adapters/dynamodb/control-store.js';
+import { LostRaceError } from '../../functions/core/errors.js';
+import { freshTables } from '../support/dynamodb.js';
+
+const ARN_A = 'arn:aws:states:us-east-2:000000000000:execution:cutover-failover:a';
+const ARN_B = 'arn:aws:states:eu-central-1:000000000000:execution:cutover-failover:b';
+
+async function running(control: DynamoControlStore, owner: string) {
+  const created = await control.requestIncident(
+    {
+      application: 'orders',
+      kind: 'failover',
+      epoch: 1,
+      from: 'us-east-1',
+      to: 'us-west-2',
+      verdictKind: 'failover',
+      verdictCode: 'QUORUM_UNHEALTHY',
+      reason: 'test',
+      evidence: {},
+      needsApproval: false,
+      requestedAt: 1,
+      requestedBy: 'us-east-2',
+    },
+    1,
+  );
+  if (!created.created) throw new Error('not created');
+  const claim = await control.claimIncident(created.incident.id, owner, 2);
+  if (!claim.claimed) throw new Error('not claimed');
+  return created.incident.id;
+}
+
+describe('closing an incident is fenced by the execution that holds it (DynamoDB Local)', () => {
+  it('the holder closes it; another execution or an unclaimed close changes nothing', async () => {
+    const t = await freshTables('close');
+    const control = new DynamoControlStore(t.doc, t.names.control);
+    const id = await running(control, ARN_A);
+
+    await expect(
+      control.closeIncident(id, 'failed', 'late step of B', 3, undefined, ARN_B),
+    ).rejects.toBeInstanceOf(LostRaceError);
+    await expect(control.closeIncident(id, 'failed', 'unclaimed', 3, undefined, null)).rejects.toBeInstanceOf(
+      LostRaceError,
+    );
+    expect(await control.getIncident(id)).toMatchObject({ status: 'running', executionArn: ARN_A });
+
+    const closed = await control.closeIncident(id, 'completed', 'verified', 4, undefined, ARN_A);
+    expect(closed).toMatchObject({ status: 'completed', closedAt: 4 });
+    // A retried close by the holder is a no-op.
+    expect(await control.closeIncident(id, 'completed', 'verified', 5, undefined, ARN_A)).toMatchObject({
+      status: 'completed',
+      closedAt: 4,
+    });
+  });
+});
