@@ -63,6 +63,20 @@ function noneLost(o: Outcome, reasons: string[]): void {
 
 const has = (o: Outcome, type: string) => o.timeline.some((e) => e.type === type);
 
+/** Exactly one failover started and completed, and no write was accepted under a superseded epoch. */
+function oneFailover(o: Outcome, reasons: string[]): void {
+  expectEqual(reasons, 'failover executions', o.numbers.failover_executions, 1);
+  expectEqual(reasons, 'failovers completed', o.numbers.failovers_completed, 1);
+  expectEqual(reasons, 'split-brain writes', o.numbers.split_brain_writes, 0);
+}
+
+/** Nothing happened: no failover started, nothing lost, no split brain. */
+function noFailover(o: Outcome, reasons: string[]): void {
+  expectEqual(reasons, 'failover executions', o.numbers.failover_executions, 0);
+  expectEqual(reasons, 'split-brain writes', o.numbers.split_brain_writes, 0);
+  noneLost(o, reasons);
+}
+
 export const scenarios: Record<ScenarioName, Scenario> = {
   'region-outage': {
     name: 'region-outage',
@@ -74,9 +88,7 @@ export const scenarios: Record<ScenarioName, Scenario> = {
     },
     expect(o) {
       const r: string[] = [];
-      expectEqual(r, 'failover executions', o.numbers.failover_executions, 1);
-      expectEqual(r, 'failovers completed', o.numbers.failovers_completed, 1);
-      expectEqual(r, 'split-brain writes', o.numbers.split_brain_writes, 0);
+      oneFailover(o, r);
       lostWithinLag(o, r);
       if (o.numbers.rto_ms === null) r.push('no write was acknowledged by the new primary');
       return r;
@@ -102,9 +114,7 @@ export const scenarios: Record<ScenarioName, Scenario> = {
     },
     expect(o) {
       const r: string[] = [];
-      expectEqual(r, 'failovers completed', o.numbers.failovers_completed, 1);
-      expectEqual(r, 'failover executions', o.numbers.failover_executions, 1);
-      expectEqual(r, 'split-brain writes', o.numbers.split_brain_writes, 0);
+      oneFailover(o, r);
       const grant = o.timeline.filter((e) => e.type === 'lease_granted').at(-1);
       const lastOld = o.acked.filter((a) => a.region !== grant?.region).at(-1);
       if (grant && lastOld && lastOld.at >= grant.at) {
@@ -135,9 +145,7 @@ export const scenarios: Record<ScenarioName, Scenario> = {
     },
     expect(o) {
       const r: string[] = [];
-      expectEqual(r, 'failover executions', o.numbers.failover_executions, 0);
-      expectEqual(r, 'split-brain writes', o.numbers.split_brain_writes, 0);
-      noneLost(o, r);
+      noFailover(o, r);
       return r;
     },
   },
@@ -152,9 +160,7 @@ export const scenarios: Record<ScenarioName, Scenario> = {
     },
     expect(o) {
       const r: string[] = [];
-      expectEqual(r, 'failover executions', o.numbers.failover_executions, 0);
-      expectEqual(r, 'split-brain writes', o.numbers.split_brain_writes, 0);
-      noneLost(o, r);
+      noFailover(o, r);
       return r;
     },
   },
@@ -193,9 +199,7 @@ export const scenarios: Record<ScenarioName, Scenario> = {
     expect(o) {
       const r: string[] = [];
       // The example policy is "ask": a unanimous, sustained timeout is not ambiguous, so it fails over.
-      expectEqual(r, 'failovers completed', o.numbers.failovers_completed, 1);
-      expectEqual(r, 'failover executions', o.numbers.failover_executions, 1);
-      expectEqual(r, 'split-brain writes', o.numbers.split_brain_writes, 0);
+      oneFailover(o, r);
       return r;
     },
   },
