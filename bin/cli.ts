@@ -5,6 +5,7 @@ import { parseConfigText } from '../functions/core/config.js';
 const USAGE = `usage:
   cutover config validate FILE
   cutover drill --scenario NAME [--seed N] [--json] [--out DIR] [--approve]
+  cutover cost --config FILE [--json]
 `;
 
 /** Returns the process exit code: 0 ok, 1 a refusal or a failed expectation, 2 a usage or setup problem. */
@@ -16,6 +17,10 @@ export async function main(argv: string[]): Promise<number> {
     case 'drill': {
       const { drillCommand } = await import('./drill-command.js');
       return drillCommand(rest);
+    }
+    case 'cost': {
+      const { costCommand } = await import('./cost-command.js');
+      return costCommand(rest);
     }
     case undefined:
     case 'help':

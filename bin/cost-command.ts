@@ -1,0 +1,86 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { parseConfigText } from '../functions/core/config.js';
+import { type CostEstimate, estimateCost, type LeverRow, levers } from '../functions/core/cost.js';
+
+const USAGE = 'usage: cutover cost --config FILE [--json]\n';
+
+/** Exit codes: 0 an estimate, 1 an unreadable or invalid configuration (with its errors), 2 a usage problem. */
+export function costCommand(argv: string[]): number {
+  let values: { config?: string; json?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: { config: { type: 'string' }, json: { type: 'boolean', default: false } },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  const file = values.config;
+  if (!file) {
+    process.stderr.write(`--config is required\n${USAGE}`);
+    return 2;
+  }
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    process.stderr.write(`cannot read ${file}: ${(err as Error).message}\n`);
+    return 1;
+  }
+  const parsed = parseConfigText(text);
+  if (!parsed.ok) {
+    process.stdout.write(`INVALID ${file}: ${parsed.issues.length} problem(s)\n`);
+    for (const issue of parsed.issues) process.stdout.write(`  ${issue.field}: ${issue.message}\n`);
+    return 1;
+  }
+  const estimate = estimateCost(parsed.config);
+  const rows = levers(parsed.config);
+  if (values.json) {
+    process.stdout.write(
+      `${JSON.stringify({ application: parsed.config.application, ...estimate, levers: rows })}\n`,
+    );
+  } else {
+    process.stdout.write(formatEstimate(parsed.config.application, estimate, rows));
+  }
+  return 0;
+}
+
+const usd = (n: number): string => `$${n < 0.01 && n > 0 ? n.toFixed(4) : n.toFixed(2)}`;
+const count = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+export function formatEstimate(application: string, e: CostEstimate, rows: LeverRow[]): string {
+  const s = e.shape;
+  const out: string[] = [
+    `Cutover ${application}: steady-state cost for ${e.days} days`,
+    `${s.watchers} watchers, ${s.controlRegions} control regions, probe every ${s.probeIntervalMs / 1000} s, lease renewed every ${s.renewIntervalMs / 1000} s`,
+    `prices: ${e.prices.note} (checked ${e.prices.checkedOn})`,
+    '',
+  ];
+  const width = Math.max(...e.components.map((c) => c.title.length), 'total'.length) + 2;
+  for (const c of e.components) {
+    out.push(`${c.title.padEnd(width)}${usd(c.usd).padStart(10)}`);
+    for (const l of c.lines) out.push(`    ${l.item}: ${count(l.quantity)} ${l.unit} = ${usd(l.usd)}`);
+    out.push(`    (${c.basis})`);
+  }
+  out.push(`${'total'.padEnd(width)}${usd(e.monthlyUsd).padStart(10)} a month`, '');
+  const f = e.perFailover;
+  out.push(
+    `per failover, not in the total: ${usd(f.usd)} (${f.stateTransitions} state transitions, ${f.lambdaInvocations} Lambda invocations, ${f.events} events)`,
+    '',
+    'levers (monthly total, one knob at a time):',
+  );
+  for (const lever of ['probe.intervalMs', 'watchers', 'lease.renewIntervalMs'] as const) {
+    const cells = rows
+      .filter((r) => r.lever === lever)
+      .map((r) => {
+        const v = lever === 'watchers' ? `${r.value}` : `${r.value / 1000} s`;
+        return `${v} ${usd(r.monthlyUsd)}${r.current ? ' (current)' : ''}`;
+      });
+    out.push(`  ${lever.padEnd(22)}${cells.join('   ')}`);
+  }
+  return `${out.join('\n')}\n`;
+}

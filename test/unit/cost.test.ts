@@ -1,0 +1,278 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../functions/core/config.js';
+import {
+  DEPLOYED,
+  type DeploymentShape,
+  estimateCost,
+  estimateShape,
+  FAILOVER_PATH,
+  FAILOVER_PATH_TASKS,
+  failoverCost,
+  levers,
+  loopRounds,
+  MINUTES_PER_MONTH,
+  tracedPerSecond,
+} from '../../functions/core/cost.js';
+
+const example = loadConfig(JSON.parse(readFileSync('examples/cutover.example.json', 'utf8')));
+const byId = (shape: DeploymentShape) =>
+  Object.fromEntries(estimateShape(shape).components.map((c) => [c.id, c]));
+
+// Three watchers probing every 30 s, two control regions, five votes replicas, an arbiter lease table.
+const small: DeploymentShape = {
+  watchers: 3,
+  controlRegions: 2,
+  votesReplicas: 5,
+  leaseReplicas: 1,
+  probeIntervalMs: 30_000,
+  responseTimeoutMs: 3_000,
+  renewIntervalMs: 10_000,
+  retryTimeoutMs: 2_000,
+};
+
+describe('cost model arithmetic', () => {
+  it('counts the rounds the loops run in their minute', () => {
+    // Rounds start while more than the budget (response timeout + 1 s) is left of the 60 s invocation.
+    expect(loopRounds(60_000, 10_000, 4_000)).toBe(6);
+    expect(loopRounds(60_000, 5_000, 4_000)).toBe(12);
+    expect(loopRounds(60_000, 30_000, 4_000)).toBe(2);
+    expect(loopRounds(60_000, 10_000, 5_000)).toBe(6);
+    expect(loopRounds(60_000, 14_000, 4_000)).toBe(4);
+    expect(loopRounds(3_000, 1_000, 4_000)).toBe(0);
+  });
+
+  it('matches a hand-computed small deployment', () => {
+    const e = estimateShape(small);
+    const c = byId(small);
+    expect(MINUTES_PER_MONTH).toBe(43_200);
+    // Prober: 3 × 43,200 invocations; 2 rounds, billed 30 s + 0.6 s at 0.25 GB.
+    expect(e.usage.proberInvocations).toBe(129_600);
+    expect(e.usage.proberRoundsPerInvocation).toBe(2);
+    expect(e.usage.proberBilledMs).toBe(30_600);
+    // 129,600 × 0.2 / 1e6 = 0.02592; 129,600 × 30.6 × 0.25 = 991,440 GB-s × 0.0000133334 = 13.21946...
+    expect(c.prober!.usd).toBeCloseTo(0.02592 + 991_440 * 0.0000133334, 6);
+    // Votes: 129,600 × 2 rounds × 2 targets = 518,400 writes, × 5 replicas = 2,592,000 rWRU = $1.62.
+    expect(e.usage.voteWrites).toBe(518_400);
+    const writes = c.votes!.lines[0]!;
+    expect(writes.quantity).toBe(2_592_000);
+    expect(writes.usd).toBeCloseTo(1.62, 10);
+    // Replication transfer: 518,400 × 4 other replicas × 600 B = 1.24416 GB × $0.02.
+    expect(c.votes!.lines[2]!.usd).toBeCloseTo(1.24416 * 0.02, 10);
+    // Aggregator: one invocation per record per control region; 6 read units and 1 write unit each.
+    expect(e.usage.aggregatorInvocations).toBe(1_036_800);
+    expect(c.aggregator!.lines[2]!.quantity).toBe(6 * 1_036_800);
+    expect(c.aggregator!.lines[3]!.usd).toBeCloseTo(1_036_800 * 0.625e-6, 10);
+    // Stream reads by the Lambda trigger are free.
+    expect(c.stream!.usd).toBe(0);
+    // Heartbeat: 6 ticks a minute; an arbiter table bills 1 write unit per renewal.
+    expect(e.usage.heartbeatTicksPerInvocation).toBe(6);
+    expect(c.heartbeat!.lines[2]!.quantity).toBe(6 * 43_200);
+    // Scheduler: 3 probers + 2 heartbeats every minute; alarms 3×2 + 2×3 + 2×11 = 34 metrics.
+    expect(c.scheduler!.lines[0]!.quantity).toBe(5 * 43_200);
+    expect(c.alarms!.usd).toBeCloseTo(3.4, 10);
+    expect(c.dashboard!.usd).toBe(3);
+    expect(c.secrets!.usd).toBeCloseTo(1.6, 10);
+    expect(e.monthlyUsd).toBeCloseTo(
+      e.components.reduce((s, x) => s + x.usd, 0),
+      10,
+    );
+  });
+
+  it('bills an MRSC renewal once per full replica', () => {
+    const arbiter = byId(small).heartbeat!.lines[2]!;
+    const mrsc = byId({ ...small, leaseReplicas: 3 }).heartbeat!.lines[2]!;
+    expect(mrsc.quantity).toBe(3 * arbiter.quantity);
+  });
+
+  it('samples traces like Lambda: one a second, then 5 %', () => {
+    expect(tracedPerSecond(0.5)).toBe(0.5);
+    expect(tracedPerSecond(1)).toBe(1);
+    expect(tracedPerSecond(21)).toBeCloseTo(2, 10);
+  });
+});
+
+const shapes = fc
+  .record({
+    watchers: fc.integer({ min: 3, max: 9 }),
+    controlRegions: fc.integer({ min: 2, max: 4 }),
+    leaseReplicas: fc.constantFrom(1, 2, 3),
+    probeIntervalMs: fc.integer({ min: 2_000, max: 50_000 }),
+    responseTimeoutMs: fc.integer({ min: 500, max: 1_900 }),
+    renewIntervalMs: fc.integer({ min: 1_000, max: 20_000 }),
+    retryTimeoutMs: fc.integer({ min: 200, max: 2_000 }),
+  })
+  .map((s): DeploymentShape => ({ ...s, votesReplicas: s.watchers + s.controlRegions }));
+
+describe('cost model properties', () => {
+  it('more watchers never cost less', () => {
+    fc.assert(
+      fc.property(shapes, fc.integer({ min: 1, max: 4 }), (s, more) => {
+        const bigger = { ...s, watchers: s.watchers + more, votesReplicas: s.votesReplicas + more };
+        expect(estimateShape(bigger).monthlyUsd).toBeGreaterThanOrEqual(estimateShape(s).monthlyUsd);
+      }),
+    );
+  });
+
+  it('a shorter probe interval that adds rounds never costs less', () => {
+    fc.assert(
+      fc.property(shapes, fc.integer({ min: 1, max: 40_000 }), (s, longer) => {
+        const budget = s.responseTimeoutMs + 1_000;
+        const slow = { ...s, probeIntervalMs: s.probeIntervalMs + longer };
+        fc.pre(
+          loopRounds(DEPLOYED.invocationMs, s.probeIntervalMs, budget) >
+            loopRounds(DEPLOYED.invocationMs, slow.probeIntervalMs, budget),
+        );
+        expect(estimateShape(s).monthlyUsd).toBeGreaterThanOrEqual(estimateShape(slow).monthlyUsd);
+      }),
+    );
+  });
+
+  it('with the same rounds a minute, only the prober duration differs', () => {
+    // 28 s and 30 s both give 2 rounds a minute, and the 28 s prober returns 2 s sooner: a shorter interval can
+    // cost a little less, so the property above is about rounds, not raw milliseconds.
+    const at = (ms: number) => byId({ ...small, probeIntervalMs: ms });
+    const [a, b] = [at(28_000), at(30_000)];
+    expect(a.prober!.usd).toBeLessThan(b.prober!.usd);
+    for (const id of ['votes', 'stream', 'aggregator', 'heartbeat', 'scheduler'] as const) {
+      expect(a[id]!.usd).toBe(b[id]!.usd);
+    }
+  });
+
+  it('more vote writes per minute never cost less, whatever the interval', () => {
+    fc.assert(
+      fc.property(shapes, fc.integer({ min: 1, max: 40_000 }), (s, longer) => {
+        const slow = { ...s, probeIntervalMs: s.probeIntervalMs + longer };
+        const [fast, slower] = [estimateShape(s), estimateShape(slow)];
+        expect(fast.usage.voteWrites).toBeGreaterThanOrEqual(slower.usage.voteWrites);
+        const writes = (e: typeof fast) =>
+          e.components
+            .filter((c) => c.id === 'votes' || c.id === 'aggregator')
+            .reduce((x, c) => x + c.usd, 0);
+        expect(writes(fast)).toBeGreaterThanOrEqual(writes(slower));
+      }),
+    );
+  });
+});
+
+describe('the example configuration', () => {
+  it('costs a sane amount a month, and a failover costs cents', () => {
+    const e = estimateCost(example);
+    expect(e.monthlyUsd).toBeGreaterThan(50);
+    expect(e.monthlyUsd).toBeLessThan(250);
+    expect(e.shape).toMatchObject({ watchers: 5, controlRegions: 2, votesReplicas: 7, leaseReplicas: 3 });
+    expect(e.perFailover.usd).toBeGreaterThan(0);
+    expect(e.perFailover.usd).toBeLessThan(0.05);
+  });
+
+  it('prices the levers, the current values included', () => {
+    const rows = levers(example);
+    const probe = rows.filter((r) => r.lever === 'probe.intervalMs');
+    expect(probe.map((r) => r.value)).toEqual([5_000, 10_000, 30_000]);
+    expect(probe[0]!.monthlyUsd).toBeGreaterThan(probe[1]!.monthlyUsd);
+    expect(probe[1]!.monthlyUsd).toBeGreaterThan(probe[2]!.monthlyUsd);
+    expect(probe[1]!.monthlyUsd).toBeCloseTo(estimateCost(example).monthlyUsd, 10);
+    expect(rows.filter((r) => r.current)).toHaveLength(3);
+  });
+});
+
+describe('the model follows the deployment', () => {
+  it('walks the failover state machine along its happy path', () => {
+    const asl = JSON.parse(readFileSync('statemachines/failover.asl.json', 'utf8')) as {
+      States: Record<string, { Type: string; Next?: string; Default?: string; Choices?: { Next: string }[] }>;
+    };
+    const next = (name: string) => {
+      const s = asl.States[name]!;
+      return [s.Next, s.Default, ...(s.Choices ?? []).map((c) => c.Next)].filter(Boolean);
+    };
+    for (const [i, name] of FAILOVER_PATH.entries()) {
+      expect(asl.States[name], name).toBeDefined();
+      const following = FAILOVER_PATH[i + 1];
+      if (following) expect(next(name), `${name} → ${following}`).toContain(following);
+    }
+    expect(asl.States[FAILOVER_PATH.at(-1)!]!.Type).toBe('Succeed');
+    const tasks = FAILOVER_PATH.filter((n) => asl.States[n]!.Type === 'Task');
+    expect(tasks).toEqual([...FAILOVER_PATH_TASKS]);
+    // Each poll is a Wait, a status Task and a Choice that leads back or on.
+    for (const [wait, status, choice] of [
+      ['WaitStopTraffic', 'StopTrafficStatus', 'StopTrafficInSync'],
+      ['WaitPromote', 'PromoteStatus', 'PromoteWritable'],
+      ['WaitRouteTraffic', 'RouteTrafficStatus', 'RouteTrafficInSync'],
+    ] as const) {
+      expect(asl.States[wait]!.Type).toBe('Wait');
+      expect(next(wait)).toEqual([status]);
+      expect(asl.States[status]!.Type).toBe('Task');
+      expect(asl.States[choice]!.Type).toBe('Choice');
+    }
+    expect(failoverCost().stateTransitions).toBe(20 + 3 * (12 + 30 + 12));
+  });
+
+  it('uses the memory, architecture and timeout the CDK app deploys', () => {
+    const construct = readFileSync('infra/constructs/cutover-function.ts', 'utf8');
+    expect(construct).toContain(`memorySize: props.memorySize ?? ${DEPLOYED.memoryMb}`);
+    expect(construct).toContain('architecture: lambda.Architecture.ARM_64');
+    for (const stack of ['watcher-stack', 'application-stack', 'control-stack']) {
+      expect(readFileSync(`infra/stacks/${stack}.ts`, 'utf8')).not.toMatch(/memorySize:/);
+    }
+    expect(readFileSync('infra/stacks/watcher-stack.ts', 'utf8')).toContain('timeout: Duration.minutes(1)');
+    expect(readFileSync('infra/stacks/application-stack.ts', 'utf8')).toContain(
+      'timeout: Duration.minutes(1)',
+    );
+    const control = readFileSync('infra/stacks/control-stack.ts', 'utf8');
+    expect(control.match(/new secretsmanager\.Secret\(/g)).toHaveLength(DEPLOYED.secretsPerControlRegion);
+  });
+});
+
+const cli = (args: string[]) => {
+  try {
+    return {
+      code: 0,
+      out: execFileSync(process.execPath, ['bin/cutover.mjs', ...args], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    };
+  } catch (err) {
+    const e = err as { status: number; stdout: string; stderr: string };
+    return { code: e.status, out: e.stdout + e.stderr };
+  }
+};
+
+describe('cutover cost', () => {
+  it('prints the breakdown, the total, the failover cost and the levers', () => {
+    const r = cli(['cost', '--config', 'examples/cutover.example.json']);
+    expect(r.code).toBe(0);
+    const e = estimateCost(example);
+    for (const c of e.components) expect(r.out).toContain(c.title);
+    expect(r.out).toContain(`$${e.monthlyUsd.toFixed(2)} a month`);
+    expect(r.out).toContain('per failover, not in the total');
+    expect(r.out).toMatch(/probe\.intervalMs\s+5 s \$[\d.]+ {3}10 s \$[\d.]+ \(current\) {3}30 s/);
+    expect(r.out).toContain('us-east-1 on-demand list prices');
+  });
+
+  it('prints JSON with --json', () => {
+    const r = cli(['cost', '--config', 'examples/cutover.example.json', '--json']);
+    expect(r.code).toBe(0);
+    const json = JSON.parse(r.out) as { monthlyUsd: number; components: unknown[]; levers: unknown[] };
+    expect(json.monthlyUsd).toBeCloseTo(estimateCost(example).monthlyUsd, 10);
+    expect(json.components).toHaveLength(11);
+    expect(json.levers).toHaveLength(9);
+  });
+
+  it('refuses an invalid configuration with its errors, and a bad command line', () => {
+    const raw = JSON.parse(readFileSync('examples/cutover.example.json', 'utf8'));
+    raw.quorum = 1;
+    const file = join(mkdtempSync(join(tmpdir(), 'cutover-cost-')), 'bad.json');
+    writeFileSync(file, JSON.stringify(raw));
+    const r = cli(['cost', '--config', file]);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('INVALID');
+    expect(r.out).toContain('quorum: must be a majority of the 5 watchers');
+    expect(cli(['cost']).code).toBe(2);
+    expect(cli(['cost', '--config', '/no/such/file.json']).code).toBe(1);
+  });
+});
