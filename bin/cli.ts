@@ -6,6 +6,10 @@ const USAGE = `usage:
   cutover config validate FILE
   cutover drill --scenario NAME [--seed N] [--json] [--out DIR] [--approve]
   cutover cost --config FILE [--json]
+  cutover status --config FILE [--table NAME] [--region R] [--endpoint URL] [--json]
+  cutover pause --config FILE --reason TEXT [--by WHO] [--table NAME] [--region R] [--endpoint URL]
+  cutover resume --config FILE [--table NAME] [--region R] [--endpoint URL]
+  cutover failback --config FILE --input FILE --state-machine-arn ARN [--region R] [--dry-run]
 `;
 
 /** Returns the process exit code: 0 ok, 1 a refusal or a failed expectation, 2 a usage or setup problem. */
@@ -21,6 +25,21 @@ export async function main(argv: string[]): Promise<number> {
     case 'cost': {
       const { costCommand } = await import('./cost-command.js');
       return costCommand(rest);
+    }
+    case 'status':
+    case 'pause':
+    case 'resume': {
+      const commands = await import('./control-commands.js');
+      const run = {
+        status: commands.statusCommand,
+        pause: commands.pauseCommand,
+        resume: commands.resumeCommand,
+      };
+      return run[command](rest);
+    }
+    case 'failback': {
+      const { failbackCommand } = await import('./failback-command.js');
+      return failbackCommand(rest);
     }
     case undefined:
     case 'help':

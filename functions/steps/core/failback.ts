@@ -3,7 +3,14 @@ import { ValidationError } from '../../core/errors.js';
 import { StepInputError } from '../../core/failover-errors.js';
 import type { StepDeps } from './deps.js';
 import { recorded } from './record.js';
-import { MAX_ATTEMPTS, parseFailbackInput, parseIncidentState, stepResult, type TaskEvent } from './state.js';
+import {
+  failbackConfigIssues,
+  MAX_ATTEMPTS,
+  parseFailbackInput,
+  parseIncidentState,
+  stepResult,
+  type TaskEvent,
+} from './state.js';
 import { approvalSettings, owned } from './steps.js';
 
 /**
@@ -17,15 +24,7 @@ import { approvalSettings, owned } from './steps.js';
 export async function startFailback(ev: TaskEvent, deps: StepDeps) {
   const input = parseFailbackInput(ev.state);
   const c = deps.config;
-  const issues: { field: string; message: string }[] = [];
-  if (input.application !== c.application) {
-    issues.push({ field: 'application', message: `must be ${c.application}, the configured application` });
-  }
-  const regions = [c.primary.region, c.standby.region];
-  if (!regions.includes(input.from))
-    issues.push({ field: 'from', message: `must be one of ${regions.join(', ')}` });
-  if (!regions.includes(input.to))
-    issues.push({ field: 'to', message: `must be one of ${regions.join(', ')}` });
+  const issues = failbackConfigIssues(input, c);
   if (issues.length) throw new ValidationError('invalid failback input', issues);
   const lease = await deps.leases.read(input.application);
   if (!lease || lease.holder !== input.from) {

@@ -60,6 +60,29 @@ export const failbackInputSchema = z
   });
 export type FailbackInput = z.output<typeof failbackInputSchema>;
 
+/**
+ * What the failback input must agree on with the configuration: the application, and both regions among its
+ * two application regions. Shared by the machine's first step and `cutover failback`, so both refuse alike.
+ */
+export function failbackConfigIssues(
+  input: Pick<FailbackInput, 'application' | 'from' | 'to'>,
+  config: { application: string; primary: { region: string }; standby: { region: string } },
+): { field: string; message: string }[] {
+  const issues: { field: string; message: string }[] = [];
+  if (input.application !== config.application) {
+    issues.push({
+      field: 'application',
+      message: `must be ${config.application}, the configured application`,
+    });
+  }
+  const regions = [config.primary.region, config.standby.region];
+  if (!regions.includes(input.from))
+    issues.push({ field: 'from', message: `must be one of ${regions.join(', ')}` });
+  if (!regions.includes(input.to))
+    issues.push({ field: 'to', message: `must be one of ${regions.join(', ')}` });
+  return issues;
+}
+
 /** The fields every step after the first relies on, for both machines. */
 export const incidentStateSchema = z.object({
   incidentId: z.string().min(1),
@@ -129,8 +152,14 @@ export function parseFailbackInput(input: unknown): FailbackInput {
   return parsed.data;
 }
 
-function issuesOf(error: z.ZodError): { field: string; message: string }[] {
-  return error.issues.map((i) => ({ field: i.path.map(String).join('.') || '(input)', message: i.message }));
+export function issuesOf(error: z.ZodError): { field: string; message: string }[] {
+  const field = (path: PropertyKey[]) => path.map(String).join('.') || '(input)';
+  // An unknown key (a typo such as "minHealthyMinute") is named as its own field, so the operator sees which.
+  return error.issues.flatMap((i) =>
+    i.code === 'unrecognized_keys'
+      ? i.keys.map((k) => ({ field: field([...i.path, k]), message: 'is not a known field' }))
+      : [{ field: field(i.path), message: i.message }],
+  );
 }
 
 function describeIssues(error: z.ZodError): string {

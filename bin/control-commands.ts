@@ -1,0 +1,301 @@
+import { userInfo } from 'node:os';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoControlStore } from '../functions/adapters/dynamodb/control-store.js';
+import { DynamoLeaseStore } from '../functions/adapters/dynamodb/lease-store.js';
+import type { CutoverConfig } from '../functions/core/config.js';
+import type { Incident } from '../functions/core/incident.js';
+import type { Lease } from '../functions/core/lease.js';
+import {
+  type Clock,
+  type ControlStore,
+  type LeaseStore,
+  type PauseRecord,
+  systemClock,
+  type VerdictRecord,
+} from '../functions/core/ports.js';
+import {
+  type ControlTable,
+  controlTableClient,
+  controlTableOf,
+  describeAwsError,
+  flags,
+  type Io,
+  iso,
+  loadConfig,
+  processIo,
+  required,
+  tableFlags,
+  UsageError,
+} from './options.js';
+
+const TABLE_FLAGS = '[--table NAME] [--region R] [--endpoint URL]';
+const TABLE_NOTE = `  --table defaults to cutover-<application>-control and --region to the lease authority's first region,
+  which is where the CDK app puts the control table; --endpoint talks to DynamoDB Local.`;
+
+export const USAGE = {
+  status: `usage: cutover status --config FILE ${TABLE_FLAGS} [--json]`,
+  pause: `usage: cutover pause --config FILE --reason TEXT [--by WHO] ${TABLE_FLAGS}`,
+  resume: `usage: cutover resume --config FILE ${TABLE_FLAGS}`,
+};
+
+export interface ControlCommandDeps {
+  io?: Io;
+  clock?: Clock;
+  /** Who is pausing when --by is not given. */
+  whoami?: () => string;
+  client?: (table: ControlTable) => DynamoDBDocumentClient;
+}
+
+interface Context {
+  io: Io;
+  clock: Clock;
+  config: CutoverConfig;
+  table: ControlTable;
+  control: ControlStore;
+  leases: LeaseStore;
+}
+
+/**
+ * The shared edge of status, pause and resume: flags, configuration, control table. Exit codes: 0 done,
+ * 1 a refused configuration or a failed call to the table, 2 a usage problem (nothing read or written).
+ */
+async function run<
+  V extends {
+    config?: string | undefined;
+    table?: string | undefined;
+    region?: string | undefined;
+    endpoint?: string | undefined;
+  },
+>(
+  usage: string,
+  deps: ControlCommandDeps,
+  parse: () => V,
+  act: (ctx: Context, values: V) => Promise<void>,
+): Promise<number> {
+  const io = deps.io ?? processIo;
+  const clock = deps.clock ?? systemClock;
+  try {
+    const values = parse();
+    const file = required(values.config, '--config');
+    const config = loadConfig(file, io);
+    if (!config) return 1;
+    const table = controlTableOf(config, values);
+    const client = (deps.client ?? controlTableClient)(table);
+    const ctx: Context = {
+      io,
+      clock,
+      config,
+      table,
+      control: new DynamoControlStore(client, table.name),
+      leases: new DynamoLeaseStore(client, table.name, config.lease, clock),
+    };
+    try {
+      await act(ctx, values);
+      return 0;
+    } catch (err) {
+      io.err(`control table ${table.name} (${table.region}): ${describeAwsError(err)}\n`);
+      return 1;
+    }
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    io.err(`${err.message}\n${usage}\n${TABLE_NOTE}\n`);
+    return 2;
+  }
+}
+
+export function statusCommand(argv: string[], deps: ControlCommandDeps = {}): Promise<number> {
+  return run(
+    USAGE.status,
+    deps,
+    () =>
+      flags(argv, { config: { type: 'string' }, json: { type: 'boolean', default: false }, ...tableFlags }),
+    async (ctx, values) => {
+      const status = await readStatus(ctx.config.application, ctx, ctx.clock.now());
+      const shown = { ...status, table: { name: ctx.table.name, region: ctx.table.region } };
+      ctx.io.out(values.json ? `${JSON.stringify(shown)}\n` : formatStatus(shown));
+    },
+  );
+}
+
+export function pauseCommand(argv: string[], deps: ControlCommandDeps = {}): Promise<number> {
+  return run(
+    USAGE.pause,
+    deps,
+    () => {
+      const values = flags(argv, {
+        config: { type: 'string' },
+        reason: { type: 'string' },
+        by: { type: 'string' },
+        ...tableFlags,
+      });
+      // Checked before the configuration is read: a pause without a reason is refused outright.
+      required(values.reason, '--reason');
+      if (values.by !== undefined) required(values.by, '--by');
+      return values;
+    },
+    async (ctx, values) => {
+      const record: PauseRecord = {
+        pausedBy: values.by ?? (deps.whoami ?? whoami)(),
+        pausedAt: ctx.clock.now(),
+        reason: values.reason!,
+      };
+      const change = await pause(ctx.control, ctx.config.application, record);
+      ctx.io.out(`${change.sentence}\n`);
+    },
+  );
+}
+
+export function resumeCommand(argv: string[], deps: ControlCommandDeps = {}): Promise<number> {
+  return run(
+    USAGE.resume,
+    deps,
+    () => flags(argv, { config: { type: 'string' }, ...tableFlags }),
+    async (ctx) => {
+      const change = await resume(ctx.control, ctx.config.application);
+      ctx.io.out(`${change.sentence}\n`);
+    },
+  );
+}
+
+export interface ControlStatus {
+  application: string;
+  at: number;
+  lease: { holder: string | null; epoch: number; expiresAt: number; valid: boolean } | null;
+  pause: PauseRecord | null;
+  verdict: VerdictRecord | null;
+  openIncident: Incident | null;
+  lastCompletedFailover: Incident | null;
+}
+
+// The incident sort key pads the epoch to 12 digits, so this bounds "any epoch".
+const LAST_EPOCH = 999_999_999_999;
+
+/** One snapshot of what the control plane holds for an application. Reads only. */
+export async function readStatus(
+  application: string,
+  stores: { control: ControlStore; leases: LeaseStore },
+  now: number,
+): Promise<ControlStatus> {
+  const [lease, pauseRecord, verdict, open, lastFailover] = await Promise.all([
+    stores.leases.read(application),
+    stores.control.getPause(application),
+    stores.control.getVerdict(application),
+    stores.control.openIncident(application, 0, LAST_EPOCH),
+    stores.control.lastCompletedFailover(application),
+  ]);
+  return {
+    application,
+    at: now,
+    lease: lease ? leaseStatus(lease, now) : null,
+    pause: pauseRecord,
+    verdict,
+    openIncident: open,
+    lastCompletedFailover: lastFailover,
+  };
+}
+
+/**
+ * Valid on this machine's clock: held and not yet expired. The holder itself stops writing maxSkew + margin
+ * earlier, and a taker waits maxSkew longer, so an operator's clock only approximates either view.
+ */
+function leaseStatus(lease: Lease, now: number): NonNullable<ControlStatus['lease']> {
+  return {
+    holder: lease.holder,
+    epoch: lease.epoch,
+    expiresAt: lease.expiresAt,
+    valid: lease.holder !== null && now < lease.expiresAt,
+  };
+}
+
+const ago = (ms: number) => `${(Math.abs(ms) / 1000).toFixed(1)} s`;
+
+export function formatStatus(s: ControlStatus & { table: { name: string; region: string } }): string {
+  const l = s.lease;
+  const lease = !l
+    ? 'none: no lease has ever been granted'
+    : l.holder === null
+      ? `revoked at epoch ${l.epoch}: no holder, writes are fenced (old lease expires ${iso(l.expiresAt)})`
+      : l.valid
+        ? `${l.holder} at epoch ${l.epoch}, valid until ${iso(l.expiresAt)} (in ${ago(l.expiresAt - s.at)})`
+        : `${l.holder} at epoch ${l.epoch}, NOT valid: expired ${iso(l.expiresAt)} (${ago(s.at - l.expiresAt)} ago, not renewed)`;
+  const rows: [string, string][] = [
+    ['application', s.application],
+    ['control table', `${s.table.name} (${s.table.region}), read ${iso(s.at)}`],
+    ['lease', lease],
+    [
+      'pause',
+      s.pause
+        ? `PAUSED by ${s.pause.pausedBy} at ${iso(s.pause.pausedAt)}: ${s.pause.reason} (no new incidents)`
+        : 'not paused',
+    ],
+    [
+      'verdict',
+      s.verdict ? `${s.verdict.kind} (${s.verdict.code}) since ${iso(s.verdict.since)}` : 'none recorded',
+    ],
+    ['open incident', s.openIncident ? describeIncident(s.openIncident) : 'none'],
+    ['last completed failover', s.lastCompletedFailover ? describeIncident(s.lastCompletedFailover) : 'none'],
+  ];
+  const w = Math.max(...rows.map(([k]) => k.length));
+  return `${rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`).join('\n')}\n`;
+}
+
+function describeIncident(i: Incident): string {
+  const parts = [
+    `${i.id} ${i.kind} ${i.from} → ${i.to}, ${i.status}`,
+    `requested by ${i.requestedBy} at ${iso(i.requestedAt)}`,
+  ];
+  if (i.executionArn) parts.push(`execution ${i.executionArn}`);
+  if (i.progressStep && i.status === 'running')
+    parts.push(`step ${i.progressStep} since ${iso(i.progressAt ?? 0)}`);
+  if (i.closedAt !== undefined)
+    parts.push(`closed ${iso(i.closedAt)}${i.closeReason ? `: ${i.closeReason}` : ''}`);
+  return parts.join('; ');
+}
+
+export interface PauseChange {
+  previous: PauseRecord | null;
+  current: PauseRecord | null;
+  /** What changed, in one sentence: the command's output and the tests' oracle. */
+  sentence: string;
+}
+
+const describePause = (p: PauseRecord) => `by ${p.pausedBy} at ${iso(p.pausedAt)}: ${p.reason}`;
+
+/**
+ * Sets the pause record. An operator's override, so the last one written stands; the previous record is read
+ * first only to say what it replaced.
+ */
+export async function pause(
+  control: ControlStore,
+  application: string,
+  record: PauseRecord,
+): Promise<PauseChange> {
+  const previous = await control.getPause(application);
+  await control.setPause(application, record);
+  const sentence =
+    `paused ${application} ${describePause(record)}` +
+    (previous ? ` (replaces the pause ${describePause(previous)})` : '') +
+    '. New incidents are held; an execution already running goes on.';
+  return { previous, current: record, sentence };
+}
+
+export async function resume(control: ControlStore, application: string): Promise<PauseChange> {
+  const previous = await control.getPause(application);
+  if (!previous) {
+    return { previous, current: null, sentence: `${application} was not paused; nothing changed.` };
+  }
+  await control.clearPause(application);
+  return {
+    previous,
+    current: null,
+    sentence: `resumed ${application}: cleared the pause ${describePause(previous)}.`,
+  };
+}
+
+function whoami(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? 'unknown';
+  }
+}

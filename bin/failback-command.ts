@@ -1,0 +1,183 @@
+import { readFileSync } from 'node:fs';
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { CutoverConfig } from '../functions/core/config.js';
+import { type Clock, systemClock } from '../functions/core/ports.js';
+import {
+  type FailbackInput,
+  failbackConfigIssues,
+  failbackInputSchema,
+  issuesOf,
+} from '../functions/steps/core/state.js';
+import { topology } from '../infra/topology.js';
+import {
+  describeAwsError,
+  flags,
+  type Io,
+  iso,
+  loadConfig,
+  processIo,
+  required,
+  UsageError,
+} from './options.js';
+
+export const USAGE = `usage: cutover failback --config FILE --input FILE --state-machine-arn ARN [--region R] [--dry-run]
+  --input is the failback input (sample: events/failback-input.sample.json); it is validated and checked against
+  the configuration before anything is sent. The CDK app names the machine cutover-<application>-failback in
+  every control region; --region defaults to the ARN's. --dry-run prints the validated input and sends nothing.`;
+
+export interface FailbackCommandDeps {
+  io?: Io;
+  clock?: Clock;
+  sfn?: (region: string) => SFNClient;
+}
+
+type Issue = { field: string; message: string };
+
+const STATE_MACHINE_ARN = /^arn:aws[a-z-]*:states:([a-z0-9-]+):\d{12}:stateMachine:([A-Za-z0-9_-]{1,80})$/;
+
+/**
+ * Starts a planned failback. Exit codes: 0 started (or, with --dry-run, validated); 1 the configuration, the
+ * input or the machine is refused, or Step Functions refused the start; 2 a usage problem. Nothing is sent
+ * unless every check passes.
+ */
+export async function failbackCommand(argv: string[], deps: FailbackCommandDeps = {}): Promise<number> {
+  const io = deps.io ?? processIo;
+  let values: {
+    config: string;
+    input: string;
+    arn: { arn: string; region: string; name: string } | null;
+    region?: string | undefined;
+    dryRun: boolean;
+  };
+  try {
+    const v = flags(argv, {
+      config: { type: 'string' },
+      input: { type: 'string' },
+      'state-machine-arn': { type: 'string' },
+      region: { type: 'string' },
+      'dry-run': { type: 'boolean', default: false },
+    });
+    const dryRun = v['dry-run'] ?? false;
+    // A dry run only validates, so it needs no machine; a real start does.
+    const arn = dryRun ? v['state-machine-arn'] : required(v['state-machine-arn'], '--state-machine-arn');
+    values = {
+      config: required(v.config, '--config'),
+      input: required(v.input, '--input'),
+      arn: arn === undefined ? null : parseStateMachineArn(arn),
+      region: v.region,
+      dryRun,
+    };
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    io.err(`${err.message}\n${USAGE}\n`);
+    return 2;
+  }
+
+  const config = loadConfig(values.config, io);
+  if (!config) return 1;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(values.input, 'utf8'));
+  } catch (err) {
+    io.err(`cannot read ${values.input}: ${(err as Error).message}\n`);
+    return 1;
+  }
+  const checked = checkFailbackRequest(raw, config, values.arn);
+  if (!checked.ok) {
+    io.err(`INVALID ${values.input}: ${checked.issues.length} problem(s); nothing was sent\n`);
+    for (const issue of checked.issues) io.err(`  ${issue.field}: ${issue.message}\n`);
+    return 1;
+  }
+  if (values.dryRun || !values.arn) {
+    io.out(`${JSON.stringify(checked.input, null, 2)}\n`);
+    return 0;
+  }
+
+  const region = values.region ?? values.arn.region;
+  const name = executionName(checked.input, (deps.clock ?? systemClock).now());
+  const sfn = (deps.sfn ?? ((r) => new SFNClient({ region: r })))(region);
+  try {
+    const res = await sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: values.arn.arn,
+        name,
+        input: JSON.stringify(checked.input),
+      }),
+    );
+    const i = checked.input;
+    io.out(
+      `started the failback of ${i.application} from ${i.from} to ${i.to}\n` +
+        `  execution ${res.executionArn}\n` +
+        `  started   ${res.startDate ? iso(res.startDate.getTime()) : '-'}\n` +
+        `  next      the machine checks that ${i.from} holds the lease and the preconditions, then asks for approval\n`,
+    );
+    return 0;
+  } catch (err) {
+    io.err(`StartExecution of ${values.arn.arn} failed, nothing started: ${describeAwsError(err)}\n`);
+    return 1;
+  }
+}
+
+function parseStateMachineArn(arn: string): { arn: string; region: string; name: string } {
+  const m = STATE_MACHINE_ARN.exec(arn);
+  if (!m) {
+    throw new UsageError(
+      `--state-machine-arn must be a state machine ARN such as arn:aws:states:us-east-2:123456789012:stateMachine:cutover-orders-failback, got ${JSON.stringify(arn)}`,
+    );
+  }
+  return { arn, region: m[1]!, name: m[2]! };
+}
+
+export type FailbackRequest = { ok: true; input: FailbackInput } | { ok: false; issues: Issue[] };
+
+/**
+ * The input against the schema, then against the configuration, and the machine against what the CDK app
+ * deploys for this application. Every problem is named with its field; a field that fails the schema is not
+ * judged again against the configuration.
+ */
+export function checkFailbackRequest(
+  raw: unknown,
+  config: CutoverConfig,
+  machine: { region: string; name: string } | null,
+): FailbackRequest {
+  const parsed = failbackInputSchema.safeParse(raw);
+  const issues: Issue[] = parsed.success ? [] : issuesOf(parsed.error);
+  const fields = raw && typeof raw === 'object' ? (raw as Record<string, unknown>) : {};
+  const candidate = {
+    application: String(fields.application ?? ''),
+    from: String(fields.from ?? ''),
+    to: String(fields.to ?? ''),
+  };
+  const failed = new Set(issues.map((i) => i.field));
+  issues.push(...failbackConfigIssues(candidate, config).filter((i) => !failed.has(i.field)));
+  if (machine) {
+    const expected = topology(config).names.stateMachine('failback');
+    if (machine.name !== expected) {
+      issues.push({
+        field: '--state-machine-arn',
+        message: `must name ${expected}, the failback state machine of ${config.application}; got ${machine.name}`,
+      });
+    }
+    if (!config.controlRegions.includes(machine.region)) {
+      issues.push({
+        field: '--state-machine-arn',
+        message: `must be in a control region (${config.controlRegions.join(', ')}); got ${machine.region}`,
+      });
+    }
+  }
+  if (issues.length || !parsed.success) return { ok: false, issues };
+  return { ok: true, input: parsed.data };
+}
+
+/**
+ * failback-<application>-<to>-<UTC second>: Step Functions keeps a STANDARD execution's name unique for 90 days,
+ * and a start repeated with the same name and input returns the running execution instead of a second one.
+ */
+export function executionName(input: Pick<FailbackInput, 'application' | 'to'>, now: number): string {
+  const stamp = iso(now)
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+  const tail = `-${input.to}-${stamp}`;
+  // Execution names take at most 80 characters; the application part gives way.
+  return `${`failback-${input.application}`.slice(0, 80 - tail.length)}${tail}`;
+}

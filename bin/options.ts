@@ -1,0 +1,112 @@
+import { readFileSync } from 'node:fs';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type CutoverConfig, parseConfigText } from '../functions/core/config.js';
+import { topology } from '../infra/topology.js';
+
+/** Where a command writes; tests pass their own to read what an operator would see. */
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+export const processIo: Io = {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+};
+
+/** A usage problem: the command prints it with its usage and exits 2, before reading or writing anything. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** Strict flags: an unknown flag or a stray positional is a usage problem, not something to ignore. */
+export function flags<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T) {
+  try {
+    return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+export function required(value: string | undefined, flag: string): string {
+  if (value === undefined || value.trim() === '') throw new UsageError(`${flag} is required`);
+  return value;
+}
+
+/** Reads and validates a configuration file; prints every problem with its field and returns null when refused. */
+export function loadConfig(file: string, io: Io): CutoverConfig | null {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    io.err(`cannot read ${file}: ${(err as Error).message}\n`);
+    return null;
+  }
+  const result = parseConfigText(text);
+  if (result.ok) return result.config;
+  io.err(`INVALID ${file}: ${result.issues.length} problem(s)\n`);
+  for (const issue of result.issues) io.err(`  ${issue.field}: ${issue.message}\n`);
+  return null;
+}
+
+export const tableFlags = {
+  table: { type: 'string' },
+  region: { type: 'string' },
+  endpoint: { type: 'string' },
+} as const;
+
+export interface ControlTable {
+  name: string;
+  region: string;
+  endpoint?: string;
+}
+
+/**
+ * The control table that the CDK app deploys for this configuration (infra/topology.ts): named
+ * `cutover-<application>-control`, in the lease authority's first region (the arbiter region, or the first MRSC
+ * replica). --table and --region override both, e.g. for another MRSC replica or for DynamoDB Local.
+ */
+export function controlTableOf(
+  config: CutoverConfig,
+  values: { table?: string | undefined; region?: string | undefined; endpoint?: string | undefined },
+): ControlTable {
+  const t = topology(config);
+  if (values.endpoint !== undefined && !URL.canParse(values.endpoint)) {
+    throw new UsageError(
+      `--endpoint must be a URL such as http://localhost:8000, got ${JSON.stringify(values.endpoint)}`,
+    );
+  }
+  return {
+    name: values.table ?? t.names.controlTable,
+    region: values.region ?? t.control.home,
+    ...(values.endpoint ? { endpoint: values.endpoint } : {}),
+  };
+}
+
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** A document client for the control table; created per command, since a CLI run makes one or two calls. */
+export function controlTableClient(table: ControlTable): DynamoDBDocumentClient {
+  // DynamoDB Local accepts any credentials but the SDK still needs some; a real endpoint uses the usual chain.
+  const local = table.endpoint !== undefined && LOOPBACK.has(new URL(table.endpoint).hostname);
+  const raw = new DynamoDBClient({
+    region: table.region,
+    ...(table.endpoint ? { endpoint: table.endpoint } : {}),
+    ...(local ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+  });
+  return DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
+}
+
+/** An AWS call that failed: its error name and message, which is what an operator needs to act on. */
+export function describeAwsError(err: unknown): string {
+  const e = err as Error & { cause?: unknown };
+  const cause = e.cause instanceof Error ? `: ${e.cause.name}: ${e.cause.message}` : '';
+  return `${e.name}: ${e.message}${cause}`;
+}
+
+export const iso = (ms: number) => new Date(ms).toISOString();
