@@ -78,6 +78,11 @@ const configShape = z
       .object({
         ambiguousPolicy: z.enum(['ask', 'abort', 'proceed']).default('ask'),
         timeoutSeconds: z.number().int().positive().max(86_400).default(900),
+        /**
+         * What an ambiguous failover does when nobody answers in time. A data-loss approval (lag over the RPO
+         * budget) and a failback always abort on timeout: losing data or moving back needs a person.
+         */
+        timeoutPolicy: z.enum(['abort', 'proceed']).default('abort'),
         slack: z
           .object({
             channel: z.string().min(1),

@@ -403,6 +403,19 @@ describe('failover state machine, run locally on DynamoDB Local and mocked AWS A
       expect(audit.map((a) => `${a.step}:${a.outcome}`)).toContain('approval-timeout:abort');
       expectValidEvents(h);
     });
+    it('applies the timeout policy proceed from the configuration: the failover goes on and completes', async () => {
+      const { h, control, input } = await setup((c) => {
+        c.approval.timeoutSeconds = 1;
+        c.approval.timeoutPolicy = 'proceed';
+      }, ambiguous);
+      h.setApproval(() => new Promise(() => {}));
+      const run = await runStateMachine(FAILOVER, input, failoverTaskHandlers(h.deps), fast);
+      expect(run.status).toBe('SUCCEEDED');
+      expect(run.path).toContain('ApprovalTimedOut');
+      expect(run.path.at(-1)).toBe('Completed');
+      const audit = await control.listAudit('orders', input.incidentId);
+      expect(audit.map((a) => `${a.step}:${a.outcome}`)).toContain('approval-timeout:proceed');
+    });
   });
 
   it('refuses a malformed input at the first state, before anything changes', async () => {

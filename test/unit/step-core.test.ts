@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { rpoAction, waitTimestamp } from '../../functions/steps/core/steps.js';
+import { approvalTimeoutAction, rpoAction, waitTimestamp } from '../../functions/steps/core/steps.js';
 import { breakdown } from '../../functions/steps/core/timings.js';
 
 describe('waitTimestamp', () => {
@@ -31,6 +31,15 @@ describe('rpoAction', () => {
         expect(rpoAction(null, budget, attempt, 6, 'abort')).not.toBe('promote');
       }),
     );
+  });
+});
+
+describe('approvalTimeoutAction', () => {
+  it('lets only an ambiguous failover proceed by policy; data loss and failback always abort', () => {
+    expect(approvalTimeoutAction('failover', 'failover', 'proceed')).toBe('proceed');
+    expect(approvalTimeoutAction('failover', 'failover', 'abort')).toBe('abort');
+    expect(approvalTimeoutAction('failover', 'data-loss', 'proceed')).toBe('abort');
+    expect(approvalTimeoutAction('failback', 'failback', 'proceed')).toBe('abort');
   });
 });
 

@@ -26,10 +26,7 @@ export interface StepDeps {
   fenceActions?: FenceActions;
   /** Only the local runner uses it: on AWS the `.waitForTaskToken` task is the wait (issue 5). */
   approval?: ApprovalChannel;
-  /**
-   * What a failover does when nobody answers the approval in time. The configuration has no field for it yet,
-   * so it is a dependency; abort is the safe default.
-   */
+  /** Overrides config.approval.timeoutPolicy (tests); a data-loss or failback approval always aborts. */
   approvalTimeoutPolicy?: 'abort' | 'proceed';
   /** Budget for the optional active fence actions, which call into a region that may be down. */
   fenceActionTimeoutMs?: number;

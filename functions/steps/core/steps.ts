@@ -3,6 +3,7 @@ import { decide } from '../../core/decide.js';
 import { LeaseLostError, LeaseNotSafeYetError, StepInputError } from '../../core/failover-errors.js';
 import type { FenceActionResult } from '../../core/failover-ports.js';
 import { safeToTakeAt } from '../../core/lease.js';
+import { MANUAL_VERDICT } from '../../core/manual-failover.js';
 import type { StepDeps } from './deps.js';
 import { recorded, type Trail } from './record.js';
 import {
@@ -104,12 +105,28 @@ export async function claimIncident(ev: TaskEvent, deps: StepDeps) {
   });
 }
 
+/**
+ * What an unanswered approval leads to. Only an ambiguous failover may proceed by policy; accepting data loss
+ * or moving back to the original region always needs a person, so those abort.
+ */
+export function approvalTimeoutAction(
+  machine: string,
+  approval: string,
+  configured: 'abort' | 'proceed',
+): 'abort' | 'proceed' {
+  return machine === 'failback' || approval === 'data-loss' ? 'abort' : configured;
+}
+
 /** After an approval timed out: the configured policy decides, and the decision is reported. */
 export async function approvalTimedOut(ev: TaskEvent, deps: StepDeps) {
   const s = parseIncidentState(ev.state);
   const info = stepResult<{ kind?: string }>(ev.state, 'approvalTimeout');
   const kind = info?.kind ?? 'failover';
-  const policy = s.kind === 'failback' ? 'abort' : (deps.approvalTimeoutPolicy ?? 'abort');
+  const policy = approvalTimeoutAction(
+    s.kind,
+    kind,
+    deps.approvalTimeoutPolicy ?? deps.config.approval.timeoutPolicy,
+  );
   return recorded(deps, owned(ev, s), 'approval-timeout', async () => ({
     outcome: policy,
     result: {
@@ -124,6 +141,19 @@ export async function approvalTimedOut(ev: TaskEvent, deps: StepDeps) {
 export async function recheckVotes(ev: TaskEvent, deps: StepDeps) {
   const s = parseIncidentState(ev.state);
   return recorded(deps, owned(ev, s), 'recheck', async () => {
+    // An operator's failover was decided by a person, not by the votes: `from` being healthy is no false alarm
+    // then (giving the lease back to a recovered primary while the standby is up is one such case).
+    if (ev.state.verdictKind === MANUAL_VERDICT.kind) {
+      return {
+        outcome: 'manual',
+        result: {
+          recovered: false,
+          code: MANUAL_VERDICT.code,
+          reason: `requested by ${String(ev.state.requestedBy)}: an operator decided, the votes are not rechecked`,
+          healthyVoters: [],
+        },
+      };
+    }
     const now = deps.clock.now();
     const votes = await deps.votes.list(s.application, s.from);
     const verdict = decide(votes, deps.config, now, { primary: s.from, standby: s.to });
