@@ -95,6 +95,16 @@ describe('local drills (real DynamoDB Local, PostgreSQL replication, ASL in proc
     expect(again).toMatchObject({ lost: report.lost_acked_writes, splitBrain: report.split_brain_writes });
   });
 
+  it('has teeth: with the write guard bypassed, the same partition is caught as split-brain and fails', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'cutover-unsafe-'));
+    const report = await runDrill({ scenario: 'partition', seed: 7, out, unsafeBypassGuard: true });
+    const again = recompute(out);
+    expect(again.splitBrain).toBeGreaterThan(0);
+    expect(report.split_brain_writes).toBe(again.splitBrain);
+    expect(report.verdict).toBe('fail');
+    expect(report.reasons.join(' ')).toMatch(/split-brain writes: expected 0/);
+  });
+
   it('flap: down and up faster than the debounce window gives no failover and loses nothing', async () => {
     const { report, again } = await drill('flap');
     expect(report.reasons).toEqual([]);

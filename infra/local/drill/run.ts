@@ -22,6 +22,8 @@ export interface DrillOptions {
   approve?: boolean;
   live?: boolean;
   write?: (line: string) => void;
+  /** Tests only (see StackOptions.unsafeBypassGuard). */
+  unsafeBypassGuard?: boolean;
 }
 
 export interface DrillReport {
@@ -248,7 +250,15 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
   const config = drillConfig((raw) => scenario.configure?.(raw));
   const timeline = new Timeline({ live: opts.live ?? false, ...(opts.write ? { write: opts.write } : {}) });
   timeline.record('drill', 'drill_started', { scenario: scenario.name, seed, approve });
-  const stack = new DrillStack({ config, timeline, synchronous: scenario.synchronous ?? false });
+  const skewMs = scenario.skew?.(config) ?? {};
+  const stack = new DrillStack({
+    config,
+    timeline,
+    synchronous: scenario.synchronous ?? false,
+    skewMs,
+    unsafeBypassGuard: opts.unsafeBypassGuard ?? false,
+  });
+  if (Object.keys(skewMs).length) timeline.record('drill', 'clock_skew', { skewMs });
   const started = Date.now();
   const peakMemory = watchPeakMemory();
 

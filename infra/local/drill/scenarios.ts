@@ -33,6 +33,8 @@ export interface Scenario {
   /** Configuration changes on top of the compressed drill configuration. */
   configure?: (raw: RawConfig) => void;
   synchronous?: boolean;
+  /** Clock offsets of the application regions (see StackOptions.skewMs), from the validated configuration. */
+  skew?: (config: import('../../../functions/core/config.js').CutoverConfig) => Record<string, number>;
   /** Injects the fault(s) and waits until the scenario has played out. */
   run(ctx: DrillContext): Promise<void>;
   /** Every broken expectation, as a sentence; empty means pass. */
@@ -104,6 +106,9 @@ export const scenarios: Record<ScenarioName, Scenario> = {
     configure: (raw) => {
       raw.rpoBudgetMs = 10_000;
     },
+    // The worst allowed skew for split brain: the cut-off primary's clock runs maxSkew behind the control
+    // plane's, so it believes in its lease as long as the configuration permits.
+    skew: (config) => ({ [config.primary.region]: -config.lease.maxSkewMs }),
     async run(ctx) {
       ctx.startLocalClients(ctx.primary);
       await sleep(500);

@@ -8,8 +8,9 @@ import { probeHealth } from '../../../functions/adapters/http/health-probe.js';
 import { RecordingPublisher } from '../../../functions/adapters/local/recording-publisher.js';
 import { runHeartbeat } from '../../../functions/commons/heartbeat-loop.js';
 import type { CutoverConfig } from '../../../functions/core/config.js';
+import type { WriteGuard } from '../../../functions/core/guard.js';
 import type { Lease } from '../../../functions/core/lease.js';
-import type { LeaseResult, LeaseStore } from '../../../functions/core/ports.js';
+import type { Clock, LeaseResult, LeaseStore } from '../../../functions/core/ports.js';
 import { systemClock } from '../../../functions/core/ports.js';
 import { LeaseGuard } from '../../../functions/guard/lease-guard.js';
 import { LocalDetection } from '../detection.js';
@@ -37,6 +38,23 @@ export interface DrillRegion {
   /** The region's own view of the lease store, through its control link. */
   leases: LeaseStore;
   alive: boolean;
+}
+
+/** A guard that always allows, under the last epoch it knew: the broken fence the drill must catch. */
+function bypass(guard: WriteGuard): WriteGuard {
+  return {
+    check: () => {
+      const d = guard.check();
+      if (d.allowed) return d;
+      return {
+        allowed: true,
+        epoch: d.epoch ?? 0,
+        code: 'HOLDER',
+        reason: 'UNSAFE: guard bypassed',
+        validUntil: Number.MAX_SAFE_INTEGER,
+      };
+    },
+  };
 }
 
 /** Records every lease change on the timeline; the grants are what split-brain writes are measured against. */
@@ -77,6 +95,16 @@ export interface StackOptions {
   config: CutoverConfig;
   timeline: Timeline;
   synchronous?: boolean;
+  /**
+   * Clock offset of each application region, ms (its heartbeat, its lease writes, its guard, its app). The
+   * control plane keeps the machine's clock. Within ±lease.maxSkewMs the invariants must hold.
+   */
+  skewMs?: Record<string, number>;
+  /**
+   * Tests only: the apps write whatever their guard says, with the last epoch they saw. It exists to show that
+   * the drill's split-brain check catches a broken fence; never a CLI option.
+   */
+  unsafeBypassGuard?: boolean;
 }
 
 /**
@@ -212,20 +240,22 @@ export class DrillStack {
       requestTimeoutMs: config.lease.retryTimeoutMs,
     });
     this.cleanup.push(() => regionClients.raw.destroy());
-    const regionLeases = new DynamoLeaseStore(
-      regionClients.doc,
-      this.names.control,
-      config.lease,
-      systemClock,
-    );
+    const clock = this.clockOf(name);
+    const regionLeases = new DynamoLeaseStore(regionClients.doc, this.names.control, config.lease, clock);
     const guard = new LeaseGuard({
       store: regionLeases,
       application: config.application,
       region: name,
       timing: config.lease,
+      clock,
     });
     this.cleanup.push(() => guard.stop());
-    const app = await startSampleApp({ region: name, database: db.endpoint, guard });
+    const app = await startSampleApp({
+      region: name,
+      database: db.endpoint,
+      guard: this.opts.unsafeBypassGuard ? bypass(guard) : guard,
+      now: () => clock.now(),
+    });
     this.cleanup.push(() => app.stop());
     // The verify step checks the new primary's own health endpoint: in the drill, the app's real URL.
     (name === config.primary.region ? config.primary : config.standby).healthUrl = `${app.url}/health`;
@@ -275,7 +305,7 @@ export class DrillStack {
           leases,
           probe: probeHealth,
           publisher: this.events,
-          clock: systemClock,
+          clock: this.clockOf(region),
           sleep: (ms) =>
             new Promise<void>((resolve) => {
               const t = setTimeout(resolve, ms);
@@ -355,6 +385,12 @@ export class DrillStack {
   stopLagSampler(): void {
     clearTimeout(this.lagTimer);
     this.lagTimer = undefined;
+  }
+
+  /** The region's own clock: the machine's, shifted by its configured skew. */
+  clockOf(region: string): Clock {
+    const skew = this.opts.skewMs?.[region] ?? 0;
+    return skew === 0 ? systemClock : { now: () => Date.now() + skew };
   }
 
   region(name: string): DrillRegion {
