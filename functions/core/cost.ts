@@ -145,11 +145,19 @@ export const US_EAST_1_LIST_PRICES: PriceTable = {
 
 /**
  * What the CDK app deploys, as the cost model needs it. Kept here because the core must not import infra/;
- * test/unit/cost.test.ts checks these against the infra sources.
+ * test/unit/cost.test.ts checks these against the infra sources, test/infra/stacks.test.ts against the templates.
  */
 export const DEPLOYED = {
-  /** CutoverFunction's default (infra/constructs/cutover-function.ts); no Cutover function overrides it. */
-  memoryMb: 256,
+  /**
+   * MB per function kind (infra/constructs/cutover-function.ts): the prober and heartbeat loops get
+   * LOOP_MEMORY_MB, the aggregator and the failover and failback steps the construct's DEFAULT_MEMORY_MB.
+   */
+  memoryMb: { prober: 128, heartbeat: 128, aggregator: 256, step: 256 },
+  /**
+   * Which functions have active X-Ray tracing by default: the steps (and their state machines), not the
+   * functions that run every few seconds, which trace only with `-c traceEveryFunction=true`.
+   */
+  traced: { prober: false, heartbeat: false, aggregator: false, step: true },
   /** Prober and heartbeat timeout (Duration.minutes(1)): the loop runs until the invocation's time is nearly up. */
   invocationMs: 60_000,
   /** Alarm metrics per stack (a math alarm is billed per metric it reads): infra/stacks/*.ts. */
@@ -163,6 +171,8 @@ export const DEPLOYED = {
   /** A prober probes the primary and the standby. */
   targets: 2,
 } as const;
+
+export type FunctionKind = keyof typeof DEPLOYED.memoryMb;
 
 export interface CostAssumptions {
   /** One probe round's own time: both health checks in parallel, then the vote writes. */
@@ -297,6 +307,7 @@ export interface FailoverCost {
   lambdaInvocations: number;
   lambdaGbSeconds: number;
   events: number;
+  traces: number;
   lines: CostLine[];
 }
 
@@ -326,11 +337,32 @@ const component = (id: ComponentId, title: string, basis: string, lines: CostLin
   usd: lines.reduce((sum, l) => sum + l.usd, 0),
 });
 
-const gbSeconds = (invocations: number, billedMs: number): number =>
-  invocations * (billedMs / 1000) * (DEPLOYED.memoryMb / 1024);
+const gbSeconds = (kind: FunctionKind, invocations: number, billedMs: number): number =>
+  invocations * (billedMs / 1000) * (DEPLOYED.memoryMb[kind] / 1024);
+
+/** Traces recorded a month for a traced function called `invocations` times a month in each of `regions`. */
+const tracesOf = (kind: FunctionKind, invocations: number, regions: number): number =>
+  DEPLOYED.traced[kind]
+    ? regions * tracedPerSecond(invocations / regions / SECONDS_PER_MONTH) * SECONDS_PER_MONTH
+    : 0;
 
 /** Read request units of one strongly consistent query or get returning `bytes` (at least 1). */
 const readUnits = (bytes: number): number => Math.max(1, Math.ceil(bytes / 4096));
+
+function tracingBasis(): string {
+  const kinds = ['prober', 'heartbeat', 'aggregator'] as const;
+  const on = kinds.filter((k) => DEPLOYED.traced[k]);
+  const off = kinds.filter((k) => !DEPLOYED.traced[k]);
+  return [
+    on.length > 0 ? `traced: ${on.join(', ')}` : '',
+    off.length > 0
+      ? `not traced: ${off.join(', ')} (they run every few seconds and log every decision; -c traceEveryFunction=true traces them)`
+      : '',
+    DEPLOYED.traced.step ? 'the failover and failback steps are traced, counted per failover' : '',
+  ]
+    .filter(Boolean)
+    .join('; ');
+}
 
 export function estimateShape(
   shape: DeploymentShape,
@@ -369,10 +401,10 @@ export function estimateShape(
     component(
       'prober',
       `Prober Lambda (${shape.watchers} watchers)`,
-      `one invocation a minute per watcher; ${proberRounds} rounds of ${shape.probeIntervalMs / 1000} s, billed until the last round ends (${(proberMs / 1000).toFixed(1)} s at ${DEPLOYED.memoryMb} MB arm64)`,
+      `one invocation a minute per watcher; ${proberRounds} rounds of ${shape.probeIntervalMs / 1000} s, billed until the last round ends (${(proberMs / 1000).toFixed(1)} s at ${DEPLOYED.memoryMb.prober} MB arm64)`,
       [
         priced(p.lambdaRequest, proberInvocations, 'invocations'),
-        priced(p.lambdaArmGbSecond, gbSeconds(proberInvocations, proberMs), 'duration'),
+        priced(p.lambdaArmGbSecond, gbSeconds('prober', proberInvocations, proberMs), 'duration'),
       ],
     ),
     component(
@@ -402,7 +434,11 @@ export function estimateShape(
       `worst case: one invocation per vote record per control region (no batching); each reads 4 control items, 2 vote queries of ${voteQueryUnits} read unit(s), and makes 1 conditional verdict write (it fails when the verdict is unchanged, and a failed conditional write still consumes a write unit)`,
       [
         priced(p.lambdaRequest, aggregatorInvocations, 'invocations'),
-        priced(p.lambdaArmGbSecond, gbSeconds(aggregatorInvocations, a.aggregatorBatchMs), 'duration'),
+        priced(
+          p.lambdaArmGbSecond,
+          gbSeconds('aggregator', aggregatorInvocations, a.aggregatorBatchMs),
+          'duration',
+        ),
         priced(
           p.dynamoReadRequestUnit,
           aggregatorInvocations * (controlReads + 2 * voteQueryUnits),
@@ -417,7 +453,7 @@ export function estimateShape(
       `${ticks} ticks a minute; the holder's conditional renewal is billed in ${shape.leaseReplicas} replica table(s) (MRSC: one replicated write unit per full replica; a witness holds no table); the standby reads the lease each tick`,
       [
         priced(p.lambdaRequest, heartbeatInvocations, 'invocations'),
-        priced(p.lambdaArmGbSecond, gbSeconds(heartbeatInvocations, heartbeatMs), 'duration'),
+        priced(p.lambdaArmGbSecond, gbSeconds('heartbeat', heartbeatInvocations, heartbeatMs), 'duration'),
         priced(leaseWritePrice, leaseRenewals * shape.leaseReplicas, 'lease renewals × replicas'),
         priced(
           p.dynamoReadRequestUnit,
@@ -458,16 +494,18 @@ export function estimateShape(
     component(
       'tracing',
       'X-Ray traces (active tracing)',
-      'Lambda samples 1 request a second and 5 % of the rest, per function and region; the probers and heartbeats start once a minute, so every run is traced',
+      `Lambda samples 1 request a second and 5 % of the rest, per function and region; ${tracingBasis()}`,
       [
+        priced(p.xrayTraceRecorded, tracesOf('prober', proberInvocations, shape.watchers), 'prober traces'),
         priced(
           p.xrayTraceRecorded,
-          proberInvocations +
-            heartbeatInvocations +
-            shape.controlRegions *
-              tracedPerSecond(aggregatorInvocations / shape.controlRegions / SECONDS_PER_MONTH) *
-              SECONDS_PER_MONTH,
-          'traces',
+          tracesOf('heartbeat', heartbeatInvocations, applicationRegions),
+          'heartbeat traces',
+        ),
+        priced(
+          p.xrayTraceRecorded,
+          tracesOf('aggregator', aggregatorInvocations, shape.controlRegions),
+          'aggregator traces',
         ),
       ],
     ),
@@ -572,14 +610,17 @@ export function failoverCost(
   const polls = f.stopTrafficPolls + f.promotePolls + f.routeTrafficPolls + f.verifyRetries;
   const stateTransitions = FAILOVER_PATH.length + STATES_PER_POLL * polls;
   const lambdaInvocations = FAILOVER_PATH_TASKS.length + polls;
-  const lambdaGbSeconds = gbSeconds(lambdaInvocations, a.stepInvocationMs);
+  const lambdaGbSeconds = gbSeconds('step', lambdaInvocations, a.stepInvocationMs);
   // Failover Requested from the aggregator, and the notification at the end.
   const events = 2;
+  // The traced state machine records the execution as one trace, and traced steps add their segments to it.
+  const traces = DEPLOYED.traced.step ? 1 : 0;
   const lines = [
     priced(prices.stepFunctionsTransition, stateTransitions, 'state transitions'),
     priced(prices.lambdaRequest, lambdaInvocations, 'step invocations'),
     priced(prices.lambdaArmGbSecond, lambdaGbSeconds, 'step duration'),
     priced(prices.eventBridgeCustomEvent, events, 'events'),
+    priced(prices.xrayTraceRecorded, traces, 'execution trace'),
   ];
   return {
     usd: lines.reduce((sum, l) => sum + l.usd, 0),
@@ -587,6 +628,7 @@ export function failoverCost(
     lambdaInvocations,
     lambdaGbSeconds,
     events,
+    traces,
     lines,
   };
 }

@@ -33,13 +33,40 @@ export interface CutoverFunctionProps {
   timeout: Duration;
   /** The validated configuration, handed over as JSON in CUTOVER_CONFIG (functions/commons/env-config.ts). */
   config: CutoverConfig;
+  /** MB; DEFAULT_MEMORY_MB unless the function is a mostly sleeping loop (LOOP_MEMORY_MB). */
   memorySize?: number;
+  /** Active X-Ray tracing; on unless the stack turns it off (see traceEveryFunction). */
+  tracing?: boolean;
   environment?: Record<string, string>;
+}
+
+/** The aggregator and the failover and failback steps: they do their work in the invocation, not asleep. */
+export const DEFAULT_MEMORY_MB = 256;
+
+/**
+ * The prober and the heartbeat sleep through most of their minute and only wait on HTTP and DynamoDB; billed
+ * duration is memory × wall time, so they get Lambda's smallest size (a bundle loaded and looping peaks near
+ * 90 MB RSS on Node 24). Running out of memory fails the invocation, which the prober-errors and
+ * heartbeat-errors alarms report.
+ */
+export const LOOP_MEMORY_MB = 128;
+
+/**
+ * Whether the functions that run every few seconds (the prober, the heartbeat and the stream-triggered
+ * aggregator) get active X-Ray tracing: off unless `-c traceEveryFunction=true`. At the default vote rate
+ * their traces cost more than any other line of the bill, and their logs already carry every decision with
+ * its code and reason. The state machines and their steps, which run only during a failover or failback,
+ * are always traced.
+ */
+export function traceEveryFunction(scope: Construct): boolean {
+  const flag: unknown = scope.node.tryGetContext('traceEveryFunction');
+  return flag === true || flag === 'true';
 }
 
 /**
  * The house Lambda function: nodejs24.x on arm64, bundled by esbuild as ESM, Powertools settings, X-Ray
- * tracing and its own log group with a retention, so that no function logs forever into an unnamed group.
+ * tracing unless turned off, and its own log group with a retention, so that no function logs forever into an
+ * unnamed group.
  */
 export class CutoverFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: CutoverFunctionProps) {
@@ -67,8 +94,8 @@ export class CutoverFunction extends NodejsFunction {
       runtime: RUNTIME,
       architecture: lambda.Architecture.ARM_64,
       timeout: props.timeout,
-      memorySize: props.memorySize ?? 256,
-      tracing: lambda.Tracing.ACTIVE,
+      memorySize: props.memorySize ?? DEFAULT_MEMORY_MB,
+      tracing: props.tracing === false ? lambda.Tracing.DISABLED : lambda.Tracing.ACTIVE,
       logGroup,
       role,
       loggingFormat: lambda.LoggingFormat.JSON,

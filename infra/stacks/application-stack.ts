@@ -3,7 +3,13 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import type { Construct } from 'constructs';
-import { bindEventBus, bindTable, CutoverFunction } from '../constructs/cutover-function.js';
+import {
+  bindEventBus,
+  bindTable,
+  CutoverFunction,
+  LOOP_MEMORY_MB,
+  traceEveryFunction,
+} from '../constructs/cutover-function.js';
 import { acknowledgeTracing, ControlPlaneAlarms, ONE_MINUTE } from '../constructs/operations.js';
 import { controlTableFor, everyMinute, type RegionStackProps } from './shared.js';
 
@@ -18,7 +24,9 @@ export class ApplicationStack extends Stack {
 
   constructor(scope: Construct, id: string, props: RegionStackProps & { healthUrl: string }) {
     super(scope, id, props);
-    acknowledgeTracing(this);
+    // The heartbeat starts a trace a minute; every tick's code and reason are in its logs (see traceEveryFunction).
+    const tracing = traceEveryFunction(this);
+    if (tracing) acknowledgeTracing(this);
     const { config, topology } = props;
     const { names } = topology;
     const control = controlTableFor(this, topology);
@@ -32,7 +40,10 @@ export class ApplicationStack extends Stack {
       names,
       config,
       description: 'Renews this region’s lease every renew interval while the region is locally healthy',
+      // The loop stops while 2 × retryTimeout + 1 s remain, so the last renewal ends inside the minute.
       timeout: Duration.minutes(1),
+      memorySize: LOOP_MEMORY_MB,
+      tracing,
       environment: { HEALTH_URL: props.healthUrl, LEASE_TABLE_REGION: control.region },
     });
     bindTable(this.heartbeat, 'CONTROL_TABLE', control.table, 'readWrite');

@@ -20,6 +20,7 @@ import {
   grantInvokeExact,
   handlerExists,
   pendingHandler,
+  traceEveryFunction,
 } from '../constructs/cutover-function.js';
 import { acknowledgeTracing, ControlPlaneAlarms, ONE_MINUTE } from '../constructs/operations.js';
 import {
@@ -92,6 +93,9 @@ export class ControlStack extends Stack {
     }
 
     // ---- aggregator on the votes stream
+    // It runs on every vote write in every control region (about once a second at the default probe
+    // interval), so tracing it is most of the X-Ray bill; its decision log carries the verdict's code and
+    // reason, and the failover it starts is traced in the state machine (see traceEveryFunction).
     this.aggregator = new CutoverFunction(this, 'aggregator', {
       entry: 'functions/aggregator.ts',
       role: 'aggregator',
@@ -99,6 +103,7 @@ export class ControlStack extends Stack {
       config,
       description: 'Reads the votes on each stream batch, decides, and requests one failover per incident',
       timeout: Duration.seconds(30),
+      tracing: traceEveryFunction(this),
       environment: tableRegion,
     });
     bindTable(this.aggregator, 'VOTES_TABLE', votes, 'read');

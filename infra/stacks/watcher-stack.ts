@@ -1,7 +1,12 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type { Construct } from 'constructs';
-import { bindTable, CutoverFunction } from '../constructs/cutover-function.js';
+import {
+  bindTable,
+  CutoverFunction,
+  LOOP_MEMORY_MB,
+  traceEveryFunction,
+} from '../constructs/cutover-function.js';
 import { acknowledgeTracing, ControlPlaneAlarms, ONE_MINUTE } from '../constructs/operations.js';
 import { everyMinute, type RegionStackProps, votesReplica } from './shared.js';
 
@@ -12,7 +17,9 @@ export class WatcherStack extends Stack {
 
   constructor(scope: Construct, id: string, props: RegionStackProps) {
     super(scope, id, props);
-    acknowledgeTracing(this);
+    // Each watcher starts a trace a minute; its probe rounds and votes are in its logs (see traceEveryFunction).
+    const tracing = traceEveryFunction(this);
+    if (tracing) acknowledgeTracing(this);
     const { config, topology } = props;
     const { names } = topology;
 
@@ -24,6 +31,8 @@ export class WatcherStack extends Stack {
       description: 'Probes each application region every probe interval and writes this region’s vote',
       // The prober loops until its time is nearly up; one minute lines up with the schedule, so runs do not overlap.
       timeout: Duration.minutes(1),
+      memorySize: LOOP_MEMORY_MB,
+      tracing,
     });
     bindTable(this.prober, 'VOTES_TABLE', votesReplica(this, topology), 'readWrite');
     everyMinute(this, 'prober-schedule', this.prober, `Cutover ${config.application}: start the prober`);

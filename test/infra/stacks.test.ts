@@ -1,6 +1,8 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
+import { DEPLOYED, type FunctionKind } from '../../functions/core/cost.js';
 import { pendingHandler } from '../../infra/constructs/cutover-function.js';
 import { readConfig } from '../../infra/cutover-app.js';
 import { normalizedRecordName } from '../../infra/iam.js';
@@ -189,14 +191,15 @@ describe('control stacks', () => {
     for (const s of invoke) expect(JSON.stringify(s.Resource)).not.toMatch(/:\*/);
   });
 
-  it('functions: nodejs24.x on arm64, X-Ray, own log group, config in CUTOVER_CONFIG, Powertools service name', () => {
+  it('functions: nodejs24.x on arm64, own log group, config in CUTOVER_CONFIG, Powertools service name', () => {
     const { stacks, template } = example();
     const t = template(stacks.control[0]!);
     t.hasResourceProperties('AWS::Lambda::Function', {
       FunctionName: 'cutover-orders-aggregator',
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
-      TracingConfig: { Mode: 'Active' },
+      MemorySize: 256,
+      TracingConfig: Match.absent(),
       Timeout: 30,
       LoggingConfig: { LogGroup: { Ref: Match.stringLikeRegexp('^aggregatorlogs') } },
       Environment: {
@@ -400,6 +403,59 @@ describe('watcher and application stacks', () => {
     t.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: { source: ['cutover'], 'detail-type': ['Lease Renewal Failed'] },
     });
+  });
+});
+
+describe('what the cost model assumes (functions/core/cost.ts DEPLOYED)', () => {
+  type Fn = { Properties: { FunctionName?: string; MemorySize?: number; TracingConfig?: { Mode: string } } };
+  /** Every function of the deployment with its kind as the cost model counts it. */
+  const functionsOf = ({ stacks, template }: ReturnType<typeof synth>) => {
+    const of = (stack: Stack) =>
+      Object.values(template(stack).findResources('AWS::Lambda::Function')) as Fn[];
+    const stepNames = new Set(STEPS.map((s) => `cutover-orders-${s.role}`));
+    const kinds: Array<[FunctionKind, Fn]> = [
+      ...stacks.watchers.flatMap((s) => of(s).map((f): [FunctionKind, Fn] => ['prober', f])),
+      ...stacks.applications.flatMap((s) => of(s).map((f): [FunctionKind, Fn] => ['heartbeat', f])),
+      ...stacks.control.flatMap((s) =>
+        of(s)
+          .filter(
+            (f) =>
+              f.Properties.FunctionName === 'cutover-orders-aggregator' ||
+              stepNames.has(f.Properties.FunctionName ?? ''),
+          )
+          .map((f): [FunctionKind, Fn] => [
+            f.Properties.FunctionName === 'cutover-orders-aggregator' ? 'aggregator' : 'step',
+            f,
+          ]),
+      ),
+    ];
+    return kinds;
+  };
+
+  it('deploys the memory size and tracing the cost model prices, for every function kind', () => {
+    const fns = functionsOf(example());
+    expect(new Set(fns.map(([k]) => k))).toEqual(new Set(['prober', 'heartbeat', 'aggregator', 'step']));
+    for (const [kind, f] of fns) {
+      const name = f.Properties.FunctionName;
+      expect(f.Properties.MemorySize, `${name} memory`).toBe(DEPLOYED.memoryMb[kind]);
+      expect(f.Properties.TracingConfig, `${name} tracing`).toEqual(
+        DEPLOYED.traced[kind] ? { Mode: 'Active' } : undefined,
+      );
+    }
+  });
+
+  it('traces the prober, heartbeat and aggregator only with -c traceEveryFunction=true, and cdk-nag stays clean', () => {
+    const traced = synth(CONFIGS.example, { traceEveryFunction: 'true' });
+    for (const [, f] of functionsOf(traced)) {
+      expect(f.Properties.TracingConfig, f.Properties.FunctionName).toEqual({ Mode: 'Active' });
+    }
+    const report = new AwsSolutionsChecks().validateScope(traced.app);
+    expect(report.violations.map((v) => `${v.ruleName}: ${v.violatingResources.length}`)).toEqual([]);
+    // Without tracing the loop stacks' roles carry no X-Ray statement at all.
+    const { stacks, template } = example();
+    for (const stack of [...stacks.watchers, ...stacks.applications]) {
+      expect(statements(template(stack)).flatMap(actionsOf)).not.toContain('xray:PutTraceSegments');
+    }
   });
 });
 

@@ -24,12 +24,13 @@ const cache = new Map<string, Synth>();
  * `aws:cdk:bundling-stacks` switch, which `cdk synth --exclusively` uses too): esbuild for some 25 functions
  * would take minutes on a small machine. One test in cdk-synth.test.ts bundles for real.
  */
-export function synth(config: string): Synth {
-  const hit = cache.get(config);
+export function synth(config: string, context: Record<string, unknown> = {}): Synth {
+  const key = `${config} ${JSON.stringify(context)}`;
+  const hit = cache.get(key);
   if (hit) return hit;
   const app = new App({
     outdir: mkdtempSync(join(tmpdir(), 'cutover-cdk-')),
-    context: { 'aws:cdk:bundling-stacks': [] },
+    context: { 'aws:cdk:bundling-stacks': [], ...context },
   });
   const stacks = buildCutover(app, readConfig(config));
   const templates = new Map<Stack, Template>();
@@ -45,7 +46,7 @@ export function synth(config: string): Synth {
       return t;
     },
   };
-  cache.set(config, result);
+  cache.set(key, result);
   return result;
 }
 

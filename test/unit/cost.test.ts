@@ -50,12 +50,13 @@ describe('cost model arithmetic', () => {
     const e = estimateShape(small);
     const c = byId(small);
     expect(MINUTES_PER_MONTH).toBe(43_200);
-    // Prober: 3 × 43,200 invocations; 2 rounds, billed 30 s + 0.6 s at 0.25 GB.
+    // Prober: 3 × 43,200 invocations; 2 rounds, billed 30 s + 0.6 s at 128 MB (0.125 GB).
     expect(e.usage.proberInvocations).toBe(129_600);
     expect(e.usage.proberRoundsPerInvocation).toBe(2);
     expect(e.usage.proberBilledMs).toBe(30_600);
-    // 129,600 × 0.2 / 1e6 = 0.02592; 129,600 × 30.6 × 0.25 = 991,440 GB-s × 0.0000133334 = 13.21946...
-    expect(c.prober!.usd).toBeCloseTo(0.02592 + 991_440 * 0.0000133334, 6);
+    // 129,600 × 0.2 / 1e6 = 0.02592; 129,600 × 30.6 × 0.125 = 495,720 GB-s × 0.0000133334 = 6.60973...
+    expect(c.prober!.lines[1]!.quantity).toBeCloseTo(495_720, 6);
+    expect(c.prober!.usd).toBeCloseTo(0.02592 + 495_720 * 0.0000133334, 6);
     // Votes: 129,600 × 2 rounds × 2 targets = 518,400 writes, × 5 replicas = 2,592,000 rWRU = $1.62.
     expect(e.usage.voteWrites).toBe(518_400);
     const writes = c.votes!.lines[0]!;
@@ -67,11 +68,17 @@ describe('cost model arithmetic', () => {
     expect(e.usage.aggregatorInvocations).toBe(1_036_800);
     expect(c.aggregator!.lines[2]!.quantity).toBe(6 * 1_036_800);
     expect(c.aggregator!.lines[3]!.usd).toBeCloseTo(1_036_800 * 0.625e-6, 10);
+    // Billed 200 ms each at 256 MB: 1,036,800 × 0.2 × 0.25 = 51,840 GB-s.
+    expect(c.aggregator!.lines[1]!.quantity).toBeCloseTo(51_840, 6);
     // Stream reads by the Lambda trigger are free.
     expect(c.stream!.usd).toBe(0);
     // Heartbeat: 6 ticks a minute; an arbiter table bills 1 write unit per renewal.
     expect(e.usage.heartbeatTicksPerInvocation).toBe(6);
     expect(c.heartbeat!.lines[2]!.quantity).toBe(6 * 43_200);
+    // 2 × 43,200 invocations billed 5 × 10 s + 0.3 s at 128 MB: 86,400 × 50.3 × 0.125 = 543,240 GB-s.
+    expect(c.heartbeat!.lines[1]!.quantity).toBeCloseTo(543_240, 6);
+    // No steady-state function is traced by default.
+    expect(c.tracing!.usd).toBe(0);
     // Scheduler: 3 probers + 2 heartbeats every minute; alarms 3×2 + 2×3 + 2×11 = 34 metrics.
     expect(c.scheduler!.lines[0]!.quantity).toBe(5 * 43_200);
     expect(c.alarms!.usd).toBeCloseTo(3.4, 10);
@@ -118,7 +125,12 @@ describe('cost model properties', () => {
     );
   });
 
-  it('a shorter probe interval that adds rounds never costs less', () => {
+  it('a shorter probe interval that adds rounds never costs less, but for the prober’s billed time', () => {
+    // The prober is billed until its last round ends, and at 128 MB a minute whose last round ends 10 s sooner
+    // can save about what the extra round costs downstream (3 watchers, 14.5 s against 27.1 s: $0.0001 less in
+    // total). Everything the rounds drive must still cost more, and the prober's duration follows its billed time.
+    const proberDuration = (e: ReturnType<typeof estimateShape>) =>
+      e.components.find((c) => c.id === 'prober')!.lines[1]!.usd;
     fc.assert(
       fc.property(shapes, fc.integer({ min: 1, max: 40_000 }), (s, longer) => {
         const budget = s.responseTimeoutMs + 1_000;
@@ -127,7 +139,14 @@ describe('cost model properties', () => {
           loopRounds(DEPLOYED.invocationMs, s.probeIntervalMs, budget) >
             loopRounds(DEPLOYED.invocationMs, slow.probeIntervalMs, budget),
         );
-        expect(estimateShape(s).monthlyUsd).toBeGreaterThanOrEqual(estimateShape(slow).monthlyUsd);
+        const [fast, slower] = [estimateShape(s), estimateShape(slow)];
+        expect(fast.monthlyUsd - proberDuration(fast)).toBeGreaterThan(
+          slower.monthlyUsd - proberDuration(slower),
+        );
+        expect(proberDuration(fast) / fast.usage.proberBilledMs).toBeCloseTo(
+          proberDuration(slower) / slower.usage.proberBilledMs,
+          12,
+        );
       }),
     );
   });
@@ -213,19 +232,61 @@ describe('the model follows the deployment', () => {
 
   it('uses the memory, architecture and timeout the CDK app deploys', () => {
     const construct = readFileSync('infra/constructs/cutover-function.ts', 'utf8');
-    expect(construct).toContain(`memorySize: props.memorySize ?? ${DEPLOYED.memoryMb}`);
+    const source = (stack: string) => readFileSync(`infra/stacks/${stack}.ts`, 'utf8');
+    const memory = DEPLOYED.memoryMb;
+    expect(construct).toContain('memorySize: props.memorySize ?? DEFAULT_MEMORY_MB');
+    expect(construct).toContain(`export const DEFAULT_MEMORY_MB = ${memory.aggregator};`);
+    expect(construct).toContain(`export const LOOP_MEMORY_MB = ${memory.prober};`);
+    expect(memory.heartbeat).toBe(memory.prober);
+    expect(memory.step).toBe(memory.aggregator);
     expect(construct).toContain('architecture: lambda.Architecture.ARM_64');
+    // The loops take LOOP_MEMORY_MB; the aggregator and steps keep the default, so no size is set there.
+    expect(fnBlock(source('watcher-stack'), 'prober')).toMatch(/\bmemorySize: LOOP_MEMORY_MB,/);
+    expect(fnBlock(source('application-stack'), 'heartbeat')).toMatch(/\bmemorySize: LOOP_MEMORY_MB,/);
     for (const stack of ['watcher-stack', 'application-stack', 'control-stack']) {
-      expect(readFileSync(`infra/stacks/${stack}.ts`, 'utf8')).not.toMatch(/memorySize:/);
+      expect(source(stack).match(/memorySize:/g) ?? []).toHaveLength(stack === 'control-stack' ? 0 : 1);
     }
-    expect(readFileSync('infra/stacks/watcher-stack.ts', 'utf8')).toContain('timeout: Duration.minutes(1)');
-    expect(readFileSync('infra/stacks/application-stack.ts', 'utf8')).toContain(
-      'timeout: Duration.minutes(1)',
-    );
-    const control = readFileSync('infra/stacks/control-stack.ts', 'utf8');
+    expect(source('watcher-stack')).toContain('timeout: Duration.minutes(1)');
+    expect(source('application-stack')).toContain('timeout: Duration.minutes(1)');
+    const control = source('control-stack');
     expect(control.match(/new secretsmanager\.Secret\(/g)).toHaveLength(DEPLOYED.secretsPerControlRegion);
   });
+
+  it('traces the functions the CDK app traces', () => {
+    const construct = readFileSync('infra/constructs/cutover-function.ts', 'utf8');
+    const source = (stack: string) => readFileSync(`infra/stacks/${stack}.ts`, 'utf8');
+    // Tracing is on unless a stack passes false; traceEveryFunction is false unless the context flag is set.
+    expect(construct).toContain(
+      'tracing: props.tracing === false ? lambda.Tracing.DISABLED : lambda.Tracing.ACTIVE',
+    );
+    expect(construct).toMatch(/return flag === true \|\| flag === 'true';/);
+    const optIn = /\btracing(: traceEveryFunction\(this\))?,/;
+    const blocks = {
+      prober: fnBlock(source('watcher-stack'), 'prober'),
+      heartbeat: fnBlock(source('application-stack'), 'heartbeat'),
+      aggregator: fnBlock(source('control-stack'), 'aggregator'),
+      step: fnBlock(source('control-stack'), 'spec.role'),
+    };
+    for (const [kind, block] of Object.entries(blocks)) {
+      const traced = DEPLOYED.traced[kind as keyof typeof blocks];
+      if (traced) expect(block, kind).not.toMatch(/\btracing\b/);
+      else expect(block, kind).toMatch(optIn);
+    }
+    for (const stack of ['watcher-stack', 'application-stack']) {
+      expect(source(stack)).toContain('const tracing = traceEveryFunction(this);');
+    }
+    // With no steady-state function traced, the tracing line is zero; a failover is one trace.
+    expect(estimateCost(example).components.find((c) => c.id === 'tracing')!.usd).toBe(0);
+    expect(failoverCost().traces).toBe(DEPLOYED.traced.step ? 1 : 0);
+  });
 });
+
+/** The props of `new CutoverFunction(this, <id>, { … })` in a stack's source, up to the closing `});`. */
+function fnBlock(source: string, id: string): string {
+  const start = source.indexOf(`new CutoverFunction(this, ${id.includes('.') ? id : `'${id}'`}, {`);
+  expect(start, `new CutoverFunction(this, ${id}`).toBeGreaterThanOrEqual(0);
+  return source.slice(start, source.indexOf('});', start));
+}
 
 const cli = (args: string[]) => {
   try {
