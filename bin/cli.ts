@@ -10,6 +10,7 @@ const USAGE = `usage:
   cutover pause --config FILE --reason TEXT [--by WHO] [--table NAME] [--region R] [--endpoint URL]
   cutover resume --config FILE [--table NAME] [--region R] [--endpoint URL]
   cutover failback --config FILE --input FILE --state-machine-arn ARN [--region R] [--dry-run]
+  cutover failover --config FILE --to REGION --reason TEXT --state-machine-arn ARN [--by WHO] [--table NAME] [--region R] [--endpoint URL] [--dry-run]
 `;
 
 /** Returns the process exit code: 0 ok, 1 a refusal or a failed expectation, 2 a usage or setup problem. */
@@ -40,6 +41,10 @@ export async function main(argv: string[]): Promise<number> {
     case 'failback': {
       const { failbackCommand } = await import('./failback-command.js');
       return failbackCommand(rest);
+    }
+    case 'failover': {
+      const { failoverCommand } = await import('./failover-command.js');
+      return failoverCommand(rest);
     }
     case undefined:
     case 'help':

@@ -33,7 +33,8 @@ export interface FailbackCommandDeps {
 
 type Issue = { field: string; message: string };
 
-const STATE_MACHINE_ARN = /^arn:aws[a-z-]*:states:([a-z0-9-]+):\d{12}:stateMachine:([A-Za-z0-9_-]{1,80})$/;
+export const STATE_MACHINE_ARN =
+  /^arn:aws[a-z-]*:states:([a-z0-9-]+):\d{12}:stateMachine:([A-Za-z0-9_-]{1,80})$/;
 
 /**
  * Starts a planned failback. Exit codes: 0 started (or, with --dry-run, validated); 1 the configuration, the

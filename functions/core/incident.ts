@@ -18,7 +18,8 @@ export interface Incident {
   status: IncidentStatus;
   from: string;
   to: string;
-  verdictKind: Verdict['kind'];
+  /** 'manual' when an operator requested it (`cutover failover`): no quorum decided, a person did. */
+  verdictKind: Verdict['kind'] | 'manual';
   verdictCode: string;
   reason: string;
   evidence: Evidence | Record<string, unknown>;

@@ -1,0 +1,399 @@
+import { userInfo } from 'node:os';
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoControlStore } from '../functions/adapters/dynamodb/control-store.js';
+import { DynamoLeaseStore } from '../functions/adapters/dynamodb/lease-store.js';
+import { failoverRequestedDetail } from '../functions/commons/aggregate.js';
+import type { CutoverConfig } from '../functions/core/config.js';
+import type { Incident } from '../functions/core/incident.js';
+import {
+  MANUAL_VERDICT,
+  type ManualFailoverVerdict,
+  manualFailoverVerdict,
+  operatorRequester,
+} from '../functions/core/manual-failover.js';
+import {
+  type Clock,
+  type ControlStore,
+  type IncidentRequest,
+  type LeaseStore,
+  systemClock,
+} from '../functions/core/ports.js';
+import { topology } from '../infra/topology.js';
+import { readStatus } from './control-commands.js';
+import { STATE_MACHINE_ARN } from './failback-command.js';
+import {
+  type ControlTable,
+  controlTableClient,
+  controlTableOf,
+  describeAwsError,
+  flags,
+  type Io,
+  iso,
+  loadConfig,
+  processIo,
+  required,
+  tableFlags,
+  UsageError,
+} from './options.js';
+
+export const USAGE = `usage: cutover failover --config FILE --to REGION --reason TEXT --state-machine-arn ARN [--by WHO] [--table NAME] [--region R] [--endpoint URL] [--dry-run]
+  Fails over by hand, e.g. when an automatic failover failed after its fence and left the lease revoked. It reads
+  the lease and the open incidents, refuses when --to is not an application region, already holds the lease, or
+  an incident is in flight; otherwise it creates the incident at the current lease epoch (the aggregator's
+  conditional write) and starts the failover machine (cutover-<application>-failover in a control region) with
+  the Failover Requested detail. --table/--region/--endpoint name the control table as for \`cutover status\`;
+  --dry-run reads and checks, writes nothing and sends nothing.`;
+
+/** The execution that carries one incident: Step Functions refuses a second start of it under another input. */
+export function manualExecutionName(incident: Pick<Incident, 'application' | 'epoch' | 'attempt'>): string {
+  const tail = `-${incident.epoch}-${incident.attempt}`;
+  return `${`manual-failover-${incident.application}`.slice(0, 80 - tail.length)}${tail}`;
+}
+
+/**
+ * Keys in a fixed order at every depth: the input of a repeated start must be byte for byte the first one's,
+ * and an incident read back from DynamoDB does not keep the order of its map attributes.
+ */
+export function canonicalJson(value: unknown): string {
+  const sort = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(sort)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, sort((v as Record<string, unknown>)[k])]),
+          )
+        : v;
+  return JSON.stringify(sort(value));
+}
+
+export interface ManualFailoverDeps {
+  config: CutoverConfig;
+  control: ControlStore;
+  leases: LeaseStore;
+  clock: Clock;
+  /** The failover machine to start; null for a dry run, which writes and sends nothing. */
+  machine: { sfn: SFNClient; stateMachineArn: string } | null;
+}
+
+export interface ManualFailoverAsk {
+  to: string;
+  reason: string;
+  /** The operator; recorded as `operator:<by>`. */
+  by: string;
+}
+
+export type ManualFailoverResult =
+  | { outcome: 'refused'; code: string; sentence: string; notes: string[] }
+  | {
+      outcome: 'dry-run';
+      code: string;
+      sentence: string;
+      notes: string[];
+      request: IncidentRequest | Incident;
+    }
+  | {
+      outcome: 'started';
+      code: string;
+      sentence: string;
+      notes: string[];
+      incident: Incident;
+      executionName: string;
+      executionArn: string;
+      startDate: number | null;
+    }
+  | { outcome: 'start-failed'; code: 'START_FAILED'; sentence: string; notes: string[]; incident: Incident };
+
+// The window in which a failover in flight keeps its incident: at the lease epoch (before the fence), one
+// below (fenced) or two below (granted, not yet completed), as the aggregator reads it.
+const IN_FLIGHT_EPOCHS = 2;
+
+/**
+ * The command's core: read the lease and the open incidents, decide (pure), write the incident with the
+ * aggregator's conditional put, start the machine. Nothing is written before every check has passed, and a
+ * lost conditional write is reported, never retried around.
+ */
+export async function requestManualFailover(
+  deps: ManualFailoverDeps,
+  ask: ManualFailoverAsk,
+): Promise<ManualFailoverResult> {
+  const { config, control, clock } = deps;
+  const application = config.application;
+  const requestedBy = operatorRequester(ask.by);
+  const now = clock.now();
+  const status = await readStatus(application, deps, now);
+  const epoch = status.lease?.epoch ?? 0;
+  const open = await control.openIncident(application, epoch - IN_FLIGHT_EPOCHS, epoch);
+  const verdict = manualFailoverVerdict(
+    {
+      regions: { primary: config.primary.region, standby: config.standby.region },
+      lease: status.lease,
+      open,
+    },
+    { to: ask.to, requestedBy },
+  );
+  const notes: string[] = [];
+  if (!verdict.go) return { outcome: 'refused', code: verdict.code, sentence: verdict.reason, notes };
+  if (status.pause) {
+    notes.push(
+      `${application} is paused by ${status.pause.pausedBy} (${status.pause.reason}): the pause holds automatic incidents only, this failover goes on`,
+    );
+  }
+  if (verdict.code === 'MANUAL_FAILOVER' && status.lease?.valid && status.lease.holder === verdict.from) {
+    notes.push(
+      `${verdict.from} holds a valid lease: its writes stop at the fence and the standby is promoted unplanned (RPO guard applies); for a planned move with no data loss use \`cutover failback\``,
+    );
+  }
+
+  let incident: Incident;
+  if (verdict.code === 'RESTART_UNSTARTED') {
+    incident = verdict.incident;
+    if (!deps.machine) {
+      return { outcome: 'dry-run', code: verdict.code, sentence: verdict.reason, notes, request: incident };
+    }
+  } else {
+    const request = manualRequest(verdict, ask, requestedBy, status, now, application);
+    if (!deps.machine) {
+      return { outcome: 'dry-run', code: verdict.code, sentence: verdict.reason, notes, request };
+    }
+    const created = await control.requestIncident(request, now);
+    if (!created.created) {
+      const e = created.existing;
+      const sentence = !e
+        ? `lost the race for the incident at epoch ${verdict.epoch}; nothing was written, run \`cutover status\``
+        : e.status === 'requested' || e.status === 'running'
+          ? `lost the race: incident ${e.id} (${e.from} → ${e.to}) was ${e.status === 'running' ? `claimed by ${e.executionArn}` : `requested by ${e.requestedBy}`} meanwhile; nothing was written`
+          : `incident ${e.id} at epoch ${e.epoch} is ${e.status}${e.closeReason ? ` (${e.closeReason})` : ''}: the control table keeps one incident per lease epoch and reopens only an aborted one${e.reopenAfter ? ` (after ${iso(e.reopenAfter)})` : ''}; nothing was written`;
+      return { outcome: 'refused', code: 'INCIDENT_EXISTS', sentence, notes };
+    }
+    incident = created.incident;
+  }
+
+  const name = manualExecutionName(incident);
+  try {
+    const res = await deps.machine.sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: deps.machine.stateMachineArn,
+        name,
+        input: canonicalJson(failoverRequestedDetail(incident)),
+      }),
+    );
+    try {
+      await control.markPublished(incident.id, clock.now());
+    } catch (err) {
+      // The execution runs all the same; only the record that it was handed over is missing.
+      notes.push(`could not mark incident ${incident.id} as started: ${describeAwsError(err)}`);
+    }
+    return {
+      outcome: 'started',
+      code: verdict.code,
+      sentence: verdict.reason,
+      notes,
+      incident,
+      executionName: name,
+      executionArn: res.executionArn ?? '',
+      startDate: res.startDate ? res.startDate.getTime() : null,
+    };
+  } catch (err) {
+    return {
+      outcome: 'start-failed',
+      code: 'START_FAILED',
+      sentence:
+        `incident ${incident.id} is requested but StartExecution ${name} failed: ${describeAwsError(err)}. ` +
+        `Run the same command again to start it under the same name; otherwise another control region takes the unclaimed request over after ${config.takeoverAfterMs} ms`,
+      notes,
+      incident,
+    };
+  }
+}
+
+function manualRequest(
+  verdict: Extract<ManualFailoverVerdict, { code: 'MANUAL_FAILOVER' }>,
+  ask: ManualFailoverAsk,
+  requestedBy: string,
+  status: Awaited<ReturnType<typeof readStatus>>,
+  now: number,
+  application: string,
+): IncidentRequest {
+  return {
+    application,
+    kind: 'failover',
+    epoch: verdict.epoch,
+    from: verdict.from,
+    to: verdict.to,
+    verdictKind: MANUAL_VERDICT.kind,
+    verdictCode: MANUAL_VERDICT.code,
+    reason: ask.reason,
+    // What `cutover status` showed when the operator decided: the audit trail's evidence (I5).
+    evidence: {
+      source: 'operator',
+      operator: ask.by,
+      readAt: now,
+      lease: status.lease,
+      pause: status.pause,
+      verdict: status.verdict,
+      lastCompletedFailover: status.lastCompletedFailover?.id ?? null,
+    },
+    // The operator is the decision: nobody else is asked.
+    needsApproval: false,
+    requestedAt: now,
+    requestedBy,
+    detectedAt: now,
+  };
+}
+
+export interface FailoverCommandDeps {
+  io?: Io;
+  clock?: Clock;
+  whoami?: () => string;
+  client?: (table: ControlTable) => DynamoDBDocumentClient;
+  sfn?: (region: string) => SFNClient;
+}
+
+/**
+ * `cutover failover`. Exit codes: 0 started (or, with --dry-run, checked); 1 a refusal, a refused configuration
+ * or machine, or a failed call; 2 a usage problem. Nothing is written or sent unless every check passes.
+ */
+export async function failoverCommand(argv: string[], deps: FailoverCommandDeps = {}): Promise<number> {
+  const io = deps.io ?? processIo;
+  const clock = deps.clock ?? systemClock;
+  let v: ReturnType<typeof parse>;
+  let machine: { arn: string; region: string; name: string } | null;
+  try {
+    v = parse(argv);
+    const arn = v.dryRun ? v.arn : required(v.arn, '--state-machine-arn');
+    machine = arn === undefined ? null : parseArn(arn);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    io.err(`${err.message}\n${USAGE}\n`);
+    return 2;
+  }
+  const config = loadConfig(v.config, io);
+  if (!config) return 1;
+  if (machine) {
+    const problems = machineProblems(machine, config);
+    if (problems.length) {
+      io.err(`REFUSED --state-machine-arn ${machine.arn}; nothing was written or sent\n`);
+      for (const p of problems) io.err(`  ${p}\n`);
+      return 1;
+    }
+  }
+  let table: ControlTable;
+  try {
+    table = controlTableOf(config, v);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    io.err(`${err.message}\n${USAGE}\n`);
+    return 2;
+  }
+  const client = (deps.client ?? controlTableClient)(table);
+  const sfn = machine ? (deps.sfn ?? ((r) => new SFNClient({ region: r })))(machine.region) : null;
+  let result: ManualFailoverResult;
+  try {
+    result = await requestManualFailover(
+      {
+        config,
+        control: new DynamoControlStore(client, table.name),
+        leases: new DynamoLeaseStore(client, table.name, config.lease, clock),
+        clock,
+        machine: sfn && machine && !v.dryRun ? { sfn, stateMachineArn: machine.arn } : null,
+      },
+      { to: v.to, reason: v.reason, by: v.by ?? (deps.whoami ?? whoami)() },
+    );
+  } catch (err) {
+    io.err(`control table ${table.name} (${table.region}): ${describeAwsError(err)}\n`);
+    return 1;
+  }
+  const notes = result.notes.map((n) => `  note      ${n}\n`).join('');
+  switch (result.outcome) {
+    case 'refused':
+      io.err(`REFUSED (${result.code}): ${result.sentence}\n${notes}`);
+      return 1;
+    case 'start-failed':
+      // An operator whose role may not start executions can start this one from the console instead.
+      io.err(
+        `${result.sentence}\n${notes}` +
+          `  to start it from the Step Functions console instead: ${machine?.arn}, Start execution, name ${manualExecutionName(result.incident)}, input:\n` +
+          `${canonicalJson(failoverRequestedDetail(result.incident))}\n`,
+      );
+      return 1;
+    case 'dry-run':
+      io.out(
+        `dry run (${result.code}): ${result.sentence}\n${notes}` +
+          `  would request, then start the failover machine with its Failover Requested detail:\n` +
+          `${JSON.stringify(result.request, null, 2)}\n`,
+      );
+      return 0;
+    case 'started': {
+      const i = result.incident;
+      io.out(
+        `started a manual failover of ${i.application} from ${i.from} to ${i.to}\n` +
+          `  incident  ${i.id} (epoch ${i.epoch}, ${i.requestedBy}): ${i.reason}\n` +
+          `  why       ${result.sentence}\n` +
+          `  execution ${result.executionArn} (${result.executionName})\n` +
+          `  started   ${result.startDate === null ? '-' : iso(result.startDate)}\n${notes}` +
+          `  next      the machine stops traffic to ${i.from}, fences the lease${i.epoch > 0 ? ` (epoch ${i.epoch} → ${i.epoch + 1})` : ''}, waits out the old lease, promotes ${i.to}, grants it the lease${i.epoch > 0 ? ` (epoch ${i.epoch + 2})` : ''} and routes traffic to it; follow it with \`cutover status\`\n`,
+      );
+      return 0;
+    }
+  }
+}
+
+function parse(argv: string[]) {
+  const v = flags(argv, {
+    config: { type: 'string' },
+    to: { type: 'string' },
+    reason: { type: 'string' },
+    by: { type: 'string' },
+    'state-machine-arn': { type: 'string' },
+    'dry-run': { type: 'boolean', default: false },
+    ...tableFlags,
+  });
+  // Checked before anything is read: a failover without a reason or a target is refused outright.
+  const values = {
+    config: required(v.config, '--config'),
+    to: required(v.to, '--to'),
+    reason: required(v.reason, '--reason'),
+    by: v.by === undefined ? undefined : required(v.by, '--by'),
+    arn: v['state-machine-arn'],
+    dryRun: v['dry-run'] ?? false,
+    table: v.table,
+    region: v.region,
+    endpoint: v.endpoint,
+  };
+  return values;
+}
+
+function parseArn(arn: string): { arn: string; region: string; name: string } {
+  const m = STATE_MACHINE_ARN.exec(arn);
+  if (!m) {
+    throw new UsageError(
+      `--state-machine-arn must be a state machine ARN such as arn:aws:states:us-east-2:123456789012:stateMachine:cutover-orders-failover, got ${JSON.stringify(arn)}`,
+    );
+  }
+  return { arn, region: m[1]!, name: m[2]! };
+}
+
+function machineProblems(machine: { region: string; name: string }, config: CutoverConfig): string[] {
+  const problems: string[] = [];
+  const expected = topology(config).names.stateMachine('failover');
+  if (machine.name !== expected) {
+    problems.push(
+      `must name ${expected}, the failover state machine of ${config.application}; got ${machine.name}`,
+    );
+  }
+  if (!config.controlRegions.includes(machine.region)) {
+    problems.push(`must be in a control region (${config.controlRegions.join(', ')}); got ${machine.region}`);
+  }
+  return problems;
+}
+
+function whoami(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? 'unknown';
+  }
+}

@@ -1,0 +1,114 @@
+import type { Incident } from './incident.js';
+
+/** How an incident says that an operator, not a quorum of watchers, decided the failover. */
+export const MANUAL_VERDICT = { kind: 'manual', code: 'MANUAL' } as const;
+
+export const operatorRequester = (who: string) => `operator:${who}`;
+
+/** The lease as an operator's command sees it: valid means held and not yet expired on the reader's clock. */
+export interface LeaseView {
+  holder: string | null;
+  epoch: number;
+  expiresAt: number;
+  valid: boolean;
+}
+
+export interface ManualFailoverSnapshot {
+  regions: { primary: string; standby: string };
+  lease: LeaseView | null;
+  /** The newest open incident keyed at the lease epoch, one or two below: the window a failover in flight uses. */
+  open: Incident | null;
+}
+
+export interface ManualFailoverAsk {
+  to: string;
+  /** `operator:<who>`, as the incident will record it. */
+  requestedBy: string;
+}
+
+export type ManualFailoverVerdict =
+  | { go: true; code: 'MANUAL_FAILOVER'; epoch: number; from: string; to: string; reason: string }
+  | { go: true; code: 'RESTART_UNSTARTED'; incident: Incident; reason: string }
+  | {
+      go: false;
+      code: 'NOT_AN_APPLICATION_REGION' | 'TARGET_HOLDS_LEASE' | 'INCIDENT_OPEN';
+      reason: string;
+    };
+
+const describeOpen = (i: Incident) =>
+  `incident ${i.id} (${i.kind} ${i.from} → ${i.to}) is ${i.status}` +
+  (i.executionArn
+    ? `, held by execution ${i.executionArn}`
+    : `, requested by ${i.requestedBy} and not yet claimed`);
+
+/**
+ * Whether an operator may start a failover to `ask.to`, from what the control table holds. Pure: the decision
+ * and its sentence; the caller writes the incident with the aggregator's conditional put, which settles any race.
+ *
+ * `from` is the other application region: the lease holder when there is one, and otherwise the region that the
+ * failover takes traffic away from. The incident is keyed at the current lease epoch, so a revoked lease (a
+ * failover that failed after its fence) is fenced once more from that epoch and then granted.
+ */
+export function manualFailoverVerdict(
+  s: ManualFailoverSnapshot,
+  ask: ManualFailoverAsk,
+): ManualFailoverVerdict {
+  const { primary, standby } = s.regions;
+  if (ask.to !== primary && ask.to !== standby) {
+    return {
+      go: false,
+      code: 'NOT_AN_APPLICATION_REGION',
+      reason: `${ask.to} is not an application region: --to must be ${primary} (primary) or ${standby} (standby)`,
+    };
+  }
+  const from = ask.to === primary ? standby : primary;
+  const l = s.lease;
+  if (l && l.holder === ask.to) {
+    return {
+      go: false,
+      code: 'TARGET_HOLDS_LEASE',
+      reason: l.valid
+        ? `${ask.to} already holds a valid lease at epoch ${l.epoch}: there is nothing to fail over to`
+        : `${ask.to} holds the lease at epoch ${l.epoch}, expired and not renewed: its heartbeat renews it once the region is healthy, and a failover to it would find no other holder to fence`,
+    };
+  }
+  const open = s.open;
+  if (open) {
+    // The command itself stopped between creating its request and starting the machine: start it again,
+    // under the same execution name, rather than leave it to the aggregator's takeover.
+    if (
+      open.status === 'requested' &&
+      !open.executionArn &&
+      !open.publishedAt &&
+      open.verdictCode === MANUAL_VERDICT.code &&
+      open.requestedBy === ask.requestedBy &&
+      open.to === ask.to
+    ) {
+      return {
+        go: true,
+        code: 'RESTART_UNSTARTED',
+        incident: open,
+        reason: `${describeOpen(open)}: it is this operator's own request, never handed to the state machine; starting it again`,
+      };
+    }
+    return {
+      go: false,
+      code: 'INCIDENT_OPEN',
+      reason: `${describeOpen(open)}; wait for it to finish (\`cutover status\` shows its step): a failover whose execution stops making progress is taken over by another control region`,
+    };
+  }
+  const epoch = l?.epoch ?? 0;
+  const lease = !l
+    ? 'no lease exists yet'
+    : l.holder === null
+      ? `the lease is revoked at epoch ${epoch} with no holder`
+      : `${l.holder} holds the lease at epoch ${epoch}${l.valid ? ' (valid: it is fenced first)' : ' (expired)'}`;
+  return {
+    go: true,
+    code: 'MANUAL_FAILOVER',
+    epoch,
+    from,
+    to: ask.to,
+    reason: `${lease}; failing over from ${from} to ${ask.to} at epoch ${epoch}, as requested by ${ask.requestedBy}`,
+  };
+}

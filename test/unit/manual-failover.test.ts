@@ -1,0 +1,127 @@
+import { describe, expect, it } from 'vitest';
+import { canonicalJson, manualExecutionName } from '../../bin/failover-command.js';
+import type { Incident } from '../../functions/core/incident.js';
+import {
+  type LeaseView,
+  type ManualFailoverSnapshot,
+  manualFailoverVerdict,
+} from '../../functions/core/manual-failover.js';
+
+const regions = { primary: 'us-east-1', standby: 'us-west-2' };
+const ask = { to: 'us-west-2', requestedBy: 'operator:alice' };
+const lease = (l: Partial<LeaseView>): LeaseView => ({
+  holder: null,
+  epoch: 2,
+  expiresAt: 1_000,
+  valid: false,
+  ...l,
+});
+const incident = (i: Partial<Incident>): Incident => ({
+  id: 'orders:2:1',
+  application: 'orders',
+  kind: 'failover',
+  epoch: 2,
+  attempt: 1,
+  status: 'requested',
+  from: 'us-east-1',
+  to: 'us-west-2',
+  verdictKind: 'failover',
+  verdictCode: 'QUORUM_UNHEALTHY',
+  reason: 'r',
+  evidence: {},
+  needsApproval: false,
+  requestedAt: 1,
+  requestedBy: 'us-east-2',
+  ...i,
+});
+const snap = (s: Partial<ManualFailoverSnapshot>): ManualFailoverSnapshot => ({
+  regions,
+  lease: lease({}),
+  open: null,
+  ...s,
+});
+
+describe('manualFailoverVerdict (pure)', () => {
+  it('goes from a revoked lease at its epoch, from the other application region', () => {
+    expect(manualFailoverVerdict(snap({}), ask)).toEqual({
+      go: true,
+      code: 'MANUAL_FAILOVER',
+      epoch: 2,
+      from: 'us-east-1',
+      to: 'us-west-2',
+      reason:
+        'the lease is revoked at epoch 2 with no holder; failing over from us-east-1 to us-west-2 at epoch 2, as requested by operator:alice',
+    });
+  });
+
+  it('goes back to the original primary: from is then the standby, whoever held the lease last', () => {
+    const v = manualFailoverVerdict(snap({}), { ...ask, to: 'us-east-1' });
+    expect(v).toMatchObject({ go: true, from: 'us-west-2', to: 'us-east-1', epoch: 2 });
+  });
+
+  it('goes with no lease at all, at epoch 0', () => {
+    expect(manualFailoverVerdict(snap({ lease: null }), ask)).toMatchObject({ go: true, epoch: 0 });
+  });
+
+  it('refuses a region that is not an application region', () => {
+    expect(manualFailoverVerdict(snap({}), { ...ask, to: 'eu-west-1' })).toEqual({
+      go: false,
+      code: 'NOT_AN_APPLICATION_REGION',
+      reason:
+        'eu-west-1 is not an application region: --to must be us-east-1 (primary) or us-west-2 (standby)',
+    });
+  });
+
+  it('refuses a target that holds the lease, valid or merely expired', () => {
+    const valid = manualFailoverVerdict(snap({ lease: lease({ holder: 'us-west-2', valid: true }) }), ask);
+    expect(valid).toMatchObject({ go: false, code: 'TARGET_HOLDS_LEASE' });
+    expect(valid.reason).toContain('already holds a valid lease at epoch 2');
+    const expired = manualFailoverVerdict(snap({ lease: lease({ holder: 'us-west-2' }) }), ask);
+    expect(expired).toMatchObject({ go: false, code: 'TARGET_HOLDS_LEASE' });
+    expect(expired.reason).toContain('expired and not renewed');
+  });
+
+  it('refuses while an incident is in flight, naming the execution that holds it', () => {
+    const arn = 'arn:aws:states:us-east-2:123456789012:execution:cutover-orders-failover:x';
+    const v = manualFailoverVerdict(snap({ open: incident({ status: 'running', executionArn: arn }) }), ask);
+    expect(v).toMatchObject({ go: false, code: 'INCIDENT_OPEN' });
+    expect(v.reason).toContain(`held by execution ${arn}`);
+    expect(v.reason).toContain('cutover status');
+  });
+
+  it("starts again only this operator's own request that was never handed to the machine", () => {
+    const own = incident({ verdictKind: 'manual', verdictCode: 'MANUAL', requestedBy: 'operator:alice' });
+    expect(manualFailoverVerdict(snap({ open: own }), ask)).toMatchObject({
+      go: true,
+      code: 'RESTART_UNSTARTED',
+    });
+    for (const other of [
+      { ...own, requestedBy: 'operator:bob' },
+      { ...own, publishedAt: 5 },
+      { ...own, to: 'us-east-1' },
+      { ...own, requestedBy: 'us-east-2', takenOverFrom: 'operator:alice' },
+    ]) {
+      expect(manualFailoverVerdict(snap({ open: other }), ask)).toMatchObject({
+        go: false,
+        code: 'INCIDENT_OPEN',
+      });
+    }
+  });
+});
+
+describe('the start of a manual failover', () => {
+  it('has a name per incident attempt, within 80 characters', () => {
+    expect(manualExecutionName({ application: 'orders', epoch: 2, attempt: 1 })).toBe(
+      'manual-failover-orders-2-1',
+    );
+    const long = manualExecutionName({ application: 'a'.repeat(70), epoch: 123456, attempt: 3 });
+    expect(long).toHaveLength(80);
+    expect(long.endsWith('-123456-3')).toBe(true);
+  });
+
+  it('has an input that does not depend on key order', () => {
+    expect(canonicalJson({ b: 1, a: { d: [{ y: 1, x: 2 }], c: null } })).toBe(
+      canonicalJson({ a: { c: null, d: [{ x: 2, y: 1 }] }, b: 1 }),
+    );
+  });
+});
