@@ -53,3 +53,34 @@ describe('closing an incident is fenced by the execution that holds it (DynamoDB
     });
   });
 });
+
+describe('a failed attempt may be retried at the same epoch, after its hold-off', () => {
+  it('refuses a new request before reopenAfter and creates attempt 2 after it', async () => {
+    const t = await freshTables('reopen');
+    const control = new DynamoControlStore(t.doc, t.names.control);
+    const id = await running(control, ARN_A);
+    await control.closeIncident(id, 'failed', 'promote: PromotionFailedError', 10, 1_000, ARN_A);
+    const request = {
+      application: 'orders',
+      kind: 'failover' as const,
+      epoch: 1,
+      from: 'us-east-1',
+      to: 'us-west-2',
+      verdictKind: 'failover' as const,
+      verdictCode: 'QUORUM_UNHEALTHY',
+      reason: 'again',
+      evidence: {},
+      needsApproval: false,
+      requestedAt: 500,
+      requestedBy: 'us-east-2',
+    };
+    const early = await control.requestIncident(request, 999);
+    expect(early.created).toBe(false);
+    const later = await control.requestIncident({ ...request, requestedAt: 1_000 }, 1_000);
+    expect(later).toMatchObject({ created: true, incident: { attempt: 2, status: 'requested' } });
+    expect(later.created && later.incident.executionArn).toBeFalsy();
+    // Only one of two racing regions reopens it.
+    const again = await control.requestIncident({ ...request, requestedBy: 'eu-central-1' }, 1_001);
+    expect(again.created).toBe(false);
+  });
+});

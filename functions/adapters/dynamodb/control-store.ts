@@ -40,7 +40,13 @@ export class DynamoControlStore implements ControlStore {
     const key = { pk: request.application, sk: incidentSk(request.epoch) };
     const fields: Record<string, unknown> = { ...request, status: 'requested' };
     const names: Record<string, string> = {};
-    const values: Record<string, unknown> = { ':one': 1, ':zero': 0, ':aborted': 'aborted', ':now': now };
+    const values: Record<string, unknown> = {
+      ':one': 1,
+      ':zero': 0,
+      ':aborted': 'aborted',
+      ':failed': 'failed',
+      ':now': now,
+    };
     const sets = ['attempt = if_not_exists(attempt, :zero) + :one'];
     for (const [k, v] of Object.entries(fields)) {
       if (v === undefined) continue;
@@ -71,7 +77,10 @@ export class DynamoControlStore implements ControlStore {
           Key: key,
           UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.map((k) => `#${k}`).join(', ')}` : ''}`,
           ConditionExpression:
-            'attribute_not_exists(pk) OR (#status = :aborted AND (attribute_not_exists(#reopenAfter) OR #reopenAfter <= :now))',
+            // An aborted or failed attempt may be followed by a new one at the same epoch once its hold-off
+            // is over; a failure after the fence never gets here (the aggregator stands aside while the
+            // lease is revoked), so this only retries failovers that failed before changing anything.
+            'attribute_not_exists(pk) OR (#status IN (:aborted, :failed) AND (attribute_not_exists(#reopenAfter) OR #reopenAfter <= :now))',
           ExpressionAttributeNames: { ...names, '#status': 'status', '#reopenAfter': 'reopenAfter' },
           ExpressionAttributeValues: values,
           ReturnValues: 'ALL_NEW',

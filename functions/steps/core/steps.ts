@@ -645,12 +645,14 @@ export async function reportFailure(ev: TaskEvent, deps: StepDeps) {
         ? incident?.status === 'running'
         : incident?.status === 'requested' && !incident.executionArn;
       if (incident && closable) {
+        // A failed failover may be requested again after reopenAfterMs (it pages each time); a failback is
+        // the operator's to restart at once.
         await deps.control.closeIncident(
           incidentId,
           'failed',
           `${failedStep}: ${detail.error}: ${detail.cause}`,
           now,
-          undefined,
+          kind === 'failback' ? now : now + deps.config.reopenAfterMs,
           owner ?? null,
         );
         closed = true;
