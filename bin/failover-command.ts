@@ -165,7 +165,7 @@ export async function requestManualFailover(
         ? `lost the race for the incident at epoch ${verdict.epoch}; nothing was written, run \`cutover status\``
         : e.status === 'requested' || e.status === 'running'
           ? `lost the race: incident ${e.id} (${e.from} → ${e.to}) was ${e.status === 'running' ? `claimed by ${e.executionArn}` : `requested by ${e.requestedBy}`} meanwhile; nothing was written`
-          : `incident ${e.id} at epoch ${e.epoch} is ${e.status}${e.closeReason ? ` (${e.closeReason})` : ''}: the control table keeps one incident per lease epoch and reopens only an aborted one${e.reopenAfter ? ` (after ${iso(e.reopenAfter)})` : ''}; nothing was written`;
+          : `incident ${e.id} at epoch ${e.epoch} is ${e.status}${e.closeReason ? ` (${e.closeReason})` : ''}: the control table keeps one incident per lease epoch and reopens an aborted or failed one only after its hold-off${e.reopenAfter ? ` (after ${iso(e.reopenAfter)})` : ''}; nothing was written`;
       return { outcome: 'refused', code: 'INCIDENT_EXISTS', sentence, notes };
     }
     incident = created.incident;
