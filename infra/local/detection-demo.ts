@@ -48,7 +48,10 @@ export async function runDetectionDemo(opts: { live?: boolean } = {}): Promise<D
           }),
       );
     }
-    const config = drillConfig();
+    // No state machine runs here to claim the incident: a survivor must not take the unclaimed request over.
+    const config = drillConfig((raw) => {
+      raw.takeoverAfterMs = 600_000;
+    });
     const links = new Map<string, FaultProxy>();
     const watchers = [];
     for (const voter of config.watchers) {
