@@ -4,7 +4,7 @@ import { parseConfigText } from '../functions/core/config.js';
 
 const USAGE = `usage:
   cutover config validate FILE
-  cutover drill --scenario NAME [--seed N] [--json] [--out DIR] [--approve]
+  cutover drill --scenario NAME [--seed N] [--json] [--out DIR] [--approve] [--synchronous]
   cutover cost --config FILE [--json]
   cutover status --config FILE [--table NAME] [--region R] [--endpoint URL] [--json]
   cutover pause --config FILE --reason TEXT [--by WHO] [--table NAME] [--region R] [--endpoint URL]

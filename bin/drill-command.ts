@@ -3,13 +3,20 @@ import { type DrillReport, runDrill } from '../infra/local/drill/run.js';
 import { SCENARIOS, type ScenarioName } from '../infra/local/drill/scenarios.js';
 import { SetupError } from '../infra/local/dynamodb-local.js';
 
-const USAGE = `usage: cutover drill --scenario NAME [--seed N] [--json] [--out DIR] [--approve]
+const USAGE = `usage: cutover drill --scenario NAME [--seed N] [--json] [--out DIR] [--approve] [--synchronous]
 scenarios: ${SCENARIOS.join(', ')}
 `;
 
 /** Exit codes: 0 the scenario's expectations hold, 1 they do not, 2 a usage or setup problem. */
 export async function drillCommand(argv: string[]): Promise<number> {
-  let values: { scenario?: string; seed?: string; json?: boolean; out?: string; approve?: boolean };
+  let values: {
+    scenario?: string;
+    seed?: string;
+    json?: boolean;
+    out?: string;
+    approve?: boolean;
+    synchronous?: boolean;
+  };
   try {
     ({ values } = parseArgs({
       args: argv,
@@ -19,6 +26,7 @@ export async function drillCommand(argv: string[]): Promise<number> {
         json: { type: 'boolean', default: false },
         out: { type: 'string' },
         approve: { type: 'boolean', default: false },
+        synchronous: { type: 'boolean', default: false },
       },
       strict: true,
       allowPositionals: false,
@@ -45,6 +53,7 @@ export async function drillCommand(argv: string[]): Promise<number> {
       seed,
       out,
       approve: values.approve ?? false,
+      synchronous: values.synchronous ?? false,
       live: !values.json,
     });
     if (values.json) process.stdout.write(`${JSON.stringify(report)}\n`);
@@ -63,7 +72,10 @@ const ms = (v: number | null) => (v === null ? '—' : `${v} ms`);
 
 export function summary(r: DrillReport, out: string): string {
   const rows: [string, string][] = [
-    ['scenario', `${r.scenario} (seed ${r.seed}${r.approve ? ', --approve' : ''})`],
+    [
+      'scenario',
+      `${r.scenario} (seed ${r.seed}${r.approve ? ', --approve' : ''}, ${r.replication} replication)`,
+    ],
     ['verdict', r.verdict.toUpperCase()],
     ['RTO', ms(r.rto_ms)],
     ['  detection', ms(r.steps.detection_ms)],

@@ -95,6 +95,17 @@ describe('local drills (real DynamoDB Local, PostgreSQL replication, ASL in proc
     expect(again).toMatchObject({ lost: report.lost_acked_writes, splitBrain: report.split_brain_writes });
   });
 
+  it('region-outage with synchronous replication loses no acknowledged write', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'cutover-sync-'));
+    const report = await runDrill({ scenario: 'region-outage', seed: 7, out, synchronous: true });
+    expect(report.reasons).toEqual([]);
+    expect(report.replication).toBe('synchronous');
+    const again = recompute(out);
+    expect(again.lost).toBe(0);
+    expect(again.completed).toBe(1);
+    expect(again.acked).toBeGreaterThan(0);
+  });
+
   it('has teeth: with the write guard bypassed, the same partition is caught as split-brain and fails', async () => {
     const out = mkdtempSync(join(tmpdir(), 'cutover-unsafe-'));
     const report = await runDrill({ scenario: 'partition', seed: 7, out, unsafeBypassGuard: true });

@@ -22,6 +22,8 @@ export interface DrillOptions {
   approve?: boolean;
   live?: boolean;
   write?: (line: string) => void;
+  /** Synchronous replication (a commit waits for the standby); asynchronous by default. */
+  synchronous?: boolean;
   /** Tests only (see StackOptions.unsafeBypassGuard). */
   unsafeBypassGuard?: boolean;
 }
@@ -42,6 +44,7 @@ export interface DrillReport {
   /** Peak resident memory of the drill's whole process tree (an upper bound: shared pages count per process). */
   peak_memory_mib: number | null;
   approve: boolean;
+  replication: 'synchronous' | 'asynchronous';
   duration_ms: number;
   config: CutoverConfig;
 }
@@ -254,7 +257,7 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
   const stack = new DrillStack({
     config,
     timeline,
-    synchronous: scenario.synchronous ?? false,
+    synchronous: opts.synchronous ?? scenario.synchronous ?? false,
     skewMs,
     unsafeBypassGuard: opts.unsafeBypassGuard ?? false,
   });
@@ -307,6 +310,7 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
       numbers,
       timeline: timeline.events,
       approve,
+      synchronous: opts.synchronous ?? scenario.synchronous ?? false,
       lagAtFaultMs: ctx.lagAtFaultMs,
       faultAt: ctx.faultAt,
       acked,
@@ -328,6 +332,7 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
       lag_at_fault_ms: ctx.lagAtFaultMs,
       peak_memory_mib: peakMemory(),
       approve,
+      replication: (opts.synchronous ?? scenario.synchronous) ? 'synchronous' : 'asynchronous',
       duration_ms: Date.now() - started,
       config,
     };

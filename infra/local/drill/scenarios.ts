@@ -19,6 +19,8 @@ export interface Outcome {
   numbers: DrillNumbers;
   timeline: readonly TimelineEvent[];
   approve: boolean;
+  /** Synchronous replication: an acknowledged write is on the standby, so none may be lost. */
+  synchronous: boolean;
   /** Lag of the standby when the fault hit, ms, as the drill measured it. */
   lagAtFaultMs: number | null;
   faultAt: number | null;
@@ -49,6 +51,10 @@ function expectEqual(reasons: string[], what: string, actual: unknown, expected:
 
 /** Lost writes are allowed only for writes acknowledged within the replication lag before the fault. */
 function lostWithinLag(o: Outcome, reasons: string[], slackMs = 300): void {
+  if (o.synchronous) {
+    noneLost(o, reasons);
+    return;
+  }
   if (o.faultAt === null) return;
   const window = (o.lagAtFaultMs ?? 0) + slackMs;
   const outside = o.lost.filter((w) => w.at < o.faultAt! - window);

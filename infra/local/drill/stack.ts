@@ -169,7 +169,6 @@ export class DrillStack {
       dir: join(this.dir, `pg-${primaryName}`),
       port: await freePort(),
       name: primaryName,
-      ...(this.opts.synchronous ? { synchronousStandbys: [standbyName] } : {}),
     });
     this.cleanup.push(() => primaryDb.stop());
     await createOrdersSchema(primaryDb.endpoint);
@@ -185,6 +184,8 @@ export class DrillStack {
       upstream: this.replicationLink.endpoint,
     });
     this.cleanup.push(() => standbyDb.stop());
+    // Synchronous only once the standby exists: before that, every commit (the schema's too) would wait forever.
+    if (this.opts.synchronous) await primaryDb.setSynchronousStandbys([standbyName]);
     timeline.record('stack', 'postgres_ready', { primary: primaryDb.port, replica: standbyDb.port });
 
     for (const [name, db] of [
