@@ -64,6 +64,9 @@ export class PostgresPromoter implements DatabasePromoter {
   }
   async status(region: string): Promise<DatabaseStatus> {
     const db = this.stack.region(region).db;
+    // Long-poll the local promotion (bounded) instead of polling it: pg_promote() takes ~0.1 s, a poll round more.
+    const pending = this.pending.get(region);
+    if (pending) await Promise.race([pending, new Promise((r) => setTimeout(r, 1_000))]);
     const writable = await db.isWritable(1_000).catch(() => false);
     return {
       writable,
