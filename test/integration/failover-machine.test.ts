@@ -403,11 +403,49 @@ describe('failover state machine, run locally on DynamoDB Local and mocked AWS A
       expect(audit.map((a) => `${a.step}:${a.outcome}`)).toContain('approval-timeout:abort');
       expectValidEvents(h);
     });
+    /** A quorum (or fewer) of fresh watchers that see us-east-1 down over the whole debounce window. */
+    async function unhealthyVotes(t: { doc: never; names: { votes: string } }, voters: string[]) {
+      const store = new DynamoVoteStore(t.doc, t.names.votes);
+      const now = Date.now();
+      for (const voter of voters) {
+        await store.put(
+          vote(
+            { voter, target: 'us-east-1', healthy: false, streakSince: now - 60_000, observedAt: now - 500 },
+            now,
+          ),
+        );
+      }
+    }
+    const proceedOnTimeout = (c: Record<string, any>) => {
+      c.approval.timeoutSeconds = 1;
+      c.approval.timeoutPolicy = 'proceed';
+    };
+
+    it('does not proceed on timeout while paused, nor without a fresh quorum (I3)', async () => {
+      const paused = await setup(proceedOnTimeout, ambiguous);
+      await unhealthyVotes(paused.t as never, ['eu-west-1', 'ap-southeast-2', 'ca-central-1']);
+      await paused.control.setPause('orders', {
+        pausedBy: 'alice',
+        pausedAt: Date.now(),
+        reason: 'maintenance',
+      });
+      paused.h.setApproval(() => new Promise(() => {}));
+      const a = await runStateMachine(FAILOVER, paused.input, failoverTaskHandlers(paused.h.deps), fast);
+      expect(a.path.slice(-3)).toEqual(['ApprovalTimeoutAbort', 'Abort', 'Aborted']);
+
+      const few = await setup(proceedOnTimeout, ambiguous);
+      await unhealthyVotes(few.t as never, ['eu-west-1', 'ap-southeast-2']);
+      few.h.setApproval(() => new Promise(() => {}));
+      const b = await runStateMachine(FAILOVER, few.input, failoverTaskHandlers(few.h.deps), fast);
+      expect(b.path.slice(-3)).toEqual(['ApprovalTimeoutAbort', 'Abort', 'Aborted']);
+      const audit = await few.control.listAudit('orders', few.input.incidentId);
+      expect(audit.find((x) => x.step === 'approval-timeout')?.outcome).toBe('abort');
+      expect(few.h.log.filter((l) => l.startsWith('RDS') || l.startsWith('Route53'))).toEqual([]);
+    });
+
     it('applies the timeout policy proceed from the configuration: the failover goes on and completes', async () => {
-      const { h, control, input } = await setup((c) => {
-        c.approval.timeoutSeconds = 1;
-        c.approval.timeoutPolicy = 'proceed';
-      }, ambiguous);
+      const { h, t, control, input } = await setup(proceedOnTimeout, ambiguous);
+      await unhealthyVotes(t as never, ['eu-west-1', 'ap-southeast-2', 'ca-central-1']);
       h.setApproval(() => new Promise(() => {}));
       const run = await runStateMachine(FAILOVER, input, failoverTaskHandlers(h.deps), fast);
       expect(run.status).toBe('SUCCEEDED');
@@ -416,6 +454,22 @@ describe('failover state machine, run locally on DynamoDB Local and mocked AWS A
       const audit = await control.listAudit('orders', input.incidentId);
       expect(audit.map((a) => `${a.step}:${a.outcome}`)).toContain('approval-timeout:proceed');
     });
+  });
+
+  it('refuses an input that disagrees with its stored incident, before anything changes', async () => {
+    const { h, control, input } = await setup(() => {}, {
+      needsApproval: true,
+      verdictKind: 'failover-needs-approval',
+    });
+    const forged = { ...input, needsApproval: false, verdictKind: 'manual', to: 'us-west-2' };
+    const run = await runStateMachine(FAILOVER, forged, failoverTaskHandlers(h.deps), fast);
+    expect(run.status).toBe('FAILED');
+    expect(run.path).toEqual(['Claim', 'InvalidInput']);
+    expect(run.error?.Cause).toContain('needsApproval');
+    expect(run.error?.Cause).toContain('verdictKind');
+    expect(h.log).toEqual([]);
+    expect(await control.getIncident(input.incidentId)).toMatchObject({ status: 'requested' });
+    expect((await control.getIncident(input.incidentId))?.executionArn).toBeUndefined();
   });
 
   it('refuses a malformed input at the first state, before anything changes', async () => {

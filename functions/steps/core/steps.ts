@@ -1,12 +1,15 @@
 import type { CutoverConfig } from '../../core/config.js';
 import { decide } from '../../core/decide.js';
+import { ValidationError } from '../../core/errors.js';
 import { LeaseLostError, LeaseNotSafeYetError, StepInputError } from '../../core/failover-errors.js';
 import type { FenceActionResult } from '../../core/failover-ports.js';
+import type { Incident } from '../../core/incident.js';
 import { safeToTakeAt } from '../../core/lease.js';
 import { MANUAL_VERDICT } from '../../core/manual-failover.js';
 import type { StepDeps } from './deps.js';
 import { recorded, type Trail } from './record.js';
 import {
+  type FailoverInput,
   type IncidentState,
   MAX_ATTEMPTS,
   POLL_SECONDS,
@@ -65,12 +68,40 @@ export function approvalSettings(config: CutoverConfig) {
 }
 
 /** Claim: requested → running, bound to this execution. A second execution for the incident ends here (I4). */
+/** The fields of a failover input that must equal the stored incident's; each difference names its field. */
+export function inputMismatch(input: FailoverInput, stored: Incident): { field: string; message: string }[] {
+  const pairs: [string, unknown, unknown][] = [
+    ['application', input.application, stored.application],
+    ['kind', input.kind, stored.kind],
+    ['epoch', input.epoch, stored.epoch],
+    ['attempt', input.attempt, stored.attempt],
+    ['from', input.from, stored.from],
+    ['to', input.to, stored.to],
+    ['needsApproval', input.needsApproval, stored.needsApproval],
+    ['verdictKind', input.verdictKind, stored.verdictKind],
+  ];
+  return pairs
+    .filter(([, a, b]) => a !== b)
+    .map(([field, a, b]) => ({
+      field,
+      message: `is ${JSON.stringify(a)} but the incident says ${JSON.stringify(b)}`,
+    }));
+}
+
 export async function claimIncident(ev: TaskEvent, deps: StepDeps) {
   const input = parseFailoverInput(ev.state);
   const executionArn = ev.executionArn;
   if (!executionArn) throw new StepInputError('claim needs the execution ARN ($$.Execution.Id)');
   return recorded(deps, trail(input), 'claim', async () => {
     const now = deps.clock.now();
+    // The stored incident is the truth: an input typed into the console that disagrees with it (to skip the
+    // approval or the re-check, or to aim at another region) is refused before anything changes.
+    const stored = await deps.control.getIncident(input.incidentId);
+    if (stored) {
+      const issues = inputMismatch(input, stored);
+      if (issues.length)
+        throw new ValidationError(`the input does not match incident ${input.incidentId}`, issues);
+    }
     const res = await deps.control.claimIncident(input.incidentId, executionArn, now);
     const settings = approvalSettings(deps.config);
     // An approval wait is no stall: the other control regions must not take the incident over during it.
@@ -122,19 +153,40 @@ export async function approvalTimedOut(ev: TaskEvent, deps: StepDeps) {
   const s = parseIncidentState(ev.state);
   const info = stepResult<{ kind?: string }>(ev.state, 'approvalTimeout');
   const kind = info?.kind ?? 'failover';
-  const policy = approvalTimeoutAction(
+  const configured = approvalTimeoutAction(
     s.kind,
     kind,
     deps.approvalTimeoutPolicy ?? deps.config.approval.timeoutPolicy,
   );
-  return recorded(deps, owned(ev, s), 'approval-timeout', async () => ({
-    outcome: policy,
-    result: {
-      action: policy,
-      kind,
-      reason: `nobody answered the ${kind} approval within ${deps.config.approval.timeoutSeconds} s; the timeout policy is ${policy}`,
-    },
-  }));
+  return recorded(deps, owned(ev, s), 'approval-timeout', async () => {
+    let policy = configured;
+    let why = `the timeout policy is ${configured}`;
+    if (configured === 'proceed') {
+      // Proceeding without a person is an automatic failover: it needs what any automatic failover needs (I3).
+      const now = deps.clock.now();
+      const [pause, votes] = await Promise.all([
+        deps.control.getPause(s.application),
+        deps.votes.list(s.application, s.from),
+      ]);
+      const verdict = decide(votes, deps.config, now, { primary: s.from, standby: s.to });
+      const sustained = verdict.evidence.sustainedUnhealthy.length;
+      if (pause) {
+        policy = 'abort';
+        why = `the timeout policy is proceed, but automatic failover is paused by ${pause.pausedBy} (${pause.reason})`;
+      } else if (sustained < deps.config.quorum) {
+        policy = 'abort';
+        why = `the timeout policy is proceed, but only ${sustained} fresh watchers see ${s.from} unhealthy over the debounce window (quorum ${deps.config.quorum})`;
+      }
+    }
+    return {
+      outcome: policy,
+      result: {
+        action: policy,
+        kind,
+        reason: `nobody answered the ${kind} approval within ${deps.config.approval.timeoutSeconds} s; ${why}`,
+      },
+    };
+  });
 }
 
 /** Re-check: a quorum of fresh watchers sees the primary healthy again → a false alarm, abort before acting. */
