@@ -301,6 +301,24 @@ describe('failover state machine, run locally on DynamoDB Local and mocked AWS A
     expectValidEvents(h);
   });
 
+  it('reports a fence whose answer was lost as fenced: the page says what is true, not what was remembered', async () => {
+    const { h, input } = await setup();
+    const handlers = failoverTaskHandlers(h.deps);
+    const fence = handlers.FenceFunctionArn!;
+    handlers.FenceFunctionArn = async (ev) => {
+      await fence(ev);
+      throw Object.assign(new Error('the answer was lost'), { name: 'TransientError' });
+    };
+    const run = await runStateMachine(FAILOVER, input, handlers, fast);
+    expect(run.status).toBe('FAILED');
+    expect(h.published.find((e) => e.detailType === 'Failover Failed')?.detail).toMatchObject({
+      step: 'fence',
+      fenced: true,
+      promoted: false,
+      leaseGranted: false,
+    });
+  });
+
   it('gives up on a promotion that never becomes writable, after a bounded number of polls', async () => {
     const { h, input } = await setup((c) => {
       c.database.promoteTimeoutSeconds = 30;
@@ -308,12 +326,16 @@ describe('failover state machine, run locally on DynamoDB Local and mocked AWS A
     h.db.promoteAfterPolls = Number.POSITIVE_INFINITY;
     const run = await runStateMachine(FAILOVER, input, failoverTaskHandlers(h.deps), fast);
     expect(run.status).toBe('FAILED');
-    // One status read before promoting, then 30 s / 10 s = 3 polls.
-    expect(h.log.filter((l) => l.startsWith('RDS.DescribeDBInstances'))).toHaveLength(4);
+    // One status read before promoting, then 30 s / 10 s = 3 polls; then ReportFailure reads it once more, so
+    // that the page says what is true now rather than what the execution remembers.
+    expect(h.log.filter((l) => l.startsWith('RDS.DescribeDBInstances'))).toHaveLength(5);
     expect(run.path.slice(-3)).toEqual(['PromoteTimedOut', 'ReportFailure', 'FailoverFailed']);
     expect(h.published.find((e) => e.detailType === 'Failover Failed')?.detail).toMatchObject({
       step: 'promote',
       error: 'PromoteTimeoutError',
+      fenced: true,
+      promoted: false,
+      leaseGranted: false,
     });
     expect(h.log.some((l) => l.startsWith('lease.grant'))).toBe(false);
   });

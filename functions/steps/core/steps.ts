@@ -667,12 +667,29 @@ export async function reportFailure(ev: TaskEvent, deps: StepDeps) {
   const t: Trail | null = incidentId ? { application, incidentId, ...(owner ? { owner } : {}) } : null;
   return recorded(deps, t, 'report-failure', async () => {
     const now = deps.clock.now();
+    // What the execution remembers, corrected by a fresh read: a revoke or a promotion whose answer was lost
+    // (the call landed, its retries ran out) happened all the same, and the page must say so.
+    const to = str('to');
+    const epoch = typeof st.epoch === 'number' ? st.epoch : null;
+    const lease = await deps.leases.read(application).catch(() => null);
+    const moved = lease !== null && epoch !== null && lease.epoch > epoch;
+    const writable =
+      to === null
+        ? false
+        : await Promise.race([
+            deps.database.status(to).then(
+              (d) => d.writable,
+              () => false,
+            ),
+            new Promise<boolean>((r) => setTimeout(() => r(false), 3_000).unref?.()),
+          ]);
     const progress = {
-      fenced: stepResult(st, 'fence') !== undefined,
+      fenced: stepResult(st, 'fence') !== undefined || moved,
       promoted:
         stepResult(st, 'lease') !== undefined ||
-        stepResult<{ poll?: Poll }>(st, 'promote')?.poll?.done === true,
-      leaseGranted: stepResult(st, 'lease') !== undefined,
+        stepResult<{ poll?: Poll }>(st, 'promote')?.poll?.done === true ||
+        (stepResult(st, 'promote') !== undefined && writable),
+      leaseGranted: stepResult(st, 'lease') !== undefined || (moved && lease?.holder === to),
       trafficMoved: stepResult(st, 'route') !== undefined,
     };
     const detail = {
