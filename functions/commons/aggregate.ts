@@ -1,6 +1,9 @@
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { CutoverConfig } from '../core/config.js';
 import { decide, requestsFailover, type Verdict } from '../core/decide.js';
+import { LostRaceError } from '../core/errors.js';
+import type { Incident } from '../core/incident.js';
+import type { Lease } from '../core/lease.js';
 import type { Clock, ControlStore, EventPublisher, LeaseStore, VoteStore } from '../core/ports.js';
 import { takeoverVerdict } from '../core/takeover.js';
 import { type Vote, voteSchema } from '../core/vote.js';
@@ -82,7 +85,8 @@ export type AggregateAction =
   | { action: 'requested'; incidentId: string }
   | { action: 'duplicate'; incidentId: string | null; reason: string }
   | { action: 're-published'; incidentId: string }
-  | { action: 'taken-over'; incidentId: string; code: string; from: string; reason: string };
+  | { action: 'taken-over'; incidentId: string; code: string; from: string; reason: string }
+  | { action: 'abandoned'; incidentId: string; code: 'FAILBACK_ABANDONED'; reason: string };
 
 export interface AggregateResult {
   batchItemFailures: { itemIdentifier: string }[];
@@ -121,7 +125,7 @@ async function decideAndAct(deps: AggregatorDeps): Promise<AggregateResult['deci
   const { config, control, leases, votes, events, clock } = deps;
   const application = config.application;
   const lease = await leases.read(application);
-  const takeover = await takeOverStalledIncident(deps, lease?.epoch ?? 0);
+  const takeover = await takeOverStalledIncident(deps, lease);
   if (takeover) return { application, outcome: takeover };
   if (lease && lease.holder === null) {
     return {
@@ -221,9 +225,10 @@ async function decideAndAct(deps: AggregatorDeps): Promise<AggregateResult['deci
  */
 async function takeOverStalledIncident(
   deps: AggregatorDeps,
-  leaseEpoch: number,
+  lease: Lease | null,
 ): Promise<AggregateAction | null> {
   const { config, control, events, clock } = deps;
+  const leaseEpoch = lease?.epoch ?? 0;
   const open = await control.openIncident(config.application, leaseEpoch - 2, leaseEpoch);
   if (!open) return null;
   // This region took it over but died (or failed) before its event was put: put it now.
@@ -238,6 +243,7 @@ async function takeOverStalledIncident(
     return { action: 're-published', incidentId: open.id };
   }
   const verdict = takeoverVerdict(open, deps.region, clock.now(), config.takeoverAfterMs);
+  if (verdict.abandon) return abandonFailback(deps, open, verdict, lease);
   if (!verdict.take) return null;
   const res = await control.takeOverIncident(open, deps.region, clock.now());
   if (!res.takenOver) {
@@ -265,6 +271,113 @@ async function takeOverStalledIncident(
   await control.markPublished(res.incident.id, clock.now());
   deps.log?.(verdict.reason, { code: verdict.code, incidentId: open.id });
   return { action: 'taken-over', incidentId: open.id, code: verdict.code, from, reason: verdict.reason };
+}
+
+/** The failback's steps in the order they run (progressStep is the last one started). */
+const FAILBACK_STEPS = [
+  'claim',
+  'start',
+  'preconditions',
+  'approval-failback',
+  'fence',
+  'drain-replication',
+  'promote',
+  'promote-status',
+  'grant-lease',
+  'route-traffic',
+  'verify',
+  'notify',
+];
+
+/**
+ * A failback is not taken over (the operator decides whether to move the primary back), but one whose execution
+ * stopped making progress (its control region died, or it never got claimed) must not hold its epoch: no
+ * failover, automatic or manual, could be opened there. It is closed as `failed` with reopenAfter = now, only
+ * while it is still bound to the execution judged stalled (or to none), so of racing regions one closes it;
+ * that one audits it and puts `Failback Failed`, which pages. How far it got is read from the lease (fenced,
+ * granted) and from the last step it started (promoted, traffic moved: "may have", for the people paged).
+ */
+async function abandonFailback(
+  deps: AggregatorDeps,
+  open: Incident,
+  verdict: { code: 'FAILBACK_ABANDONED'; reason: string; idleMs: number },
+  lease: Lease | null,
+): Promise<AggregateAction | null> {
+  const { control, events, clock } = deps;
+  const now = clock.now();
+  const owner = open.executionArn ?? null;
+  // The region in the reason tells the winner from a region whose close was a no-op on an already failed one.
+  const closeReason = `${verdict.reason}; closed by the aggregator in ${deps.region}`;
+  let closed: Incident;
+  try {
+    closed = await control.closeIncident(open.id, 'failed', closeReason, now, now, owner);
+  } catch (err) {
+    const current = await control.getIncident(open.id);
+    const stillAsSeen =
+      current !== null &&
+      (current.status === 'requested' || current.status === 'running') &&
+      current.executionArn === open.executionArn;
+    if (err instanceof LostRaceError || !stillAsSeen) {
+      // Claimed, closed or abandoned meanwhile: the next decision reads the new state.
+      deps.log?.('abandon lost', { incidentId: open.id, reason: (err as Error).message });
+      return null;
+    }
+    throw err;
+  }
+  if (closed.closedAt !== now || closed.closeReason !== closeReason) {
+    deps.log?.('abandon lost', { incidentId: open.id, reason: `already closed: ${closed.closeReason}` });
+    return null;
+  }
+  const reached = (step: string) =>
+    FAILBACK_STEPS.indexOf(open.progressStep ?? '') >= FAILBACK_STEPS.indexOf(step);
+  const fenced = lease !== null && lease.epoch > open.epoch;
+  const leaseGranted = lease !== null && lease.epoch >= open.epoch + 2 && lease.holder === open.to;
+  const progress = {
+    fenced,
+    promoted: leaseGranted || reached('promote'),
+    leaseGranted,
+    trafficMoved: reached('route-traffic'),
+  };
+  const step = open.progressStep ?? 'start';
+  await control.appendAudit(open.application, open.id, {
+    at: now,
+    step: 'abandon',
+    outcome: verdict.code,
+    detail: {
+      by: deps.region,
+      executionArn: owner,
+      status: open.status,
+      progressStep: open.progressStep ?? null,
+      idleMs: verdict.idleMs,
+      ...progress,
+      reason: verdict.reason,
+    },
+  });
+  await events.publish('Failback Failed', {
+    incidentId: open.id,
+    application: open.application,
+    kind: 'failback',
+    from: open.from,
+    to: open.to,
+    step,
+    error: 'FailbackAbandoned',
+    cause: `${verdict.reason}; the lease is ${lease ? `${lease.holder ?? 'revoked'} at epoch ${lease.epoch}` : 'missing'}`,
+    ...progress,
+    failedAt: now,
+    timings: {
+      detectionMs: null,
+      decisionMs: null,
+      fenceMs: null,
+      promoteMs: null,
+      trafficMs: null,
+      verifyMs: null,
+      totalMs: Math.max(0, now - open.requestedAt),
+      approvalMs: null,
+    },
+    steps: [],
+  });
+  deps.log?.(verdict.reason, { code: verdict.code, incidentId: open.id });
+  return { action: 'abandoned', incidentId: open.id, code: verdict.code, reason: verdict.reason };
 }
 
 function transitionDetail(application: string, verdict: Verdict, at: number, previous: string | null) {

@@ -6,13 +6,23 @@ import type { Incident } from './incident.js';
  *
  * Progress is the incident's `progressAt`, which every step writes with its ownership check before it acts
  * (functions/steps/core/record.ts), and `quietUntil`, which a step sets before a long wait it knows of (the
- * old lease, an approval). An execution is stalled once neither has moved for `takeoverAfterMs`.
+ * old lease, an approval). An execution is stalled once neither has moved for `takeoverAfterMs`. A stalled
+ * failover is taken over; a stalled failback is abandoned (closed as failed by the aggregator).
  */
 export type TakeoverVerdict =
-  | { take: true; code: 'EXECUTION_STALLED' | 'REQUEST_UNCLAIMED'; reason: string; idleMs: number }
+  | {
+      take: true;
+      abandon?: false;
+      code: 'EXECUTION_STALLED' | 'REQUEST_UNCLAIMED';
+      reason: string;
+      idleMs: number;
+    }
+  /** A stalled failback: closed as failed (so that failover may proceed), never taken over. */
+  | { take: false; abandon: true; code: 'FAILBACK_ABANDONED'; reason: string; idleMs: number }
   | {
       take: false;
-      code: 'NOT_OPEN' | 'NOT_A_FAILOVER' | 'OWN_REGION' | 'PROGRESSING';
+      abandon?: false;
+      code: 'NOT_OPEN' | 'OWN_REGION' | 'PROGRESSING';
       reason: string;
       idleMs: number;
     };
@@ -39,14 +49,27 @@ export function takeoverVerdict(
   if (incident.status !== 'requested' && incident.status !== 'running') {
     return { take: false, code: 'NOT_OPEN', reason: `incident ${incident.id} is ${incident.status}`, idleMs };
   }
-  // A failback is an operator's execution: a stalled one is theirs to restart, not a failover machine's.
-  if (incident.kind !== 'failover') {
-    return {
-      take: false,
-      code: 'NOT_A_FAILOVER',
-      reason: `incident ${incident.id} is a ${incident.kind}`,
-      idleMs,
-    };
+  // A failback is an operator's execution: a stalled one is not taken over (nobody but the operator may decide
+  // to move the primary back), but it must not hold its epoch for ever either, or no failover could be
+  // requested at that epoch again. Once it shows no progress for takeoverAfterMs it is abandoned: closed as
+  // failed, from any region (closing starts no second execution, so the region it ran in may judge it too).
+  if (incident.kind === 'failback') {
+    const who = incident.executionArn ? `execution ${incident.executionArn}` : 'the unclaimed request';
+    const step = incident.progressStep ? ` since step ${incident.progressStep}` : '';
+    return idleMs < takeoverAfterMs
+      ? {
+          take: false,
+          code: 'PROGRESSING',
+          reason: `failback ${who} showed progress ${idleMs} ms ago (abandoned after ${takeoverAfterMs} ms)`,
+          idleMs,
+        }
+      : {
+          take: false,
+          abandon: true,
+          code: 'FAILBACK_ABANDONED',
+          reason: `abandoned: no progress for ${idleMs} ms; a failback is not taken over (${who} of ${incident.requestedBy}${step}; abandoned after ${takeoverAfterMs} ms)`,
+          idleMs,
+        };
   }
   const owner =
     incident.status === 'running' && incident.executionArn

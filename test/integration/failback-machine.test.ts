@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DynamoControlStore } from '../../functions/adapters/dynamodb/control-store.js';
 import { DynamoVoteStore } from '../../functions/adapters/dynamodb/vote-store.js';
+import { StoreError } from '../../functions/core/errors.js';
+import type { Incident } from '../../functions/core/incident.js';
 import { failbackTaskHandlers } from '../../functions/steps/core/task-handlers.js';
 import { runStateMachine } from '../../infra/local/sfn-runner.js';
 import { freshTables } from '../support/dynamodb.js';
@@ -168,4 +170,100 @@ describe('failback state machine, run locally on DynamoDB Local and mocked AWS A
     expect(again.path.slice(-3)).toEqual(['FailbackApprovalRejected', 'Abort', 'Aborted']);
     expect(again.output.incidentId).toMatch(/^orders:\d+:2$/);
   });
+});
+
+describe('the first state of the failback machine: idempotent start, duplicates (DynamoDB Local)', () => {
+  const OTHER_ARN = 'arn:aws:states:us-east-1:000000000000:execution:cutover-failback:other';
+
+  it.each([
+    ['its create landed (the claim failed)', 'before'],
+    ['its create and its claim landed', 'after'],
+  ] as const)(
+    'a StartFailback retried after %s, the answer lost, continues instead of ending as Duplicate',
+    async (_what, when) => {
+      const { h, control, epoch } = await setup();
+      const incidentId = `orders:${epoch}:1`;
+      let quietUntil: number | undefined;
+      h.setApproval(async () => {
+        // The preconditions announced the approval wait: no control region may judge this execution dead.
+        quietUntil = (await control.getIncident(incidentId))?.quietUntil;
+        return { approved: true, by: 'U012AB3CD', at: Date.now(), reason: 'planned' };
+      });
+      const real = h.deps.control.claimIncident.bind(h.deps.control);
+      let calls = 0;
+      h.deps.control.claimIncident = async (id, arn, now) => {
+        calls += 1;
+        if (calls > 1) return real(id, arn, now);
+        if (when === 'after') await real(id, arn, now);
+        throw new StoreError('ProvisionedThroughputExceeded (the answer was lost)');
+      };
+      const started = Date.now();
+      const run = await runStateMachine(FAILBACK, sampleInput(), failbackTaskHandlers(h.deps), fast);
+      expect(run.status, JSON.stringify(run.error)).toBe('SUCCEEDED');
+      expect(run.path.slice(0, 3)).toEqual(['StartFailback', 'Started', 'Preconditions']);
+      expect(run.path.at(-1)).toBe('Completed');
+      expect(run.output.incidentId).toBe(incidentId);
+      expect(await control.getIncident(incidentId)).toMatchObject({
+        kind: 'failback',
+        status: 'completed',
+        executionArn: run.executionArn,
+      });
+      expect(await h.deps.leases.read('orders')).toMatchObject({ holder: 'us-east-1', epoch: epoch + 2 });
+      expect(h.published.map((e) => e.detailType)).toEqual(['Failback Completed']);
+      const audit = (await control.listAudit('orders', incidentId)).map((a) => `${a.step}:${a.outcome}`);
+      expect(audit).toContain('start:claimed');
+      expect(audit).not.toContain('start:duplicate');
+      expect(quietUntil).toBeGreaterThanOrEqual(started + 60_000);
+    },
+  );
+
+  it.each([
+    ['the same failback, claimed by another execution', 'failback-running'],
+    ["another operator's failback request that no execution claimed yet", 'other-request'],
+    ['an automatic failover', 'failover'],
+  ] as const)(
+    'a duplicate start of the failback machine ends at the first state as Duplicate with no side effects: %s',
+    async (_what, open) => {
+      const { h, control, epoch } = await setup();
+      approve(h);
+      const input = sampleInput() as { from: string; to: string; requestedBy: string; reason: string };
+      const created = await control.requestIncident(
+        {
+          application: 'orders',
+          kind: open === 'failover' ? 'failover' : 'failback',
+          epoch,
+          from: input.from,
+          to: input.to,
+          verdictKind: open === 'failover' ? 'failover' : 'healthy',
+          verdictCode: open === 'failover' ? 'QUORUM_UNHEALTHY' : 'FAILBACK_REQUESTED',
+          reason: input.reason,
+          evidence: {},
+          needsApproval: open !== 'failover',
+          requestedAt: Date.now() - 1_000,
+          requestedBy:
+            open === 'failover'
+              ? 'us-east-2'
+              : open === 'other-request'
+                ? 'bob@example.com'
+                : input.requestedBy,
+        },
+        Date.now() - 1_000,
+      );
+      if (!created.created) throw new Error('could not seed the incident');
+      const id = created.incident.id;
+      if (open === 'failback-running') await control.claimIncident(id, OTHER_ARN, Date.now() - 500);
+      const before = await control.getIncident(id);
+      const run = await runStateMachine(FAILBACK, sampleInput(), failbackTaskHandlers(h.deps), fast);
+      expect(run.status).toBe('SUCCEEDED');
+      expect(run.path).toEqual(['StartFailback', 'Started', 'Duplicate']);
+      expect(run.output.start).toMatchObject({ claimed: false });
+      expect(run.output.incidentId).toBe(id);
+      expect(h.log).toEqual([]);
+      expect(h.published).toEqual([]);
+      expect(h.notifications).toEqual([]);
+      expect(await control.getIncident(id)).toEqual(before satisfies Incident | null);
+      expect(await control.listAudit('orders', id)).toEqual([]);
+      expect(await h.deps.leases.read('orders')).toMatchObject({ holder: 'us-west-2', epoch });
+    },
+  );
 });

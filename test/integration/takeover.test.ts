@@ -14,6 +14,7 @@ import type { CutoverConfig } from '../../functions/core/config.js';
 import { failoverTaskHandlers } from '../../functions/steps/core/task-handlers.js';
 import { type RunOptions, runStateMachine } from '../../infra/local/sfn-runner.js';
 import { freshTables } from '../support/dynamodb.js';
+import { eventErrors } from '../support/event-schemas.js';
 import { exampleConfig, vote } from '../support/fixtures.js';
 import { type Harness, makeHarness } from '../support/machine-harness.js';
 
@@ -145,6 +146,157 @@ describe('takeover of a stalled incident by a surviving control region (DynamoDB
     expect(res).toMatchObject({ owned: false, incident: { status: 'requested' } });
     const claim = await control.claimIncident(id, 'arn:aws:states:eu-central-1:0:execution:m:new', T0 + 2);
     expect(claim).toMatchObject({ claimed: true, incident: { takeovers: 1, takenOverFrom: DEAD_ARN } });
+  });
+});
+
+describe('a stalled failback is abandoned, never taken over (DynamoDB Local)', () => {
+  const T0 = 1_800_000_000_000;
+  const FAILBACK_ARN = 'arn:aws:states:us-east-2:000000000000:execution:cutover-failback:dead';
+
+  /**
+   * After a failover: us-west-2 holds the lease at epoch 1. An operator's failback to us-east-1 opened the
+   * incident orders:1:1 and (unless `unclaimed`) its execution in us-east-2 claimed it at T0, then its control
+   * region died. The watchers now see us-west-2 down: an automatic failover to us-east-1 is due.
+   */
+  async function stalledFailback(opts: { unclaimed?: boolean; fenced?: boolean } = {}) {
+    const t = await freshTables('tkb');
+    const config = exampleConfig();
+    const control = new DynamoControlStore(t.doc, t.names.control);
+    const leases = new DynamoLeaseStore(t.doc, t.names.control, config.lease, { now: () => T0 - 60_000 });
+    const held = await leases.acquire('orders', 'us-west-2', null);
+    if (!held.ok) throw new Error('could not seed the lease');
+    if (opts.fenced) await leases.revoke('orders', held.lease.epoch);
+    const created = await control.requestIncident(
+      {
+        application: 'orders',
+        kind: 'failback',
+        epoch: held.lease.epoch,
+        from: 'us-west-2',
+        to: 'us-east-1',
+        verdictKind: 'healthy',
+        verdictCode: 'FAILBACK_REQUESTED',
+        reason: 'planned failback',
+        evidence: {},
+        needsApproval: true,
+        requestedAt: T0,
+        requestedBy: 'alice@example.com',
+      },
+      T0,
+    );
+    if (!created.created) throw new Error('could not seed the failback');
+    if (!opts.unclaimed) {
+      const claim = await control.claimIncident(created.incident.id, FAILBACK_ARN, T0);
+      if (!claim.claimed) throw new Error('could not claim the failback');
+    }
+    const events = new RecordingPublisher(() => T0);
+    const votes = new DynamoVoteStore(t.doc, t.names.votes);
+    const deps = (region: string, now: number): AggregatorDeps => ({
+      config,
+      region,
+      votes,
+      leases: new DynamoLeaseStore(t.doc, t.names.control, config.lease, { now: () => now }),
+      control,
+      events,
+      clock: { now: () => now },
+    });
+    const primaryDown = async (now: number) => {
+      for (const voter of config.watchers) {
+        await votes.put(
+          vote(
+            { voter, target: 'us-west-2', healthy: false, detail: 'refused', streakSince: now - 60_000 },
+            now,
+          ),
+        );
+        await votes.put(vote({ voter, target: 'us-east-1' }, now));
+      }
+    };
+    return { config, control, events, deps, primaryDown, id: created.incident.id, epoch: held.lease.epoch };
+  }
+
+  it('one of two racing aggregators closes it as failed and pages; then a failover is requested at that epoch', async () => {
+    const { config, control, events, deps, primaryDown, id, epoch } = await stalledFailback();
+    const now = T0 + config.takeoverAfterMs;
+    await primaryDown(now);
+    // Before: the failback holds the epoch, so the automatic failover is a duplicate.
+    const blocked = await aggregate([streamRecord(now)], deps('eu-central-1', now - 1));
+    expect(blocked.decisions[0]?.outcome).toMatchObject({ action: 'duplicate', incidentId: id });
+
+    const results = await Promise.all([
+      aggregate([streamRecord(now)], deps('eu-central-1', now)),
+      aggregate([streamRecord(now)], deps('us-west-1', now)),
+    ]);
+    const outcomes = results.map((r) => r.decisions[0]?.outcome);
+    const abandoned = outcomes.filter((o) => o?.action === 'abandoned');
+    expect(abandoned).toHaveLength(1);
+    expect(abandoned[0]).toMatchObject({ incidentId: id, code: 'FAILBACK_ABANDONED' });
+    expect(abandoned[0]?.action === 'abandoned' && abandoned[0].reason).toContain(
+      `abandoned: no progress for ${config.takeoverAfterMs} ms; a failback is not taken over`,
+    );
+
+    const failed = events.ofType('Failback Failed');
+    expect(failed).toHaveLength(1);
+    expect(eventErrors('Failback Failed', failed[0]?.detail)).toEqual([]);
+    expect(failed[0]?.detail).toMatchObject({
+      incidentId: id,
+      kind: 'failback',
+      from: 'us-west-2',
+      to: 'us-east-1',
+      step: 'claim',
+      error: 'FailbackAbandoned',
+      fenced: false,
+      leaseGranted: false,
+      trafficMoved: false,
+      failedAt: now,
+    });
+    const audit = (await control.listAudit('orders', id)).filter((a) => a.step === 'abandon');
+    expect(audit).toHaveLength(1);
+    expect(audit[0]).toMatchObject({
+      outcome: 'FAILBACK_ABANDONED',
+      detail: { executionArn: FAILBACK_ARN, status: 'running', progressStep: 'claim' },
+    });
+
+    // The loser may have requested the failover in the same pass; either way, one failover at that epoch.
+    await aggregate([streamRecord(now)], deps('eu-central-1', now));
+    expect(events.ofType('Failover Requested')).toHaveLength(1);
+    const next = await control.openIncident('orders', epoch, epoch);
+    expect(next).toMatchObject({ id: `orders:${epoch}:2`, kind: 'failover', status: 'requested' });
+    expect(next?.executionArn).toBeUndefined();
+  });
+
+  it('abandons an unclaimed failback request too, after a fence: the aggregator then stands aside', async () => {
+    const { config, control, events, deps, id } = await stalledFailback({ unclaimed: true, fenced: true });
+    const now = T0 + config.takeoverAfterMs;
+    const res = await aggregate([streamRecord(now)], deps('us-east-2', now));
+    expect(res.decisions[0]?.outcome).toMatchObject({ action: 'abandoned', incidentId: id });
+    expect(await control.getIncident(id)).toMatchObject({ status: 'failed', reopenAfter: now });
+    expect((await control.getIncident(id))?.closeReason).toContain('abandoned: no progress for');
+    expect(events.ofType('Failback Failed')[0]?.detail).toMatchObject({ step: 'start', fenced: true });
+    const again = await aggregate([streamRecord(now)], deps('us-east-2', now));
+    expect(again.decisions[0]?.outcome).toMatchObject({ action: 'none', code: 'FENCE_IN_PROGRESS' });
+    expect(events.ofType('Failback Failed')).toHaveLength(1);
+  });
+
+  it.each([
+    ['it showed progress within takeoverAfterMs', 'progress'],
+    ['it waits for its approval (announced by quietUntil)', 'approval'],
+  ] as const)('leaves a live failback alone: %s', async (_what, live) => {
+    const { config, control, events, deps, primaryDown, id } = await stalledFailback();
+    const now = T0 + config.takeoverAfterMs + 60_000;
+    await primaryDown(now);
+    const progress =
+      live === 'progress'
+        ? { at: now - config.takeoverAfterMs + 1, step: 'drain-replication' }
+        : { at: T0 + 1_000, step: 'preconditions', quietUntil: T0 + 1_000 + 900_000 };
+    expect((await control.recordProgress(id, FAILBACK_ARN, progress)).owned).toBe(true);
+    const res = await Promise.all([
+      aggregate([streamRecord(now)], deps('eu-central-1', now)),
+      aggregate([streamRecord(now)], deps('us-east-2', now)),
+    ]);
+    for (const r of res)
+      expect(r.decisions[0]?.outcome).toMatchObject({ action: 'duplicate', incidentId: id });
+    expect(await control.getIncident(id)).toMatchObject({ status: 'running', executionArn: FAILBACK_ARN });
+    expect(events.ofType('Failback Failed')).toHaveLength(0);
+    expect(events.ofType('Failover Requested')).toHaveLength(0);
   });
 });
 

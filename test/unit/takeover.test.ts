@@ -64,14 +64,54 @@ describe('takeoverVerdict', () => {
     expect(takeoverVerdict(waiting, 'eu-central-1', T0 + 900_000 + AFTER, AFTER).take).toBe(true);
   });
 
-  it('leaves an execution of its own region, a closed incident and a failback alone', () => {
+  it('leaves an execution of its own region and a closed incident alone', () => {
     const late = T0 + 10 * AFTER;
     expect(takeoverVerdict(incident(), 'us-east-2', late, AFTER).code).toBe('OWN_REGION');
     expect(takeoverVerdict(incident({ status: 'completed' }), 'eu-central-1', late, AFTER).code).toBe(
       'NOT_OPEN',
     );
-    expect(takeoverVerdict(incident({ kind: 'failback' }), 'eu-central-1', late, AFTER).code).toBe(
-      'NOT_A_FAILOVER',
+    expect(
+      takeoverVerdict(incident({ kind: 'failback', status: 'failed' }), 'eu-central-1', late, AFTER).code,
+    ).toBe('NOT_OPEN');
+  });
+
+  it('never takes a failback over: a stalled one is abandoned, from any region, a live one left alone', () => {
+    const failback = incident({ kind: 'failback' });
+    for (const region of ['eu-central-1', 'us-east-2']) {
+      const v = takeoverVerdict(failback, region, T0 + AFTER, AFTER);
+      expect(v).toMatchObject({ take: false, abandon: true, code: 'FAILBACK_ABANDONED', idleMs: AFTER });
+      expect(v.reason).toContain(`abandoned: no progress for ${AFTER} ms; a failback is not taken over`);
+    }
+    expect(takeoverVerdict(failback, 'eu-central-1', T0 + AFTER - 1, AFTER)).toMatchObject({
+      take: false,
+      code: 'PROGRESSING',
+    });
+    // Waiting for its approval (announced by the preconditions step) is no stall.
+    const waiting = incident({ kind: 'failback', progressStep: 'preconditions', quietUntil: T0 + 900_000 });
+    expect(takeoverVerdict(waiting, 'eu-central-1', T0 + 900_000 + AFTER - 1, AFTER).code).toBe(
+      'PROGRESSING',
+    );
+    // A request that no execution claimed is abandoned too (counted from its request).
+    const unclaimed = incident({
+      kind: 'failback',
+      status: 'requested',
+      executionArn: undefined,
+      claimedAt: undefined,
+      progressAt: undefined,
+      progressStep: undefined,
+      requestedAt: T0,
+    });
+    expect(takeoverVerdict(unclaimed, 'eu-central-1', T0 + AFTER, AFTER).code).toBe('FAILBACK_ABANDONED');
+    fc.assert(
+      fc.property(fc.nat(10 * AFTER), fc.nat(AFTER - 1), fc.nat(AFTER), (progress, idle, quiet) => {
+        const i = incident({
+          kind: 'failback',
+          progressAt: T0 + progress,
+          quietUntil: T0 + progress + quiet,
+        });
+        const v = takeoverVerdict(i, 'eu-central-1', T0 + progress + quiet + idle, AFTER);
+        expect(v.take || v.abandon).toBeFalsy();
+      }),
     );
   });
 

@@ -1,6 +1,7 @@
 import { decide } from '../../core/decide.js';
 import { ValidationError } from '../../core/errors.js';
 import { StepInputError } from '../../core/failover-errors.js';
+import type { Incident } from '../../core/incident.js';
 import type { StepDeps } from './deps.js';
 import { recorded } from './record.js';
 import {
@@ -69,8 +70,16 @@ export async function startFailback(ev: TaskEvent, deps: StepDeps) {
     maxLagMs: input.maxLagMs,
     trafficSteps,
   };
-  if (!created.created) {
-    const e = created.existing;
+  // Step Functions retries this Task on StoreError, TransientError and States.Timeout: a retry whose create or
+  // claim landed (the answer was lost) finds the incident it made and carries on with it, rather than ending as
+  // a Duplicate that would leave the incident open with nobody running it.
+  const incident = created.created
+    ? created.incident
+    : created.existing && isOwnRetry(created.existing, input, executionArn)
+      ? created.existing
+      : null;
+  if (!incident) {
+    const e = created.created ? null : created.existing;
     return {
       ...base,
       incidentId: e?.id ?? null,
@@ -81,25 +90,67 @@ export async function startFailback(ev: TaskEvent, deps: StepDeps) {
       },
     };
   }
-  const incident = created.incident;
   const start = await recorded(
     deps,
     { application: incident.application, incidentId: incident.id },
     'start',
     async () => {
+      const settings = approvalSettings(c);
+      if (incident.status === 'running' && incident.executionArn === executionArn) {
+        return {
+          outcome: 'claimed',
+          result: {
+            claimed: true,
+            executionArn,
+            reason: `already claimed by ${executionArn} (a retried start)`,
+            settings,
+          },
+        };
+      }
       const res = await deps.control.claimIncident(incident.id, executionArn, deps.clock.now());
+      // The claim landed on an earlier attempt of this Task: it is ours already.
+      const ours =
+        !res.claimed && res.incident?.executionArn === executionArn && res.incident.status === 'running';
+      const claimed = res.claimed || ours;
       return {
-        outcome: res.claimed ? 'claimed' : 'duplicate',
+        outcome: claimed ? 'claimed' : 'duplicate',
         result: {
-          claimed: res.claimed,
+          claimed,
           executionArn,
           reason: res.claimed ? `claimed by ${executionArn}` : res.reason,
-          settings: approvalSettings(c),
+          settings,
         },
       };
     },
   );
-  return { ...base, incidentId: incident.id, attempt: incident.attempt, start };
+  return {
+    ...base,
+    requestedAt: incident.requestedAt,
+    incidentId: incident.id,
+    attempt: incident.attempt,
+    start,
+  };
+}
+
+/**
+ * Whether an incident that already exists at the epoch is this execution's own, left by an earlier attempt of
+ * StartFailback: a failback bound to this very execution, or a failback request that no execution holds and
+ * that this same input made (same from, to and requester). Another execution's incident is never adopted.
+ */
+function isOwnRetry(
+  existing: Incident,
+  input: { from: string; to: string; requestedBy: string },
+  executionArn: string,
+): boolean {
+  if (existing.kind !== 'failback') return false;
+  if (existing.status === 'running') return existing.executionArn === executionArn;
+  return (
+    existing.status === 'requested' &&
+    existing.executionArn === undefined &&
+    existing.from === input.from &&
+    existing.to === input.to &&
+    existing.requestedBy === input.requestedBy
+  );
 }
 
 /**
@@ -148,8 +199,17 @@ export async function failbackPreconditions(ev: TaskEvent, deps: StepDeps) {
       });
     }
     const met = unmet.length === 0;
+    // The approval comes next and always asks a person: announce the wait, so that no control region judges
+    // this execution dead while it waits (a failback without progress is abandoned, functions/core/takeover.ts).
+    const settings = stepResult<{ settings?: { approvalTimeoutSeconds?: number } }>(
+      ev.state,
+      'start',
+    )?.settings;
+    const approvalMs =
+      (settings?.approvalTimeoutSeconds ?? approvalSettings(deps.config).approvalTimeoutSeconds) * 1000;
     return {
       outcome: met ? 'met' : 'unmet',
+      ...(met ? { quietUntil: deps.clock.now() + approvalMs } : {}),
       result: {
         met,
         unmet,
