@@ -186,8 +186,7 @@ async function decideAndAct(deps: AggregatorDeps): Promise<AggregateResult['deci
   };
   const created = await control.requestIncident(request, now);
   if (created.created) {
-    await events.publish('Failover Requested', failoverRequestedDetail(created.incident));
-    await control.markPublished(created.incident.id, clock.now());
+    await publishOnce(deps, created.incident);
     return { application, verdict, outcome: { action: 'requested', incidentId: created.incident.id } };
   }
   const existing = created.existing;
@@ -196,10 +195,9 @@ async function decideAndAct(deps: AggregatorDeps): Promise<AggregateResult['deci
     existing &&
     existing.status === 'requested' &&
     !existing.publishedAt &&
-    existing.requestedBy === deps.region
+    existing.requestedBy === deps.region &&
+    (await publishOnce(deps, existing))
   ) {
-    await events.publish('Failover Requested', failoverRequestedDetail(existing));
-    await control.markPublished(existing.id, clock.now());
     return { application, verdict, outcome: { action: 're-published', incidentId: existing.id } };
   }
   return {
@@ -227,7 +225,7 @@ async function takeOverStalledIncident(
   deps: AggregatorDeps,
   lease: Lease | null,
 ): Promise<AggregateAction | null> {
-  const { config, control, events, clock } = deps;
+  const { config, control, clock } = deps;
   const leaseEpoch = lease?.epoch ?? 0;
   const open = await control.openIncident(config.application, leaseEpoch - 2, leaseEpoch);
   if (!open) return null;
@@ -236,10 +234,9 @@ async function takeOverStalledIncident(
     open.status === 'requested' &&
     open.takenOverFrom &&
     open.requestedBy === deps.region &&
-    !open.publishedAt
+    !open.publishedAt &&
+    (await publishOnce(deps, open))
   ) {
-    await events.publish('Failover Requested', failoverRequestedDetail(open));
-    await control.markPublished(open.id, clock.now());
     return { action: 're-published', incidentId: open.id };
   }
   const verdict = takeoverVerdict(open, deps.region, clock.now(), config.takeoverAfterMs);
@@ -267,8 +264,7 @@ async function takeOverStalledIncident(
     },
   });
   // The same incident id: this region's machine claims it (requested → running) like any first execution.
-  await events.publish('Failover Requested', failoverRequestedDetail(res.incident));
-  await control.markPublished(res.incident.id, clock.now());
+  await publishOnce(deps, res.incident);
   deps.log?.(verdict.reason, { code: verdict.code, incidentId: open.id });
   return { action: 'taken-over', incidentId: open.id, code: verdict.code, from, reason: verdict.reason };
 }
@@ -378,6 +374,23 @@ async function abandonFailback(
   });
   deps.log?.(verdict.reason, { code: verdict.code, incidentId: open.id });
   return { action: 'abandoned', incidentId: open.id, code: verdict.code, reason: verdict.reason };
+}
+
+/**
+ * Puts the incident's `Failover Requested` event at most once per attempt: the publication is claimed with a
+ * conditional write first, and released if the put fails so that the batch's retry can put it. A crash between
+ * the claim and the put leaves a requested, unclaimed incident that another region takes over.
+ */
+async function publishOnce(deps: AggregatorDeps, incident: Incident): Promise<boolean> {
+  const claimedAt = deps.clock.now();
+  if (!(await deps.control.claimPublish(incident.id, claimedAt))) return false;
+  try {
+    await deps.events.publish('Failover Requested', failoverRequestedDetail(incident));
+  } catch (err) {
+    await deps.control.releasePublish(incident.id, claimedAt).catch(() => undefined);
+    throw err;
+  }
+  return true;
 }
 
 function transitionDetail(application: string, verdict: Verdict, at: number, previous: string | null) {

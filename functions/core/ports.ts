@@ -96,6 +96,12 @@ export interface ControlStore {
   getVerdict(application: string): Promise<VerdictRecord | null>;
   /** Marks that the incident's "Failover Requested" event was put on the bus. */
   markPublished(id: string, now: number): Promise<void>;
+  /**
+   * Claims the right to put the incident's `Failover Requested` event: true for exactly one caller while the
+   * incident is requested and unpublished. A caller whose put fails releases it, so that a retry can put it.
+   */
+  claimPublish(id: string, now: number): Promise<boolean>;
+  releasePublish(id: string, claimedAt: number): Promise<void>;
   getPause(application: string): Promise<PauseRecord | null>;
   setPause(application: string, record: PauseRecord): Promise<void>;
   clearPause(application: string): Promise<void>;

@@ -84,3 +84,36 @@ describe('a failed attempt may be retried at the same epoch, after its hold-off'
     expect(again.created).toBe(false);
   });
 });
+
+describe('the Failover Requested event has one publisher per attempt', () => {
+  it('claimPublish gives exactly one of many concurrent callers the right to put it, and release hands it back', async () => {
+    const t = await freshTables('publish');
+    const control = new DynamoControlStore(t.doc, t.names.control);
+    const created = await control.requestIncident(
+      {
+        application: 'orders',
+        kind: 'failover',
+        epoch: 1,
+        from: 'us-east-1',
+        to: 'us-west-2',
+        verdictKind: 'failover',
+        verdictCode: 'QUORUM_UNHEALTHY',
+        reason: 'test',
+        evidence: {},
+        needsApproval: false,
+        requestedAt: 1,
+        requestedBy: 'us-east-2',
+      },
+      1,
+    );
+    if (!created.created) throw new Error('not created');
+    const id = created.incident.id;
+    const claims = await Promise.all(Array.from({ length: 10 }, (_, i) => control.claimPublish(id, 100 + i)));
+    expect(claims.filter(Boolean)).toHaveLength(1);
+    const winner = 100 + claims.indexOf(true);
+    await control.releasePublish(id, winner + 1); // not the holder's claim: nothing changes
+    expect(await control.claimPublish(id, 200)).toBe(false);
+    await control.releasePublish(id, winner);
+    expect(await control.claimPublish(id, 201)).toBe(true);
+  });
+});

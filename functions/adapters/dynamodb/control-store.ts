@@ -377,6 +377,47 @@ export class DynamoControlStore implements ControlStore {
     return { kind: String(res.Item.kind), code: String(res.Item.code), since: Number(res.Item.since) };
   }
 
+  async claimPublish(id: string, now: number): Promise<boolean> {
+    const parsed = parseIncidentId(id);
+    if (!parsed) return false;
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: parsed.application, sk: incidentSk(parsed.epoch) },
+          UpdateExpression: 'SET publishedAt = :now',
+          // One publisher per attempt: concurrent deliveries in one region must not both put the event.
+          ConditionExpression:
+            'attempt = :attempt AND #status = :requested AND attribute_not_exists(publishedAt)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':now': now, ':attempt': parsed.attempt, ':requested': 'requested' },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return false;
+      throw new StoreError(`could not claim the publication of incident ${id}`, { cause: err });
+    }
+  }
+
+  async releasePublish(id: string, claimedAt: number): Promise<void> {
+    const parsed = parseIncidentId(id);
+    if (!parsed) return;
+    await this.client
+      .send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: parsed.application, sk: incidentSk(parsed.epoch) },
+          UpdateExpression: 'REMOVE publishedAt',
+          ConditionExpression: 'attempt = :attempt AND publishedAt = :at',
+          ExpressionAttributeValues: { ':attempt': parsed.attempt, ':at': claimedAt },
+        }),
+      )
+      .catch((err) => {
+        if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      });
+  }
+
   async markPublished(id: string, now: number): Promise<void> {
     const parsed = parseIncidentId(id);
     if (!parsed) return;
