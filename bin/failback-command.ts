@@ -8,15 +8,16 @@ import {
   failbackInputSchema,
   issuesOf,
 } from '../functions/steps/core/state.js';
-import { topology } from '../infra/topology.js';
 import {
   describeAwsError,
   flags,
   type Io,
   iso,
   loadConfig,
+  parseStateMachineArn,
   processIo,
   required,
+  stateMachineProblems,
   UsageError,
 } from './options.js';
 
@@ -32,9 +33,6 @@ export interface FailbackCommandDeps {
 }
 
 type Issue = { field: string; message: string };
-
-export const STATE_MACHINE_ARN =
-  /^arn:aws[a-z-]*:states:([a-z0-9-]+):\d{12}:stateMachine:([A-Za-z0-9_-]{1,80})$/;
 
 /**
  * Starts a planned failback. Exit codes: 0 started (or, with --dry-run, validated); 1 the configuration, the
@@ -64,7 +62,7 @@ export async function failbackCommand(argv: string[], deps: FailbackCommandDeps 
     values = {
       config: required(v.config, '--config'),
       input: required(v.input, '--input'),
-      arn: arn === undefined ? null : parseStateMachineArn(arn),
+      arn: arn === undefined ? null : parseStateMachineArn(arn, 'failback'),
       region: v.region,
       dryRun,
     };
@@ -119,16 +117,6 @@ export async function failbackCommand(argv: string[], deps: FailbackCommandDeps 
   }
 }
 
-function parseStateMachineArn(arn: string): { arn: string; region: string; name: string } {
-  const m = STATE_MACHINE_ARN.exec(arn);
-  if (!m) {
-    throw new UsageError(
-      `--state-machine-arn must be a state machine ARN such as arn:aws:states:us-east-2:123456789012:stateMachine:cutover-orders-failback, got ${JSON.stringify(arn)}`,
-    );
-  }
-  return { arn, region: m[1]!, name: m[2]! };
-}
-
 export type FailbackRequest = { ok: true; input: FailbackInput } | { ok: false; issues: Issue[] };
 
 /**
@@ -152,18 +140,8 @@ export function checkFailbackRequest(
   const failed = new Set(issues.map((i) => i.field));
   issues.push(...failbackConfigIssues(candidate, config).filter((i) => !failed.has(i.field)));
   if (machine) {
-    const expected = topology(config).names.stateMachine('failback');
-    if (machine.name !== expected) {
-      issues.push({
-        field: '--state-machine-arn',
-        message: `must name ${expected}, the failback state machine of ${config.application}; got ${machine.name}`,
-      });
-    }
-    if (!config.controlRegions.includes(machine.region)) {
-      issues.push({
-        field: '--state-machine-arn',
-        message: `must be in a control region (${config.controlRegions.join(', ')}); got ${machine.region}`,
-      });
+    for (const message of stateMachineProblems(machine, config, 'failback')) {
+      issues.push({ field: '--state-machine-arn', message });
     }
   }
   if (issues.length || !parsed.success) return { ok: false, issues };

@@ -19,9 +19,7 @@ import {
   type LeaseStore,
   systemClock,
 } from '../functions/core/ports.js';
-import { topology } from '../infra/topology.js';
 import { readStatus } from './control-commands.js';
-import { STATE_MACHINE_ARN } from './failback-command.js';
 import {
   type ControlTable,
   controlTableClient,
@@ -31,8 +29,10 @@ import {
   type Io,
   iso,
   loadConfig,
+  parseStateMachineArn,
   processIo,
   required,
+  stateMachineProblems,
   tableFlags,
   UsageError,
 } from './options.js';
@@ -264,7 +264,7 @@ export async function failoverCommand(argv: string[], deps: FailoverCommandDeps 
   try {
     v = parse(argv);
     const arn = v.dryRun ? v.arn : required(v.arn, '--state-machine-arn');
-    machine = arn === undefined ? null : parseArn(arn);
+    machine = arn === undefined ? null : parseStateMachineArn(arn, 'failover');
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     io.err(`${err.message}\n${USAGE}\n`);
@@ -273,7 +273,7 @@ export async function failoverCommand(argv: string[], deps: FailoverCommandDeps 
   const config = loadConfig(v.config, io);
   if (!config) return 1;
   if (machine) {
-    const problems = machineProblems(machine, config);
+    const problems = stateMachineProblems(machine, config, 'failover');
     if (problems.length) {
       io.err(`REFUSED --state-machine-arn ${machine.arn}; nothing was written or sent\n`);
       for (const p of problems) io.err(`  ${p}\n`);
@@ -364,30 +364,6 @@ function parse(argv: string[]) {
     endpoint: v.endpoint,
   };
   return values;
-}
-
-function parseArn(arn: string): { arn: string; region: string; name: string } {
-  const m = STATE_MACHINE_ARN.exec(arn);
-  if (!m) {
-    throw new UsageError(
-      `--state-machine-arn must be a state machine ARN such as arn:aws:states:us-east-2:123456789012:stateMachine:cutover-orders-failover, got ${JSON.stringify(arn)}`,
-    );
-  }
-  return { arn, region: m[1]!, name: m[2]! };
-}
-
-function machineProblems(machine: { region: string; name: string }, config: CutoverConfig): string[] {
-  const problems: string[] = [];
-  const expected = topology(config).names.stateMachine('failover');
-  if (machine.name !== expected) {
-    problems.push(
-      `must name ${expected}, the failover state machine of ${config.application}; got ${machine.name}`,
-    );
-  }
-  if (!config.controlRegions.includes(machine.region)) {
-    problems.push(`must be in a control region (${config.controlRegions.join(', ')}); got ${machine.region}`);
-  }
-  return problems;
 }
 
 function whoami(): string {

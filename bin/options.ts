@@ -110,3 +110,43 @@ export function describeAwsError(err: unknown): string {
 }
 
 export const iso = (ms: number) => new Date(ms).toISOString();
+
+export type MachineKind = 'failover' | 'failback';
+export interface StateMachineRef {
+  arn: string;
+  region: string;
+  name: string;
+}
+
+export const STATE_MACHINE_ARN =
+  /^arn:aws[a-z-]*:states:([a-z0-9-]+):\d{12}:stateMachine:([A-Za-z0-9_-]{1,80})$/;
+
+/** Parses --state-machine-arn; a malformed value is a usage error that shows the expected shape. */
+export function parseStateMachineArn(arn: string, kind: MachineKind): StateMachineRef {
+  const m = STATE_MACHINE_ARN.exec(arn);
+  if (!m) {
+    throw new UsageError(
+      `--state-machine-arn must be a state machine ARN such as arn:aws:states:us-east-2:123456789012:stateMachine:cutover-orders-${kind}, got ${JSON.stringify(arn)}`,
+    );
+  }
+  return { arn, region: m[1]!, name: m[2]! };
+}
+
+/** What is wrong with the machine for this application: not the one the CDK app deploys, or not in a control region. */
+export function stateMachineProblems(
+  machine: Pick<StateMachineRef, 'region' | 'name'>,
+  config: CutoverConfig,
+  kind: MachineKind,
+): string[] {
+  const problems: string[] = [];
+  const expected = topology(config).names.stateMachine(kind);
+  if (machine.name !== expected) {
+    problems.push(
+      `must name ${expected}, the ${kind} state machine of ${config.application}; got ${machine.name}`,
+    );
+  }
+  if (!config.controlRegions.includes(machine.region)) {
+    problems.push(`must be in a control region (${config.controlRegions.join(', ')}); got ${machine.region}`);
+  }
+  return problems;
+}
