@@ -5,7 +5,7 @@ import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-s
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { executionName, failbackCommand } from '../../bin/failback-command.js';
-import type { Io } from '../../bin/options.js';
+import { captureIo as capture } from '../support/capture-io.js';
 import { FakeClock } from '../support/fake-clock.js';
 
 const CONFIG = 'examples/cutover.example.json';
@@ -20,21 +20,6 @@ beforeEach(() => {
 });
 afterEach(() => sfn.reset());
 afterAll(() => sfn.restore());
-
-function capture(): Io & { stdout: () => string; stderr: () => string } {
-  let out = '';
-  let err = '';
-  return {
-    out: (t) => {
-      out += t;
-    },
-    err: (t) => {
-      err += t;
-    },
-    stdout: () => out,
-    stderr: () => err,
-  };
-}
 
 function inputFile(content: unknown): string {
   const file = join(mkdtempSync(join(tmpdir(), 'cutover-failback-')), 'input.json');

@@ -4,30 +4,15 @@ import { join } from 'node:path';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { pauseCommand, resumeCommand, statusCommand } from '../../bin/control-commands.js';
-import type { Io } from '../../bin/options.js';
 import { DynamoControlStore } from '../../functions/adapters/dynamodb/control-store.js';
 import { DynamoLeaseStore } from '../../functions/adapters/dynamodb/lease-store.js';
 import { parseConfigText } from '../../functions/core/config.js';
+import { captureIo as capture } from '../support/capture-io.js';
 import { freshTables } from '../support/dynamodb.js';
 import { FakeClock } from '../support/fake-clock.js';
 
 const T0 = Date.parse('2026-03-01T12:00:00.000Z');
 const CONFIG = 'examples/cutover.example.json';
-
-function capture(): Io & { stdout: () => string; stderr: () => string } {
-  let out = '';
-  let err = '';
-  return {
-    out: (t) => {
-      out += t;
-    },
-    err: (t) => {
-      err += t;
-    },
-    stdout: () => out,
-    stderr: () => err,
-  };
-}
 
 let t: Awaited<ReturnType<typeof freshTables>>;
 let table: string[];

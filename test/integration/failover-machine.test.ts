@@ -1,7 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { ChangeResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DynamoControlStore } from '../../functions/adapters/dynamodb/control-store.js';
 import { DynamoLeaseStore } from '../../functions/adapters/dynamodb/lease-store.js';
 import { DynamoVoteStore } from '../../functions/adapters/dynamodb/vote-store.js';
 import { failoverTaskHandlers } from '../../functions/steps/core/task-handlers.js';
@@ -9,7 +7,7 @@ import { runStateMachine } from '../../infra/local/sfn-runner.js';
 import { freshTables } from '../support/dynamodb.js';
 import { eventErrors } from '../support/event-schemas.js';
 import { exampleConfig, vote } from '../support/fixtures.js';
-import { at, type Harness, makeHarness } from '../support/machine-harness.js';
+import { at, type Harness, makeHarness, seedStalledPrimary } from '../support/machine-harness.js';
 
 const FAILOVER = new URL('../../statemachines/failover.asl.json', import.meta.url).pathname;
 const fast = { waitMs: 0, retryIntervalMs: 0 };
@@ -31,26 +29,8 @@ async function setup(edit: ConfigEdit = () => {}, input: Record<string, unknown>
   const config = exampleConfig(edit);
   const h = makeHarness(t.doc, t.names.control, t.names.votes, config);
   harness = h;
-  const past = new DynamoLeaseStore(t.doc, t.names.control, config.lease, {
-    now: () => Date.now() - 120_000,
-  });
-  const held = await past.acquire('orders', 'us-east-1', null);
-  if (!held.ok) throw new Error('could not seed the lease');
-  const now = Date.now();
-  const sample = JSON.parse(
-    readFileSync(new URL('../../events/failover-requested.sample.json', import.meta.url), 'utf8'),
-  );
-  const request = {
-    ...sample,
-    detectedAt: now - 31_000,
-    requestedAt: now - 1_000,
-    ...input,
-  };
-  const control = new DynamoControlStore(t.doc, t.names.control);
-  const { incidentId: _i, attempt: _a, ...req } = request;
-  const created = await control.requestIncident(req, now);
-  if (!created.created) throw new Error('could not seed the incident');
-  return { t, h, config, control, input: { ...request, incidentId: created.incident.id } };
+  const { control, request } = await seedStalledPrimary(t, config, input);
+  return { t, h, config, control, input: request };
 }
 
 /** The handlers, with a mark in the log when the first state after the fence's Wait starts. */
@@ -438,7 +418,7 @@ describe('failover state machine, run locally on DynamoDB Local and mocked AWS A
         );
       }
     }
-    const proceedOnTimeout = (c: Record<string, any>) => {
+    const proceedOnTimeout: ConfigEdit = (c) => {
       c.approval.timeoutSeconds = 1;
       c.approval.timeoutPolicy = 'proceed';
     };

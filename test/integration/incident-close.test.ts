@@ -1,29 +1,30 @@
 import { describe, expect, it } from 'vitest';
 import { DynamoControlStore } from '../../functions/adapters/dynamodb/control-store.js';
 import { LostRaceError } from '../../functions/core/errors.js';
+import type { IncidentRequest } from '../../functions/core/ports.js';
 import { freshTables } from '../support/dynamodb.js';
 
 const ARN_A = 'arn:aws:states:us-east-2:000000000000:execution:cutover-failover:a';
 const ARN_B = 'arn:aws:states:eu-central-1:000000000000:execution:cutover-failover:b';
 
+/** A failover request for epoch 1, as the aggregator in us-east-2 makes it. */
+const REQUEST: IncidentRequest = {
+  application: 'orders',
+  kind: 'failover',
+  epoch: 1,
+  from: 'us-east-1',
+  to: 'us-west-2',
+  verdictKind: 'failover',
+  verdictCode: 'QUORUM_UNHEALTHY',
+  reason: 'test',
+  evidence: {},
+  needsApproval: false,
+  requestedAt: 1,
+  requestedBy: 'us-east-2',
+};
+
 async function running(control: DynamoControlStore, owner: string) {
-  const created = await control.requestIncident(
-    {
-      application: 'orders',
-      kind: 'failover',
-      epoch: 1,
-      from: 'us-east-1',
-      to: 'us-west-2',
-      verdictKind: 'failover',
-      verdictCode: 'QUORUM_UNHEALTHY',
-      reason: 'test',
-      evidence: {},
-      needsApproval: false,
-      requestedAt: 1,
-      requestedBy: 'us-east-2',
-    },
-    1,
-  );
+  const created = await control.requestIncident(REQUEST, 1);
   if (!created.created) throw new Error('not created');
   const claim = await control.claimIncident(created.incident.id, owner, 2);
   if (!claim.claimed) throw new Error('not claimed');
@@ -60,20 +61,7 @@ describe('a failed attempt may be retried at the same epoch, after its hold-off'
     const control = new DynamoControlStore(t.doc, t.names.control);
     const id = await running(control, ARN_A);
     await control.closeIncident(id, 'failed', 'promote: PromotionFailedError', 10, 1_000, ARN_A);
-    const request = {
-      application: 'orders',
-      kind: 'failover' as const,
-      epoch: 1,
-      from: 'us-east-1',
-      to: 'us-west-2',
-      verdictKind: 'failover' as const,
-      verdictCode: 'QUORUM_UNHEALTHY',
-      reason: 'again',
-      evidence: {},
-      needsApproval: false,
-      requestedAt: 500,
-      requestedBy: 'us-east-2',
-    };
+    const request = { ...REQUEST, reason: 'again', requestedAt: 500 };
     const early = await control.requestIncident(request, 999);
     expect(early.created).toBe(false);
     const later = await control.requestIncident({ ...request, requestedAt: 1_000 }, 1_000);
@@ -89,23 +77,7 @@ describe('the Failover Requested event has one publisher per attempt', () => {
   it('claimPublish gives exactly one of many concurrent callers the right to put it, and release hands it back', async () => {
     const t = await freshTables('publish');
     const control = new DynamoControlStore(t.doc, t.names.control);
-    const created = await control.requestIncident(
-      {
-        application: 'orders',
-        kind: 'failover',
-        epoch: 1,
-        from: 'us-east-1',
-        to: 'us-west-2',
-        verdictKind: 'failover',
-        verdictCode: 'QUORUM_UNHEALTHY',
-        reason: 'test',
-        evidence: {},
-        needsApproval: false,
-        requestedAt: 1,
-        requestedBy: 'us-east-2',
-      },
-      1,
-    );
+    const created = await control.requestIncident(REQUEST, 1);
     if (!created.created) throw new Error('not created');
     const id = created.incident.id;
     const claims = await Promise.all(Array.from({ length: 10 }, (_, i) => control.claimPublish(id, 100 + i)));

@@ -9,7 +9,6 @@ import {
   type ManualFailoverDeps,
   requestManualFailover,
 } from '../../bin/failover-command.js';
-import type { Io } from '../../bin/options.js';
 import { DynamoControlStore } from '../../functions/adapters/dynamodb/control-store.js';
 import { DynamoLeaseStore } from '../../functions/adapters/dynamodb/lease-store.js';
 import { DynamoVoteStore } from '../../functions/adapters/dynamodb/vote-store.js';
@@ -18,6 +17,7 @@ import { systemClock } from '../../functions/core/ports.js';
 import { failoverInputSchema } from '../../functions/steps/core/state.js';
 import { failoverTaskHandlers } from '../../functions/steps/core/task-handlers.js';
 import { runStateMachine } from '../../infra/local/sfn-runner.js';
+import { captureIo as capture } from '../support/capture-io.js';
 import { freshTables } from '../support/dynamodb.js';
 import { eventErrors } from '../support/event-schemas.js';
 import { exampleConfig, vote } from '../support/fixtures.js';
@@ -114,21 +114,6 @@ function timedHandlers(h: Harness) {
     return rpo(ev);
   };
   return { handlers, waited };
-}
-
-function capture(): Io & { stdout: () => string; stderr: () => string } {
-  let out = '';
-  let err = '';
-  return {
-    out: (t) => {
-      out += t;
-    },
-    err: (t) => {
-      err += t;
-    },
-    stdout: () => out,
-    stderr: () => err,
-  };
 }
 
 describe('cutover failover after a failover that failed after its fence (DynamoDB Local)', () => {

@@ -16,7 +16,7 @@ import { type RunOptions, runStateMachine } from '../../infra/local/sfn-runner.j
 import { freshTables } from '../support/dynamodb.js';
 import { eventErrors } from '../support/event-schemas.js';
 import { exampleConfig, vote } from '../support/fixtures.js';
-import { type Harness, makeHarness } from '../support/machine-harness.js';
+import { type Harness, makeHarness, seedStalledPrimary } from '../support/machine-harness.js';
 
 const FAILOVER = new URL('../../statemachines/failover.asl.json', import.meta.url).pathname;
 const fast = { waitMs: 0, retryIntervalMs: 0 };
@@ -312,28 +312,8 @@ async function machineSetup() {
   const config = exampleConfig();
   const h = makeHarness(t.doc, t.names.control, t.names.votes, config);
   harness = h;
-  const past = new DynamoLeaseStore(t.doc, t.names.control, config.lease, {
-    now: () => Date.now() - 120_000,
-  });
-  const held = await past.acquire('orders', 'us-east-1', null);
-  if (!held.ok) throw new Error('could not seed the lease');
-  const now = Date.now();
-  const sample = JSON.parse(
-    readFileSync(new URL('../../events/failover-requested.sample.json', import.meta.url), 'utf8'),
-  );
-  const {
-    incidentId: _i,
-    attempt: _a,
-    ...request
-  } = {
-    ...sample,
-    detectedAt: now - 31_000,
-    requestedAt: now - 1_000,
-  };
-  const control = new DynamoControlStore(t.doc, t.names.control);
-  const created = await control.requestIncident(request, now);
-  if (!created.created) throw new Error('could not seed the incident');
-  return { h, control, input: failoverRequestedDetail(created.incident), id: created.incident.id };
+  const { control, incident } = await seedStalledPrimary(t, config);
+  return { h, control, input: failoverRequestedDetail(incident), id: incident.id };
 }
 
 type Handlers = ReturnType<typeof failoverTaskHandlers>;

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
@@ -237,4 +238,31 @@ export function at(log: string[], prefix: string): number {
   const i = log.findIndex((l) => l.startsWith(prefix));
   if (i < 0) throw new Error(`no "${prefix}" in:\n${log.join('\n')}`);
   return i;
+}
+
+/**
+ * A primary that stopped renewing its lease two minutes ago (so the fence's wait is already over), and its
+ * incident created exactly as the aggregator creates it, from events/failover-requested.sample.json with
+ * `overrides` applied. Returns the request as sent (with the new incident id) and the stored incident.
+ */
+export async function seedStalledPrimary(
+  t: { doc: DynamoDBDocumentClient; names: { control: string } },
+  config: CutoverConfig,
+  overrides: Record<string, unknown> = {},
+) {
+  const past = new DynamoLeaseStore(t.doc, t.names.control, config.lease, {
+    now: () => Date.now() - 120_000,
+  });
+  const held = await past.acquire('orders', 'us-east-1', null);
+  if (!held.ok) throw new Error('could not seed the lease');
+  const now = Date.now();
+  const sample = JSON.parse(
+    readFileSync(new URL('../../events/failover-requested.sample.json', import.meta.url), 'utf8'),
+  );
+  const request = { ...sample, detectedAt: now - 31_000, requestedAt: now - 1_000, ...overrides };
+  const control = new DynamoControlStore(t.doc, t.names.control);
+  const { incidentId: _i, attempt: _a, ...req } = request;
+  const created = await control.requestIncident(req, now);
+  if (!created.created) throw new Error('could not seed the incident');
+  return { control, request: { ...request, incidentId: created.incident.id }, incident: created.incident };
 }
