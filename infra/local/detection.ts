@@ -8,6 +8,7 @@ import { type AggregateResult, aggregate } from '../../functions/commons/aggrega
 import { runProber } from '../../functions/commons/prober-loop.js';
 import type { CutoverConfig } from '../../functions/core/config.js';
 import { type Clock, type EventPublisher, systemClock } from '../../functions/core/ports.js';
+import { type ScheduledFunction, scheduleInvocations } from './schedule.js';
 import { StreamPoller } from './stream-poller.js';
 import type { TableNames } from './tables.js';
 
@@ -33,19 +34,13 @@ export interface DetectionOptions {
   onAggregate?: (region: string, result: AggregateResult) => void;
 }
 
-interface WatcherRun {
-  alive: boolean;
-  wake: (() => void) | undefined;
-  loop: Promise<void>;
-}
-
 /**
  * The detection half of the control plane, run locally: one scheduled prober per watcher "region" writing to
  * the votes table, and one aggregator per control region fed by its own stream poller, as each region's
  * event source mapping would. The handlers' cores are the same code the Lambda functions run.
  */
 export class LocalDetection {
-  private readonly watchers = new Map<string, WatcherRun>();
+  private readonly watchers = new Map<string, ScheduledFunction>();
   private readonly aggregators = new Map<string, StreamPoller>();
   private constructor(private readonly opts: DetectionOptions) {}
 
@@ -106,46 +101,28 @@ export class LocalDetection {
     const clock = this.opts.clock ?? systemClock;
     const votes = new DynamoVoteStore(doc, names.votes);
     const invocationMs = this.opts.invocationMs ?? Math.max(10 * config.probe.intervalMs, 5_000);
-    const run: WatcherRun = { alive: true, wake: undefined, loop: Promise.resolve() };
-    const sleep = (ms: number) =>
-      new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, ms);
-        run.wake = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-    run.loop = (async () => {
-      while (run.alive) {
-        const started = Date.now();
-        try {
-          await runProber({
-            config,
-            voter: spec.region,
-            votes,
-            probe: probeHealth,
-            clock,
-            sleep,
-            remainingMs: () => (run.alive ? invocationMs - (Date.now() - started) : 0),
-            targets: spec.targets,
-          });
-        } catch (err) {
-          // A failed invocation is retried by the next schedule tick, as Lambda's would be.
-          log?.(`prober@${spec.region}`, 'invocation_failed', { error: String(err) });
-          await sleep(config.probe.intervalMs);
-        }
-      }
-    })();
+    const run = scheduleInvocations({
+      invocationMs,
+      invoke: ({ sleep, remainingMs }) =>
+        runProber({
+          config,
+          voter: spec.region,
+          votes,
+          probe: probeHealth,
+          clock,
+          sleep,
+          remainingMs,
+          targets: spec.targets,
+        }),
+      onError: (err) => log?.(`prober@${spec.region}`, 'invocation_failed', { error: String(err) }),
+      afterErrorMs: config.probe.intervalMs,
+    });
     this.watchers.set(spec.region, run);
   }
 
   /** The watcher region dies: it stops voting; its last votes go stale. */
   async killWatcher(region: string): Promise<void> {
-    const run = this.watchers.get(region);
-    if (!run) return;
-    run.alive = false;
-    run.wake?.();
-    await run.loop;
+    await this.watchers.get(region)?.stop();
   }
 
   /** A control region dies: its aggregator stops reading the stream. */

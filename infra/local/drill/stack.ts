@@ -20,11 +20,11 @@ import { type FrontDoor, startFrontDoor } from '../front-door.js';
 import type { LoadGenerator } from '../load-generator.js';
 import { createReplica, initPrimary, type PostgresServer, replicationLag } from '../postgres.js';
 import { createOrdersSchema, type SampleApp, startSampleApp } from '../sample-app.js';
+import { type ScheduledFunction, scheduleInvocations } from '../schedule.js';
 import { createTables, localClients, type TableNames } from '../tables.js';
 import type { Timeline } from '../timeline.js';
 
 const HOST = '127.0.0.1';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** One application "region" of the drill: its database, its app, its heartbeat and the guard in its write path. */
 export interface DrillRegion {
@@ -34,7 +34,7 @@ export interface DrillRegion {
   guard: LeaseGuard;
   /** The region's link to the control table (lease reads and renewals). */
   controlLink: FaultProxy;
-  heartbeat: { alive: boolean; stop(): Promise<void> };
+  heartbeat: ScheduledFunction;
   /** The region's own view of the lease store, through its control link. */
   leases: LeaseStore;
   alive: boolean;
@@ -294,28 +294,20 @@ export class DrillStack {
   /** The heartbeat as its once-a-minute schedule would run it, restarted after each invocation. */
   private startHeartbeat(region: string, leases: LeaseStore, appUrl: string) {
     const { config, timeline } = this.opts;
-    const state = { alive: true, wake: undefined as (() => void) | undefined };
     const invocationMs = Math.max(10 * config.lease.renewIntervalMs, 5_000);
     let lastCode = '';
-    const loop = (async () => {
-      while (state.alive) {
-        const started = Date.now();
-        await runHeartbeat({
+    return scheduleInvocations({
+      invocationMs,
+      invoke: ({ sleep, remainingMs }) =>
+        runHeartbeat({
           config,
           region,
           leases,
           probe: probeHealth,
           publisher: this.events,
           clock: this.clockOf(region),
-          sleep: (ms) =>
-            new Promise<void>((resolve) => {
-              const t = setTimeout(resolve, ms);
-              state.wake = () => {
-                clearTimeout(t);
-                resolve();
-              };
-            }),
-          remainingMs: () => (state.alive ? invocationMs - (Date.now() - started) : 0),
+          sleep,
+          remainingMs,
           healthUrl: `${appUrl}/health`,
           log: (_message, fields) => {
             const code = String(fields.code ?? '');
@@ -324,22 +316,11 @@ export class DrillStack {
               timeline.record(`heartbeat@${region}`, code.toLowerCase(), { epoch: fields.epoch });
             }
           },
-        }).catch((err) =>
-          timeline.record(`heartbeat@${region}`, 'invocation_failed', { error: String(err) }),
-        );
-        if (state.alive) await sleep(50);
-      }
-    })();
-    return {
-      get alive() {
-        return state.alive;
-      },
-      stop: async () => {
-        state.alive = false;
-        state.wake?.();
-        await loop;
-      },
-    };
+        }),
+      onError: (err) => timeline.record(`heartbeat@${region}`, 'invocation_failed', { error: String(err) }),
+      betweenMs: 50,
+      afterErrorMs: 50,
+    });
   }
 
   restartLagSampler(primary: PostgresServer, replica: PostgresServer): void {
