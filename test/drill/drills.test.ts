@@ -131,6 +131,15 @@ describe('local drills (real DynamoDB Local, PostgreSQL replication, ASL in proc
     }).catch((e) => e);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('unknown scenario "meteor"');
+    const badSeed = await run(node, ['bin/cutover.mjs', 'drill', '--scenario', 'flap', '--seed', 'abc'], {
+      encoding: 'utf8',
+    }).catch((e) => e);
+    expect(badSeed.code).toBe(2);
+    expect(badSeed.stderr).toContain('--seed must be a non-negative integer, got "abc"');
+    const badFlag = await run(node, ['bin/cutover.mjs', 'drill', '--scenario', 'flap', '--synchronous=yes'], {
+      encoding: 'utf8',
+    }).catch((e) => e);
+    expect(badFlag.code).toBe(2);
     const noJava = await run(node, ['bin/cutover.mjs', 'drill', '--scenario', 'flap'], {
       encoding: 'utf8',
       env: { ...process.env, PATH: dirname(node) },

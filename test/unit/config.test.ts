@@ -419,6 +419,9 @@ describe('shape errors', () => {
     expect(issuesOf((r) => (r.approval.ambiguousPolicy = 'retry'))).toEqual([
       { field: 'approval.ambiguousPolicy', message: expect.stringMatching(/"ask"\|"abort"\|"proceed"/) },
     ]);
+    expect(issuesOf((r) => (r.approval.timeoutPolicy = 'ask'))).toEqual([
+      { field: 'approval.timeoutPolicy', message: expect.stringMatching(/"abort"\|"proceed"/) },
+    ]);
   });
 
   it('refuses a missing required field by name', () => {
