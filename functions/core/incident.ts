@@ -54,3 +54,14 @@ export function parseIncidentId(id: string): { application: string; epoch: numbe
   if (!m) return null;
   return { application: m[1]!, epoch: Number(m[2]), attempt: Number(m[3]) };
 }
+
+/**
+ * The epochs an incident in flight may be keyed at, seen from the current lease epoch: the incident is keyed
+ * at the epoch before its fence, so it sits at the lease epoch (not fenced yet), one below (fenced) or two
+ * below (granted, not yet completed).
+ */
+export const IN_FLIGHT_EPOCHS = 2;
+
+export function inFlightEpochs(leaseEpoch: number): { fromEpoch: number; toEpoch: number } {
+  return { fromEpoch: leaseEpoch - IN_FLIGHT_EPOCHS, toEpoch: leaseEpoch };
+}
