@@ -44,6 +44,13 @@ export function mrscRegionSetIssue(la: {
   };
 }
 
+/** EventBridge Scheduler's finest rate: the probers and the Lambda heartbeat start once a minute. */
+export const SCHEDULE_PERIOD_MS = 60_000;
+/** Above this, the fence's wait alone exceeds twice the 60 s recovery target (docs/architecture.md). */
+export const MAX_LEASE_TTL_MS = 120_000;
+/** The cool-down spans at least this many detection windows. */
+export const MIN_COOLDOWN_WINDOWS = 10;
+
 /** Whether these top-level sections parsed; a rule that reads a broken section is skipped. */
 export type ValidSections = (...sections: (keyof CutoverConfig)[]) => boolean;
 
@@ -88,6 +95,16 @@ export function crossFieldIssues(c: CutoverConfig, valid: ValidSections = () => 
   }
   if (valid('controlRegions', 'primary') && c.controlRegions.every((r) => r === c.primary.region)) {
     add('controlRegions', `must not be only the primary region (${c.primary.region})`);
+  } else if (
+    valid('controlRegions', 'primary', 'standby') &&
+    c.controlRegions.every((r) => r === c.primary.region || r === c.standby.region)
+  ) {
+    // With every control region inside an application region, the failure that a failover answers takes one
+    // of them down, and an impaired standby region the other: nobody is left to decide, or even to ask.
+    add(
+      'controlRegions',
+      `needs at least one region outside the application regions (${c.primary.region}, ${c.standby.region}), so that a control region outlives a failure of either`,
+    );
   }
 
   const la = valid('leaseAuthority') ? c.leaseAuthority : undefined;
@@ -115,6 +132,11 @@ export function crossFieldIssues(c: CutoverConfig, valid: ValidSections = () => 
       'leaseAuthority.region',
       `the arbiter must not be the primary region (${c.primary.region}); it must outlive it`,
     );
+  } else if (la?.mode === 'arbiter' && valid('standby') && la.region === c.standby.region) {
+    add(
+      'leaseAuthority.region',
+      `the arbiter must not be the standby region (${c.standby.region}): when that region fails, the healthy primary can no longer renew its lease and stops writing, with nowhere to fail over to`,
+    );
   }
 
   const p = c.probe;
@@ -132,6 +154,28 @@ export function crossFieldIssues(c: CutoverConfig, valid: ValidSections = () => 
   if (valid('probe', 'debounceMs') && c.debounceMs < 2 * p.intervalMs) {
     add('debounceMs', `must be at least 2 × probe.intervalMs = ${2 * p.intervalMs}, got ${c.debounceMs}`);
   }
+  // The prober and the Lambda heartbeat are started once a minute (EventBridge Scheduler's finest rate,
+  // docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html) and loop inside their minute: an
+  // interval over a minute would silently run every minute instead.
+  if (valid('probe') && p.intervalMs > SCHEDULE_PERIOD_MS) {
+    add(
+      'probe.intervalMs',
+      `must be at most ${SCHEDULE_PERIOD_MS} (probers start once a minute), got ${p.intervalMs}`,
+    );
+  }
+  if (valid('reopenAfterMs', 'debounceMs') && c.reopenAfterMs < c.debounceMs) {
+    add(
+      'reopenAfterMs',
+      `must be at least debounceMs (${c.debounceMs}): an aborted or failed incident would be requested again before a new detection window could pass, paging in a loop; got ${c.reopenAfterMs}`,
+    );
+  }
+  const minCooldown = MIN_COOLDOWN_WINDOWS * c.debounceMs;
+  if (valid('cooldownMs', 'debounceMs') && c.cooldownMs < minCooldown) {
+    add(
+      'cooldownMs',
+      `must be at least ${MIN_COOLDOWN_WINDOWS} × debounceMs = ${minCooldown}: a shorter cool-down lets two flapping regions pass the lease back and forth without a person; got ${c.cooldownMs}`,
+    );
+  }
   const minStaleness = valid('probe') ? p.intervalMs + p.responseTimeoutMs : 0;
   if (valid('probe', 'voteStalenessMs') && c.voteStalenessMs < minStaleness) {
     add(
@@ -142,18 +186,39 @@ export function crossFieldIssues(c: CutoverConfig, valid: ValidSections = () => 
 
   const l = c.lease;
   if (valid('lease')) {
+    // The holder stops writing maxSkew + safetyMargin before its lease ends (functions/core/lease.ts), so that
+    // is the time its renewals have: one interval and two failed attempts must fit in it, or a healthy primary
+    // refuses writes after two slow renewals.
+    const usable = l.ttlMs - l.maxSkewMs - l.safetyMarginMs;
     const renewBudget = l.renewIntervalMs + 2 * l.retryTimeoutMs;
-    if (renewBudget > l.ttlMs) {
+    if (usable < renewBudget) {
       add(
         'lease.ttlMs',
-        `must be at least lease.renewIntervalMs + 2 × lease.retryTimeoutMs = ${renewBudget}, got ${l.ttlMs}`,
+        `lease.ttlMs − lease.maxSkewMs − lease.safetyMarginMs (${usable}) must be at least lease.renewIntervalMs + 2 × lease.retryTimeoutMs = ${renewBudget}, so that the holder rides out two failed renewals`,
       );
     }
-    const usable = l.ttlMs - l.maxSkewMs - l.safetyMarginMs;
-    if (usable <= l.renewIntervalMs) {
+    if (l.ttlMs > MAX_LEASE_TTL_MS) {
+      add(
+        'lease.ttlMs',
+        `must be at most ${MAX_LEASE_TTL_MS}: a failover waits out the whole old lease (ttl + maxSkew) before it may promote, so a longer lease alone takes the recovery past twice the 60 s target; got ${l.ttlMs}`,
+      );
+    }
+    if (l.renewIntervalMs > SCHEDULE_PERIOD_MS) {
+      add(
+        'lease.renewIntervalMs',
+        `must be at most ${SCHEDULE_PERIOD_MS} (a scheduled heartbeat starts once a minute), got ${l.renewIntervalMs}`,
+      );
+    }
+    if (l.maxSkewMs <= 0) {
       add(
         'lease.maxSkewMs',
-        `lease.ttlMs − lease.maxSkewMs − lease.safetyMarginMs (${usable}) must exceed lease.renewIntervalMs (${l.renewIntervalMs}), or the holder stops writing between renewals`,
+        'must be above 0: no two clocks agree exactly, and the fence waits out the skew',
+      );
+    }
+    if (l.safetyMarginMs <= 0) {
+      add(
+        'lease.safetyMarginMs',
+        'must be above 0: a write checked just before the deadline needs time to land before the lease ends',
       );
     }
   }
@@ -182,6 +247,13 @@ export function crossFieldIssues(c: CutoverConfig, valid: ValidSections = () => 
   if (valid('traffic') && c.traffic && (!c.primary.setIdentifier || !c.standby.setIdentifier)) {
     if (!c.primary.setIdentifier) add('primary.setIdentifier', 'is required when traffic is configured');
     if (!c.standby.setIdentifier) add('standby.setIdentifier', 'is required when traffic is configured');
+  }
+  // One record, database or endpoint for both regions would make a failover a no-op, or probe one region twice.
+  for (const key of ['healthUrl', 'setIdentifier', 'databaseId'] as const) {
+    const value = c.primary[key];
+    if (value !== undefined && value === c.standby[key]) {
+      add(`standby.${key}`, `must differ from primary.${key} (${value}): each region needs its own`);
+    }
   }
   if (valid('database') && c.database) {
     if (!c.primary.databaseId) add('primary.databaseId', 'is required when database is configured');

@@ -232,27 +232,161 @@ const rules: Rule[] = [
     message: /must be at least probe\.intervalMs \+ probe\.responseTimeoutMs = 13000/,
   },
   {
-    rule: 'renewInterval + 2 × retryTimeout > ttl',
+    rule: 'renewInterval + 2 × retryTimeout > ttl − skew − margin',
     mutate: (r) => {
       r.lease.renewIntervalMs = 10_001;
-      r.lease.retryTimeoutMs = 10_000;
+      r.lease.retryTimeoutMs = 9_250;
     },
     fields: ['lease.ttlMs'],
-    message: /must be at least lease\.renewIntervalMs \+ 2 × lease\.retryTimeoutMs = 30001, got 30000/,
+    message:
+      /\(28500\) must be at least lease\.renewIntervalMs \+ 2 × lease\.retryTimeoutMs = 28501, so that the holder rides out two failed renewals/,
   },
   {
-    rule: 'ttl − skew − margin ≤ renewInterval',
+    // Issue 11's case: 10 + 2 × 2 = 14 fits a 14 s lease only if skew and margin are forgotten.
+    rule: 'two failed renewals that fit the ttl only without skew and margin',
     mutate: (r) => {
       r.lease = {
-        ttlMs: 30_000,
-        renewIntervalMs: 20_000,
+        ttlMs: 14_000,
+        renewIntervalMs: 10_000,
         retryTimeoutMs: 2_000,
-        maxSkewMs: 9_500,
+        maxSkewMs: 1_000,
+        safetyMarginMs: 500,
+      };
+      r.takeoverAfterMs = 180_000;
+    },
+    fields: ['lease.ttlMs'],
+    message: /\(12500\) must be at least .* = 14000/,
+  },
+  {
+    rule: 'a lease ttl over two minutes',
+    mutate: (r) => {
+      r.lease.ttlMs = 86_400_000;
+      r.takeoverAfterMs = 90_000_000;
+    },
+    fields: ['lease.ttlMs'],
+    message: /must be at most 120000: a failover waits out the whole old lease/,
+  },
+  {
+    rule: 'a renew interval over a minute',
+    mutate: (r) => {
+      r.lease = {
+        ttlMs: 120_000,
+        renewIntervalMs: 61_000,
+        retryTimeoutMs: 2_000,
+        maxSkewMs: 1_000,
         safetyMarginMs: 500,
       };
     },
+    fields: ['lease.renewIntervalMs'],
+    message: /must be at most 60000 \(a scheduled heartbeat starts once a minute\), got 61000/,
+  },
+  {
+    rule: 'a probe interval over a minute',
+    mutate: (r) => {
+      r.probe.intervalMs = 90_000;
+      r.debounceMs = 180_000;
+      r.voteStalenessMs = 100_000;
+    },
+    fields: ['probe.intervalMs'],
+    message: /must be at most 60000 \(probers start once a minute\), got 90000/,
+  },
+  {
+    rule: 'no clock skew allowed for',
+    mutate: (r) => {
+      r.lease.maxSkewMs = 0;
+    },
     fields: ['lease.maxSkewMs'],
-    message: /\(20000\) must exceed lease\.renewIntervalMs \(20000\)/,
+    message: /must be above 0/,
+  },
+  {
+    rule: 'no safety margin',
+    mutate: (r) => {
+      r.lease.safetyMarginMs = 0;
+    },
+    fields: ['lease.safetyMarginMs'],
+    message: /must be above 0/,
+  },
+  {
+    rule: 'a cool-down of 0',
+    mutate: (r) => {
+      r.cooldownMs = 0;
+    },
+    fields: ['cooldownMs'],
+    message: /must be at least 10 × debounceMs = 300000/,
+  },
+  {
+    rule: 'an immediate reopen',
+    mutate: (r) => {
+      r.reopenAfterMs = 0;
+    },
+    fields: ['reopenAfterMs'],
+    message: /must be at least debounceMs \(30000\)/,
+  },
+  {
+    rule: 'control regions that are the application regions',
+    mutate: (r) => {
+      r.controlRegions = ['us-west-2', 'us-east-1'];
+    },
+    fields: ['controlRegions'],
+    message: /needs at least one region outside the application regions \(us-east-1, us-west-2\)/,
+  },
+  {
+    rule: 'the arbiter in the standby region',
+    mutate: (r) => {
+      r.leaseAuthority = { mode: 'arbiter', region: 'us-west-2' };
+    },
+    fields: ['leaseAuthority.region'],
+    message: /must not be the standby region \(us-west-2\)/,
+  },
+  {
+    rule: 'one health URL for both regions',
+    mutate: (r) => {
+      r.standby.healthUrl = r.primary.healthUrl;
+    },
+    fields: ['standby.healthUrl'],
+    message: /must differ from primary\.healthUrl/,
+  },
+  {
+    rule: 'one record set identifier for both regions',
+    mutate: (r) => {
+      r.standby.setIdentifier = r.primary.setIdentifier;
+    },
+    fields: ['standby.setIdentifier'],
+    message: /must differ from primary\.setIdentifier/,
+  },
+  {
+    rule: 'one database for both regions',
+    mutate: (r) => {
+      r.standby.databaseId = r.primary.databaseId;
+    },
+    fields: ['standby.databaseId'],
+    message: /must differ from primary\.databaseId/,
+  },
+  {
+    // ceil(4 / 2) = 2 is half, not a majority: two watchers could outvote nobody and fail over on a partition.
+    rule: 'a quorum of half of an even number of watchers',
+    mutate: (r) => {
+      r.watchers = ['eu-west-1', 'ap-southeast-2', 'ca-central-1', 'sa-east-1'];
+      r.quorum = 2;
+    },
+    fields: ['quorum'],
+    message: /majority of the 4 watchers: between 3 and 4, got 2/,
+  },
+  {
+    rule: 'a quorum of half of six watchers',
+    mutate: (r) => {
+      r.watchers = [
+        'eu-west-1',
+        'ap-southeast-2',
+        'ca-central-1',
+        'sa-east-1',
+        'ap-northeast-1',
+        'eu-north-1',
+      ];
+      r.quorum = 3;
+    },
+    fields: ['quorum'],
+    message: /majority of the 6 watchers: between 4 and 6, got 3/,
   },
   {
     rule: 'policy ask without a Slack section',
@@ -352,19 +486,49 @@ describe('cross-field rules', () => {
     expect(accepted((r) => (r.voteStalenessMs = 13_000))).toBe(true);
     expect(accepted((r) => (r.probe.connectTimeoutMs = 3_000))).toBe(true);
     expect(accepted((r) => (r.probe.responseTimeoutMs = 9_999))).toBe(true);
-    expect(accepted((r) => (r.lease.retryTimeoutMs = 10_000))).toBe(true);
+    expect(accepted((r) => (r.lease.retryTimeoutMs = 9_250))).toBe(true);
     expect(
       accepted((r) => {
         r.lease = {
           ttlMs: 30_000,
           renewIntervalMs: 20_000,
           retryTimeoutMs: 2_000,
-          maxSkewMs: 9_499,
+          maxSkewMs: 5_500,
           safetyMarginMs: 500,
         };
       }),
     ).toBe(true);
     expect(accepted((r) => (r.quorum = 5))).toBe(true);
+    expect(accepted((r) => (r.cooldownMs = 300_000))).toBe(true);
+    expect(accepted((r) => (r.reopenAfterMs = 30_000))).toBe(true);
+    expect(accepted((r) => (r.probe.intervalMs = 15_000))).toBe(true);
+    expect(
+      accepted((r) => {
+        r.lease = {
+          ttlMs: 120_000,
+          renewIntervalMs: 60_000,
+          retryTimeoutMs: 2_000,
+          maxSkewMs: 1_000,
+          safetyMarginMs: 500,
+        };
+      }),
+    ).toBe(true);
+    for (const n of [4, 6]) {
+      const watchers = [
+        'eu-west-1',
+        'ap-southeast-2',
+        'ca-central-1',
+        'sa-east-1',
+        'ap-northeast-1',
+        'eu-north-1',
+      ];
+      expect(
+        accepted((r) => {
+          r.watchers = watchers.slice(0, n);
+          r.quorum = n / 2 + 1;
+        }),
+      ).toBe(true);
+    }
   });
 
   it('accepts the other lease authorities and approval set-ups that the rules allow', () => {
