@@ -11,7 +11,16 @@ export class DynamoVoteStore implements VoteStore {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
+    /** Hears of every stored item refused as a vote (forged, misfiled or malformed). */
+    private readonly log?: (message: string, fields: Record<string, unknown>) => void,
   ) {}
+
+  private accept(item: Record<string, unknown>, expected: VoteKey): Vote | undefined {
+    const read = parseStoredVote(item, expected);
+    if (read.ok) return read.vote;
+    this.log?.('vote item refused', { pk: item.pk, sk: item.sk, reason: read.reason });
+    return undefined;
+  }
 
   async put(vote: Vote): Promise<VoteWrite> {
     try {
@@ -43,7 +52,7 @@ export class DynamoVoteStore implements VoteStore {
       .catch((err) => {
         throw new StoreError(`could not read the vote of ${voter} about ${target}`, { cause: err });
       });
-    return res.Item ? parseStoredVote(res.Item) : undefined;
+    return res.Item ? this.accept(res.Item, { application, target }) : undefined;
   }
 
   async list(application: string, target: string): Promise<Vote[]> {
@@ -64,7 +73,7 @@ export class DynamoVoteStore implements VoteStore {
           throw new StoreError(`could not list the votes about ${target}`, { cause: err });
         });
       for (const item of res.Items ?? []) {
-        const v = parseStoredVote(item);
+        const v = this.accept(item, { application, target });
         if (v) votes.push(v);
       }
       start = res.LastEvaluatedKey;
@@ -73,9 +82,38 @@ export class DynamoVoteStore implements VoteStore {
   }
 }
 
-/** A stored item that is not a valid vote is not a vote: it abstains. */
-export function parseStoredVote(item: Record<string, unknown>): Vote | undefined {
-  const { pk: _pk, sk: _sk, ...rest } = item;
+type VoteKey = { application: string; target: string };
+
+/**
+ * A stored item that is not a valid vote is not a vote: it abstains. The item's key must be the key of what it
+ * says (pk application#target, sk the voter) and match what was asked for: an item filed under another voter's
+ * name, or about another region, is a forgery or a misfiling, never a second vote of the voter it names.
+ */
+export function parseStoredVote(
+  item: Record<string, unknown>,
+  expected: VoteKey,
+): { ok: true; vote: Vote } | { ok: false; reason: string } {
+  const { pk, sk, ...rest } = item;
   const parsed = voteSchema.safeParse(rest);
-  return parsed.success ? parsed.data : undefined;
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    return { ok: false, reason: `not a vote: ${first?.path.join('.') || '(item)'}: ${first?.message}` };
+  }
+  const vote = parsed.data;
+  if (vote.application !== expected.application || vote.target !== expected.target) {
+    return {
+      ok: false,
+      reason: `a vote about ${vote.application}/${vote.target} read for ${expected.application}/${expected.target}`,
+    };
+  }
+  if (pk !== votePk(vote.application, vote.target)) {
+    return {
+      ok: false,
+      reason: `filed under pk ${String(pk)}, not ${votePk(vote.application, vote.target)}`,
+    };
+  }
+  if (sk !== vote.voter) {
+    return { ok: false, reason: `filed under voter ${String(sk)} but signed ${vote.voter}` };
+  }
+  return { ok: true, vote };
 }
