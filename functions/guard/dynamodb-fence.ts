@@ -1,4 +1,8 @@
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  ReplicatedWriteConflictException,
+  TransactionCanceledException,
+} from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
   PutCommand,
@@ -17,9 +21,43 @@ import {
  *   to any item, not only to items the new holder has touched.
  *
  * The application table must be single-region or MRSC for either to hold: on an MREC global table conditions
- * are checked against the local replica only.
+ * are checked against the local replica only. On MRSC only the per-item fence is available: MRSC tables refuse
+ * transactions (Amazon DynamoDB developer guide, global tables "How it works": multi-Region strong consistency
+ * does not support transactional operations), so the application-wide fence refuses an MRSC table before it
+ * sends anything. A conditional write that races a write to the same item from another MRSC region fails with
+ * ReplicatedWriteConflictException, which AWS marks safe to retry: it is retried with backoff here.
  */
 export type FencedWrite = { written: true } | { written: false; reason: 'STALE_EPOCH' };
+
+/** Where the application's table lives: one region, or an MRSC global table. */
+export type FenceTable = 'single-region' | 'mrsc';
+
+export class FenceConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FenceConfigError';
+  }
+}
+
+export interface FenceRetry {
+  attempts: number;
+  baseDelayMs: number;
+}
+
+const DEFAULT_RETRY: FenceRetry = { attempts: 5, baseDelayMs: 20 };
+
+/** Sends a conditional write, retrying MRSC's ReplicatedWriteConflictException with jittered backoff. */
+async function sendRetryingConflicts<T>(send: () => Promise<T>, retry: FenceRetry): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await send();
+    } catch (err) {
+      if (!(err instanceof ReplicatedWriteConflictException) || attempt >= retry.attempts) throw err;
+      const delay = retry.baseDelayMs * 2 ** (attempt - 1) * (0.5 + Math.random());
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}
 
 export const EPOCH_ATTRIBUTE = 'leaseEpoch';
 
@@ -29,16 +67,21 @@ export async function fencedPut(
   tableName: string,
   item: Record<string, unknown>,
   epoch: number,
+  retry: FenceRetry = DEFAULT_RETRY,
 ): Promise<FencedWrite> {
   try {
-    await client.send(
-      new PutCommand({
-        TableName: tableName,
-        Item: { ...item, [EPOCH_ATTRIBUTE]: epoch },
-        ConditionExpression: 'attribute_not_exists(#epoch) OR #epoch <= :epoch',
-        ExpressionAttributeNames: { '#epoch': EPOCH_ATTRIBUTE },
-        ExpressionAttributeValues: { ':epoch': epoch },
-      }),
+    await sendRetryingConflicts(
+      () =>
+        client.send(
+          new PutCommand({
+            TableName: tableName,
+            Item: { ...item, [EPOCH_ATTRIBUTE]: epoch },
+            ConditionExpression: 'attribute_not_exists(#epoch) OR #epoch <= :epoch',
+            ExpressionAttributeNames: { '#epoch': EPOCH_ATTRIBUTE },
+            ExpressionAttributeValues: { ':epoch': epoch },
+          }),
+        ),
+      retry,
     );
     return { written: true };
   } catch (err) {
@@ -57,17 +100,22 @@ export async function raiseFence(
   client: DynamoDBDocumentClient,
   fence: FenceItem,
   epoch: number,
+  retry: FenceRetry = DEFAULT_RETRY,
 ): Promise<boolean> {
   try {
-    await client.send(
-      new UpdateCommand({
-        TableName: fence.tableName,
-        Key: fence.key,
-        UpdateExpression: 'SET #epoch = :epoch',
-        ConditionExpression: 'attribute_not_exists(#epoch) OR #epoch <= :epoch',
-        ExpressionAttributeNames: { '#epoch': EPOCH_ATTRIBUTE },
-        ExpressionAttributeValues: { ':epoch': epoch },
-      }),
+    await sendRetryingConflicts(
+      () =>
+        client.send(
+          new UpdateCommand({
+            TableName: fence.tableName,
+            Key: fence.key,
+            UpdateExpression: 'SET #epoch = :epoch',
+            ConditionExpression: 'attribute_not_exists(#epoch) OR #epoch <= :epoch',
+            ExpressionAttributeNames: { '#epoch': EPOCH_ATTRIBUTE },
+            ExpressionAttributeValues: { ':epoch': epoch },
+          }),
+        ),
+      retry,
     );
     return true;
   } catch (err) {
@@ -76,14 +124,23 @@ export async function raiseFence(
   }
 }
 
-/** Application-wide fence: the put happens only if the fence item has not seen a higher epoch. */
+/**
+ * Application-wide fence: the put happens only if the fence item has not seen a higher epoch. A transaction,
+ * so single-region tables only: on an MRSC table it throws FenceConfigError and sends nothing.
+ */
 export async function fencedPutChecked(
   client: DynamoDBDocumentClient,
   tableName: string,
   item: Record<string, unknown>,
   epoch: number,
   fence: FenceItem,
+  table: FenceTable = 'single-region',
 ): Promise<FencedWrite> {
+  if (table === 'mrsc') {
+    throw new FenceConfigError(
+      `the application-wide fence needs TransactWriteItems, which MRSC tables refuse; fence ${tableName} per item with fencedPut (each write conditional on the item's own epoch)`,
+    );
+  }
   try {
     await client.send(
       new TransactWriteCommand({

@@ -1,8 +1,14 @@
+import { ReplicatedWriteConflictException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { DynamoLeaseStore } from '../../functions/adapters/dynamodb/lease-store.js';
 import { type LeaseTiming, safeToTakeAt } from '../../functions/core/lease.js';
-import { fencedPut, fencedPutChecked, raiseFence } from '../../functions/guard/dynamodb-fence.js';
+import {
+  FenceConfigError,
+  fencedPut,
+  fencedPutChecked,
+  raiseFence,
+} from '../../functions/guard/dynamodb-fence.js';
 import { LeaseGuard } from '../../functions/guard/lease-guard.js';
 import { freshTables } from '../support/dynamodb.js';
 import { FakeClock } from '../support/fake-clock.js';
@@ -85,5 +91,66 @@ describe('fencing tokens on DynamoDB Local', () => {
     await doc.send(new PutCommand({ TableName: table, Item: { ...key, total: 99, leaseEpoch: oldToken } }));
     const item = await doc.send(new GetCommand({ TableName: table, Key: key, ConsistentRead: true }));
     expect(item.Item?.total).toBe(99);
+  });
+
+  describe('on an MRSC table: conditional writes only', () => {
+    /** Records the name of every command the client sends, and can make the next N puts conflict. */
+    function watch(doc: Awaited<ReturnType<typeof failover>>['doc']) {
+      const sent: string[] = [];
+      const conflicts = { left: 0 };
+      const name = 'record-and-conflict';
+      doc.middlewareStack.add(
+        (next, context) => async (args) => {
+          sent.push(String(context.commandName));
+          if (context.commandName === 'PutItemCommand' && conflicts.left > 0) {
+            conflicts.left--;
+            // What MRSC answers when another region writes the same item at the same time.
+            throw new ReplicatedWriteConflictException({
+              message: 'modified in another Region',
+              $metadata: {},
+            });
+          }
+          return next(args);
+        },
+        { step: 'initialize', name },
+      );
+      return { sent, conflicts, stop: () => doc.middlewareStack.remove(name) };
+    }
+
+    it('refuses the application-wide fence before sending anything: MRSC has no transactions', async () => {
+      const { doc, table, oldToken } = await failover();
+      const w = watch(doc);
+      const fence = { tableName: table, key: { pk: 'orders', sk: 'fence' } };
+      await expect(
+        fencedPutChecked(doc, table, { pk: 'order#1', sk: 'order' }, oldToken, fence, 'mrsc'),
+      ).rejects.toThrow(FenceConfigError);
+      await expect(
+        fencedPutChecked(doc, table, { pk: 'order#1', sk: 'order' }, oldToken, fence, 'mrsc'),
+      ).rejects.toThrow(/needs TransactWriteItems, which MRSC tables refuse/);
+      w.stop();
+      expect(w.sent).toEqual([]);
+    });
+
+    it('fences per item with a conditional put, retrying a replicated write conflict, never a transaction', async () => {
+      const { doc, table, oldToken, newToken } = await failover();
+      const w = watch(doc);
+      const key = { pk: 'order#9', sk: 'order' };
+      w.conflicts.left = 2;
+      const retry = { attempts: 3, baseDelayMs: 1 };
+      expect(await fencedPut(doc, table, { ...key, total: 20 }, newToken, retry)).toEqual({ written: true });
+      expect(await fencedPut(doc, table, { ...key, total: 99 }, oldToken, retry)).toEqual({
+        written: false,
+        reason: 'STALE_EPOCH',
+      });
+      w.conflicts.left = 3;
+      await expect(fencedPut(doc, table, { ...key, total: 21 }, newToken, retry)).rejects.toThrow(
+        ReplicatedWriteConflictException,
+      );
+      w.stop();
+      // 3 + 1 + 3 attempts, every one a plain conditional PutItem.
+      expect(w.sent).toEqual(Array(7).fill('PutItemCommand'));
+      const item = await doc.send(new GetCommand({ TableName: table, Key: key, ConsistentRead: true }));
+      expect(item.Item).toMatchObject({ total: 20, leaseEpoch: newToken });
+    });
   });
 });
