@@ -5,10 +5,10 @@ import { dirname, join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 /**
- * The layers under functions/ are enforced by biome.json (overrides with noRestrictedImports). These tests lint
- * probe files with the repository's own configuration in a scratch directory, so nothing is left in the tree;
- * Biome's --stdin-file-path mode exits non-zero even for a clean file and prints no diagnostics, so it cannot
- * serve as the oracle.
+ * The layers under functions/ are enforced by biome.json (overrides with noRestrictedImports), and import cycles
+ * anywhere by noImportCycles with type imports counted. These tests lint probe files with the repository's own
+ * configuration in a scratch directory, so nothing is left in the tree. Biome's --stdin-file-path mode cannot be
+ * the oracle: it exits non-zero even for a clean file and prints no diagnostics.
  */
 
 const repo = resolve(import.meta.dirname, '../..');
@@ -25,10 +25,18 @@ interface Finding {
   message: string;
 }
 
-function lint(path: string, lines: string[]): { status: number | null; findings: Finding[] } {
-  const file = join(scratch, path);
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, `${lines.join('\n')}\n`);
+/** Lints `path` holding `lines`, with `beside` (path → lines) present too, then removes them all. */
+function lint(
+  path: string,
+  lines: string[],
+  beside: Record<string, string[]> = {},
+): { status: number | null; findings: Finding[] } {
+  const files = Object.entries({ ...beside, [path]: lines }).map(([p, text]) => {
+    const file = join(scratch, p);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, `${text.join('\n')}\n`);
+    return file;
+  });
   try {
     const run = spawnSync(biome, ['lint', '--reporter=json', path], { cwd: scratch, encoding: 'utf8' });
     const report = JSON.parse(run.stdout) as {
@@ -41,7 +49,7 @@ function lint(path: string, lines: string[]): { status: number | null; findings:
     }));
     return { status: run.status, findings };
   } finally {
-    rmSync(file);
+    for (const file of files) rmSync(file);
   }
 }
 
@@ -119,6 +127,26 @@ describe('layers', () => {
     const { status, findings } = lint(path, [line, 'export const used = x;']);
     expect(findings).toEqual([]);
     expect(status).toBe(0);
+  });
+
+  it('refuses an import cycle, even one made of type imports only', () => {
+    const { status, findings } = lint(
+      'infra/local/drill/probe-run.ts',
+      [
+        "import type { ProbeScenario } from './probe-scenarios.js';",
+        'export interface ProbeContext {',
+        '  scenarios: ProbeScenario[];',
+        '}',
+      ],
+      {
+        'infra/local/drill/probe-scenarios.ts': [
+          "import type { ProbeContext } from './probe-run.js';",
+          'export type ProbeScenario = (ctx: ProbeContext) => void;',
+        ],
+      },
+    );
+    expect(status).not.toBe(0);
+    expect(findings.map((f) => f.rule)).toEqual(['lint/suspicious/noImportCycles']);
   });
 
   it('refuses process.env in core/', () => {
