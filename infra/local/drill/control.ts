@@ -1,5 +1,4 @@
 import { fileURLToPath } from 'node:url';
-import { DynamoApprovalStore } from '../../../functions/adapters/dynamodb/approval-store.js';
 import { HttpHealthVerifier } from '../../../functions/adapters/http/health-verifier.js';
 import type {
   ChangeStatus,
@@ -10,7 +9,8 @@ import type {
   TrafficChange,
   TrafficRouter,
 } from '../../../functions/core/failover-ports.js';
-import { systemClock } from '../../../functions/core/ports.js';
+import type { Lease } from '../../../functions/core/lease.js';
+import { type LeaseResult, type LeaseStore, systemClock } from '../../../functions/core/ports.js';
 import type { StepDeps } from '../../../functions/steps/core/deps.js';
 import {
   failbackTaskHandlers,
@@ -81,7 +81,7 @@ export class SampledLag implements ReplicationLagReader {
   async lagMs(region: string): Promise<number | null> {
     if (region !== this.stack.config.standby.region && region !== this.stack.config.primary.region)
       return null;
-    return this.stack.lag.at === 0 ? null : this.stack.lag.ms;
+    return this.stack.replicationLagMs();
   }
 }
 
@@ -92,11 +92,34 @@ export class TimelineNotifier implements Notifier {
   }
 }
 
+/** The stack's lease store; a grant also raises the new primary database's fence, so an older epoch can never write there. */
+export class FencingLeaseStore implements LeaseStore {
+  constructor(private readonly stack: DrillStack) {}
+  read(application: string): Promise<Lease | null> {
+    return this.stack.leases.read(application);
+  }
+  acquire(application: string, region: string, expectedEpoch: number | null): Promise<LeaseResult> {
+    return this.stack.leases.acquire(application, region, expectedEpoch);
+  }
+  renew(application: string, region: string, epoch: number): Promise<LeaseResult> {
+    return this.stack.leases.renew(application, region, epoch);
+  }
+  revoke(application: string, expectedEpoch: number): Promise<LeaseResult> {
+    return this.stack.leases.revoke(application, expectedEpoch);
+  }
+  async grant(application: string, region: string, expectedEpoch: number): Promise<LeaseResult> {
+    const result = await this.stack.leases.grant(application, region, expectedEpoch);
+    if (result.ok)
+      await advanceFence(this.stack.region(region).db.endpoint, result.lease.epoch).catch(() => 0);
+    return result;
+  }
+}
+
 export function stepDeps(stack: DrillStack, opts: { approve: boolean }): StepDeps {
   return {
     config: stack.config,
     clock: systemClock,
-    leases: stack.leases,
+    leases: new FencingLeaseStore(stack),
     control: stack.control,
     votes: stack.votes,
     events: stack.events,
@@ -108,7 +131,7 @@ export function stepDeps(stack: DrillStack, opts: { approve: boolean }): StepDep
     // The real approval path: approval store on the control table, Block Kit message, a signed Slack click
     // into the real callback core, and the local task callback resolving the waiting execution.
     approval: new SlackStandIn({
-      approvals: new DynamoApprovalStore(stack.clients.doc, stack.names.control),
+      approvals: stack.approvals,
       control: stack.control,
       approvers: stack.config.approval.slack?.approvers ?? [],
       answer: opts.approve ? 'approve' : 'reject',
@@ -160,13 +183,6 @@ export class LocalControl {
     opts: { approve: boolean },
   ) {
     this.deps = stepDeps(stack, opts);
-    const fenceOnGrant = this.deps.leases.grant.bind(this.deps.leases);
-    // The granted epoch also raises the new primary database's fence, so that an older epoch can never write there.
-    this.deps.leases.grant = async (application, region, expectedEpoch) => {
-      const result = await fenceOnGrant(application, region, expectedEpoch);
-      if (result.ok) await advanceFence(stack.region(region).db.endpoint, result.lease.epoch).catch(() => 0);
-      return result;
-    };
     stack.events.subscribe((event) => {
       const completed =
         event.detailType === 'Failover Completed' || event.detailType === 'Failback Completed';

@@ -3,12 +3,9 @@ import { join } from 'node:path';
 import type { CutoverConfig } from '../../../functions/core/config.js';
 import { drillConfig } from '../drill-config.js';
 import { SetupError } from '../dynamodb-local.js';
-import type { CutMode, FaultProxy } from '../fault-proxy.js';
-import { startFaultProxy } from '../fault-proxy.js';
-import { type LoadGenerator, startLoadGenerator } from '../load-generator.js';
-import { createReplica, type PostgresServer } from '../postgres.js';
 import { listOrders } from '../sample-app.js';
-import { Timeline } from '../timeline.js';
+import { Timeline, type TimelineEvent } from '../timeline.js';
+import { DrillContext } from './context.js';
 import { LocalControl } from './control.js';
 import { watchPeakMemory } from './memory.js';
 import { type AckedWrite, computeNumbers, type FinalRow, type StepTimings } from './report.js';
@@ -63,185 +60,6 @@ function random(seed: number): () => number {
   };
 }
 
-/** What a scenario script can do to the running stack. */
-export class DrillContext {
-  faultAt: number | null = null;
-  lagAtFaultMs: number | null = null;
-  private localClients: LoadGenerator | undefined;
-  private readonly extraLinks: FaultProxy[] = [];
-
-  constructor(
-    readonly stack: DrillStack,
-    readonly control: LocalControl,
-    readonly approve: boolean,
-  ) {}
-
-  get config() {
-    return this.stack.config;
-  }
-  get timeline() {
-    return this.stack.timeline;
-  }
-  get primary() {
-    return this.config.primary.region;
-  }
-  get standby() {
-    return this.config.standby.region;
-  }
-
-  private fault(type: string, region: string, fields: Record<string, unknown> = {}): void {
-    if (this.faultAt === null) {
-      this.faultAt = Date.now();
-      this.lagAtFaultMs = this.stack.lag.at ? this.stack.lag.ms : null;
-      this.timeline.record('fault', 'fault_injected', {
-        region,
-        kind: type,
-        lagMs: this.lagAtFaultMs,
-        ...fields,
-      });
-    }
-    this.timeline.record('fault', type, { region, ...fields });
-  }
-
-  /** The region dies: application and database killed, heartbeat gone, links dead. */
-  async killRegion(name: string): Promise<void> {
-    const r = this.stack.region(name);
-    this.fault('region_killed', name);
-    r.alive = false;
-    await Promise.all([r.app.kill(), r.db.kill(), r.heartbeat.stop()]);
-    r.guard.stop();
-  }
-
-  /** The region keeps running but loses the watchers, the control table, its replica and the global front door. */
-  partition(name: string): void {
-    this.fault('partitioned', name);
-    this.cutWatchersFrom(name, 'blackhole');
-    this.stack.region(name).controlLink.cut('blackhole');
-    this.stack.replicationLink.cut('blackhole');
-    this.stack.frontDoorLinks.get(name)?.cut('reset');
-  }
-
-  cutWatchersFrom(region: string, mode: CutMode): void {
-    for (const w of this.config.watchers) this.stack.watcherLinks.get(`${w}->${region}`)?.cut(mode);
-  }
-
-  healWatchersFrom(region: string): void {
-    for (const w of this.config.watchers) this.stack.watcherLinks.get(`${w}->${region}`)?.heal();
-  }
-
-  async killWatcher(region: string): Promise<void> {
-    this.timeline.record('fault', 'watcher_killed', { watcher: region });
-    await this.stack.detection.killWatcher(region);
-  }
-
-  replicationLink(): FaultProxy {
-    return this.stack.replicationLink;
-  }
-
-  slowRegion(name: string, ms: number): void {
-    this.fault('slowed', name, { ms });
-    this.stack.region(name).app.slow({ healthDelayMs: ms, orderDelayMs: ms });
-  }
-
-  /** Clients in the same region as the app, reaching it directly: a partition does not cut them off. */
-  startLocalClients(region: string): void {
-    let refusedSeen = 0;
-    this.localClients = startLoadGenerator({
-      url: this.stack.region(region).app.url,
-      intervalMs: 25,
-      concurrency: 1,
-      idPrefix: `local-${region}`,
-      onResult: (res) => {
-        if (res.status !== 201 && res.status !== null && refusedSeen++ === 0) {
-          this.timeline.record(`clients@${region}`, 'local_write_refused', {
-            code: res.code,
-            status: res.status,
-          });
-        }
-      },
-    });
-  }
-
-  async stopLocalClients(): Promise<AckedWrite[]> {
-    if (!this.localClients) return [];
-    const report = await this.localClients.stop();
-    return [...report.acked];
-  }
-
-  killControlRegionWhen(state: string): void {
-    this.control.killRegionOnState(state, (region) => {
-      this.timeline.record('fault', 'control_region_killed', { region, during: state });
-      void this.stack.detection.killControlRegion(region);
-    });
-  }
-
-  /** Waits for the first of `types` after the fault; an execution that ends without it also ends the wait. */
-  async waitFor(types: string | string[], timeoutMs: number): Promise<boolean> {
-    const wanted = Array.isArray(types) ? types : [types];
-    const since = this.faultAt ?? 0;
-    const waitStart = Date.now();
-    const deadline = waitStart + timeoutMs;
-    while (Date.now() < deadline) {
-      const after = this.timeline.events.filter((e) => e.at >= since);
-      if (after.some((e) => wanted.includes(e.type))) return true;
-      const finished = after.find((e) => e.type === 'execution_finished' && e.at >= waitStart);
-      // Give the completion event a moment to land after its execution ends.
-      if (finished && Date.now() - finished.at > 500) return false;
-      await sleep(50);
-    }
-    this.timeline.record('drill', 'wait_timed_out', { for: wanted.join('|'), ms: timeoutMs });
-    return false;
-  }
-
-  async waitForAckFrom(region: string, timeoutMs: number, fromNow = false): Promise<boolean> {
-    const since = fromNow ? Date.now() : (this.faultAt ?? 0);
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (this.stack.clients_?.acked().some((a) => a.region === region && a.at >= since)) return true;
-      await sleep(50);
-    }
-    return false;
-  }
-
-  /** Rebuilds a dead region's database as a streaming replica of the current primary, and restarts its app. */
-  async rebuildAsReplica(name: string, from: string): Promise<void> {
-    const r = this.stack.region(name);
-    const source = this.stack.region(from).db;
-    const link = await startFaultProxy({ name: `${from}->${name}:wal`, target: source.endpoint });
-    this.extraLinks.push(link);
-    this.stack.cleanup.push(() => link.stop());
-    const replica: PostgresServer = await createReplica({
-      dir: join(this.stack.dir, `pg-${name}-rebuilt`),
-      port: r.db.port,
-      name: `${name}_rebuilt`,
-      upstream: link.endpoint,
-    });
-    this.stack.cleanup.push(() => replica.stop());
-    r.db = replica;
-    this.stack.replicationLink = link;
-    this.stack.restartLagSampler(source, replica);
-    await r.app.start();
-    await r.guard.start();
-    r.heartbeat = this.stack.restartHeartbeat(name);
-    r.alive = true;
-    this.timeline.record(`region@${name}`, 'rebuilt_as_replica', { from, port: replica.port });
-  }
-
-  async startFailback(): Promise<void> {
-    const input = {
-      application: this.config.application,
-      from: this.standby,
-      to: this.primary,
-      requestedBy: 'drill-operator@example.com',
-      reason: `${this.primary} rebuilt as a replica of ${this.standby}; planned failback`,
-      minHealthyMinutes: 0,
-      maxLagMs: this.config.rpoBudgetMs,
-      trafficSteps: [100],
-    };
-    this.control.start('failback', this.config.controlRegions[0]!, input);
-  }
-}
-
 /** Runs one scenario end to end and writes the brief's artifacts. Throws SetupError for a setup problem. */
 export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
   const scenario = scenarios[opts.scenario];
@@ -273,13 +91,7 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
   try {
     await stack.start();
     const control = new LocalControl(stack, { approve });
-    const clients = startLoadGenerator({
-      url: stack.frontDoor.url,
-      intervalMs: 20,
-      concurrency: 2,
-      idPrefix: `s${seed}`,
-    });
-    stack.clients_ = clients;
+    stack.startClients(`s${seed}`);
     const ctx = new DrillContext(stack, control, approve);
     // Settle: every watcher has voted and the guard has seen the lease; then a seeded jitter before the fault.
     await sleep(4 * config.probe.intervalMs + Math.floor(rand() * 500));
@@ -287,7 +99,7 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
     await scenario.run(ctx);
     timeline.record('drill', 'scenario_finished', {});
 
-    const acked: AckedWrite[] = [...(await clients.stop()).acked, ...(await ctx.stopLocalClients())];
+    const acked: AckedWrite[] = [...(await stack.stopClients()), ...(await ctx.stopLocalClients())];
     await Promise.race([control.settle(), sleep(15_000)]);
     const lease = await stack.leases.read(config.application).catch(() => null);
     // The final primary is the lease holder; with the lease revoked (an aborted failover) nobody is, and the
@@ -345,10 +157,7 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
   }
 }
 
-function stepTimings(
-  events: readonly import('../timeline.js').TimelineEvent[],
-  faultAt: number | null,
-): StepTimings {
+function stepTimings(events: readonly TimelineEvent[], faultAt: number | null): StepTimings {
   const completed = events.find((e) => e.type === 'failover_completed');
   const t = (completed?.timings ?? {}) as Record<string, number | null>;
   const requested = events.find(

@@ -1,7 +1,8 @@
+import type { CutoverConfig } from '../../../functions/core/config.js';
 import type { RawConfig } from '../drill-config.js';
 import type { TimelineEvent } from '../timeline.js';
+import type { DrillContext } from './context.js';
 import type { DrillNumbers } from './report.js';
-import type { DrillContext } from './run.js';
 
 export const SCENARIOS = [
   'region-outage',
@@ -36,7 +37,7 @@ export interface Scenario {
   configure?: (raw: RawConfig) => void;
   synchronous?: boolean;
   /** Clock offsets of the application regions (see StackOptions.skewMs), from the validated configuration. */
-  skew?: (config: import('../../../functions/core/config.js').CutoverConfig) => Record<string, number>;
+  skew?: (config: CutoverConfig) => Record<string, number>;
   /** Injects the fault(s) and waits until the scenario has played out. */
   run(ctx: DrillContext): Promise<void>;
   /** Every broken expectation, as a sentence; empty means pass. */
@@ -181,8 +182,7 @@ export const scenarios: Record<ScenarioName, Scenario> = {
     summary:
       'replication lag above the RPO budget when the primary dies; approval is requested; aborts without --approve, fails over with it',
     async run(ctx) {
-      ctx.replicationLink().cut('blackhole');
-      ctx.timeline.record('fault', 'replication_stalled', { region: ctx.primary });
+      ctx.stallReplication();
       await sleep(ctx.config.rpoBudgetMs * 2.5);
       await ctx.killRegion(ctx.primary);
       await ctx.waitFor('execution_finished', 45_000);
@@ -274,7 +274,7 @@ export const scenarios: Record<ScenarioName, Scenario> = {
       await ctx.rebuildAsReplica(ctx.primary, ctx.standby);
       await sleep(ctx.config.debounceMs * 1.5);
       ctx.timeline.record('drill', 'failback_window_open', {});
-      await ctx.startFailback();
+      ctx.startFailback();
       await ctx.waitFor('failback_completed', 45_000);
       await ctx.waitForAckFrom(ctx.primary, 5_000, true);
     },

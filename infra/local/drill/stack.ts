@@ -1,6 +1,7 @@
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DynamoApprovalStore } from '../../../functions/adapters/dynamodb/approval-store.js';
 import { DynamoControlStore } from '../../../functions/adapters/dynamodb/control-store.js';
 import { DynamoLeaseStore } from '../../../functions/adapters/dynamodb/lease-store.js';
 import { DynamoVoteStore } from '../../../functions/adapters/dynamodb/vote-store.js';
@@ -9,36 +10,40 @@ import { RecordingPublisher } from '../../../functions/adapters/local/recording-
 import { runHeartbeat } from '../../../functions/commons/heartbeat-loop.js';
 import type { CutoverConfig } from '../../../functions/core/config.js';
 import type { WriteGuard } from '../../../functions/core/guard.js';
-import type { Lease } from '../../../functions/core/lease.js';
-import type { Clock, LeaseResult, LeaseStore } from '../../../functions/core/ports.js';
+import type { Clock, LeaseStore } from '../../../functions/core/ports.js';
 import { systemClock } from '../../../functions/core/ports.js';
 import { LeaseGuard } from '../../../functions/guard/lease-guard.js';
 import { LocalDetection } from '../detection.js';
 import { type DynamoDbLocal, freePort, startDynamoDbLocal } from '../dynamodb-local.js';
-import { type FaultProxy, startFaultProxy } from '../fault-proxy.js';
+import { type CutMode, type FaultProxy, startFaultProxy } from '../fault-proxy.js';
 import { type FrontDoor, startFrontDoor } from '../front-door.js';
-import type { LoadGenerator } from '../load-generator.js';
-import { createReplica, initPrimary, type PostgresServer, replicationLag } from '../postgres.js';
+import { type LoadGenerator, startLoadGenerator } from '../load-generator.js';
+import { createReplica, initPrimary, type PostgresServer } from '../postgres.js';
 import { createOrdersSchema, type SampleApp, startSampleApp } from '../sample-app.js';
 import { type ScheduledFunction, scheduleInvocations } from '../schedule.js';
 import { createTables, localClients, type TableNames } from '../tables.js';
 import type { Timeline } from '../timeline.js';
+import { LagSampler } from './lag-sampler.js';
+import { RecordingLeaseStore } from './recording-lease-store.js';
+import type { AckedWrite } from './report.js';
 
 const HOST = '127.0.0.1';
 
 /** One application "region" of the drill: its database, its app, its heartbeat and the guard in its write path. */
 export interface DrillRegion {
-  name: string;
-  db: PostgresServer;
-  app: SampleApp;
-  guard: LeaseGuard;
+  readonly name: string;
+  /** Replaced when the region is rebuilt as a replica of the new primary. */
+  readonly db: PostgresServer;
+  readonly app: SampleApp;
+  readonly guard: LeaseGuard;
   /** The region's link to the control table (lease reads and renewals). */
-  controlLink: FaultProxy;
-  heartbeat: ScheduledFunction;
+  readonly controlLink: FaultProxy;
+  readonly heartbeat: ScheduledFunction;
   /** The region's own view of the lease store, through its control link. */
-  leases: LeaseStore;
-  alive: boolean;
+  readonly leases: LeaseStore;
 }
+
+type MutableRegion = { -readonly [K in keyof DrillRegion]: DrillRegion[K] };
 
 /** A guard that always allows, under the last epoch it knew: the broken fence the drill must catch. */
 function bypass(guard: WriteGuard): WriteGuard {
@@ -55,40 +60,6 @@ function bypass(guard: WriteGuard): WriteGuard {
       };
     },
   };
-}
-
-/** Records every lease change on the timeline; the grants are what split-brain writes are measured against. */
-export class RecordingLeaseStore implements LeaseStore {
-  constructor(
-    private readonly inner: LeaseStore,
-    private readonly timeline: Timeline,
-    private readonly source: string,
-  ) {}
-  read(application: string): Promise<Lease | null> {
-    return this.inner.read(application);
-  }
-  async acquire(application: string, region: string, expectedEpoch: number | null): Promise<LeaseResult> {
-    return this.note(await this.inner.acquire(application, region, expectedEpoch), 'lease_granted');
-  }
-  renew(application: string, region: string, epoch: number): Promise<LeaseResult> {
-    return this.inner.renew(application, region, epoch);
-  }
-  async revoke(application: string, expectedEpoch: number): Promise<LeaseResult> {
-    return this.note(await this.inner.revoke(application, expectedEpoch), 'lease_revoked');
-  }
-  async grant(application: string, region: string, expectedEpoch: number): Promise<LeaseResult> {
-    return this.note(await this.inner.grant(application, region, expectedEpoch), 'lease_granted');
-  }
-  private note(result: LeaseResult, type: string): LeaseResult {
-    if (result.ok) {
-      this.timeline.record(this.source, type, {
-        region: result.lease.holder ?? undefined,
-        epoch: result.lease.epoch,
-        expiresAt: result.lease.expiresAt,
-      });
-    }
-    return result;
-  }
 }
 
 export interface StackOptions {
@@ -109,33 +80,33 @@ export interface StackOptions {
 
 /**
  * The whole control plane and two application regions on one machine. Every link between "regions" passes
- * through a fault proxy: watcher → app, app → control table, primary → replica, front door → app.
+ * through a fault proxy: watcher → app, app → control table, primary → replica, front door → app. Scenarios and
+ * the runner drive it through its methods; its parts are read-only from outside.
  */
 export class DrillStack {
-  readonly cleanup: (() => Promise<unknown> | unknown)[] = [];
-  dir = '';
-  ddb!: DynamoDbLocal;
-  names: TableNames = { votes: 'cutover-votes', control: 'cutover-control' };
-  clients!: ReturnType<typeof localClients>;
-  regions = new Map<string, DrillRegion>();
+  private readonly cleanup: (() => Promise<unknown> | unknown)[] = [];
+  private readonly names: TableNames = { votes: 'cutover-votes', control: 'cutover-control' };
+  private readonly regions = new Map<string, MutableRegion>();
   /** watcher → region links. */
-  watcherLinks = new Map<string, FaultProxy>();
+  private readonly watcherLinks = new Map<string, FaultProxy>();
+  private readonly frontDoorLinks = new Map<string, FaultProxy>();
+  private dir = '';
+  private ddb!: DynamoDbLocal;
+  private clients!: ReturnType<typeof localClients>;
   /** The link that carries WAL from the primary's database to the replica. */
-  replicationLink!: FaultProxy;
-  frontDoor!: FrontDoor;
-  frontDoorLinks = new Map<string, FaultProxy>();
-  events!: RecordingPublisher;
-  detection!: LocalDetection;
-  leases!: RecordingLeaseStore;
-  control!: DynamoControlStore;
-  votes!: DynamoVoteStore;
-  /** Last measured lag of the standby behind the primary, ms (0 when caught up), and when it was measured. */
-  lag = { ms: 0, at: 0, caughtUpAt: Date.now(), bytes: 0 as number | null };
-  private lagTimer: NodeJS.Timeout | undefined;
+  private replicationLink!: FaultProxy;
+  private lag: LagSampler | undefined;
+  private detection!: LocalDetection;
   /** The clients behind the front door, once the drill starts them. */
-  clients_: LoadGenerator | undefined;
+  private load: LoadGenerator | undefined;
+  #frontDoor!: FrontDoor;
+  #events!: RecordingPublisher;
+  #leases!: RecordingLeaseStore;
+  #control!: DynamoControlStore;
+  #votes!: DynamoVoteStore;
+  #approvals!: DynamoApprovalStore;
 
-  constructor(readonly opts: StackOptions) {}
+  constructor(private readonly opts: StackOptions) {}
 
   get config(): CutoverConfig {
     return this.opts.config;
@@ -143,10 +114,29 @@ export class DrillStack {
   get timeline(): Timeline {
     return this.opts.timeline;
   }
+  get frontDoor(): FrontDoor {
+    return this.#frontDoor;
+  }
+  get events(): RecordingPublisher {
+    return this.#events;
+  }
+  /** The control plane's view of the lease, recording every grant and revocation on the timeline. */
+  get leases(): RecordingLeaseStore {
+    return this.#leases;
+  }
+  get control(): DynamoControlStore {
+    return this.#control;
+  }
+  get votes(): DynamoVoteStore {
+    return this.#votes;
+  }
+  get approvals(): DynamoApprovalStore {
+    return this.#approvals;
+  }
 
   async start(): Promise<void> {
     const { config, timeline } = this.opts;
-    this.events = new RecordingPublisher();
+    this.#events = new RecordingPublisher();
     this.dir = await mkdtemp(join(tmpdir(), 'cutover-drill-'));
     // PostgreSQL runs as the postgres user when the drill runs as root: it must reach the data dirs.
     await chmod(this.dir, 0o755);
@@ -158,9 +148,10 @@ export class DrillStack {
     this.cleanup.push(() => this.clients.raw.destroy());
     await createTables(this.clients.raw, this.names);
     const control = new DynamoLeaseStore(this.clients.doc, this.names.control, config.lease, systemClock);
-    this.leases = new RecordingLeaseStore(control, timeline, 'lease');
-    this.control = new DynamoControlStore(this.clients.doc, this.names.control);
-    this.votes = new DynamoVoteStore(this.clients.doc, this.names.votes);
+    this.#leases = new RecordingLeaseStore(control, timeline, 'lease');
+    this.#control = new DynamoControlStore(this.clients.doc, this.names.control);
+    this.#votes = new DynamoVoteStore(this.clients.doc, this.names.votes);
+    this.#approvals = new DynamoApprovalStore(this.clients.doc, this.names.control);
     timeline.record('stack', 'dynamodb_ready', { endpoint: this.ddb.endpoint });
 
     const primaryName = config.primary.region;
@@ -194,17 +185,17 @@ export class DrillStack {
     ] as const) {
       await this.startRegion(name, db);
     }
-    this.startLagSampler(primaryDb, standbyDb);
+    this.sampleLag(primaryDb, standbyDb);
 
-    this.frontDoor = await startFrontDoor({
+    this.#frontDoor = await startFrontDoor({
       regions: Object.fromEntries([...this.frontDoorLinks].map(([r, l]) => [r, l.url])),
       initialRegion: primaryName,
       upstreamTimeoutMs: 2_000,
     });
-    this.cleanup.push(() => this.frontDoor.stop());
+    this.cleanup.push(() => this.#frontDoor.stop());
 
     // The primary takes the lease first, as its heartbeat would on a fresh install.
-    const boot = await this.leases.acquire(config.application, primaryName, null);
+    const boot = await this.#leases.acquire(config.application, primaryName, null);
     if (!boot.ok) throw new Error(`could not bootstrap the lease: ${boot.code}`);
     for (const r of this.regions.values()) await r.guard.start();
 
@@ -221,13 +212,127 @@ export class DrillStack {
       raw: this.clients.raw,
       doc: this.clients.doc,
       names: this.names,
-      events: this.events,
+      events: this.#events,
       watchers,
       controlRegions: config.controlRegions,
       log: (source, type, fields) => timeline.record(source, type, fields),
     });
     this.cleanup.push(() => this.detection.stop());
     timeline.record('stack', 'control_plane_ready', { watchers: config.watchers.length });
+  }
+
+  region(name: string): DrillRegion {
+    const r = this.regions.get(name);
+    if (!r) throw new Error(`no region ${name}`);
+    return r;
+  }
+
+  /** Starts the clients that write through the front door; their acknowledged writes are the drill's record. */
+  startClients(idPrefix: string): void {
+    this.load = startLoadGenerator({ url: this.#frontDoor.url, intervalMs: 20, concurrency: 2, idPrefix });
+  }
+
+  async stopClients(): Promise<AckedWrite[]> {
+    return this.load ? [...(await this.load.stop()).acked] : [];
+  }
+
+  /** Whether the front door's clients have had a write acknowledged by the region at or after `since`. */
+  ackedFrom(region: string, since: number): boolean {
+    return this.load?.acked().some((a) => a.region === region && a.at >= since) ?? false;
+  }
+
+  /** The region dies: application and database killed, heartbeat gone, guard stopped. */
+  async killRegion(name: string): Promise<void> {
+    const r = this.region(name);
+    await Promise.all([r.app.kill(), r.db.kill(), r.heartbeat.stop()]);
+    r.guard.stop();
+  }
+
+  /** The region keeps running but loses the watchers, the control table, its replica and the front door. */
+  partition(name: string): void {
+    this.cutWatchers(name, 'blackhole');
+    this.region(name).controlLink.cut('blackhole');
+    this.replicationLink.cut('blackhole');
+    this.frontDoorLinks.get(name)?.cut('reset');
+  }
+
+  cutWatchers(region: string, mode: CutMode): void {
+    for (const w of this.config.watchers) this.watcherLinks.get(`${w}->${region}`)?.cut(mode);
+  }
+
+  healWatchers(region: string): void {
+    for (const w of this.config.watchers) this.watcherLinks.get(`${w}->${region}`)?.heal();
+  }
+
+  /** WAL stops reaching the standby; both databases keep running. */
+  stallReplication(): void {
+    this.replicationLink.cut('blackhole');
+  }
+
+  slowRegion(name: string, ms: number): void {
+    this.region(name).app.slow({ healthDelayMs: ms, orderDelayMs: ms });
+  }
+
+  killWatcher(region: string): Promise<void> {
+    return this.detection.killWatcher(region);
+  }
+
+  killControlRegion(region: string): Promise<void> {
+    return this.detection.killControlRegion(region);
+  }
+
+  /** The standby's lag behind the primary as last measured, ms; null before the first measurement. */
+  replicationLagMs(): number | null {
+    return this.lag?.lagMs() ?? null;
+  }
+
+  /** Stops measuring the lag, keeping the last measurement (the standby is being promoted). */
+  stopLagSampler(): void {
+    this.lag?.stop();
+  }
+
+  /** Rebuilds a dead region's database as a streaming replica of `from`, and restarts its app, guard and heartbeat. */
+  async rebuildAsReplica(name: string, from: string): Promise<void> {
+    const r = this.regions.get(name);
+    if (!r) throw new Error(`no region ${name}`);
+    const source = this.region(from).db;
+    const link = await startFaultProxy({ name: `${from}->${name}:wal`, target: source.endpoint });
+    this.cleanup.push(() => link.stop());
+    const replica = await createReplica({
+      dir: join(this.dir, `pg-${name}-rebuilt`),
+      port: r.db.port,
+      name: `${name}_rebuilt`,
+      upstream: link.endpoint,
+    });
+    this.cleanup.push(() => replica.stop());
+    r.db = replica;
+    this.replicationLink = link;
+    this.sampleLag(source, replica);
+    await r.app.start();
+    await r.guard.start();
+    r.heartbeat = this.startHeartbeat(name, r.leases, r.app.url);
+    this.cleanup.push(() => r.heartbeat.stop());
+    this.opts.timeline.record(`region@${name}`, 'rebuilt_as_replica', { from, port: replica.port });
+  }
+
+  async stop(): Promise<void> {
+    for (const fn of this.cleanup.reverse()) {
+      // Best effort, and bounded: a step stuck on a black-holed socket must not keep the rest running.
+      let timer: NodeJS.Timeout | undefined;
+      const stuck = new Promise<'stuck'>((resolve) => {
+        timer = setTimeout(() => resolve('stuck'), 5_000);
+      });
+      const outcome = await Promise.race([
+        Promise.resolve()
+          .then(fn)
+          .catch(() => 'failed'),
+        stuck,
+      ]);
+      clearTimeout(timer);
+      if (outcome === 'stuck' && process.env.CUTOVER_DEBUG)
+        process.stderr.write(`cleanup step stuck: ${fn}\n`);
+    }
+    this.cleanup.length = 0;
   }
 
   private async startRegion(name: string, db: PostgresServer): Promise<void> {
@@ -275,24 +380,22 @@ export class DrillStack {
     this.cleanup.push(() => doorLink.stop());
     this.frontDoorLinks.set(name, doorLink);
 
-    const region: DrillRegion = {
+    const region: MutableRegion = {
       name,
       db,
       app,
       guard,
       controlLink,
       leases: regionLeases,
-      alive: true,
-      heartbeat: { alive: true, stop: async () => {} },
+      heartbeat: this.startHeartbeat(name, regionLeases, app.url),
     };
-    region.heartbeat = this.startHeartbeat(name, regionLeases, app.url);
     this.cleanup.push(() => region.heartbeat.stop());
     this.regions.set(name, region);
     timeline.record(`region@${name}`, 'region_ready', { app: app.url, db: db.port });
   }
 
   /** The heartbeat as its once-a-minute schedule would run it, restarted after each invocation. */
-  private startHeartbeat(region: string, leases: LeaseStore, appUrl: string) {
+  private startHeartbeat(region: string, leases: LeaseStore, appUrl: string): ScheduledFunction {
     const { config, timeline } = this.opts;
     const invocationMs = Math.max(10 * config.lease.renewIntervalMs, 5_000);
     let lastCode = '';
@@ -304,7 +407,7 @@ export class DrillStack {
           region,
           leases,
           probe: probeHealth,
-          publisher: this.events,
+          publisher: this.#events,
           clock: this.clockOf(region),
           sleep,
           remainingMs,
@@ -323,81 +426,17 @@ export class DrillStack {
     });
   }
 
-  restartLagSampler(primary: PostgresServer, replica: PostgresServer): void {
-    this.stopLagSampler();
-    this.lag = { ms: 0, at: 0, caughtUpAt: Date.now(), bytes: null };
-    this.startLagSampler(primary, replica);
-  }
-
-  restartHeartbeat(name: string): DrillRegion['heartbeat'] {
-    const r = this.region(name);
-    const hb = this.startHeartbeat(name, r.leases, r.app.url);
-    this.cleanup.push(() => hb.stop());
-    return hb;
-  }
-
-  /** The region of the newest lease grant on the timeline (the holder-to-be while a lease is revoked). */
-  lastGrantedRegion(): string | null {
-    const g = this.timeline.events.filter((e) => e.type === 'lease_granted').at(-1);
-    return typeof g?.region === 'string' ? g.region : null;
-  }
-
-  private startLagSampler(primary: PostgresServer, replica: PostgresServer): void {
-    const tick = async () => {
-      const lag = await replicationLag(primary, replica, 300).catch(() => null);
-      const now = Date.now();
-      if (lag && lag.bytes !== null) {
-        if (lag.bytes <= 0) this.lag.caughtUpAt = now;
-        this.lag = {
-          ms: now - this.lag.caughtUpAt,
-          at: now,
-          caughtUpAt: this.lag.caughtUpAt,
-          bytes: lag.bytes,
-        };
-      } else if (lag && lag.primaryLsn === null) {
-        // The primary is gone: the lag is frozen at what it was when the standby last heard from it.
-      }
-      this.lagTimer = setTimeout(tick, 100);
-    };
-    this.lagTimer = setTimeout(tick, 100);
-    this.cleanup.push(() => clearTimeout(this.lagTimer));
-  }
-
-  /** Stops measuring (the standby is now the primary). */
-  stopLagSampler(): void {
-    clearTimeout(this.lagTimer);
-    this.lagTimer = undefined;
+  /** Measures the lag of `replica` behind `primary` from now on, in place of any earlier pair. */
+  private sampleLag(primary: PostgresServer, replica: PostgresServer): void {
+    this.lag?.stop();
+    const sampler = new LagSampler(primary, replica);
+    this.lag = sampler;
+    this.cleanup.push(() => sampler.stop());
   }
 
   /** The region's own clock: the machine's, shifted by its configured skew. */
-  clockOf(region: string): Clock {
+  private clockOf(region: string): Clock {
     const skew = this.opts.skewMs?.[region] ?? 0;
     return skew === 0 ? systemClock : { now: () => Date.now() + skew };
-  }
-
-  region(name: string): DrillRegion {
-    const r = this.regions.get(name);
-    if (!r) throw new Error(`no region ${name}`);
-    return r;
-  }
-
-  async stop(): Promise<void> {
-    for (const fn of this.cleanup.reverse()) {
-      // Best effort, and bounded: a step stuck on a black-holed socket must not keep the rest running.
-      let timer: NodeJS.Timeout | undefined;
-      const stuck = new Promise<'stuck'>((resolve) => {
-        timer = setTimeout(() => resolve('stuck'), 5_000);
-      });
-      const outcome = await Promise.race([
-        Promise.resolve()
-          .then(fn)
-          .catch(() => 'failed'),
-        stuck,
-      ]);
-      clearTimeout(timer);
-      if (outcome === 'stuck' && process.env.CUTOVER_DEBUG)
-        process.stderr.write(`cleanup step stuck: ${fn}\n`);
-    }
-    this.cleanup.length = 0;
   }
 }

@@ -1,0 +1,173 @@
+import type { CutMode } from '../fault-proxy.js';
+import { type LoadGenerator, startLoadGenerator } from '../load-generator.js';
+import type { LocalControl } from './control.js';
+import type { AckedWrite } from './report.js';
+import type { DrillStack } from './stack.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * What a scenario script can do to the running stack. The first fault marks the instant the drill's timings
+ * and lost-write window are measured from.
+ */
+export class DrillContext {
+  private firstFaultAt: number | null = null;
+  private lagAtFirstFaultMs: number | null = null;
+  private localClients: LoadGenerator | undefined;
+
+  constructor(
+    private readonly stack: DrillStack,
+    private readonly control: LocalControl,
+    readonly approve: boolean,
+  ) {}
+
+  get config() {
+    return this.stack.config;
+  }
+  get timeline() {
+    return this.stack.timeline;
+  }
+  get primary() {
+    return this.config.primary.region;
+  }
+  get standby() {
+    return this.config.standby.region;
+  }
+  /** When the first fault was injected (ms), null when none was. */
+  get faultAt(): number | null {
+    return this.firstFaultAt;
+  }
+  /** The standby's lag when the first fault was injected, ms, as the drill measured it. */
+  get lagAtFaultMs(): number | null {
+    return this.lagAtFirstFaultMs;
+  }
+
+  private fault(type: string, region: string, fields: Record<string, unknown> = {}): void {
+    if (this.firstFaultAt === null) {
+      this.firstFaultAt = Date.now();
+      this.lagAtFirstFaultMs = this.stack.replicationLagMs();
+      this.timeline.record('fault', 'fault_injected', {
+        region,
+        kind: type,
+        lagMs: this.lagAtFirstFaultMs,
+        ...fields,
+      });
+    }
+    this.timeline.record('fault', type, { region, ...fields });
+  }
+
+  /** The region dies: application and database killed, heartbeat gone, links dead. */
+  async killRegion(name: string): Promise<void> {
+    this.fault('region_killed', name);
+    await this.stack.killRegion(name);
+  }
+
+  /** The region keeps running but loses the watchers, the control table, its replica and the global front door. */
+  partition(name: string): void {
+    this.fault('partitioned', name);
+    this.stack.partition(name);
+  }
+
+  cutWatchersFrom(region: string, mode: CutMode): void {
+    this.stack.cutWatchers(region, mode);
+  }
+
+  healWatchersFrom(region: string): void {
+    this.stack.healWatchers(region);
+  }
+
+  async killWatcher(region: string): Promise<void> {
+    this.timeline.record('fault', 'watcher_killed', { watcher: region });
+    await this.stack.killWatcher(region);
+  }
+
+  /** WAL stops reaching the standby; not a fault of the primary, so the fault clock does not start. */
+  stallReplication(): void {
+    this.stack.stallReplication();
+    this.timeline.record('fault', 'replication_stalled', { region: this.primary });
+  }
+
+  slowRegion(name: string, ms: number): void {
+    this.fault('slowed', name, { ms });
+    this.stack.slowRegion(name, ms);
+  }
+
+  /** Clients in the same region as the app, reaching it directly: a partition does not cut them off. */
+  startLocalClients(region: string): void {
+    let refusedSeen = 0;
+    this.localClients = startLoadGenerator({
+      url: this.stack.region(region).app.url,
+      intervalMs: 25,
+      concurrency: 1,
+      idPrefix: `local-${region}`,
+      onResult: (res) => {
+        if (res.status !== 201 && res.status !== null && refusedSeen++ === 0) {
+          this.timeline.record(`clients@${region}`, 'local_write_refused', {
+            code: res.code,
+            status: res.status,
+          });
+        }
+      },
+    });
+  }
+
+  async stopLocalClients(): Promise<AckedWrite[]> {
+    if (!this.localClients) return [];
+    const report = await this.localClients.stop();
+    return [...report.acked];
+  }
+
+  killControlRegionWhen(state: string): void {
+    this.control.killRegionOnState(state, (region) => {
+      this.timeline.record('fault', 'control_region_killed', { region, during: state });
+      void this.stack.killControlRegion(region);
+    });
+  }
+
+  /** Waits for the first of `types` after the fault; an execution that ends without it also ends the wait. */
+  async waitFor(types: string | string[], timeoutMs: number): Promise<boolean> {
+    const wanted = Array.isArray(types) ? types : [types];
+    const since = this.firstFaultAt ?? 0;
+    const waitStart = Date.now();
+    const deadline = waitStart + timeoutMs;
+    while (Date.now() < deadline) {
+      const after = this.timeline.events.filter((e) => e.at >= since);
+      if (after.some((e) => wanted.includes(e.type))) return true;
+      const finished = after.find((e) => e.type === 'execution_finished' && e.at >= waitStart);
+      // Give the completion event a moment to land after its execution ends.
+      if (finished && Date.now() - finished.at > 500) return false;
+      await sleep(50);
+    }
+    this.timeline.record('drill', 'wait_timed_out', { for: wanted.join('|'), ms: timeoutMs });
+    return false;
+  }
+
+  async waitForAckFrom(region: string, timeoutMs: number, fromNow = false): Promise<boolean> {
+    const since = fromNow ? Date.now() : (this.firstFaultAt ?? 0);
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (this.stack.ackedFrom(region, since)) return true;
+      await sleep(50);
+    }
+    return false;
+  }
+
+  /** Rebuilds a dead region's database as a streaming replica of the current primary, and restarts its app. */
+  rebuildAsReplica(name: string, from: string): Promise<void> {
+    return this.stack.rebuildAsReplica(name, from);
+  }
+
+  startFailback(): void {
+    const input = {
+      application: this.config.application,
+      from: this.standby,
+      to: this.primary,
+      requestedBy: 'drill-operator@example.com',
+      reason: `${this.primary} rebuilt as a replica of ${this.standby}; planned failback`,
+      minHealthyMinutes: 0,
+      maxLagMs: this.config.rpoBudgetMs,
+      trafficSteps: [100],
+    };
+    this.control.start('failback', this.config.controlRegions[0]!, input);
+  }
+}
