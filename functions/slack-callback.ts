@@ -7,10 +7,10 @@ import { DynamoApprovalStore } from './adapters/dynamodb/approval-store.js';
 import { DynamoControlStore } from './adapters/dynamodb/control-store.js';
 import { WebApiSlackChat } from './adapters/slack/web-api-chat.js';
 import { controlTableClient } from './commons/clients.js';
-import { requiredEnv } from './commons/env-config.js';
+import { configFromEnv, requiredEnv } from './commons/env-config.js';
 import { logger } from './commons/logger.js';
 import { handleSlackInteraction, type SlackCallbackDeps } from './commons/slack-callback-core.js';
-import { secretByArnEnv } from './commons/slack-secrets.js';
+import { secretSourceByArnEnv } from './commons/slack-secrets.js';
 import { systemClock } from './core/ports.js';
 
 // Slack wants the answer within 3 s: one quick retry at most, and a short timeout, for every call on the path.
@@ -24,20 +24,25 @@ const sfnFor = (region: string) => {
   return c;
 };
 
-let deps: Promise<SlackCallbackDeps> | undefined;
+const controlTable = requiredEnv('CONTROL_TABLE');
+const approvals = new DynamoApprovalStore(controlTableClient, controlTable);
+const control = new DynamoControlStore(controlTableClient, controlTable);
+const tasks = new SfnTaskCallback(sfnFor);
+const signingSecret = secretSourceByArnEnv('SLACK_SIGNING_SECRET_ARN');
+const botToken = secretSourceByArnEnv('SLACK_BOT_TOKEN_SECRET_ARN');
+const slackConfig = configFromEnv().approval.slack;
+const workspace = { teamId: slackConfig?.teamId, appId: slackConfig?.appId };
 
+/** Per invocation: the secrets are cached with a bounded age (commons/slack-secrets.ts), so rotation reaches us. */
 async function awsDeps(): Promise<SlackCallbackDeps> {
-  const [botToken, signingSecret] = await Promise.all([
-    secretByArnEnv('SLACK_BOT_TOKEN_SECRET_ARN'),
-    secretByArnEnv('SLACK_SIGNING_SECRET_ARN'),
-  ]);
-  const controlTable = requiredEnv('CONTROL_TABLE');
+  const token = await botToken.current();
   return {
     signingSecret,
-    approvals: new DynamoApprovalStore(controlTableClient, controlTable),
-    tasks: new SfnTaskCallback(sfnFor),
-    control: new DynamoControlStore(controlTableClient, controlTable),
-    slack: new WebApiSlackChat(new WebClient(botToken, { retryConfig: { retries: 0 }, timeout: 1200 })),
+    workspace,
+    approvals,
+    tasks,
+    control,
+    slack: new WebApiSlackChat(new WebClient(token, { retryConfig: { retries: 0 }, timeout: 1200 })),
     clock: systemClock,
     log: (level, message, fields) => logger[level](message, fields),
     slackBudgetMs: 1500,
@@ -46,10 +51,7 @@ async function awsDeps(): Promise<SlackCallbackDeps> {
 
 /** The Slack app's interactivity request URL (a Lambda function URL, auth NONE: the signature is the auth). */
 export const handler = middy<LambdaFunctionURLEvent, LambdaFunctionURLResult>().handler(async (event) => {
-  deps ??= awsDeps().catch((err) => {
-    deps = undefined;
-    throw err;
-  });
+  const deps = await awsDeps();
   return handleSlackInteraction(
     {
       method: event.requestContext.http.method,
@@ -57,6 +59,6 @@ export const handler = middy<LambdaFunctionURLEvent, LambdaFunctionURLResult>().
       body: event.body,
       isBase64Encoded: event.isBase64Encoded,
     },
-    await deps,
+    deps,
   );
 });

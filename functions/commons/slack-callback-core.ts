@@ -13,6 +13,7 @@ import type {
 import type { ApprovalDecision } from '../core/failover-ports.js';
 import type { Clock, ControlStore } from '../core/ports.js';
 import { verifySlackSignature } from '../core/slack-signature.js';
+import type { SecretSource } from './slack-secrets.js';
 
 /**
  * The Slack interactivity endpoint's core: one signed click in, one answer out. Every refusal is a 4xx with a
@@ -42,6 +43,7 @@ export type CallbackCode =
   | 'TIMESTAMP_INVALID'
   | 'TIMESTAMP_STALE'
   | 'SIGNATURE_INVALID'
+  | 'WRONG_WORKSPACE'
   | 'METHOD_NOT_ALLOWED'
   | 'MALFORMED'
   | 'UNKNOWN_APPROVAL'
@@ -61,7 +63,13 @@ export interface CallbackOutcome {
 }
 
 export interface SlackCallbackDeps {
-  signingSecret: string;
+  /** The signing secret, or a source that may re-read it once when a signature does not match (rotation). */
+  signingSecret: string | SecretSource;
+  /**
+   * The Slack workspace (team id, T…) and app (A…) whose clicks count. The signature proves the request comes
+   * from an app that knows the signing secret; these make sure it is this app in this workspace.
+   */
+  workspace?: { teamId?: string; appId?: string };
   approvals: ApprovalStore;
   tasks: TaskCallback;
   control: Pick<ControlStore, 'appendAudit'>;
@@ -91,6 +99,9 @@ const interactionSchema = z.object({
     .length(1),
   channel: z.object({ id: z.string().min(1) }).optional(),
   container: z.object({ channel_id: z.string().optional(), message_ts: z.string().optional() }).optional(),
+  // Top-level in a block_actions payload (docs.slack.dev/reference/interaction-payloads/block_actions-payload).
+  team: z.object({ id: z.string().min(1) }).nullish(),
+  api_app_id: z.string().min(1).optional(),
 });
 
 export interface Interaction {
@@ -98,6 +109,8 @@ export interface Interaction {
   action: 'approve' | 'reject';
   approvalId: string;
   channel: string | null;
+  teamId: string | null;
+  appId: string | null;
 }
 
 /** Pure: a form-encoded block_actions body (`payload=<json>`) to the one click Cutover understands. */
@@ -129,6 +142,8 @@ export function parseInteraction(
       action: action.action_id,
       approvalId: action.value,
       channel: p.channel?.id ?? p.container?.channel_id ?? null,
+      teamId: p.team?.id ?? null,
+      appId: p.api_app_id ?? null,
     },
   };
 }
@@ -157,18 +172,14 @@ async function interact(req: HttpRequest, deps: SlackCallbackDeps): Promise<Call
     };
   }
   const raw = rawBody(req);
-  const signature = verifySlackSignature({
-    signingSecret: deps.signingSecret,
-    timestamp: header(req, 'x-slack-request-timestamp'),
-    signature: header(req, 'x-slack-signature'),
-    rawBody: raw,
-    nowMs: now,
-  });
+  const signature = await verify(req, raw, deps, now);
   if (!signature.ok) return { status: 401, code: signature.code, reason: signature.reason };
 
   const parsed = parseInteraction(raw.toString('utf8'));
   if (!parsed.ok) return { status: 400, code: 'MALFORMED', reason: parsed.reason };
   const click = parsed.interaction;
+  const wrong = wrongWorkspace(click, deps.workspace);
+  if (wrong) return { status: 403, code: 'WRONG_WORKSPACE', reason: wrong };
   const who = { approvalId: click.approvalId, user: click.user };
 
   // From here on the request is Slack's: a refusal is also told to the person, privately.
@@ -313,6 +324,39 @@ async function bounded(deps: SlackCallbackDeps, what: string, call: Promise<void
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * The signature checked against the current signing secret; on a mismatch, once more against a fresh read of
+ * it (rate-limited by the source), since a rotated secret may not have reached this container yet.
+ */
+async function verify(req: HttpRequest, raw: Buffer, deps: SlackCallbackDeps, now: number) {
+  const check = (signingSecret: string) =>
+    verifySlackSignature({
+      signingSecret,
+      timestamp: header(req, 'x-slack-request-timestamp'),
+      signature: header(req, 'x-slack-signature'),
+      rawBody: raw,
+      nowMs: now,
+    });
+  const source = deps.signingSecret;
+  if (typeof source === 'string') return check(source);
+  const first = check(await source.current());
+  if (first.ok || first.code !== 'SIGNATURE_INVALID') return first;
+  const fresh = await source.refreshed().catch(() => null);
+  if (fresh === null) return first;
+  deps.log?.('info', 'signing secret re-read after a signature mismatch', {});
+  return check(fresh);
+}
+
+function wrongWorkspace(click: Interaction, expected: SlackCallbackDeps['workspace']): string | null {
+  if (expected?.teamId && click.teamId !== expected.teamId) {
+    return `the click comes from workspace ${click.teamId ?? '(none)'}, not ${expected.teamId}`;
+  }
+  if (expected?.appId && click.appId !== expected.appId) {
+    return `the click is for app ${click.appId ?? '(none)'}, not ${expected.appId}`;
+  }
+  return null;
 }
 
 function rawBody(req: HttpRequest): Buffer {

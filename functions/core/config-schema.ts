@@ -90,6 +90,15 @@ export const configShape = z
               z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user id such as U012AB3CD'),
             ),
             twoPerson: z.boolean().default(false),
+            /** The workspace (team id) and Slack app id whose clicks count; others are refused (403). */
+            teamId: z
+              .string()
+              .regex(/^T[A-Z0-9]{2,}$/, 'must be a Slack team id such as T0123ABCD')
+              .optional(),
+            appId: z
+              .string()
+              .regex(/^A[A-Z0-9]{2,}$/, 'must be a Slack app id such as A0123ABCD')
+              .optional(),
           })
           .strict()
           .optional(),

@@ -38,6 +38,8 @@ export interface CutoverFunctionProps {
   /** Active X-Ray tracing; on unless the stack turns it off (see traceEveryFunction). */
   tracing?: boolean;
   environment?: Record<string, string>;
+  /** Caps the function's concurrency (and reserves it), so that a flood of its callers cannot starve the rest. */
+  reservedConcurrency?: number;
 }
 
 /** The aggregator and the failover and failback steps: they do their work in the invocation, not asleep. */
@@ -110,6 +112,9 @@ export class CutoverFunction extends NodejsFunction {
         // Some dependencies still call require(); ESM output has none unless it is made (Powertools docs, bundling).
         banner: "import { createRequire } from 'node:module';const require = createRequire(import.meta.url);",
       },
+      ...(props.reservedConcurrency !== undefined
+        ? { reservedConcurrentExecutions: props.reservedConcurrency }
+        : {}),
       environment: {
         CUTOVER_CONFIG: configJson,
         POWERTOOLS_SERVICE_NAME: `cutover-${props.role}`,

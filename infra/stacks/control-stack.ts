@@ -44,6 +44,7 @@ import {
 import { controlTableFor, type RegionStackProps, votesReplica } from './shared.js';
 
 export const SLACK_CALLBACK_ENTRY = 'functions/slack-callback.ts';
+export const SLACK_CALLBACK_CONCURRENCY = 5;
 
 /**
  * A control region: the aggregator on the votes stream, the Cutover event bus and the rule that starts a
@@ -205,6 +206,9 @@ export class ControlStack extends Stack {
         // Slack wants an answer within 3 s (Slack interactivity docs); more time would only hide a hang.
         timeout: Duration.seconds(10),
         environment: tableRegion,
+        // The URL is public (auth NONE): a flood of requests, each refused on its signature, must not use up the
+        // region's Lambda concurrency that the failover steps need. Clicks come from a few people.
+        reservedConcurrency: SLACK_CALLBACK_CONCURRENCY,
       });
       bindTable(callback, 'CONTROL_TABLE', control.table, 'readWrite');
       bindSecret(callback, 'SLACK_SIGNING_SECRET_ARN', slackSecrets.signingSecret);

@@ -515,6 +515,8 @@ describe('handlers written elsewhere', () => {
     expect(resources).not.toContain('*');
     t.hasResourceProperties('AWS::Lambda::Function', {
       FunctionName: 'cutover-orders-slack-callback',
+      // Public URL: a flood of refused requests must not take the concurrency the failover steps need.
+      ReservedConcurrentExecutions: 5,
       Environment: {
         Variables: Match.objectLike({
           SLACK_SIGNING_SECRET_ARN: { Ref: Match.stringLikeRegexp('^slacksigningsecret') },

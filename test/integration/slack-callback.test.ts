@@ -10,6 +10,7 @@ import {
   handleSlackInteraction,
   type SlackCallbackDeps,
 } from '../../functions/commons/slack-callback-core.js';
+import { CachedSecret } from '../../functions/commons/slack-secrets.js';
 import type {
   Approval,
   SlackChat,
@@ -115,6 +116,7 @@ function clickPayload(approvalId: string, user: string, action: 'approve' | 'rej
   return {
     type: 'block_actions',
     user: { id: user, username: user.toLowerCase(), team_id: 'T0CUTOVER' },
+    team: { id: 'T0CUTOVER', domain: 'cutover' },
     api_app_id: 'A0CUTOVER',
     channel: { id: 'C0FAILOVER', name: 'failover' },
     container: { type: 'message', message_ts: '1700000000.000101', channel_id: 'C0FAILOVER' },
@@ -462,5 +464,74 @@ describe('request-approval core', () => {
       expiresAt: clock.now() + 600_000,
       message: { channel: 'C-failover', ts: '1700000000.000999' },
     });
+  });
+});
+
+describe('Slack callback: a rotated signing secret, and the workspace', () => {
+  it('re-reads a rotated secret once on a mismatch, and a flood of forgeries reads it at most once a window', async () => {
+    const ROTATED = 'f00dfacefeedbeefcafe0123456789ab';
+    const reads: string[] = [];
+    let stored = SECRET;
+    const source = new CachedSecret(
+      async () => {
+        reads.push(stored);
+        return stored;
+      },
+      clock,
+      { maxAgeMs: 300_000, minRefreshGapMs: 30_000 },
+    );
+    deps.signingSecret = source;
+    expect(await source.current()).toBe(SECRET);
+    // Rotated in Secrets Manager; Slack signs with the new secret at once, this container still has the old one.
+    stored = ROTATED;
+    const a = await ask();
+    const res = await click(a, ALICE, 'approve', { secret: ROTATED });
+    expect(answer(res)).toMatchObject({ ok: true, code: 'APPROVED' });
+    expect(reads).toEqual([SECRET, ROTATED]);
+    slack.updates = [];
+
+    // Forged requests right after: each is refused, and none reaches Secrets Manager inside the window.
+    const b = await ask();
+    for (let i = 0; i < 20; i++) {
+      await expectRefused(
+        b,
+        () => click(b, ALICE, 'approve', { secret: 'not-the-secret' }),
+        401,
+        'SIGNATURE_INVALID',
+      );
+    }
+    expect(reads).toHaveLength(2);
+    // After the window, one more forgery may cost one read; the value is unchanged, so it is still refused.
+    clock.advance(30_000);
+    await expectRefused(
+      b,
+      () => click(b, ALICE, 'approve', { secret: 'not-the-secret' }),
+      401,
+      'SIGNATURE_INVALID',
+    );
+    expect(reads).toHaveLength(3);
+  });
+
+  it('refuses a validly signed click from another workspace or for another app, before any read or write', async () => {
+    deps.workspace = { teamId: 'T0CUTOVER', appId: 'A0CUTOVER' };
+    const a = await ask();
+    const other = { ...clickPayload(a.id, ALICE, 'approve'), team: { id: 'T0ELSEWHERE', domain: 'x' } };
+    const r1 = await expectRefused(
+      a,
+      () => handleSlackInteraction(signed(form(other)), deps),
+      403,
+      'WRONG_WORKSPACE',
+    );
+    expect(r1.reason).toBe('the click comes from workspace T0ELSEWHERE, not T0CUTOVER');
+    const otherApp = { ...clickPayload(a.id, ALICE, 'approve'), api_app_id: 'A0OTHERAPP' };
+    const r2 = await expectRefused(
+      a,
+      () => handleSlackInteraction(signed(form(otherApp)), deps),
+      403,
+      'WRONG_WORKSPACE',
+    );
+    expect(r2.reason).toBe('the click is for app A0OTHERAPP, not A0CUTOVER');
+    // The right workspace and app: accepted.
+    expect(answer(await click(a, ALICE, 'approve'))).toMatchObject({ ok: true, code: 'APPROVED' });
   });
 });
