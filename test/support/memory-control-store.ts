@@ -1,11 +1,12 @@
+import { ATTEMPT_FIELDS, toIncident } from '../../functions/adapters/dynamodb/control/incident-item.js';
+import { keys } from '../../functions/adapters/dynamodb/control/items.js';
 import {
   claimRefusal,
   closeRefusal,
+  malformedId,
   progressRefusal,
   takeoverRefusal,
-  toIncident,
-} from '../../functions/adapters/dynamodb/control/incidents.js';
-import { keys } from '../../functions/adapters/dynamodb/control/items.js';
+} from '../../functions/adapters/dynamodb/control/refusals.js';
 import { LostRaceError, StoreError } from '../../functions/core/errors.js';
 import { type Incident, parseIncidentId } from '../../functions/core/incident.js';
 import type {
@@ -23,24 +24,6 @@ import type {
 } from '../../functions/core/ports.js';
 
 type Item = Record<string, unknown>;
-
-// The fields that a new attempt at the same epoch must not inherit (the DynamoDB store REMOVEs them).
-const ATTEMPT_FIELDS = [
-  'executionArn',
-  'claimedAt',
-  'closedAt',
-  'closeReason',
-  'reopenAfter',
-  'publishedAt',
-  'progressAt',
-  'progressStep',
-  'quietUntil',
-  'takenOverFrom',
-  'takenOverAt',
-  'takeovers',
-];
-
-const malformedId = (id: string) => `malformed incident id ${JSON.stringify(id)}`;
 
 /**
  * The control store in memory, for fast tests: the same keys, the same conditions and the same refusals as the

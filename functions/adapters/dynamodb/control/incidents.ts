@@ -1,6 +1,5 @@
-import { z } from 'zod';
 import { LostRaceError, StoreError } from '../../../core/errors.js';
-import { type Incident, incidentId, parseIncidentId } from '../../../core/incident.js';
+import { type Incident, parseIncidentId } from '../../../core/incident.js';
 import type {
   IncidentClaim,
   IncidentClose,
@@ -10,62 +9,9 @@ import type {
   IncidentStore,
   IncidentTakeover,
 } from '../../../core/ports.js';
-import { type ControlTable, keys, parseItem } from './items.js';
-
-const count = z.number().int().nonnegative();
-
-const incidentItem = z.object({
-  application: z.string().min(1),
-  kind: z.enum(['failover', 'failback']),
-  epoch: count,
-  attempt: z.number().int().positive(),
-  status: z.enum(['requested', 'running', 'aborted', 'failed', 'completed']),
-  from: z.string(),
-  to: z.string(),
-  verdictKind: z.enum(['healthy', 'suspect', 'failover', 'failover-needs-approval', 'manual']),
-  verdictCode: z.string(),
-  reason: z.string(),
-  evidence: z.record(z.string(), z.unknown()),
-  needsApproval: z.boolean(),
-  requestedAt: z.number(),
-  requestedBy: z.string(),
-  detectedAt: z.number().optional(),
-  executionArn: z.string().optional(),
-  claimedAt: z.number().optional(),
-  closedAt: z.number().optional(),
-  closeReason: z.string().optional(),
-  reopenAfter: z.number().optional(),
-  publishedAt: z.number().optional(),
-  progressAt: z.number().optional(),
-  progressStep: z.string().optional(),
-  quietUntil: z.number().optional(),
-  takenOverFrom: z.string().optional(),
-  takenOverAt: z.number().optional(),
-  takeovers: count.optional(),
-});
-
-export function toIncident(item: Record<string, unknown>): Incident {
-  const i = parseItem(incidentItem, 'incident', item);
-  return { ...i, id: incidentId(i.application, i.epoch, i.attempt) };
-}
-
-// A closed incident's leftovers must not leak into a new attempt at the same epoch.
-const ATTEMPT_FIELDS = [
-  'executionArn',
-  'claimedAt',
-  'closedAt',
-  'closeReason',
-  'reopenAfter',
-  'publishedAt',
-  'progressAt',
-  'progressStep',
-  'quietUntil',
-  'takenOverFrom',
-  'takenOverAt',
-  'takeovers',
-];
-
-const malformedId = (id: string) => `malformed incident id ${JSON.stringify(id)}`;
+import { ATTEMPT_FIELDS, toIncident } from './incident-item.js';
+import { type ControlTable, keys } from './items.js';
+import { claimRefusal, closeRefusal, malformedId, progressRefusal, takeoverRefusal } from './refusals.js';
 
 /**
  * Incidents on the control table. The incident item is keyed by (application, epoch) and created or reopened
@@ -311,47 +257,4 @@ export class DynamoIncidentStore implements IncidentStore {
     );
     return item ? toIncident(item) : null;
   }
-}
-
-/* Why a conditional write was refused, from the incident read back after it. The stores share these sentences. */
-
-export function claimRefusal(id: string, executionArn: string, incident: Incident | null): string {
-  if (!incident) return `incident ${id} does not exist`;
-  if (incident.executionArn === executionArn) return `incident ${id} is already claimed by this execution`;
-  return `incident ${id} is ${incident.status}${incident.executionArn ? ` and claimed by ${incident.executionArn}` : ''}`;
-}
-
-export function progressRefusal(id: string, executionArn: string, incident: Incident | null): string {
-  if (!incident) return `incident ${id} does not exist (any more)`;
-  return `incident ${id} is ${incident.status} and bound to ${incident.executionArn ?? 'no execution'}${
-    incident.takenOverFrom === executionArn ? `, taken over by ${incident.requestedBy}` : ''
-  }`;
-}
-
-export function takeoverRefusal(id: string, incident: Incident | null): string {
-  return `incident ${id} changed since it was judged stalled: now ${incident?.status ?? 'missing'}, bound to ${incident?.executionArn ?? 'no execution'}, requested by ${incident?.requestedBy ?? '-'}`;
-}
-
-/**
- * A refused close: a retried close with the same status returns the incident as closed (a no-op); an open
- * incident held by another owner is a LostRaceError; anything else cannot be closed (StoreError).
- */
-export function closeRefusal(
-  close: Pick<IncidentClose, 'id' | 'status' | 'owner'>,
-  current: Incident | null,
-  cause?: unknown,
-): Incident {
-  const { id, status, owner } = close;
-  if (current && current.status === status) return current;
-  if (current && (current.status === 'requested' || current.status === 'running')) {
-    const wanted =
-      'execution' in owner ? owner.execution : 'unclaimed' in owner ? 'an unclaimed request' : 'anyone';
-    throw new LostRaceError(
-      `incident ${id} is held by ${current.executionArn ?? 'no execution'}, not ${wanted}: not closed`,
-      { cause },
-    );
-  }
-  throw new StoreError(`incident ${id} cannot become ${status}: it is ${current?.status ?? 'missing'}`, {
-    cause,
-  });
 }
