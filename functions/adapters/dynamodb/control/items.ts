@@ -21,7 +21,7 @@ export interface ItemKey {
   sk: string;
 }
 
-// Twelve digits keep epochs (and the timestamps of tests) in numeric order as strings.
+// Twelve digits keep epochs in numeric order as strings; millisecond timestamps have thirteen (until 2286).
 const pad = (n: number) => String(n).padStart(12, '0');
 
 /** The sort keys of the control table's items, each partitioned by application. */
