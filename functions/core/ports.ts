@@ -115,7 +115,7 @@ export interface VerdictStore {
 }
 
 export interface PublicationClaims {
-  /** Marks that the incident's "Failover Requested" event was put on the bus. */
+  /** Marks that the incident's "Failover Requested" event was put on the bus (LostRaceError at another attempt). */
   markPublished(id: string, now: number): Promise<void>;
   /**
    * Claims the right to put the incident's `Failover Requested` event: true for exactly one caller while the
@@ -138,7 +138,11 @@ export interface AuditStore {
   listAudit(application: string, incidentId: string): Promise<AuditEntry[]>;
 }
 
-/** Everything the control table holds besides the lease and approvals. */
+/**
+ * Everything the control table holds besides the lease and approvals. Besides the refusals each method
+ * describes, a method fails with StoreError (throttled, timed out, unreachable: the state machines retry it),
+ * StoreRefusedError (a retry will not fix it) or MalformedItemError (a stored item of the wrong shape).
+ */
 export interface ControlStore
   extends IncidentStore,
     VerdictStore,

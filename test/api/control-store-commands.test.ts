@@ -479,6 +479,14 @@ describe('a network failure reaches every part as a StoreError', () => {
 });
 
 describe('a stored item that does not have its shape is refused, naming the item and the field', () => {
+  it('verdicts: of the item a change replaced, only the kind is read, so a done write is not undone', async () => {
+    ddb.on(PutCommand).resolves({ Attributes: { pk: 'orders', sk: 'verdict', kind: 'healthy', code: 7 } });
+    expect(await store.recordVerdict('orders', 'suspect', 'SOME_UNHEALTHY', 10)).toEqual({
+      changed: true,
+      previous: 'healthy',
+    });
+  });
+
   it.each([
     {
       what: 'incident',

@@ -4,6 +4,8 @@ import type { VerdictChange, VerdictRecord, VerdictStore } from '../../../core/p
 import { type ControlTable, keys, parseItem } from './items.js';
 
 const verdictItem = z.object({ kind: z.string().min(1), code: z.string(), since: z.number() });
+// Of the item a change replaced, only the kind is read: the write is done, and a bad code there must not undo it.
+const replacedVerdict = verdictItem.pick({ kind: true });
 
 /** The last verdict kind per application: the item changes only with the kind, so a transition has one author. */
 export class DynamoVerdictStore implements VerdictStore {
@@ -21,7 +23,7 @@ export class DynamoVerdictStore implements VerdictStore {
         },
         `record the verdict of ${application}`,
       );
-      const previous = res.Attributes ? parseItem(verdictItem, 'verdict', res.Attributes).kind : null;
+      const previous = res.Attributes ? parseItem(replacedVerdict, 'verdict', res.Attributes).kind : null;
       return { changed: true, previous };
     } catch (err) {
       if (!(err instanceof LostRaceError)) throw err;
