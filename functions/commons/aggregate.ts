@@ -4,7 +4,14 @@ import { decide, requestsFailover, type Verdict } from '../core/decide.js';
 import { LostRaceError } from '../core/errors.js';
 import type { Incident } from '../core/incident.js';
 import type { Lease } from '../core/lease.js';
-import type { Clock, ControlStore, EventPublisher, LeaseStore, VoteStore } from '../core/ports.js';
+import {
+  type Clock,
+  type ControlStore,
+  type EventPublisher,
+  type LeaseStore,
+  ownerOf,
+  type VoteStore,
+} from '../core/ports.js';
 import { takeoverVerdict } from '../core/takeover.js';
 import { type Vote, voteSchema } from '../core/vote.js';
 
@@ -306,7 +313,14 @@ async function abandonFailback(
   const closeReason = `${verdict.reason}; closed by the aggregator in ${deps.region}`;
   let closed: Incident;
   try {
-    closed = await control.closeIncident(open.id, 'failed', closeReason, now, now, owner);
+    closed = await control.closeIncident({
+      id: open.id,
+      status: 'failed',
+      reason: closeReason,
+      now,
+      reopenAfter: now,
+      owner: ownerOf(owner),
+    });
   } catch (err) {
     const current = await control.getIncident(open.id);
     const stillAsSeen =

@@ -31,3 +31,28 @@ export class LostRaceError extends Error {
     this.name = 'LostRaceError';
   }
 }
+
+/**
+ * The store refused a request that a retry will not fix (access denied, no such table, a bad expression):
+ * unlike StoreError, the state machines do not retry it.
+ */
+export class StoreRefusedError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StoreRefusedError';
+  }
+}
+
+/** A stored item does not have the shape its reader expects: named by its key and the fields at fault. */
+export class MalformedItemError extends Error {
+  readonly key: Record<string, unknown>;
+  readonly issues: { field: string; message: string }[];
+  constructor(what: string, key: Record<string, unknown>, issues: { field: string; message: string }[]) {
+    super(
+      `malformed ${what} item ${JSON.stringify(key)}: ${issues.map((i) => `${i.field} ${i.message}`).join('; ')}`,
+    );
+    this.name = 'MalformedItemError';
+    this.key = key;
+    this.issues = issues;
+  }
+}

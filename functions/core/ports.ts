@@ -55,7 +55,29 @@ export type IncidentTakeover =
   | { takenOver: true; incident: Incident }
   | { takenOver: false; incident: Incident | null; reason: string };
 
-export interface ControlStore {
+/**
+ * Who may close an incident: `{ execution }` only while that execution holds it, `{ unclaimed: true }` only
+ * while no execution does (a claim that itself failed), `{ any: true }` whoever holds it (operator tools and
+ * fixtures that close by hand). A step that outlived a takeover closes nothing.
+ */
+export type IncidentOwner = { execution: string } | { unclaimed: true } | { any: true };
+
+/** The owner of an incident as a step knows it: the execution that claimed it, if any. */
+export function ownerOf(executionArn: string | null | undefined): IncidentOwner {
+  return executionArn ? { execution: executionArn } : { unclaimed: true };
+}
+
+export interface IncidentClose {
+  id: string;
+  status: Extract<IncidentStatus, 'aborted' | 'failed' | 'completed'>;
+  reason: string;
+  now: number;
+  /** From when a new attempt may reopen the incident's epoch (aborted or failed only). */
+  reopenAfter?: number;
+  owner: IncidentOwner;
+}
+
+export interface IncidentStore {
   /** Conditional put: one winner per (application, epoch) while an incident is open. */
   requestIncident(request: IncidentRequest, now: number): Promise<IncidentCreate>;
   getIncident(id: string): Promise<Incident | null>;
@@ -78,36 +100,55 @@ export interface ControlStore {
    */
   takeOverIncident(seen: Incident, by: string, now: number): Promise<IncidentTakeover>;
   /**
-   * Closes an open incident. With `owner` a string, only while that execution holds it; with `owner` null,
-   * only while no execution does (LostRaceError otherwise): a step that outlived a takeover closes nothing.
+   * Closes an open incident as `owner` allows (LostRaceError when another owner holds it). Closing it again
+   * with the same status is a no-op that returns the incident as first closed.
    */
-  closeIncident(
-    id: string,
-    status: Extract<IncidentStatus, 'aborted' | 'failed' | 'completed'>,
-    reason: string,
-    now: number,
-    reopenAfter?: number,
-    owner?: string | null,
-  ): Promise<Incident>;
+  closeIncident(close: IncidentClose): Promise<Incident>;
   lastCompletedFailover(application: string): Promise<Incident | null>;
+}
+
+export interface VerdictStore {
   /** Records the verdict kind; `changed` is true for exactly one caller per transition. */
   recordVerdict(application: string, kind: string, code: string, now: number): Promise<VerdictChange>;
   /** The verdict kind last recorded, and since when it holds (written on a change of kind only). */
   getVerdict(application: string): Promise<VerdictRecord | null>;
-  /** Marks that the incident's "Failover Requested" event was put on the bus. */
+}
+
+export interface PublicationClaims {
+  /** Marks that the incident's "Failover Requested" event was put on the bus (LostRaceError at another attempt). */
   markPublished(id: string, now: number): Promise<void>;
   /**
    * Claims the right to put the incident's `Failover Requested` event: true for exactly one caller while the
    * incident is requested and unpublished. A caller whose put fails releases it, so that a retry can put it.
    */
   claimPublish(id: string, now: number): Promise<boolean>;
+  /** Hands the claim made at `claimedAt` back; a claim made by someone else is left alone. */
   releasePublish(id: string, claimedAt: number): Promise<void>;
+}
+
+export interface PauseStore {
   getPause(application: string): Promise<PauseRecord | null>;
   setPause(application: string, record: PauseRecord): Promise<void>;
   clearPause(application: string): Promise<void>;
+}
+
+export interface AuditStore {
   appendAudit(application: string, incidentId: string, entry: AuditEntry): Promise<void>;
+  /** The incident's audit entries in the order of their `at`. */
   listAudit(application: string, incidentId: string): Promise<AuditEntry[]>;
 }
+
+/**
+ * Everything the control table holds besides the lease and approvals. Besides the refusals each method
+ * describes, a method fails with StoreError (throttled, timed out, unreachable: the state machines retry it),
+ * StoreRefusedError (a retry will not fix it) or MalformedItemError (a stored item of the wrong shape).
+ */
+export interface ControlStore
+  extends IncidentStore,
+    VerdictStore,
+    PublicationClaims,
+    PauseStore,
+    AuditStore {}
 
 export type VerdictChange = { changed: boolean; previous: string | null };
 

@@ -70,12 +70,36 @@ describe('the control-table client', () => {
   });
 
   it('serves the step functions’ lease and control stores; their votes store reads locally', async () => {
-    ddb.on(GetCommand).resolves({}).on(QueryCommand).resolves({ Items: [] });
+    ddb
+      .on(GetCommand, { TableName: CONTROL_TABLE, Key: { pk: 'payments', sk: 'lease' } })
+      .resolves({
+        Item: { pk: 'payments', sk: 'lease', holder: 'us-east-1', epoch: 4, expiresAt: 9, updatedAt: 1 },
+      })
+      .on(GetCommand, { TableName: CONTROL_TABLE, Key: { pk: 'payments', sk: 'pause' } })
+      .resolves({
+        Item: { pk: 'payments', sk: 'pause', pausedBy: 'alice', pausedAt: 1, reason: 'maintenance' },
+      })
+      .on(QueryCommand, { TableName: VOTES_TABLE })
+      .resolves({ Items: [] });
     const { awsStepDeps } = await import('../../functions/steps/aws-deps.js');
     const deps = awsStepDeps();
-    await deps.leases.read('payments');
-    await deps.control.getPause('payments');
-    await deps.votes.list('payments', 'us-east-1');
+    expect(await deps.leases.read('payments')).toMatchObject({ holder: 'us-east-1', epoch: 4 });
+    expect(await deps.control.getPause('payments')).toEqual({
+      pausedBy: 'alice',
+      pausedAt: 1,
+      reason: 'maintenance',
+    });
+    expect(await deps.votes.list('payments', 'us-east-1')).toEqual([]);
+    expect(ddb.calls().map((c) => c.args[0].input)).toEqual([
+      { TableName: CONTROL_TABLE, Key: { pk: 'payments', sk: 'lease' }, ConsistentRead: true },
+      { TableName: CONTROL_TABLE, Key: { pk: 'payments', sk: 'pause' }, ConsistentRead: true },
+      {
+        TableName: VOTES_TABLE,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': 'payments#us-east-1' },
+        ConsistentRead: true,
+      },
+    ]);
     expect(await regionsByTable()).toEqual({ [CONTROL_TABLE]: [CONTROL_REGION], [VOTES_TABLE]: [LOCAL] });
   });
 
@@ -86,14 +110,17 @@ describe('the control-table client', () => {
       sk: 'eu-west-1',
       ...vote({ voter: 'eu-west-1', target: 'us-east-1', application: 'payments' }, now),
     };
+    // Only the commands that the aggregator is expected to send are answered: any other one fails the batch.
     ddb
-      .on(GetCommand)
+      .on(GetCommand, { TableName: CONTROL_TABLE, Key: { pk: 'payments', sk: 'lease' } })
       .resolves({})
-      .on(QueryCommand)
+      .on(GetCommand, { TableName: CONTROL_TABLE, Key: { pk: 'payments', sk: 'pause' } })
+      .resolves({})
+      .on(QueryCommand, { TableName: CONTROL_TABLE })
       .resolves({ Items: [] })
-      .on(PutCommand)
-      .resolves({})
-      .on(UpdateCommand)
+      .on(QueryCommand, { TableName: VOTES_TABLE })
+      .resolves({ Items: [] })
+      .on(PutCommand, { TableName: CONTROL_TABLE, Item: { pk: 'payments', sk: 'verdict' } })
       .resolves({});
     const { handler } = await import('../../functions/aggregator.js');
     const event = {
@@ -103,6 +130,57 @@ describe('the control-table client', () => {
     } as unknown as DynamoDBStreamEvent;
     eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
     expect(await handler(event, {} as never)).toEqual({ batchItemFailures: [] });
+
+    const controlReads = ddb
+      .calls()
+      .map((c) => c.args[0])
+      .filter((command) => !(command instanceof PutCommand))
+      .map((command) => command.input as { TableName?: string })
+      .filter((input) => input.TableName === CONTROL_TABLE);
+    const sorted = (inputs: object[]) => inputs.map((i) => JSON.stringify(i)).sort();
+    // No incident, and no fresh votes in the table: the aggregator reads, and only records the new verdict.
+    expect(sorted(controlReads)).toEqual(
+      sorted([
+        { TableName: CONTROL_TABLE, Key: { pk: 'payments', sk: 'lease' }, ConsistentRead: true },
+        { TableName: CONTROL_TABLE, Key: { pk: 'payments', sk: 'pause' }, ConsistentRead: true },
+        {
+          TableName: CONTROL_TABLE,
+          ConsistentRead: true,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+          ExpressionAttributeValues: {
+            ':pk': 'payments',
+            ':from': 'incident#000000000000',
+            ':to': 'incident#000000000000',
+          },
+          ScanIndexForward: false,
+        },
+        {
+          TableName: CONTROL_TABLE,
+          ConsistentRead: true,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': 'payments', ':prefix': 'incident#' },
+          ScanIndexForward: false,
+          Limit: 20,
+        },
+      ]),
+    );
+    const verdict = ddb.commandCalls(PutCommand)[0]?.args[0].input;
+    expect(verdict).toEqual({
+      TableName: CONTROL_TABLE,
+      Item: {
+        pk: 'payments',
+        sk: 'verdict',
+        kind: 'suspect',
+        code: 'NO_FRESH_VOTES',
+        since: expect.any(Number),
+      },
+      // One author per transition across regions: only a change of kind is written.
+      ConditionExpression: 'attribute_not_exists(pk) OR kind <> :kind',
+      ExpressionAttributeValues: { ':kind': 'suspect' },
+      ReturnValues: 'ALL_OLD',
+    });
+    expect(verdict?.Item?.since).toBeGreaterThanOrEqual(now);
+    expect(ddb.commandCalls(UpdateCommand)).toEqual([]);
     expect(await regionsByTable()).toEqual({ [CONTROL_TABLE]: [CONTROL_REGION], [VOTES_TABLE]: [LOCAL] });
   });
 });

@@ -77,7 +77,13 @@ describe('cutover status (DynamoDB Local)', () => {
     );
     if (!done.created) throw new Error('incident not created');
     await control.claimIncident(done.incident.id, 'arn:exec:1', T0 - 599_000);
-    await control.closeIncident(done.incident.id, 'completed', 'failed over', T0 - 500_000);
+    await control.closeIncident({
+      id: done.incident.id,
+      status: 'completed',
+      reason: 'failed over',
+      now: T0 - 500_000,
+      owner: { any: true },
+    });
     await leases.revoke(app, 1);
     clock.advance(60_000);
     await leases.grant(app, 'us-west-2', 2);

@@ -38,17 +38,43 @@ describe('closing an incident is fenced by the execution that holds it (DynamoDB
     const id = await running(control, ARN_A);
 
     await expect(
-      control.closeIncident(id, 'failed', 'late step of B', 3, undefined, ARN_B),
+      control.closeIncident({
+        id,
+        status: 'failed',
+        reason: 'late step of B',
+        now: 3,
+        owner: { execution: ARN_B },
+      }),
     ).rejects.toBeInstanceOf(LostRaceError);
-    await expect(control.closeIncident(id, 'failed', 'unclaimed', 3, undefined, null)).rejects.toBeInstanceOf(
-      LostRaceError,
-    );
+    await expect(
+      control.closeIncident({
+        id,
+        status: 'failed',
+        reason: 'unclaimed',
+        now: 3,
+        owner: { unclaimed: true },
+      }),
+    ).rejects.toBeInstanceOf(LostRaceError);
     expect(await control.getIncident(id)).toMatchObject({ status: 'running', executionArn: ARN_A });
 
-    const closed = await control.closeIncident(id, 'completed', 'verified', 4, undefined, ARN_A);
+    const closed = await control.closeIncident({
+      id,
+      status: 'completed',
+      reason: 'verified',
+      now: 4,
+      owner: { execution: ARN_A },
+    });
     expect(closed).toMatchObject({ status: 'completed', closedAt: 4 });
     // A retried close by the holder is a no-op.
-    expect(await control.closeIncident(id, 'completed', 'verified', 5, undefined, ARN_A)).toMatchObject({
+    expect(
+      await control.closeIncident({
+        id,
+        status: 'completed',
+        reason: 'verified',
+        now: 5,
+        owner: { execution: ARN_A },
+      }),
+    ).toMatchObject({
       status: 'completed',
       closedAt: 4,
     });
@@ -60,7 +86,14 @@ describe('a failed attempt may be retried at the same epoch, after its hold-off'
     const t = await freshTables('reopen');
     const control = new DynamoControlStore(t.doc, t.names.control);
     const id = await running(control, ARN_A);
-    await control.closeIncident(id, 'failed', 'promote: PromotionFailedError', 10, 1_000, ARN_A);
+    await control.closeIncident({
+      id,
+      status: 'failed',
+      reason: 'promote: PromotionFailedError',
+      now: 10,
+      reopenAfter: 1_000,
+      owner: { execution: ARN_A },
+    });
     const request = { ...REQUEST, reason: 'again', requestedAt: 500 };
     const early = await control.requestIncident(request, 999);
     expect(early.created).toBe(false);

@@ -6,6 +6,7 @@ import type { FenceActionResult } from '../../core/failover-ports.js';
 import type { Incident } from '../../core/incident.js';
 import { safeToTakeAt } from '../../core/lease.js';
 import { MANUAL_VERDICT } from '../../core/manual-failover.js';
+import { ownerOf } from '../../core/ports.js';
 import type { StepDeps } from './deps.js';
 import { recorded, type Trail } from './record.js';
 import {
@@ -568,14 +569,13 @@ export async function complete(ev: TaskEvent, deps: StepDeps) {
       steps: stepTimings(ev.state),
     };
     // Close first: a retry after a failed publish finds it closed (a no-op) and publishes again.
-    await deps.control.closeIncident(
-      s.incidentId,
-      'completed',
-      `${s.kind} to ${s.to} verified`,
+    await deps.control.closeIncident({
+      id: s.incidentId,
+      status: 'completed',
+      reason: `${s.kind} to ${s.to} verified`,
       now,
-      undefined,
-      claimedBy(ev) ?? null,
-    );
+      owner: ownerOf(claimedBy(ev)),
+    });
     await deps.events.publish(`${title(s.kind)} Completed`, detail);
     const notified = await notifyQuietly(
       deps,
@@ -596,14 +596,14 @@ export async function abort(ev: TaskEvent, deps: StepDeps) {
     const reason = why.reason || why.code;
     // A failback abort may be retried at once by the operator; an aborted failover waits out reopenAfterMs.
     const reopenAfter = s.kind === 'failback' ? now : now + deps.config.reopenAfterMs;
-    await deps.control.closeIncident(
-      s.incidentId,
-      'aborted',
-      `${why.code}: ${reason}`,
+    await deps.control.closeIncident({
+      id: s.incidentId,
+      status: 'aborted',
+      reason: `${why.code}: ${reason}`,
       now,
       reopenAfter,
-      claimedBy(ev) ?? null,
-    );
+      owner: ownerOf(claimedBy(ev)),
+    });
     const detail = {
       incidentId: s.incidentId,
       application: s.application,
@@ -716,14 +716,14 @@ export async function reportFailure(ev: TaskEvent, deps: StepDeps) {
       if (incident && closable) {
         // A failed failover may be requested again after reopenAfterMs (it pages each time); a failback is
         // the operator's to restart at once.
-        await deps.control.closeIncident(
-          incidentId,
-          'failed',
-          `${failedStep}: ${detail.error}: ${detail.cause}`,
+        await deps.control.closeIncident({
+          id: incidentId,
+          status: 'failed',
+          reason: `${failedStep}: ${detail.error}: ${detail.cause}`,
           now,
-          kind === 'failback' ? now : now + deps.config.reopenAfterMs,
-          owner ?? null,
-        );
+          reopenAfter: kind === 'failback' ? now : now + deps.config.reopenAfterMs,
+          owner: ownerOf(owner),
+        });
         closed = true;
       }
     }
