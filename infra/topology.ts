@@ -20,11 +20,15 @@ export interface Topology {
   controlTableRegionFor(region: string): string;
 }
 
+/** The roles a region's stack plays; one region may host several. */
+export type StackRole = 'control' | 'app' | 'watcher';
+
 export interface Names {
   votesTable: string;
   controlTable: string;
-  eventBus: string;
-  alarmTopic: string;
+  /** Per role: a control region may also be an application or watcher region, and each stack owns its own. */
+  eventBus(role: StackRole): string;
+  alarmTopic(role: StackRole): string;
   dashboard: string;
   function(role: string): string;
   stateMachine(kind: 'failover' | 'failback'): string;
@@ -78,8 +82,9 @@ export function topology(config: CutoverConfig): Topology {
   const names: Names = {
     votesTable: `${prefix}-votes`,
     controlTable: `${prefix}-control`,
-    eventBus: prefix,
-    alarmTopic: `${prefix}-alarms`,
+    // The control bus keeps the plain name: it is the Cutover event bus that rules and operators subscribe to.
+    eventBus: (role) => (role === 'control' ? prefix : `${prefix}-${role}`),
+    alarmTopic: (role) => `${prefix}-${role}-alarms`,
     dashboard: bounded(prefix, 255),
     function: (role) => bounded(`${prefix}-${role}`, 64),
     stateMachine: (kind) => bounded(`${prefix}-${kind}`, 80),

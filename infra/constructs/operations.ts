@@ -3,7 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import type { Names } from '../topology.js';
+import type { Names, StackRole } from '../topology.js';
 
 /**
  * The alarms of one stack and the topic they notify. CloudWatch alarms are regional, so every stack that
@@ -13,9 +13,9 @@ export class ControlPlaneAlarms extends Construct {
   readonly topic: sns.Topic;
   readonly alarms: cloudwatch.Alarm[] = [];
 
-  constructor(scope: Construct, id: string, names: Names) {
+  constructor(scope: Construct, id: string, names: Names, role: StackRole) {
     super(scope, id);
-    this.topic = new sns.Topic(this, 'topic', { topicName: names.alarmTopic, enforceSSL: true });
+    this.topic = new sns.Topic(this, 'topic', { topicName: names.alarmTopic(role), enforceSSL: true });
     Validations.of(this.topic).acknowledge({
       id: 'AwsSolutions-SNS2',
       reason:

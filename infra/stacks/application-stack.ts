@@ -32,7 +32,7 @@ export class ApplicationStack extends Stack {
     const control = controlTableFor(this, topology);
 
     // The heartbeat reports a failed renewal on a bus in its own region, which it can reach when others are cut off.
-    this.bus = new events.EventBus(this, 'event-bus', { eventBusName: names.eventBus });
+    this.bus = new events.EventBus(this, 'event-bus', { eventBusName: names.eventBus('app') });
 
     this.heartbeat = new CutoverFunction(this, 'heartbeat', {
       entry: 'functions/heartbeat.ts',
@@ -55,7 +55,7 @@ export class ApplicationStack extends Stack {
       `Cutover ${config.application}: start the lease heartbeat`,
     );
 
-    this.alarms = new ControlPlaneAlarms(this, 'alarms', names);
+    this.alarms = new ControlPlaneAlarms(this, 'alarms', names, 'app');
     // The event itself (holder, epoch, reason) goes to the pager topic; its MatchedEvents metric drives the alarm.
     const renewalFailed = new events.Rule(this, 'lease-renewal-failed-rule', {
       eventBus: this.bus,

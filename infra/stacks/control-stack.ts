@@ -72,7 +72,7 @@ export class ControlStack extends Stack {
     // Every function here that touches the control table reaches it in this region (see Topology).
     const tableRegion = { LEASE_TABLE_REGION: control.region };
 
-    this.bus = new events.EventBus(this, 'event-bus', { eventBusName: names.eventBus });
+    this.bus = new events.EventBus(this, 'event-bus', { eventBusName: names.eventBus('control') });
 
     const slackSecrets = {
       botToken: new secretsmanager.Secret(this, 'slack-bot-token', {
@@ -240,7 +240,7 @@ export class ControlStack extends Stack {
     }
 
     // ---- alarms
-    this.alarms = new ControlPlaneAlarms(this, 'alarms', names);
+    this.alarms = new ControlPlaneAlarms(this, 'alarms', names, 'control');
     const sum = { period: ONE_MINUTE, statistic: cloudwatch.Stats.SUM };
     this.alarms.add('aggregator-errors', {
       alarmName: `${names.function('aggregator')}-errors`,

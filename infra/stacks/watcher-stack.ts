@@ -37,7 +37,7 @@ export class WatcherStack extends Stack {
     bindTable(this.prober, 'VOTES_TABLE', votesReplica(this, topology), 'readWrite');
     everyMinute(this, 'prober-schedule', this.prober, `Cutover ${config.application}: start the prober`);
 
-    this.alarms = new ControlPlaneAlarms(this, 'alarms', names);
+    this.alarms = new ControlPlaneAlarms(this, 'alarms', names, 'watcher');
     // A silent watcher is an abstention, so detection goes on without it, but with less margin for the quorum.
     this.alarms.add('watcher-silent', {
       alarmName: `${names.function('prober')}-silent`,
