@@ -3,8 +3,8 @@ import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoControlStore } from '../functions/adapters/dynamodb/control-store.js';
 import { DynamoLeaseStore } from '../functions/adapters/dynamodb/lease-store.js';
-import { failoverRequestedDetail } from '../functions/commons/aggregate.js';
 import type { CutoverConfig } from '../functions/core/config.js';
+import { failoverRequestedDetail } from '../functions/core/events.js';
 import type { Incident } from '../functions/core/incident.js';
 import {
   MANUAL_VERDICT,
