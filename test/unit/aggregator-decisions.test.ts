@@ -18,27 +18,6 @@ const REGIONS = { primary: P, standby: S };
 const [HERE, THERE] = config.controlRegions as [string, string];
 const ARN = 'arn:aws:states:us-east-2:123456789012:execution:cutover-failback:abc';
 
-function incident(partial: Partial<Incident> = {}): Incident {
-  return {
-    id: 'orders:1:1',
-    application: 'orders',
-    kind: 'failover',
-    epoch: 1,
-    attempt: 1,
-    status: 'requested',
-    from: P,
-    to: S,
-    verdictKind: 'failover',
-    verdictCode: 'QUORUM_UNHEALTHY',
-    reason: 'r',
-    evidence: {},
-    needsApproval: false,
-    requestedAt: NOW - 1_000,
-    requestedBy: HERE,
-    ...partial,
-  };
-}
-
 const at = (region: string, epoch = 0) => ({ application: 'orders', region, now: NOW, epoch, ...REGIONS });
 
 /** Votes about the primary (some down for the whole window) and the standby (healthy), all fresh. */
@@ -51,6 +30,13 @@ const snapshot = (down: string[]): Vote[] => [
   ...config.watchers.map((voter) => vote({ voter, target: S }, NOW)),
 ];
 const quorumDown = decide(snapshot(config.watchers), config, NOW, { primary: P, standby: S });
+
+/** The incident this region requests at epoch 1 when a quorum sees the primary down. */
+function incident(partial: Partial<Incident> = {}): Incident {
+  const plan = requestPlan(quorumDown, at(HERE, 1));
+  if (plan.act !== 'request') throw new Error('a quorum down must request');
+  return { ...fromRequest(plan.request, incidentId('orders', 1, 1)), ...partial };
+}
 
 /** Any snapshot of watcher votes: each watcher may say anything about either region, or nothing, fresh. */
 const anyVotes = fc
