@@ -13,13 +13,13 @@ import {
 import { loadConfig } from './config-file.js';
 import {
   type ControlTable,
-  describeAwsError,
   flags,
   type Io,
   iso,
   openControlTable,
   processIo,
   required,
+  tableError,
   tableFlags,
   whoami,
   withUsage,
@@ -81,7 +81,7 @@ async function run<
       await act(ctx, values);
       return 0;
     } catch (err) {
-      io.err(`control table ${ctx.table.name} (${ctx.table.region}): ${describeAwsError(err)}\n`);
+      io.err(tableError(ctx.table, err));
       return 1;
     }
   });

@@ -29,6 +29,7 @@ import {
   processIo,
   required,
   stateMachineProblems,
+  tableError,
   tableFlags,
   whoami,
   withUsage,
@@ -281,7 +282,7 @@ export async function failoverCommand(argv: string[], deps: FailoverCommandDeps 
         { to: v.to, reason: v.reason, by: v.by ?? (deps.whoami ?? whoami)() },
       );
     } catch (err) {
-      io.err(`control table ${table.name} (${table.region}): ${describeAwsError(err)}\n`);
+      io.err(tableError(table, err));
       return 1;
     }
     return report(result, machine?.arn, io);

@@ -124,6 +124,11 @@ export function describeAwsError(err: unknown): string {
   return `${e.name}: ${e.message}${cause}`;
 }
 
+/** A call to the control table that failed: which table, and the AWS error. */
+export function tableError(table: ControlTable, err: unknown): string {
+  return `control table ${table.name} (${table.region}): ${describeAwsError(err)}\n`;
+}
+
 export const iso = (ms: number) => new Date(ms).toISOString();
 
 export type MachineKind = 'failover' | 'failback';
