@@ -84,7 +84,14 @@ async function decideAndAct(deps: AggregatorDeps): Promise<AggregateResult['deci
   if (news.announce) {
     await events.publish(news.detailType, transitionDetail(application, verdict, now, change.previous));
   }
-  const plan = requestPlan(verdict, { application, region: deps.region, now, ...roles });
+  const plan = requestPlan(verdict, {
+    application,
+    region: deps.region,
+    now,
+    epoch: roles.epoch,
+    primary,
+    standby,
+  });
   if (plan.act === 'nothing') {
     return { application, verdict, outcome: { action: 'none', code: plan.code, reason: plan.reason } };
   }
