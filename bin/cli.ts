@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { parseConfigText } from '../functions/core/config.js';
+import { loadConfig } from './config-file.js';
+import { processIo } from './io.js';
 
 const USAGE = `usage:
   cutover config validate FILE
@@ -63,23 +63,12 @@ export function configCommand(argv: string[]): number {
     process.stderr.write(`usage: cutover config validate FILE\n`);
     return 2;
   }
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    process.stderr.write(`cannot read ${file}: ${(err as Error).message}\n`);
-    return 1;
-  }
-  const result = parseConfigText(text);
-  if (result.ok) {
-    process.stdout.write(
-      `OK ${file}: application ${result.config.application}, primary ${result.config.primary.region}, standby ${result.config.standby.region}, ${result.config.watchers.length} watchers, quorum ${result.config.quorum}\n`,
-    );
-    return 0;
-  }
-  process.stdout.write(`INVALID ${file}: ${result.issues.length} problem(s)\n`);
-  for (const issue of result.issues) process.stdout.write(`  ${issue.field}: ${issue.message}\n`);
-  return 1;
+  const config = loadConfig(file, processIo, 'out');
+  if (!config) return 1;
+  process.stdout.write(
+    `OK ${file}: application ${config.application}, primary ${config.primary.region}, standby ${config.standby.region}, ${config.watchers.length} watchers, quorum ${config.quorum}\n`,
+  );
+  return 0;
 }
 
 export { parseArgs };

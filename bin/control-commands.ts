@@ -1,7 +1,4 @@
-import { userInfo } from 'node:os';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DynamoControlStore } from '../functions/adapters/dynamodb/control-store.js';
-import { DynamoLeaseStore } from '../functions/adapters/dynamodb/lease-store.js';
 import type { CutoverConfig } from '../functions/core/config.js';
 import type { Incident } from '../functions/core/incident.js';
 import type { Lease } from '../functions/core/lease.js';
@@ -13,19 +10,19 @@ import {
   systemClock,
   type VerdictRecord,
 } from '../functions/core/ports.js';
+import { loadConfig } from './config-file.js';
 import {
   type ControlTable,
-  controlTableClient,
-  controlTableOf,
-  describeAwsError,
   flags,
   type Io,
   iso,
-  loadConfig,
+  openControlTable,
   processIo,
   required,
+  tableError,
   tableFlags,
-  UsageError,
+  whoami,
+  withUsage,
 } from './options.js';
 
 const TABLE_FLAGS = '[--table NAME] [--region R] [--endpoint URL]';
@@ -74,33 +71,20 @@ async function run<
 ): Promise<number> {
   const io = deps.io ?? processIo;
   const clock = deps.clock ?? systemClock;
-  try {
+  return withUsage(io, `${usage}\n${TABLE_NOTE}`, async () => {
     const values = parse();
     const file = required(values.config, '--config');
     const config = loadConfig(file, io);
     if (!config) return 1;
-    const table = controlTableOf(config, values);
-    const client = (deps.client ?? controlTableClient)(table);
-    const ctx: Context = {
-      io,
-      clock,
-      config,
-      table,
-      control: new DynamoControlStore(client, table.name),
-      leases: new DynamoLeaseStore(client, table.name, config.lease, clock),
-    };
+    const ctx: Context = { io, clock, config, ...openControlTable(config, values, clock, deps.client) };
     try {
       await act(ctx, values);
       return 0;
     } catch (err) {
-      io.err(`control table ${table.name} (${table.region}): ${describeAwsError(err)}\n`);
+      io.err(tableError(ctx.table, err));
       return 1;
     }
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    io.err(`${err.message}\n${usage}\n${TABLE_NOTE}\n`);
-    return 2;
-  }
+  });
 }
 
 export function statusCommand(argv: string[], deps: ControlCommandDeps = {}): Promise<number> {
@@ -290,12 +274,4 @@ export async function resume(control: ControlStore, application: string): Promis
     current: null,
     sentence: `resumed ${application}: cleared the pause ${describePause(previous)}.`,
   };
-}
-
-function whoami(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return process.env.USER ?? 'unknown';
-  }
 }

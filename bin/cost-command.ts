@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { parseConfigText } from '../functions/core/config.js';
 import { type CostEstimate, estimateCost, type LeverRow, levers } from '../functions/core/cost.js';
+import { loadConfig } from './config-file.js';
+import { processIo } from './io.js';
 
 const USAGE = 'usage: cutover cost --config FILE [--json]\n';
 
@@ -24,27 +24,16 @@ export function costCommand(argv: string[]): number {
     process.stderr.write(`--config is required\n${USAGE}`);
     return 2;
   }
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    process.stderr.write(`cannot read ${file}: ${(err as Error).message}\n`);
-    return 1;
-  }
-  const parsed = parseConfigText(text);
-  if (!parsed.ok) {
-    process.stdout.write(`INVALID ${file}: ${parsed.issues.length} problem(s)\n`);
-    for (const issue of parsed.issues) process.stdout.write(`  ${issue.field}: ${issue.message}\n`);
-    return 1;
-  }
-  const estimate = estimateCost(parsed.config);
-  const rows = levers(parsed.config);
+  const config = loadConfig(file, processIo, 'out');
+  if (!config) return 1;
+  const estimate = estimateCost(config);
+  const rows = levers(config);
   if (values.json) {
     process.stdout.write(
-      `${JSON.stringify({ application: parsed.config.application, ...estimate, levers: rows })}\n`,
+      `${JSON.stringify({ application: config.application, ...estimate, levers: rows })}\n`,
     );
   } else {
-    process.stdout.write(formatEstimate(parsed.config.application, estimate, rows));
+    process.stdout.write(formatEstimate(config.application, estimate, rows));
   }
   return 0;
 }

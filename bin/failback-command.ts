@@ -8,17 +8,18 @@ import {
   failbackInputSchema,
   issuesOf,
 } from '../functions/steps/core/state.js';
+import { loadConfig } from './config-file.js';
 import {
   describeAwsError,
   flags,
   type Io,
   iso,
-  loadConfig,
-  parseStateMachineArn,
+  machineOption,
   processIo,
   required,
+  type StateMachineRef,
   stateMachineProblems,
-  UsageError,
+  withUsage,
 } from './options.js';
 
 export const USAGE = `usage: cutover failback --config FILE --input FILE --state-machine-arn ARN [--region R] [--dry-run]
@@ -41,14 +42,7 @@ type Issue = { field: string; message: string };
  */
 export async function failbackCommand(argv: string[], deps: FailbackCommandDeps = {}): Promise<number> {
   const io = deps.io ?? processIo;
-  let values: {
-    config: string;
-    input: string;
-    arn: { arn: string; region: string; name: string } | null;
-    region?: string | undefined;
-    dryRun: boolean;
-  };
-  try {
+  return withUsage(io, USAGE, async () => {
     const v = flags(argv, {
       config: { type: 'string' },
       input: { type: 'string' },
@@ -57,21 +51,29 @@ export async function failbackCommand(argv: string[], deps: FailbackCommandDeps 
       'dry-run': { type: 'boolean', default: false },
     });
     const dryRun = v['dry-run'] ?? false;
-    // A dry run only validates, so it needs no machine; a real start does.
-    const arn = dryRun ? v['state-machine-arn'] : required(v['state-machine-arn'], '--state-machine-arn');
-    values = {
+    const arn = machineOption(v['state-machine-arn'], dryRun, 'failback');
+    const values = {
       config: required(v.config, '--config'),
       input: required(v.input, '--input'),
-      arn: arn === undefined ? null : parseStateMachineArn(arn, 'failback'),
+      arn,
       region: v.region,
       dryRun,
     };
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    io.err(`${err.message}\n${USAGE}\n`);
-    return 2;
-  }
+    return startFailback(values, io, deps);
+  });
+}
 
+async function startFailback(
+  values: {
+    config: string;
+    input: string;
+    arn: StateMachineRef | null;
+    region?: string | undefined;
+    dryRun: boolean;
+  },
+  io: Io,
+  deps: FailbackCommandDeps,
+): Promise<number> {
   const config = loadConfig(values.config, io);
   if (!config) return 1;
   let raw: unknown;

@@ -1,11 +1,8 @@
-import { userInfo } from 'node:os';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DynamoControlStore } from '../functions/adapters/dynamodb/control-store.js';
-import { DynamoLeaseStore } from '../functions/adapters/dynamodb/lease-store.js';
-import { failoverRequestedDetail } from '../functions/commons/aggregate.js';
 import type { CutoverConfig } from '../functions/core/config.js';
-import type { Incident } from '../functions/core/incident.js';
+import { failoverRequestedDetail } from '../functions/core/events.js';
+import { type Incident, inFlightEpochs } from '../functions/core/incident.js';
 import {
   MANUAL_VERDICT,
   type ManualFailoverVerdict,
@@ -19,22 +16,23 @@ import {
   type LeaseStore,
   systemClock,
 } from '../functions/core/ports.js';
+import { loadConfig } from './config-file.js';
 import { readStatus } from './control-commands.js';
 import {
   type ControlTable,
-  controlTableClient,
-  controlTableOf,
   describeAwsError,
   flags,
   type Io,
   iso,
-  loadConfig,
-  parseStateMachineArn,
+  machineOption,
+  openControlTable,
   processIo,
   required,
   stateMachineProblems,
+  tableError,
   tableFlags,
-  UsageError,
+  whoami,
+  withUsage,
 } from './options.js';
 
 export const USAGE = `usage: cutover failover --config FILE --to REGION --reason TEXT --state-machine-arn ARN [--by WHO] [--table NAME] [--region R] [--endpoint URL] [--dry-run]
@@ -106,10 +104,6 @@ export type ManualFailoverResult =
     }
   | { outcome: 'start-failed'; code: 'START_FAILED'; sentence: string; notes: string[]; incident: Incident };
 
-// The window in which a failover in flight keeps its incident: at the lease epoch (before the fence), one
-// below (fenced) or two below (granted, not yet completed), as the aggregator reads it.
-const IN_FLIGHT_EPOCHS = 2;
-
 /**
  * The command's core: read the lease and the open incidents, decide (pure), write the incident with the
  * aggregator's conditional put, start the machine. Nothing is written before every check has passed, and a
@@ -124,8 +118,9 @@ export async function requestManualFailover(
   const requestedBy = operatorRequester(ask.by);
   const now = clock.now();
   const status = await readStatus(application, deps, now);
-  const epoch = status.lease?.epoch ?? 0;
-  const open = await control.openIncident(application, epoch - IN_FLIGHT_EPOCHS, epoch);
+  // The window in which a failover in flight keeps its incident, as the aggregator reads it.
+  const { fromEpoch, toEpoch } = inFlightEpochs(status.lease?.epoch ?? 0);
+  const open = await control.openIncident(application, fromEpoch, toEpoch);
   const verdict = manualFailoverVerdict(
     {
       regions: { primary: config.primary.region, standby: config.standby.region },
@@ -259,53 +254,42 @@ export interface FailoverCommandDeps {
 export async function failoverCommand(argv: string[], deps: FailoverCommandDeps = {}): Promise<number> {
   const io = deps.io ?? processIo;
   const clock = deps.clock ?? systemClock;
-  let v: ReturnType<typeof parse>;
-  let machine: { arn: string; region: string; name: string } | null;
-  try {
-    v = parse(argv);
-    const arn = v.dryRun ? v.arn : required(v.arn, '--state-machine-arn');
-    machine = arn === undefined ? null : parseStateMachineArn(arn, 'failover');
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    io.err(`${err.message}\n${USAGE}\n`);
-    return 2;
-  }
-  const config = loadConfig(v.config, io);
-  if (!config) return 1;
-  if (machine) {
-    const problems = stateMachineProblems(machine, config, 'failover');
-    if (problems.length) {
-      io.err(`REFUSED --state-machine-arn ${machine.arn}; nothing was written or sent\n`);
-      for (const p of problems) io.err(`  ${p}\n`);
+  return withUsage(io, USAGE, async () => {
+    const v = parse(argv);
+    const machine = machineOption(v.arn, v.dryRun, 'failover');
+    const config = loadConfig(v.config, io);
+    if (!config) return 1;
+    if (machine) {
+      const problems = stateMachineProblems(machine, config, 'failover');
+      if (problems.length) {
+        io.err(`REFUSED --state-machine-arn ${machine.arn}; nothing was written or sent\n`);
+        for (const p of problems) io.err(`  ${p}\n`);
+        return 1;
+      }
+    }
+    const { table, control, leases } = openControlTable(config, v, clock, deps.client);
+    const sfn = machine ? (deps.sfn ?? ((r) => new SFNClient({ region: r })))(machine.region) : null;
+    let result: ManualFailoverResult;
+    try {
+      result = await requestManualFailover(
+        {
+          config,
+          control,
+          leases,
+          clock,
+          machine: sfn && machine && !v.dryRun ? { sfn, stateMachineArn: machine.arn } : null,
+        },
+        { to: v.to, reason: v.reason, by: v.by ?? (deps.whoami ?? whoami)() },
+      );
+    } catch (err) {
+      io.err(tableError(table, err));
       return 1;
     }
-  }
-  let table: ControlTable;
-  try {
-    table = controlTableOf(config, v);
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    io.err(`${err.message}\n${USAGE}\n`);
-    return 2;
-  }
-  const client = (deps.client ?? controlTableClient)(table);
-  const sfn = machine ? (deps.sfn ?? ((r) => new SFNClient({ region: r })))(machine.region) : null;
-  let result: ManualFailoverResult;
-  try {
-    result = await requestManualFailover(
-      {
-        config,
-        control: new DynamoControlStore(client, table.name),
-        leases: new DynamoLeaseStore(client, table.name, config.lease, clock),
-        clock,
-        machine: sfn && machine && !v.dryRun ? { sfn, stateMachineArn: machine.arn } : null,
-      },
-      { to: v.to, reason: v.reason, by: v.by ?? (deps.whoami ?? whoami)() },
-    );
-  } catch (err) {
-    io.err(`control table ${table.name} (${table.region}): ${describeAwsError(err)}\n`);
-    return 1;
-  }
+    return report(result, machine?.arn, io);
+  });
+}
+
+function report(result: ManualFailoverResult, machineArn: string | undefined, io: Io): number {
   const notes = result.notes.map((n) => `  note      ${n}\n`).join('');
   switch (result.outcome) {
     case 'refused':
@@ -315,7 +299,7 @@ export async function failoverCommand(argv: string[], deps: FailoverCommandDeps 
       // An operator whose role may not start executions can start this one from the console instead.
       io.err(
         `${result.sentence}\n${notes}` +
-          `  to start it from the Step Functions console instead: ${machine?.arn}, Start execution, name ${manualExecutionName(result.incident)}, input:\n` +
+          `  to start it from the Step Functions console instead: ${machineArn}, Start execution, name ${manualExecutionName(result.incident)}, input:\n` +
           `${canonicalJson(failoverRequestedDetail(result.incident))}\n`,
       );
       return 1;
@@ -364,12 +348,4 @@ function parse(argv: string[]) {
     endpoint: v.endpoint,
   };
   return values;
-}
-
-function whoami(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return process.env.USER ?? 'unknown';
-  }
 }

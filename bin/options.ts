@@ -1,20 +1,15 @@
-import { readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { type CutoverConfig, parseConfigText } from '../functions/core/config.js';
+import { DynamoControlStore } from '../functions/adapters/dynamodb/control-store.js';
+import { DynamoLeaseStore } from '../functions/adapters/dynamodb/lease-store.js';
+import type { CutoverConfig } from '../functions/core/config.js';
+import type { Clock } from '../functions/core/ports.js';
 import { topology } from '../infra/topology.js';
+import type { Io } from './io.js';
 
-/** Where a command writes; tests pass their own to read what an operator would see. */
-export interface Io {
-  out(text: string): void;
-  err(text: string): void;
-}
-
-export const processIo: Io = {
-  out: (text) => process.stdout.write(text),
-  err: (text) => process.stderr.write(text),
-};
+export { type Io, processIo } from './io.js';
 
 /** A usage problem: the command prints it with its usage and exits 2, before reading or writing anything. */
 export class UsageError extends Error {
@@ -38,20 +33,24 @@ export function required(value: string | undefined, flag: string): string {
   return value;
 }
 
-/** Reads and validates a configuration file; prints every problem with its field and returns null when refused. */
-export function loadConfig(file: string, io: Io): CutoverConfig | null {
-  let text: string;
+/** Runs a command's body: a UsageError is printed with the usage, and the command exits 2. */
+export async function withUsage(io: Io, usage: string, body: () => Promise<number>): Promise<number> {
   try {
-    text = readFileSync(file, 'utf8');
+    return await body();
   } catch (err) {
-    io.err(`cannot read ${file}: ${(err as Error).message}\n`);
-    return null;
+    if (!(err instanceof UsageError)) throw err;
+    io.err(`${err.message}\n${usage}\n`);
+    return 2;
   }
-  const result = parseConfigText(text);
-  if (result.ok) return result.config;
-  io.err(`INVALID ${file}: ${result.issues.length} problem(s)\n`);
-  for (const issue of result.issues) io.err(`  ${issue.field}: ${issue.message}\n`);
-  return null;
+}
+
+/** The operator, when --by is not given. */
+export function whoami(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? 'unknown';
+  }
 }
 
 export const tableFlags = {
@@ -90,6 +89,22 @@ export function controlTableOf(
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 
+/** The stores of the control table that --table/--region/--endpoint name (a bad --endpoint is a UsageError). */
+export function openControlTable(
+  config: CutoverConfig,
+  values: Parameters<typeof controlTableOf>[1],
+  clock: Clock,
+  client: (table: ControlTable) => DynamoDBDocumentClient = controlTableClient,
+) {
+  const table = controlTableOf(config, values);
+  const doc = client(table);
+  return {
+    table,
+    control: new DynamoControlStore(doc, table.name),
+    leases: new DynamoLeaseStore(doc, table.name, config.lease, clock),
+  };
+}
+
 /** A document client for the control table; created per command, since a CLI run makes one or two calls. */
 export function controlTableClient(table: ControlTable): DynamoDBDocumentClient {
   // DynamoDB Local accepts any credentials but the SDK still needs some; a real endpoint uses the usual chain.
@@ -107,6 +122,11 @@ export function describeAwsError(err: unknown): string {
   const e = err as Error & { cause?: unknown };
   const cause = e.cause instanceof Error ? `: ${e.cause.name}: ${e.cause.message}` : '';
   return `${e.name}: ${e.message}${cause}`;
+}
+
+/** A call to the control table that failed: which table, and the AWS error. */
+export function tableError(table: ControlTable, err: unknown): string {
+  return `control table ${table.name} (${table.region}): ${describeAwsError(err)}\n`;
 }
 
 export const iso = (ms: number) => new Date(ms).toISOString();
@@ -130,6 +150,16 @@ export function parseStateMachineArn(arn: string, kind: MachineKind): StateMachi
     );
   }
   return { arn, region: m[1]!, name: m[2]! };
+}
+
+/** --state-machine-arn: required for a real start; a dry run only validates, so it needs no machine. */
+export function machineOption(
+  arn: string | undefined,
+  dryRun: boolean,
+  kind: MachineKind,
+): StateMachineRef | null {
+  const value = dryRun ? arn : required(arn, '--state-machine-arn');
+  return value === undefined ? null : parseStateMachineArn(value, kind);
 }
 
 /** What is wrong with the machine for this application: not the one the CDK app deploys, or not in a control region. */

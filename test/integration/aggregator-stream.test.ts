@@ -184,6 +184,25 @@ describe('aggregator on the real votes stream (DynamoDB Local)', () => {
     expect(events.ofType('Failover Requested')).toHaveLength(1);
   });
 
+  it('changes nothing for a batch of malformed records: no decision, no verdict, no event, no retry', async () => {
+    const forged: unknown[] = [
+      undefined,
+      { eventName: 'MODIFY', dynamodb: { SequenceNumber: 'x4', NewImage: {} } },
+    ];
+    const result = await aggregate(forged, deps('us-east-2'));
+    expect(result).toMatchObject({ batchItemFailures: [], decisions: [] });
+    expect(result.skipped).toEqual([
+      { id: '#0', rule: 'MALFORMED', reason: 'unknown eventName undefined' },
+      expect.objectContaining({
+        id: 'x4',
+        rule: 'MALFORMED',
+        reason: expect.stringContaining('not a vote:'),
+      }),
+    ]);
+    expect(await new DynamoControlStore(t.doc, t.names.control).getVerdict('orders')).toBeNull();
+    expect(events.events).toEqual([]);
+  });
+
   it('reports every record as a batch item failure when the decision cannot be stored, and a retry succeeds', async () => {
     await writeVotes(config.watchers);
     const records = await readStream(t.endpoint, t.raw, t.names.votes);

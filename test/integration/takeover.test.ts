@@ -5,12 +5,9 @@ import { DynamoControlStore } from '../../functions/adapters/dynamodb/control-st
 import { DynamoLeaseStore } from '../../functions/adapters/dynamodb/lease-store.js';
 import { DynamoVoteStore } from '../../functions/adapters/dynamodb/vote-store.js';
 import { RecordingPublisher } from '../../functions/adapters/local/recording-publisher.js';
-import {
-  type AggregatorDeps,
-  aggregate,
-  failoverRequestedDetail,
-} from '../../functions/commons/aggregate.js';
+import { type AggregatorDeps, aggregate } from '../../functions/commons/aggregate.js';
 import type { CutoverConfig } from '../../functions/core/config.js';
+import { failoverRequestedDetail } from '../../functions/core/events.js';
 import { failoverTaskHandlers } from '../../functions/steps/core/task-handlers.js';
 import { type RunOptions, runStateMachine } from '../../infra/local/sfn-runner.js';
 import { freshTables } from '../support/dynamodb.js';
