@@ -611,7 +611,7 @@ describe('shape errors', () => {
     expect(issuesOf((r) => (r.approval.slack.approver = 'U012AB3CD'))).toEqual([
       {
         field: 'approval.slack.approver',
-        message: 'is not a known field; valid fields here: channel, approvers, twoPerson',
+        message: 'is not a known field; valid fields here: channel, approvers, twoPerson, teamId, appId',
       },
     ]);
   });
