@@ -120,7 +120,7 @@ export interface TaskState {
   /** The ASL state name. */
   state: string;
   placeholder: Placeholder;
-  /** The step name it records in the audit trail (and as the incident's progressStep). */
+  /** The step name it records in the audit trail, and as the incident's progressStep once claimed. */
   audit: string;
   /** Where its result sits in the execution state: ResultPath without `$.`. */
   result: string;
@@ -137,7 +137,15 @@ const task = (
   path: Path = 'run',
 ): TaskState => ({ state, placeholder, audit, result, path });
 
-const ENDINGS = [
+/** From the promotion on, both machines run the same steps, and end alike. */
+const PROMOTE_TO_END = [
+  task('Promote', 'PromoteFunctionArn', 'promote', 'promote'),
+  task('PromoteStatus', 'PromoteStatusFunctionArn', 'promote-status', 'promote.poll', 'poll'),
+  task('GrantLease', 'GrantLeaseFunctionArn', 'grant-lease', 'lease'),
+  task('RouteTraffic', 'RouteTrafficFunctionArn', 'route-traffic', 'route'),
+  task('RouteTrafficStatus', 'TrafficStatusFunctionArn', 'route-traffic-status', 'route.poll', 'poll'),
+  task('Verify', 'VerifyFunctionArn', 'verify', 'verify'),
+  task('Notify', 'NotifyFunctionArn', 'notify', 'notify'),
   task('Abort', 'AbortFunctionArn', 'abort', 'abort', 'end'),
   task('ReportFailure', 'ReportFailureFunctionArn', 'report-failure', 'report', 'end'),
 ];
@@ -154,30 +162,16 @@ export const MACHINE_STEPS: Record<Machine, readonly TaskState[]> = {
     task('Fence', 'FenceFunctionArn', 'fence', 'fence'),
     task('RpoGuard', 'RpoGuardFunctionArn', 'rpo-guard', 'rpo'),
     task('ApproveDataLoss', 'RequestApprovalFunctionName', 'approval-data-loss', 'dataLossApproval', 'ask'),
-    task('Promote', 'PromoteFunctionArn', 'promote', 'promote'),
-    task('PromoteStatus', 'PromoteStatusFunctionArn', 'promote-status', 'promote.poll', 'poll'),
-    task('GrantLease', 'GrantLeaseFunctionArn', 'grant-lease', 'lease'),
-    task('RouteTraffic', 'RouteTrafficFunctionArn', 'route-traffic', 'route'),
-    task('RouteTrafficStatus', 'TrafficStatusFunctionArn', 'route-traffic-status', 'route.poll', 'poll'),
-    task('Verify', 'VerifyFunctionArn', 'verify', 'verify'),
-    task('Notify', 'NotifyFunctionArn', 'notify', 'notify'),
-    ...ENDINGS,
+    ...PROMOTE_TO_END,
   ],
   failback: [
     { ...task('StartFailback', 'StartFailbackFunctionArn', 'start', 'start'), replacesState: true },
     task('Preconditions', 'FailbackPreconditionsFunctionArn', 'preconditions', 'preconditions'),
-    // Every failback asks a person; the wait is a person's all the same, as in a failover.
+    // Every failback asks a person; as in a failover, that wait is no step of the run's timings.
     task('ApproveFailback', 'RequestApprovalFunctionName', 'approval-failback', 'approval', 'ask'),
     task('Fence', 'FenceFunctionArn', 'fence', 'fence'),
     task('DrainReplication', 'DrainReplicationFunctionArn', 'drain-replication', 'replication'),
-    task('Promote', 'PromoteFunctionArn', 'promote', 'promote'),
-    task('PromoteStatus', 'PromoteStatusFunctionArn', 'promote-status', 'promote.poll', 'poll'),
-    task('GrantLease', 'GrantLeaseFunctionArn', 'grant-lease', 'lease'),
-    task('RouteTraffic', 'RouteTrafficFunctionArn', 'route-traffic', 'route'),
-    task('RouteTrafficStatus', 'TrafficStatusFunctionArn', 'route-traffic-status', 'route.poll', 'poll'),
-    task('Verify', 'VerifyFunctionArn', 'verify', 'verify'),
-    task('Notify', 'NotifyFunctionArn', 'notify', 'notify'),
-    ...ENDINGS,
+    ...PROMOTE_TO_END,
   ],
 };
 

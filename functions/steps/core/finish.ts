@@ -4,6 +4,7 @@ import { howFarItGot } from '../../core/progress.js';
 import type { StepDeps } from './deps.js';
 import { claimedBy, owned, recorded, type Trail } from './record.js';
 import {
+  type IncidentState,
   MAX_ATTEMPTS,
   type Poll,
   parseIncidentState,
@@ -38,6 +39,15 @@ export async function verify(ev: TaskEvent, deps: StepDeps) {
   });
 }
 
+/** What every event of an execution's end says first: which incident, and its move from where to where. */
+const about = (s: IncidentState) => ({
+  incidentId: s.incidentId,
+  application: s.application,
+  kind: s.kind,
+  from: s.from,
+  to: s.to,
+});
+
 const title = (kind: string) => (kind === 'failback' ? 'Failback' : 'Failover');
 
 async function notifyQuietly(
@@ -63,11 +73,7 @@ export async function complete(ev: TaskEvent, deps: StepDeps) {
     const timings = breakdown(ev.state, now);
     const lease = stepResult<{ epoch: number }>(ev.state, 'lease');
     const detail = {
-      incidentId: s.incidentId,
-      application: s.application,
-      kind: s.kind,
-      from: s.from,
-      to: s.to,
+      ...about(s),
       epoch: lease?.epoch ?? null,
       reason: s.reason ?? '',
       completedAt: now,
@@ -112,11 +118,7 @@ export async function abort(ev: TaskEvent, deps: StepDeps) {
       claimedBy(ev) ?? null,
     );
     const detail = {
-      incidentId: s.incidentId,
-      application: s.application,
-      kind: s.kind,
-      from: s.from,
-      to: s.to,
+      ...about(s),
       code: why.code,
       step: why.step,
       reason,
