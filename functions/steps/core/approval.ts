@@ -5,7 +5,7 @@ import { ApprovalRejectedError, StepInputError } from '../../core/failover-error
 import type { ApprovalDecision } from '../../core/failover-ports.js';
 import type { StepDeps } from './deps.js';
 import { owned, recorded } from './record.js';
-import { parseIncidentState, stepResult, type TaskEvent } from './state.js';
+import { type IncidentState, parseIncidentState, stepResult, type TaskEvent } from './state.js';
 
 /**
  * The local stand-in for the whole `.waitForTaskToken` round trip: aws-local-stepfunctions runs the task's
@@ -41,16 +41,8 @@ export async function approvalTimedOut(ev: TaskEvent, deps: StepDeps) {
   const kind = stepResult<{ kind?: string }>(ev.state, 'approvalTimeout')?.kind ?? 'failover';
   const policy = deps.approvalTimeoutPolicy ?? deps.config.approval.timeoutPolicy;
   return recorded(deps, owned(ev, s), 'approval-timeout', async () => {
-    let evidence = null;
-    if (approvalTimeoutAction(s.kind, kind, policy) === 'proceed') {
-      const now = deps.clock.now();
-      const [pause, votes] = await Promise.all([
-        deps.control.getPause(s.application),
-        deps.votes.list(s.application, s.from),
-      ]);
-      const verdict = decide(votes, deps.config, now, { primary: s.from, standby: s.to });
-      evidence = { pause, sustainedUnhealthy: verdict.evidence.sustainedUnhealthy.length };
-    }
+    const evidence =
+      approvalTimeoutAction(s.kind, kind, policy) === 'proceed' ? await proceedEvidence(s, deps) : null;
     const d = approvalTimeout({
       machine: s.kind,
       approval: kind,
@@ -62,4 +54,15 @@ export async function approvalTimedOut(ev: TaskEvent, deps: StepDeps) {
     });
     return { outcome: d.action, decision: d, result: { action: d.action, kind, reason: d.reason } };
   });
+}
+
+/** What proceeding without a person needs to see, as any automatic failover: no pause, a sustained quorum (I3). */
+async function proceedEvidence(s: IncidentState, deps: StepDeps) {
+  const now = deps.clock.now();
+  const [pause, votes] = await Promise.all([
+    deps.control.getPause(s.application),
+    deps.votes.list(s.application, s.from),
+  ]);
+  const verdict = decide(votes, deps.config, now, { primary: s.from, standby: s.to });
+  return { pause, sustainedUnhealthy: verdict.evidence.sustainedUnhealthy.length };
 }
