@@ -1,3 +1,4 @@
+import { claimOutcome } from '../../core/claim.js';
 import type { CutoverConfig } from '../../core/config.js';
 import { ValidationError } from '../../core/errors.js';
 import { StepInputError } from '../../core/failover-errors.js';
@@ -56,7 +57,6 @@ export async function claimIncident(ev: TaskEvent, deps: StepDeps) {
     const settings = approvalSettings(deps.config);
     // An approval wait is no stall: the other control regions must not take the incident over during it.
     const quietUntil = input.needsApproval ? now + settings.approvalTimeoutSeconds * 1000 : undefined;
-    const taken = res.claimed ? res.incident.takenOverFrom : undefined;
     if (res.claimed && quietUntil !== undefined) {
       await deps.control.recordProgress(input.incidentId, executionArn, {
         at: now,
@@ -64,24 +64,11 @@ export async function claimIncident(ev: TaskEvent, deps: StepDeps) {
         quietUntil,
       });
     }
-    if (res.claimed) {
-      return {
-        outcome: 'claimed',
-        result: {
-          claimed: true,
-          executionArn,
-          reason: `claimed by ${executionArn}${taken ? ` (taken over from ${taken})` : ''}`,
-          settings,
-        },
-      };
-    }
-    // Step Functions retried a claim whose answer was lost: it is ours already.
-    if (res.incident?.status === 'running' && res.incident.executionArn === executionArn) {
-      return {
-        outcome: 'claimed',
-        result: { claimed: true, executionArn, reason: res.reason, settings },
-      };
-    }
-    return { outcome: 'duplicate', result: { claimed: false, executionArn, reason: res.reason, settings } };
+    const d = claimOutcome(res, executionArn);
+    return {
+      outcome: d.claimed ? 'claimed' : 'duplicate',
+      decision: d,
+      result: { claimed: d.claimed, executionArn, reason: d.reason, settings },
+    };
   });
 }

@@ -1,3 +1,4 @@
+import { claimOutcome } from '../../core/claim.js';
 import { decide } from '../../core/decide.js';
 import { ValidationError } from '../../core/errors.js';
 import { drain, isOwnRetry, preconditions } from '../../core/failback.js';
@@ -108,18 +109,11 @@ export async function startFailback(ev: TaskEvent, deps: StepDeps) {
         };
       }
       const res = await deps.control.claimIncident(incident.id, executionArn, deps.clock.now());
-      // The claim landed on an earlier attempt of this Task: it is ours already.
-      const ours =
-        !res.claimed && res.incident?.executionArn === executionArn && res.incident.status === 'running';
-      const claimed = res.claimed || ours;
+      const d = claimOutcome(res, executionArn);
       return {
-        outcome: claimed ? 'claimed' : 'duplicate',
-        result: {
-          claimed,
-          executionArn,
-          reason: res.claimed ? `claimed by ${executionArn}` : res.reason,
-          settings,
-        },
+        outcome: d.claimed ? 'claimed' : 'duplicate',
+        decision: d,
+        result: { claimed: d.claimed, executionArn, reason: d.reason, settings },
       };
     },
   );
