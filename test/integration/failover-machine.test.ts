@@ -157,6 +157,14 @@ describe('failover state machine, run locally on DynamoDB Local and mocked AWS A
     expect(
       audit.map((a) => a.split(':')[0]).filter((step) => !stepOrder('failover').includes(step!)),
     ).toEqual([]);
+    // A step audits the code and reason of the decision it acted on.
+    const fenced = (await control.listAudit('orders', input.incidentId)).find((a) => a.step === 'fence');
+    expect(fenced?.detail).toMatchObject({
+      decision: {
+        code: 'REVOKE',
+        reason: expect.stringMatching(/^us-east-1 holds the lease at epoch \d+: revoke it/),
+      },
+    });
   });
 
   it('waits out a live lease plus the skew before it promotes, and the grant then succeeds at once', async () => {
