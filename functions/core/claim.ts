@@ -1,4 +1,4 @@
-import type { IncidentClaim } from './ports.js';
+import type { Incident } from './incident.js';
 
 /**
  * What a claim's conditional write means for the execution that made it. Step Functions retries a Task whose
@@ -9,7 +9,12 @@ export type Claim =
   | { code: 'CLAIMED' | 'ALREADY_OURS'; claimed: true; reason: string }
   | { code: 'DUPLICATE'; claimed: false; reason: string };
 
-export function claimOutcome(res: IncidentClaim, executionArn: string): Claim {
+/** The answer of the claim's conditional write (ControlStore.claimIncident), as far as the decision reads it. */
+export type ClaimAnswer =
+  | { claimed: true; incident: Pick<Incident, 'takenOverFrom'> }
+  | { claimed: false; incident: Pick<Incident, 'status' | 'executionArn'> | null; reason: string };
+
+export function claimOutcome(res: ClaimAnswer, executionArn: string): Claim {
   if (res.claimed) {
     const taken = res.incident.takenOverFrom;
     return {
