@@ -1,4 +1,5 @@
 import { LeaseLostError, StepInputError } from '../../core/failover-errors.js';
+import { nextStep, planRoute } from '../../core/route.js';
 import type { StepDeps } from './deps.js';
 import { owned, recorded } from './record.js';
 import {
@@ -52,27 +53,17 @@ export async function routeTraffic(ev: TaskEvent, deps: StepDeps) {
     s.kind === 'failback'
       ? ((ev.state.trafficSteps as number[] | undefined) ?? deps.config.traffic?.failbackSteps ?? [100])
       : [100];
-  const prev = stepResult<{ index: number }>(ev.state, 'route');
-  const index = prev ? prev.index + 1 : 0;
-  const weight = steps[index];
-  if (weight === undefined) throw new StepInputError(`no traffic step ${index} in ${JSON.stringify(steps)}`);
+  const step = nextStep(steps, stepResult<{ index: number }>(ev.state, 'route')?.index ?? null);
+  if (!step) throw new StepInputError(`no traffic step after the last of ${JSON.stringify(steps)}`);
   return recorded(deps, owned(ev, s), 'route-traffic', async () => {
     const lease = await deps.leases.read(s.application);
-    if (!lease || lease.holder !== s.to) {
-      throw new LeaseLostError(
-        `${s.to} does not hold the lease (epoch ${lease?.epoch} held by ${lease?.holder ?? 'nobody'}); no traffic goes to it`,
-      );
-    }
-    const change = await deps.traffic.routeTo(s.to, weight);
+    const plan = planRoute({ to: s.to, weight: step.weight, lease });
+    if (plan.code === 'NOT_HOLDER') throw new LeaseLostError(plan.reason);
+    const change = await deps.traffic.routeTo(s.to, step.weight);
     return {
-      outcome: `weight-${weight}`,
-      result: {
-        index,
-        weight,
-        last: index === steps.length - 1,
-        ...change,
-        poll: newPoll(MAX_ATTEMPTS.traffic, change.changeId === null),
-      },
+      outcome: `weight-${step.weight}`,
+      decision: plan,
+      result: { ...step, ...change, poll: newPoll(MAX_ATTEMPTS.traffic, change.changeId === null) },
     };
   });
 }
