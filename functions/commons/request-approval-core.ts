@@ -1,8 +1,7 @@
 import { approvalMessage } from '../core/approval-message.js';
+import type { ApprovalPayload } from '../core/approval-payload.js';
 import type { Approval, ApprovalStore, SlackChat, SlackMessage } from '../core/approval-ports.js';
 import type { Clock } from '../core/ports.js';
-// biome-ignore lint/style/noRestrictedImports: temporary; the steps refactor (issue 14) moves ApprovalPayload into core/, then this line goes.
-import type { ApprovalPayload } from '../steps/core/approval.js';
 
 export interface RequestApprovalDeps {
   approvals: ApprovalStore;

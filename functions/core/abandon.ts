@@ -1,36 +1,23 @@
 import type { Incident } from './incident.js';
 import { howFarItGot, type Progress, type ProgressEvidence } from './progress.js';
+import { failbackOrder } from './step-registry.js';
 
 /**
- * The failback's steps in the order they run; an incident's `progressStep` is the last one its execution
- * started. A poll records its own step ('promote-status', 'route-traffic-status') between the step it polls
- * and the next one.
+ * The failback's steps in the order they run (from the step registry); an incident's `progressStep` is the last
+ * one its execution started. The control store's claim records 'claim' before the first step. A poll records
+ * its own step ('promote-status', 'route-traffic-status') between the step it polls and the next one.
  */
-export const FAILBACK_ORDER = [
-  'claim',
-  'start',
-  'preconditions',
-  'approval-failback',
-  'fence',
-  'drain-replication',
-  'promote',
-  'promote-status',
-  'grant-lease',
-  'route-traffic',
-  'route-traffic-status',
-  'verify',
-  'notify',
-] as const;
+export const FAILBACK_ORDER: readonly string[] = ['claim', ...failbackOrder()];
 
 /**
  * What a failback reached, from the last step it started: a step is started once it or a later one is the last
  * started, and ended once a later one is. A step outside the order (or none) reaches nothing.
  */
 export function failbackReached(progressStep: string | undefined): ProgressEvidence['reached'] {
-  const order: readonly string[] = FAILBACK_ORDER;
+  const order = FAILBACK_ORDER;
   const at = progressStep === undefined ? -1 : order.indexOf(progressStep);
-  const started = (step: (typeof FAILBACK_ORDER)[number]) => at >= 0 && at >= order.indexOf(step);
-  const ended = (step: (typeof FAILBACK_ORDER)[number]) => at > order.indexOf(step);
+  const started = (step: string) => at >= 0 && at >= order.indexOf(step);
+  const ended = (step: string) => at > order.indexOf(step);
   return {
     fence: ended('fence'),
     promoteStarted: started('promote'),

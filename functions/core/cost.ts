@@ -1,4 +1,5 @@
 import type { CutoverConfig } from './config.js';
+import { runStates } from './step-registry.js';
 
 /**
  * The steady-state monthly cost of a Cutover deployment, from its validated configuration and a price table.
@@ -558,46 +559,30 @@ export function estimateCost(
   return estimateShape(shapeOf(config), prices, assumptions);
 }
 
+/** The Task states of an automatic failover's run, from the step registry: one Lambda invocation each. */
+export const FAILOVER_PATH_TASKS: readonly string[] = runStates('failover');
+
+/** The Choice, Wait and Succeed states that run passes after each of its Tasks, when nothing is polled. */
+const PASSED_AFTER: Record<string, readonly string[]> = {
+  Claim: ['Claimed'],
+  RecheckVotes: ['PrimaryRecovered'],
+  StopTraffic: ['StopTrafficSubmitted'],
+  Fence: ['WaitOutOldLease'],
+  RpoGuard: ['RpoDecision'],
+  Promote: ['PromoteSubmitted'],
+  RouteTraffic: ['RouteTrafficSubmitted', 'MoreTrafficSteps'],
+  Verify: ['Verified'],
+  Notify: ['Completed'],
+};
+
 /**
  * An automatic failover that goes straight through statemachines/failover.asl.json (no approval, one traffic
  * step), with no polls; test/unit/cost.test.ts walks it against the ASL.
  */
-export const FAILOVER_PATH = [
-  'Claim',
-  'Claimed',
-  'RecheckVotes',
-  'PrimaryRecovered',
-  'StopTraffic',
-  'StopTrafficSubmitted',
-  'Fence',
-  'WaitOutOldLease',
-  'RpoGuard',
-  'RpoDecision',
-  'Promote',
-  'PromoteSubmitted',
-  'GrantLease',
-  'RouteTraffic',
-  'RouteTrafficSubmitted',
-  'MoreTrafficSteps',
-  'Verify',
-  'Verified',
-  'Notify',
-  'Completed',
-] as const;
-
-/** The Task states of FAILOVER_PATH: one Lambda invocation each. */
-export const FAILOVER_PATH_TASKS = [
-  'Claim',
-  'RecheckVotes',
-  'StopTraffic',
-  'Fence',
-  'RpoGuard',
-  'Promote',
-  'GrantLease',
-  'RouteTraffic',
-  'Verify',
-  'Notify',
-] as const;
+export const FAILOVER_PATH: readonly string[] = FAILOVER_PATH_TASKS.flatMap((t) => [
+  t,
+  ...(PASSED_AFTER[t] ?? []),
+]);
 
 /** Each poll enters a Wait, a status Task and a Choice. */
 export const STATES_PER_POLL = 3;

@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import { awsStepDeps } from './aws-deps.js';
+import { grantLease } from './core/lease.js';
 import type { TaskEvent } from './core/state.js';
-import { grantLease } from './core/steps.js';
 
 /** Both: grant the lease to the new primary (GrantLease). */
 export const handler = middy<TaskEvent & { of?: string }, Record<string, unknown>>().handler((event) =>

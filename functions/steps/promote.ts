@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import { awsStepDeps } from './aws-deps.js';
+import { promote } from './core/database.js';
 import type { TaskEvent } from './core/state.js';
-import { promote } from './core/steps.js';
 
 /** Both: promote the target database (Promote). */
 export const handler = middy<TaskEvent & { of?: string }, Record<string, unknown>>().handler((event) =>

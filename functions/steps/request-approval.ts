@@ -7,10 +7,10 @@ import { configFromEnv, requiredEnv } from '../commons/env-config.js';
 import { logger, logTo } from '../commons/logger.js';
 import { type RequestApprovalDeps, requestApproval } from '../commons/request-approval-core.js';
 import { secretByArnEnv } from '../commons/slack-secrets.js';
+import { approvalPayloadSchema } from '../core/approval-payload.js';
 import { ValidationError } from '../core/errors.js';
 import { StepInputError } from '../core/failover-errors.js';
 import { systemClock } from '../core/ports.js';
-import { approvalPayloadSchema } from './core/approval.js';
 
 let deps: Promise<RequestApprovalDeps> | undefined;
 

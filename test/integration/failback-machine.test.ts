@@ -4,6 +4,7 @@ import { DynamoControlStore } from '../../functions/adapters/dynamodb/control-st
 import { DynamoVoteStore } from '../../functions/adapters/dynamodb/vote-store.js';
 import { StoreError } from '../../functions/core/errors.js';
 import type { Incident } from '../../functions/core/incident.js';
+import { stepOrder } from '../../functions/core/step-registry.js';
 import { failbackTaskHandlers } from '../../functions/steps/core/task-handlers.js';
 import { runStateMachine } from '../../infra/local/sfn-runner.js';
 import { freshTables } from '../support/dynamodb.js';
@@ -110,6 +111,10 @@ describe('failback state machine, run locally on DynamoDB Local and mocked AWS A
         'notify:completed',
       ]),
     );
+    // Every audit step is one the step registry names for this machine (functions/core/step-registry.ts).
+    expect(
+      audit.map((a) => a.split(':')[0]).filter((step) => !stepOrder('failback').includes(step!)),
+    ).toEqual([]);
     for (const e of h.published) expect(eventErrors(e.detailType, e.detail), e.detailType).toEqual([]);
     const timings = h.published[0]?.detail.timings as { fenceMs: number } | undefined;
     expect(timings?.fenceMs).toBeGreaterThan(0);

@@ -2,6 +2,7 @@ import { ChangeResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DynamoLeaseStore } from '../../functions/adapters/dynamodb/lease-store.js';
 import { DynamoVoteStore } from '../../functions/adapters/dynamodb/vote-store.js';
+import { stepOrder } from '../../functions/core/step-registry.js';
 import { failoverTaskHandlers } from '../../functions/steps/core/task-handlers.js';
 import { runStateMachine } from '../../infra/local/sfn-runner.js';
 import { freshTables } from '../support/dynamodb.js';
@@ -152,6 +153,18 @@ describe('failover state machine, run locally on DynamoDB Local and mocked AWS A
         'notify:completed',
       ]),
     );
+    // Every audit step is one the step registry names for this machine (functions/core/step-registry.ts).
+    expect(
+      audit.map((a) => a.split(':')[0]).filter((step) => !stepOrder('failover').includes(step!)),
+    ).toEqual([]);
+    // A step audits the code and reason of the decision it acted on.
+    const fenced = (await control.listAudit('orders', input.incidentId)).find((a) => a.step === 'fence');
+    expect(fenced?.detail).toMatchObject({
+      decision: {
+        code: 'REVOKE',
+        reason: expect.stringMatching(/^us-east-1 holds the lease at epoch \d+: revoke it/),
+      },
+    });
   });
 
   it('waits out a live lease plus the skew before it promotes, and the grant then succeeds at once', async () => {

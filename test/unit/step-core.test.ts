@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { approvalTimeoutAction, rpoAction, waitTimestamp } from '../../functions/steps/core/steps.js';
+import { waitTimestamp } from '../../functions/steps/core/fence.js';
 import { breakdown } from '../../functions/steps/core/timings.js';
 
 describe('waitTimestamp', () => {
@@ -13,33 +13,6 @@ describe('waitTimestamp', () => {
         expect(Date.parse(ts) - ms).toBeLessThan(1000);
       }),
     );
-  });
-});
-
-describe('rpoAction', () => {
-  it('promotes within budget, waits while attempts remain, then applies the policy', () => {
-    expect(rpoAction(4000, 5000, 1, 6, 'ask')).toBe('promote');
-    expect(rpoAction(6000, 5000, 5, 6, 'ask')).toBe('wait');
-    expect(rpoAction(6000, 5000, 6, 6, 'ask')).toBe('ask');
-    expect(rpoAction(6000, 5000, 6, 6, 'abort')).toBe('abort');
-    expect(rpoAction(6000, 5000, 6, 6, 'proceed')).toBe('proceed');
-  });
-
-  it('never treats an unknown lag as within budget', () => {
-    fc.assert(
-      fc.property(fc.nat(10_000), fc.integer({ min: 1, max: 10 }), (budget, attempt) => {
-        expect(rpoAction(null, budget, attempt, 6, 'abort')).not.toBe('promote');
-      }),
-    );
-  });
-});
-
-describe('approvalTimeoutAction', () => {
-  it('lets only an ambiguous failover proceed by policy; data loss and failback always abort', () => {
-    expect(approvalTimeoutAction('failover', 'failover', 'proceed')).toBe('proceed');
-    expect(approvalTimeoutAction('failover', 'failover', 'abort')).toBe('abort');
-    expect(approvalTimeoutAction('failover', 'data-loss', 'proceed')).toBe('abort');
-    expect(approvalTimeoutAction('failback', 'failback', 'proceed')).toBe('abort');
   });
 });
 

@@ -1,33 +1,11 @@
-import { z } from 'zod';
+import { approvalDecisionSchema, approvalPayloadSchema } from '../../core/approval-payload.js';
+import { approvalTimeout, approvalTimeoutAction } from '../../core/approval-timeout.js';
+import { decide } from '../../core/decide.js';
 import { ApprovalRejectedError, StepInputError } from '../../core/failover-errors.js';
 import type { ApprovalDecision } from '../../core/failover-ports.js';
 import type { StepDeps } from './deps.js';
-
-/**
- * The payload the approval task hands to the approval function (`Parameters.Payload` of the
- * `lambda:invoke.waitForTaskToken` task). The function (issue 5) stores the token under a single-use approval
- * id, posts to Slack and returns at once; the execution waits until the callback calls SendTaskSuccess with an
- * ApprovalDecision as output, or SendTaskFailure with error "ApprovalRejectedError".
- */
-export const approvalPayloadSchema = z.object({
-  taskToken: z.string().min(1),
-  incidentId: z.string().min(1),
-  application: z.string().min(1),
-  kind: z.enum(['failover', 'data-loss', 'failback']),
-  from: z.string().min(1),
-  to: z.string().min(1),
-  reason: z.string(),
-  evidence: z.record(z.string(), z.unknown()),
-  timeoutSeconds: z.number().int().positive(),
-});
-export type ApprovalPayload = z.output<typeof approvalPayloadSchema>;
-
-export const approvalDecisionSchema = z.object({
-  approved: z.boolean(),
-  by: z.string().min(1),
-  at: z.number().int().nonnegative(),
-  reason: z.string(),
-});
+import { owned, recorded } from './record.js';
+import { type IncidentState, parseIncidentState, stepResult, type TaskEvent } from './state.js';
 
 /**
  * The local stand-in for the whole `.waitForTaskToken` round trip: aws-local-stepfunctions runs the task's
@@ -55,4 +33,36 @@ export async function localApproval(input: unknown, deps: StepDeps): Promise<App
     );
   }
   return decision;
+}
+
+/** After an approval timed out: read what proceeding would need, if the policy may proceed, then decide. */
+export async function approvalTimedOut(ev: TaskEvent, deps: StepDeps) {
+  const s = parseIncidentState(ev.state);
+  const kind = stepResult<{ kind?: string }>(ev.state, 'approvalTimeout')?.kind ?? 'failover';
+  const policy = deps.approvalTimeoutPolicy ?? deps.config.approval.timeoutPolicy;
+  return recorded(deps, owned(ev, s), 'approval-timeout', async () => {
+    const evidence =
+      approvalTimeoutAction(s.kind, kind, policy) === 'proceed' ? await proceedEvidence(s, deps) : null;
+    const d = approvalTimeout({
+      machine: s.kind,
+      approval: kind,
+      policy,
+      timeoutSeconds: deps.config.approval.timeoutSeconds,
+      from: s.from,
+      quorum: deps.config.quorum,
+      evidence,
+    });
+    return { outcome: d.action, decision: d, result: { action: d.action, kind, reason: d.reason } };
+  });
+}
+
+/** What proceeding without a person needs to see, as any automatic failover: no pause, a sustained quorum (I3). */
+async function proceedEvidence(s: IncidentState, deps: StepDeps) {
+  const now = deps.clock.now();
+  const [pause, votes] = await Promise.all([
+    deps.control.getPause(s.application),
+    deps.votes.list(s.application, s.from),
+  ]);
+  const verdict = decide(votes, deps.config, now, { primary: s.from, standby: s.to });
+  return { pause, sustainedUnhealthy: verdict.evidence.sustainedUnhealthy.length };
 }

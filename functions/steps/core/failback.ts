@@ -1,9 +1,11 @@
+import { claimOutcome } from '../../core/claim.js';
 import { decide } from '../../core/decide.js';
 import { ValidationError } from '../../core/errors.js';
+import { drain, isOwnRetry, preconditions } from '../../core/failback.js';
 import { StepInputError } from '../../core/failover-errors.js';
-import type { Incident } from '../../core/incident.js';
+import { approvalSettings } from './claim.js';
 import type { StepDeps } from './deps.js';
-import { recorded } from './record.js';
+import { owned, recorded } from './record.js';
 import {
   failbackConfigIssues,
   MAX_ATTEMPTS,
@@ -12,7 +14,6 @@ import {
   stepResult,
   type TaskEvent,
 } from './state.js';
-import { approvalSettings, owned } from './steps.js';
 
 /**
  * The first state of the failback machine. It validates the operator's input and checks it against the
@@ -108,18 +109,11 @@ export async function startFailback(ev: TaskEvent, deps: StepDeps) {
         };
       }
       const res = await deps.control.claimIncident(incident.id, executionArn, deps.clock.now());
-      // The claim landed on an earlier attempt of this Task: it is ours already.
-      const ours =
-        !res.claimed && res.incident?.executionArn === executionArn && res.incident.status === 'running';
-      const claimed = res.claimed || ours;
+      const d = claimOutcome(res, executionArn);
       return {
-        outcome: claimed ? 'claimed' : 'duplicate',
-        result: {
-          claimed,
-          executionArn,
-          reason: res.claimed ? `claimed by ${executionArn}` : res.reason,
-          settings,
-        },
+        outcome: d.claimed ? 'claimed' : 'duplicate',
+        decision: d,
+        result: { claimed: d.claimed, executionArn, reason: d.reason, settings },
       };
     },
   );
@@ -133,30 +127,8 @@ export async function startFailback(ev: TaskEvent, deps: StepDeps) {
 }
 
 /**
- * Whether an incident that already exists at the epoch is this execution's own, left by an earlier attempt of
- * StartFailback: a failback bound to this very execution, or a failback request that no execution holds and
- * that this same input made (same from, to and requester). Another execution's incident is never adopted.
- */
-function isOwnRetry(
-  existing: Incident,
-  input: { from: string; to: string; requestedBy: string },
-  executionArn: string,
-): boolean {
-  if (existing.kind !== 'failback') return false;
-  if (existing.status === 'running') return existing.executionArn === executionArn;
-  return (
-    existing.status === 'requested' &&
-    existing.executionArn === undefined &&
-    existing.from === input.from &&
-    existing.to === input.to &&
-    existing.requestedBy === input.requestedBy
-  );
-}
-
-/**
- * Preconditions of a planned failback: the lease is still where the operator said; the original region has
- * been healthy for N minutes by a quorum of fresh votes; its database is a replica (not writable) of the
- * current primary, with lag under the threshold. Any unmet one aborts before anything changes.
+ * Preconditions of a planned failback (core/failback.ts decides): reads the lease, the votes about the original
+ * region, its database and its lag; any unmet one aborts before anything changes.
  */
 export async function failbackPreconditions(ev: TaskEvent, deps: StepDeps) {
   const s = parseIncidentState(ev.state);
@@ -164,41 +136,24 @@ export async function failbackPreconditions(ev: TaskEvent, deps: StepDeps) {
   const maxLagMs = Number(ev.state.maxLagMs ?? 1000);
   return recorded(deps, owned(ev, s), 'preconditions', async () => {
     const now = deps.clock.now();
-    const unmet: { code: string; reason: string }[] = [];
     const lease = await deps.leases.read(s.application);
-    if (!lease || lease.holder !== s.from || lease.epoch !== s.epoch) {
-      unmet.push({
-        code: 'LEASE_MOVED',
-        reason: `expected ${s.from} to hold the lease at epoch ${s.epoch}; found ${lease?.holder ?? 'nobody'} at ${lease?.epoch ?? '-'}`,
-      });
-    }
     const votes = await deps.votes.list(s.application, s.to);
     const verdict = decide(votes, deps.config, now, { primary: s.to, standby: s.from });
-    const since = now - minHealthyMinutes * 60_000;
-    const healthyVoters = verdict.evidence.fresh
-      .filter((v) => v.healthy && v.since <= since)
-      .map((v) => v.voter);
-    if (healthyVoters.length < deps.config.quorum) {
-      unmet.push({
-        code: 'NOT_HEALTHY_LONG_ENOUGH',
-        reason: `${healthyVoters.length} fresh watchers (quorum ${deps.config.quorum}) have seen ${s.to} healthy for ${minHealthyMinutes} min`,
-      });
-    }
     const db = await deps.database.status(s.to);
-    if (db.writable) {
-      unmet.push({
-        code: 'NOT_REPLICATING',
-        reason: `the database in ${s.to} is writable, not a replica: ${db.detail}`,
-      });
-    }
     const lagMs = await deps.lag.lagMs(s.to);
-    if (lagMs === null || lagMs > maxLagMs) {
-      unmet.push({
-        code: 'LAG_OVER_THRESHOLD',
-        reason: `replication lag of ${s.to} is ${lagMs === null ? 'unknown' : `${lagMs} ms`}, threshold ${maxLagMs} ms`,
-      });
-    }
-    const met = unmet.length === 0;
+    const d = preconditions({
+      from: s.from,
+      to: s.to,
+      epoch: s.epoch,
+      quorum: deps.config.quorum,
+      minHealthyMinutes,
+      maxLagMs,
+      now,
+      lease,
+      fresh: verdict.evidence.fresh,
+      database: db,
+      lagMs,
+    });
     // The approval comes next and always asks a person: announce the wait, so that no control region judges
     // this execution dead while it waits (a failback without progress is abandoned, functions/core/takeover.ts).
     const settings = stepResult<{ settings?: { approvalTimeoutSeconds?: number } }>(
@@ -208,16 +163,17 @@ export async function failbackPreconditions(ev: TaskEvent, deps: StepDeps) {
     const approvalMs =
       (settings?.approvalTimeoutSeconds ?? approvalSettings(deps.config).approvalTimeoutSeconds) * 1000;
     return {
-      outcome: met ? 'met' : 'unmet',
-      ...(met ? { quietUntil: deps.clock.now() + approvalMs } : {}),
+      outcome: d.met ? 'met' : 'unmet',
+      decision: d,
+      ...(d.met ? { quietUntil: deps.clock.now() + approvalMs } : {}),
       result: {
-        met,
-        unmet,
-        reason: met ? 'all preconditions met' : unmet.map((u) => u.reason).join('; '),
+        met: d.met,
+        unmet: d.unmet,
+        reason: d.reason,
         evidence: {
           holder: lease?.holder ?? null,
           leaseEpoch: lease?.epoch ?? null,
-          healthyVoters,
+          healthyVoters: d.healthyVoters,
           lagMs,
           database: db.detail,
         },
@@ -233,11 +189,12 @@ export async function drainReplication(ev: TaskEvent, deps: StepDeps) {
   const attempt = (prev?.attempt ?? 0) + 1;
   return recorded(deps, owned(ev, s), 'drain-replication', async () => {
     const lagMs = await deps.lag.lagMs(s.to);
-    const done = lagMs === 0;
+    const d = drain(s.to, lagMs);
     return {
-      outcome: done ? 'drained' : 'lagging',
-      audit: done || attempt >= MAX_ATTEMPTS.replication,
-      result: { lagMs, attempt, maxAttempts: MAX_ATTEMPTS.replication, done },
+      outcome: d.done ? 'drained' : 'lagging',
+      decision: d,
+      audit: d.done || attempt >= MAX_ATTEMPTS.replication,
+      result: { lagMs, attempt, maxAttempts: MAX_ATTEMPTS.replication, done: d.done },
     };
   });
 }

@@ -1,5 +1,6 @@
+import { StepInputError } from '../../core/failover-errors.js';
 import type { StepDeps } from './deps.js';
-import type { StepRecord } from './state.js';
+import { type IncidentState, type StepRecord, stepResult, type TaskEvent } from './state.js';
 
 export interface StepOutcome<T extends Record<string, unknown>> {
   /** A short word for logs, audit and timings: claimed, duplicate, revoked, insync, pending, ... */
@@ -12,6 +13,8 @@ export interface StepOutcome<T extends Record<string, unknown>> {
    * so that no other control region mistakes the wait for a dead execution and takes the incident over.
    */
   quietUntil?: number;
+  /** The pure decision the step acted on: its code and reason go to the log and the audit entry. */
+  decision?: { code: string; reason: string };
 }
 
 /** Where a step's audit goes and, after the claim, which execution must still hold the incident. */
@@ -20,6 +23,30 @@ export interface Trail {
   incidentId: string;
   /** The execution ARN the claim bound to the incident; absent only for the claim itself. */
   owner?: string;
+}
+
+export const trailOf = (s: Pick<IncidentState, 'application' | 'incidentId'>): Trail => ({
+  application: s.application,
+  incidentId: s.incidentId,
+});
+
+/**
+ * The execution that the claim bound to the incident, as the claim stored it in the state (`claim` for a
+ * failover, `start` for a failback); undefined when this execution never claimed it.
+ */
+export function claimedBy(ev: TaskEvent): string | undefined {
+  const claim =
+    stepResult<{ claimed?: boolean; executionArn?: string }>(ev.state, 'claim') ??
+    stepResult<{ claimed?: boolean; executionArn?: string }>(ev.state, 'start');
+  if (claim?.claimed !== true) return undefined;
+  return claim.executionArn ?? ev.executionArn;
+}
+
+/** The trail of a step after the claim: it runs only while the incident is still bound to this execution. */
+export function owned(ev: TaskEvent, s: IncidentState): Trail {
+  const owner = claimedBy(ev);
+  if (!owner) throw new StepInputError(`execution state has no claim of incident ${s.incidentId}`);
+  return { ...trailOf(s), owner };
 }
 
 /**
@@ -71,13 +98,14 @@ export async function recorded<T extends Record<string, unknown>>(
   }
   const endedAt = deps.clock.now();
   const step: StepRecord = { name, startedAt, endedAt, outcome: out.outcome };
-  deps.log?.('step done', { step: name, outcome: out.outcome, ms: endedAt - startedAt });
+  const decision = out.decision ? { decision: { code: out.decision.code, reason: out.decision.reason } } : {};
+  deps.log?.('step done', { step: name, outcome: out.outcome, ms: endedAt - startedAt, ...decision });
   if (trail && out.audit !== false) {
     await deps.control.appendAudit(trail.application, trail.incidentId, {
       at: endedAt,
       step: name,
       outcome: out.outcome,
-      detail: { ...out.result, startedAt, durationMs: endedAt - startedAt },
+      detail: { ...out.result, ...decision, startedAt, durationMs: endedAt - startedAt },
     });
   }
   if (trail?.owner && out.quietUntil !== undefined) {

@@ -110,6 +110,9 @@ export interface Poll {
   done: boolean;
 }
 
+/** The first poll of a step that a status loop follows; done already when there is nothing to wait for. */
+export const newPoll = (maxAttempts: number, done = false): Poll => ({ attempt: 0, maxAttempts, done });
+
 /** What a Task receives; see the module comment. */
 export interface TaskEvent {
   state: Record<string, unknown>;

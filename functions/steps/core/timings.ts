@@ -1,23 +1,5 @@
+import { runResultKeys } from '../../core/step-registry.js';
 import type { StepRecord } from './state.js';
-
-/**
- * Where each step keeps its result in the execution state, in execution order. A poll keeps its progress under
- * `<key>.poll`, with the record of its last attempt.
- */
-export const STEP_KEYS = [
-  'start',
-  'claim',
-  'preconditions',
-  'recheck',
-  'stop',
-  'fence',
-  'rpo',
-  'replication',
-  'promote',
-  'lease',
-  'route',
-  'verify',
-] as const;
 
 /**
  * The phases of one execution, in ms. They are cut at fixed boundaries, so they add up to `totalMs`:
@@ -61,9 +43,13 @@ function span(state: Record<string, unknown>, key: string): { startedAt: number;
   return { startedAt: r.step.startedAt, endedAt: end };
 }
 
+/**
+ * The record of every step of the run so far, in run order (the step registry's); a poll's record is widened
+ * to the end of its loop.
+ */
 export function stepTimings(state: Record<string, unknown>): StepTiming[] {
   const out: StepTiming[] = [];
-  for (const key of STEP_KEYS) {
+  for (const key of runResultKeys(state.kind === 'failback' ? 'failback' : 'failover')) {
     const r = rec(state, key);
     if (!r?.step) continue;
     const s = span(state, key)!;

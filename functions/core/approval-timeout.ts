@@ -1,0 +1,77 @@
+import type { PauseRecord } from './ports.js';
+
+export type TimeoutPolicy = 'abort' | 'proceed';
+
+/**
+ * What an unanswered approval leads to by policy. Only an ambiguous failover may proceed by policy; accepting
+ * data loss or moving back to the original region always needs a person, so those abort.
+ */
+export function approvalTimeoutAction(
+  machine: string,
+  approval: string,
+  configured: TimeoutPolicy,
+): TimeoutPolicy {
+  return machine === 'failback' || approval === 'data-loss' ? 'abort' : configured;
+}
+
+export interface ApprovalTimeoutSnapshot {
+  /** The machine that asked: failover or failback. */
+  machine: string;
+  /** What the approval was for: failover, data-loss or failback. */
+  approval: string;
+  policy: TimeoutPolicy;
+  timeoutSeconds: number;
+  from: string;
+  quorum: number;
+  /**
+   * Read only when the policy would proceed: proceeding without a person is an automatic failover, and needs
+   * what any automatic failover needs (I3). Null when it was not read.
+   */
+  evidence: { pause: Pick<PauseRecord, 'pausedBy' | 'reason'> | null; sustainedUnhealthy: number } | null;
+}
+
+export type ApprovalTimeout =
+  | { action: 'proceed'; code: 'POLICY_PROCEED'; reason: string }
+  | {
+      action: 'abort';
+      code: 'POLICY_ABORT' | 'NEEDS_A_PERSON' | 'PAUSED' | 'BELOW_QUORUM' | 'NOT_CHECKED';
+      reason: string;
+    };
+
+/** After an approval timed out: the configured policy decides, and the automatic-failover rules still hold. Pure. */
+export function approvalTimeout(s: ApprovalTimeoutSnapshot): ApprovalTimeout {
+  const configured = approvalTimeoutAction(s.machine, s.approval, s.policy);
+  const said = (why: string) =>
+    `nobody answered the ${s.approval} approval within ${s.timeoutSeconds} s; ${why}`;
+  if (configured === 'abort') {
+    const code = s.policy === 'proceed' ? 'NEEDS_A_PERSON' : 'POLICY_ABORT';
+    return { action: 'abort', code, reason: said('the timeout policy is abort') };
+  }
+  const e = s.evidence;
+  if (!e) {
+    return {
+      action: 'abort',
+      code: 'NOT_CHECKED',
+      reason: said('the timeout policy is proceed, but the pause flag and the votes were not read'),
+    };
+  }
+  if (e.pause) {
+    return {
+      action: 'abort',
+      code: 'PAUSED',
+      reason: said(
+        `the timeout policy is proceed, but automatic failover is paused by ${e.pause.pausedBy} (${e.pause.reason})`,
+      ),
+    };
+  }
+  if (e.sustainedUnhealthy < s.quorum) {
+    return {
+      action: 'abort',
+      code: 'BELOW_QUORUM',
+      reason: said(
+        `the timeout policy is proceed, but only ${e.sustainedUnhealthy} fresh watchers see ${s.from} unhealthy over the debounce window (quorum ${s.quorum})`,
+      ),
+    };
+  }
+  return { action: 'proceed', code: 'POLICY_PROCEED', reason: said('the timeout policy is proceed') };
+}

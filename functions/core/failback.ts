@@ -1,0 +1,118 @@
+import type { VoterEvidence } from './decide.js';
+import type { DatabaseStatus } from './failover-ports.js';
+import type { Incident } from './incident.js';
+import type { Lease } from './lease.js';
+
+/**
+ * The preconditions of a planned failback: the lease is still where the operator said; the original region has
+ * been healthy for N minutes by a quorum of fresh votes; its database is a replica (not writable) of the current
+ * primary, with lag under the threshold. Any unmet one aborts before anything changes. Pure.
+ */
+export interface FailbackSnapshot {
+  from: string;
+  to: string;
+  epoch: number;
+  quorum: number;
+  minHealthyMinutes: number;
+  maxLagMs: number;
+  now: number;
+  lease: Pick<Lease, 'holder' | 'epoch'> | null;
+  /** Fresh votes about `to` (decide's evidence, with `to` as the primary). */
+  fresh: readonly VoterEvidence[];
+  database: Pick<DatabaseStatus, 'writable' | 'detail'>;
+  /** Replication lag of `to` behind `from`; null when unknown. */
+  lagMs: number | null;
+}
+
+export type UnmetCode = 'LEASE_MOVED' | 'NOT_HEALTHY_LONG_ENOUGH' | 'NOT_REPLICATING' | 'LAG_OVER_THRESHOLD';
+
+export interface Unmet {
+  code: UnmetCode;
+  reason: string;
+}
+
+export type FailbackPreconditions =
+  | { met: true; code: 'PRECONDITIONS_MET'; reason: string; unmet: []; healthyVoters: string[] }
+  | { met: false; code: 'PRECONDITIONS_NOT_MET'; reason: string; unmet: Unmet[]; healthyVoters: string[] };
+
+export function preconditions(s: FailbackSnapshot): FailbackPreconditions {
+  const unmet: Unmet[] = [];
+  const { lease } = s;
+  if (!lease || lease.holder !== s.from || lease.epoch !== s.epoch) {
+    unmet.push({
+      code: 'LEASE_MOVED',
+      reason: `expected ${s.from} to hold the lease at epoch ${s.epoch}; found ${lease?.holder ?? 'nobody'} at ${lease?.epoch ?? '-'}`,
+    });
+  }
+  const since = s.now - s.minHealthyMinutes * 60_000;
+  const healthyVoters = s.fresh.filter((v) => v.healthy && v.since <= since).map((v) => v.voter);
+  if (healthyVoters.length < s.quorum) {
+    unmet.push({
+      code: 'NOT_HEALTHY_LONG_ENOUGH',
+      reason: `${healthyVoters.length} fresh watchers (quorum ${s.quorum}) have seen ${s.to} healthy for ${s.minHealthyMinutes} min`,
+    });
+  }
+  if (s.database.writable) {
+    unmet.push({
+      code: 'NOT_REPLICATING',
+      reason: `the database in ${s.to} is writable, not a replica: ${s.database.detail}`,
+    });
+  }
+  if (s.lagMs === null || s.lagMs > s.maxLagMs) {
+    unmet.push({
+      code: 'LAG_OVER_THRESHOLD',
+      reason: `replication lag of ${s.to} is ${s.lagMs === null ? 'unknown' : `${s.lagMs} ms`}, threshold ${s.maxLagMs} ms`,
+    });
+  }
+  if (unmet.length === 0) {
+    return {
+      met: true,
+      code: 'PRECONDITIONS_MET',
+      reason: 'all preconditions met',
+      unmet: [],
+      healthyVoters,
+    };
+  }
+  return {
+    met: false,
+    code: 'PRECONDITIONS_NOT_MET',
+    reason: unmet.map((u) => u.reason).join('; '),
+    unmet,
+    healthyVoters,
+  };
+}
+
+/**
+ * The drain, after the fence of a failback: the original region must have replayed everything (lag 0) before
+ * it is promoted, or the failback loses writes. Unknown lag is not drained. Pure.
+ */
+export type Drain =
+  | { code: 'DRAINED'; done: true; reason: string }
+  | { code: 'LAGGING'; done: false; reason: string };
+
+export function drain(to: string, lagMs: number | null): Drain {
+  if (lagMs === 0) return { code: 'DRAINED', done: true, reason: `${to} has replayed everything (lag 0 ms)` };
+  const lag = lagMs === null ? 'unknown' : `${lagMs} ms`;
+  return { code: 'LAGGING', done: false, reason: `replication lag of ${to} is ${lag}; waiting for 0` };
+}
+
+/**
+ * Whether an incident that already exists at the epoch is this execution's own, left by an earlier attempt of
+ * StartFailback: a failback bound to this very execution, or a failback request that no execution holds and
+ * that this same input made (same from, to and requester). Another execution's incident is never adopted. Pure.
+ */
+export function isOwnRetry(
+  existing: Pick<Incident, 'kind' | 'status' | 'executionArn' | 'from' | 'to' | 'requestedBy'>,
+  input: { from: string; to: string; requestedBy: string },
+  executionArn: string,
+): boolean {
+  if (existing.kind !== 'failback') return false;
+  if (existing.status === 'running') return existing.executionArn === executionArn;
+  return (
+    existing.status === 'requested' &&
+    existing.executionArn === undefined &&
+    existing.from === input.from &&
+    existing.to === input.to &&
+    existing.requestedBy === input.requestedBy
+  );
+}

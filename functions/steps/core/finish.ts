@@ -1,0 +1,249 @@
+import type { CutoverConfig } from '../../core/config.js';
+import { StepInputError } from '../../core/failover-errors.js';
+import { ownerOf } from '../../core/ports.js';
+import { howFarItGot } from '../../core/progress.js';
+import type { StepDeps } from './deps.js';
+import { claimedBy, owned, recorded, type Trail } from './record.js';
+import {
+  type IncidentState,
+  MAX_ATTEMPTS,
+  type Poll,
+  parseIncidentState,
+  requireStep,
+  stepResult,
+  type TaskEvent,
+} from './state.js';
+import { withTimeout } from './timeout.js';
+import { breakdown, stepTimings } from './timings.js';
+
+export function regionConfig(config: CutoverConfig, region: string) {
+  if (config.primary.region === region) return config.primary;
+  if (config.standby.region === region) return config.standby;
+  throw new StepInputError(
+    `${region} is neither the primary (${config.primary.region}) nor the standby (${config.standby.region})`,
+  );
+}
+
+/** Verify the new primary through its public health endpoint; polled, bounded. */
+export async function verify(ev: TaskEvent, deps: StepDeps) {
+  const s = parseIncidentState(ev.state);
+  const prev = stepResult<{ attempt?: number }>(ev.state, 'verify');
+  const attempt = (prev?.attempt ?? 0) + 1;
+  const url = regionConfig(deps.config, s.to).healthUrl;
+  return recorded(deps, owned(ev, s), 'verify', async () => {
+    const check = await deps.health.check(url);
+    return {
+      outcome: check.healthy ? 'healthy' : 'unhealthy',
+      audit: check.healthy || attempt >= MAX_ATTEMPTS.verify,
+      result: { url, ...check, attempt, maxAttempts: MAX_ATTEMPTS.verify, done: check.healthy },
+    };
+  });
+}
+
+/** What every event of an execution's end says first: which incident, and its move from where to where. */
+const about = (s: IncidentState) => ({
+  incidentId: s.incidentId,
+  application: s.application,
+  kind: s.kind,
+  from: s.from,
+  to: s.to,
+});
+
+const title = (kind: string) => (kind === 'failback' ? 'Failback' : 'Failover');
+
+async function notifyQuietly(
+  deps: StepDeps,
+  message: string,
+  detail: Record<string, unknown>,
+): Promise<boolean> {
+  // Slack being down must not turn a finished failover into a failed one; the event on the bus is the record.
+  try {
+    await deps.notifier.notify(message, detail);
+    return true;
+  } catch (err) {
+    deps.log?.('notify failed', { error: (err as Error).message });
+    return false;
+  }
+}
+
+/** Notify: close the incident as completed, then put the event with every step's timing (I5). */
+export async function complete(ev: TaskEvent, deps: StepDeps) {
+  const s = parseIncidentState(ev.state);
+  return recorded(deps, owned(ev, s), 'notify', async () => {
+    const now = deps.clock.now();
+    const timings = breakdown(ev.state, now);
+    const lease = stepResult<{ epoch: number }>(ev.state, 'lease');
+    const detail = {
+      ...about(s),
+      epoch: lease?.epoch ?? null,
+      reason: s.reason ?? '',
+      completedAt: now,
+      timings,
+      steps: stepTimings(ev.state),
+    };
+    // Close first: a retry after a failed publish finds it closed (a no-op) and publishes again.
+    await deps.control.closeIncident({
+      id: s.incidentId,
+      status: 'completed',
+      reason: `${s.kind} to ${s.to} verified`,
+      now,
+      owner: ownerOf(claimedBy(ev)),
+    });
+    await deps.events.publish(`${title(s.kind)} Completed`, detail);
+    const notified = await notifyQuietly(
+      deps,
+      `${title(s.kind)} of ${s.application} from ${s.from} to ${s.to} completed in ${timings.totalMs} ms`,
+      detail,
+    );
+    return { outcome: 'completed', result: { event: `${title(s.kind)} Completed`, timings, notified } };
+  });
+}
+
+/** Abort: nothing more is done; the incident is closed as aborted with why, and reported. */
+export async function abort(ev: TaskEvent, deps: StepDeps) {
+  const s = parseIncidentState(ev.state);
+  const why = requireStep<{ code: string; step: string; reason?: string }>(ev.state, 'abortWith');
+  return recorded(deps, owned(ev, s), 'abort', async () => {
+    const now = deps.clock.now();
+    const fenced = stepResult(ev.state, 'fence') !== undefined;
+    const reason = why.reason || why.code;
+    // A failback abort may be retried at once by the operator; an aborted failover waits out reopenAfterMs.
+    const reopenAfter = s.kind === 'failback' ? now : now + deps.config.reopenAfterMs;
+    await deps.control.closeIncident({
+      id: s.incidentId,
+      status: 'aborted',
+      reason: `${why.code}: ${reason}`,
+      now,
+      reopenAfter,
+      owner: ownerOf(claimedBy(ev)),
+    });
+    const detail = {
+      ...about(s),
+      code: why.code,
+      step: why.step,
+      reason,
+      fenced,
+      abortedAt: now,
+      timings: breakdown(ev.state, now),
+      steps: stepTimings(ev.state),
+    };
+    await deps.events.publish(`${title(s.kind)} Aborted`, detail);
+    const warning = fenced
+      ? ' The lease was already revoked: no region may write until it is granted again.'
+      : '';
+    const notified = await notifyQuietly(
+      deps,
+      `${title(s.kind)} of ${s.application} aborted at ${why.step}: ${reason}.${warning}`,
+      detail,
+    );
+    return {
+      outcome: why.code,
+      result: { event: `${title(s.kind)} Aborted`, code: why.code, fenced, notified },
+    };
+  });
+}
+
+/** The Lambda error's Cause is a JSON string ({errorType, errorMessage, trace}); locally it is the message. */
+export function causeMessage(cause: unknown): string {
+  if (typeof cause !== 'string') return JSON.stringify(cause ?? null);
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
+    if (parsed && typeof parsed.errorMessage === 'string') return parsed.errorMessage;
+  } catch {
+    // not JSON: the message itself
+  }
+  return cause;
+}
+
+/**
+ * The failure path: report which step failed and why, close the incident as failed, and page. The event says
+ * how far the execution got (fenced, promoted, lease granted, traffic moved), because that is what the
+ * people paged need to know first.
+ */
+export async function reportFailure(ev: TaskEvent, deps: StepDeps) {
+  const st = ev.state;
+  const str = (k: string) => (typeof st[k] === 'string' ? (st[k] as string) : null);
+  const incidentId = str('incidentId');
+  const application = str('application') ?? deps.config.application;
+  const kind = str('kind') === 'failback' ? 'failback' : 'failover';
+  // The failure Pass states put {step, Error, Cause} here: from a Catch, or from a poll out of attempts.
+  const failure = stepResult<{ step?: string; Error?: string; Cause?: unknown }>(st, 'failure') ?? {};
+  const failedStep = failure.step ?? 'unknown';
+  // A claimed incident is reported only while it is still this execution's: a superseded execution's
+  // failure (ExecutionSupersededError, or anything after it) must not close the incident it lost.
+  const owner = claimedBy(ev);
+  const t: Trail | null = incidentId ? { application, incidentId, ...(owner ? { owner } : {}) } : null;
+  return recorded(deps, t, 'report-failure', async () => {
+    const now = deps.clock.now();
+    // What the execution remembers, corrected by a fresh read: a revoke or a promotion whose answer was lost
+    // (the call landed, its retries ran out) happened all the same, and the page must say so.
+    const to = str('to');
+    const lease = await deps.leases.read(application).catch(() => null);
+    const targetWritable =
+      to === null
+        ? null
+        : await withTimeout(
+            deps.database.status(to).then(
+              (d) => d.writable,
+              () => null,
+            ),
+            3_000,
+            null,
+          );
+    const progress = howFarItGot({
+      epoch: typeof st.epoch === 'number' ? st.epoch : null,
+      to,
+      lease,
+      reached: {
+        fence: stepResult(st, 'fence') !== undefined,
+        promoteStarted: stepResult(st, 'promote') !== undefined,
+        promoteDone: stepResult<{ poll?: Poll }>(st, 'promote')?.poll?.done === true,
+        leaseGranted: stepResult(st, 'lease') !== undefined,
+        trafficStarted: stepResult(st, 'route') !== undefined,
+      },
+      targetWritable,
+    });
+    const detail = {
+      incidentId,
+      application,
+      kind,
+      from: str('from'),
+      to,
+      step: failedStep,
+      error: failure.Error ?? 'Unknown',
+      cause: causeMessage(failure.Cause),
+      ...progress,
+      failedAt: now,
+      timings: breakdown(st, now),
+      steps: stepTimings(st),
+    };
+    let closed = false;
+    if (incidentId) {
+      const incident = await deps.control.getIncident(incidentId);
+      // Unclaimed (the claim itself failed): only a request that no execution holds is closed.
+      const closable = owner
+        ? incident?.status === 'running'
+        : incident?.status === 'requested' && !incident.executionArn;
+      if (incident && closable) {
+        // A failed failover may be requested again after reopenAfterMs (it pages each time); a failback is
+        // the operator's to restart at once.
+        await deps.control.closeIncident({
+          id: incidentId,
+          status: 'failed',
+          reason: `${failedStep}: ${detail.error}: ${detail.cause}`,
+          now,
+          reopenAfter: kind === 'failback' ? now : now + deps.config.reopenAfterMs,
+          owner: ownerOf(owner),
+        });
+        closed = true;
+      }
+    }
+    await deps.events.publish(`${title(kind)} Failed`, detail);
+    const notified = await notifyQuietly(
+      deps,
+      `${title(kind)} of ${application} FAILED at ${failedStep}: ${detail.error}: ${detail.cause}`,
+      detail,
+    );
+    return { outcome: 'failed', result: { event: `${title(kind)} Failed`, closed, notified, ...progress } };
+  });
+}

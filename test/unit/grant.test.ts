@@ -1,0 +1,106 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { grantOutcome } from '../../functions/core/grant.js';
+import type { Lease } from '../../functions/core/lease.js';
+import type { LeaseResult } from '../../functions/core/ports.js';
+import { planPromote } from '../../functions/core/promote.js';
+
+const NOW = 1_700_000_000_000;
+const S = 'us-west-2';
+const lease = (epoch: number, holder: string | null): Lease => ({
+  application: 'orders',
+  epoch,
+  holder,
+  expiresAt: NOW + 10_000,
+  updatedAt: NOW,
+});
+const refused = (code: 'LOST_RACE' | 'NOT_HOLDER' | 'NOT_SAFE_YET', current: Lease | null): LeaseResult => ({
+  ok: false,
+  code,
+  current,
+});
+
+describe('grantOutcome', () => {
+  it('GRANTED when the conditional write landed', () => {
+    expect(
+      grantOutcome({ to: S, fencedEpoch: 8, result: { ok: true, lease: lease(9, S) }, now: NOW }),
+    ).toEqual({
+      code: 'GRANTED',
+      reason: 'granted the lease to us-west-2 at epoch 9',
+      lease: { holder: S, epoch: 9, expiresAt: NOW + 10_000 },
+    });
+  });
+
+  it('ALREADY_GRANTED when a retried grant finds the target holding the fenced epoch + 1', () => {
+    expect(
+      grantOutcome({ to: S, fencedEpoch: 8, result: refused('LOST_RACE', lease(9, S)), now: NOW }),
+    ).toEqual({
+      code: 'ALREADY_GRANTED',
+      reason: 'us-west-2 holds the lease at epoch 9 already (a retried grant)',
+      lease: { holder: S, epoch: 9, expiresAt: NOW + 10_000 },
+    });
+  });
+
+  it('NOT_SAFE_YET while the revoked lease is not over on this clock', () => {
+    expect(
+      grantOutcome({ to: S, fencedEpoch: 8, result: refused('NOT_SAFE_YET', lease(8, null)), now: NOW }),
+    ).toEqual({
+      code: 'NOT_SAFE_YET',
+      reason: `the revoked lease of epoch 8 expires at ${NOW + 10_000}; not safe on this clock at ${NOW}`,
+    });
+  });
+
+  it('LEASE_LOST when someone else moved the lease', () => {
+    expect(
+      grantOutcome({ to: S, fencedEpoch: 8, result: refused('LOST_RACE', lease(9, 'eu-west-1')), now: NOW }),
+    ).toEqual({
+      code: 'LEASE_LOST',
+      reason: 'could not grant the lease to us-west-2: LOST_RACE, lease at epoch 9 held by eu-west-1',
+    });
+  });
+
+  it('counts a refused write as granted only when the target holds exactly the epoch the grant would make', () => {
+    fc.assert(
+      fc.property(
+        fc.option(fc.nat(20), { nil: null }),
+        fc.constantFrom('LOST_RACE' as const, 'NOT_HOLDER' as const, 'NOT_SAFE_YET' as const),
+        fc.option(fc.record({ epoch: fc.nat(22), holder: fc.constantFrom(S, 'us-east-1', null) }), {
+          nil: null,
+        }),
+        (fencedEpoch, code, cur) => {
+          const d = grantOutcome({
+            to: S,
+            fencedEpoch,
+            result: refused(code, cur && lease(cur.epoch, cur.holder)),
+            now: NOW,
+          });
+          const ours = cur !== null && cur.holder === S && cur.epoch === (fencedEpoch ?? 0) + 1;
+          expect(d.code === 'ALREADY_GRANTED').toBe(ours);
+          if (!ours) expect(d.code).toBe(code === 'NOT_SAFE_YET' ? 'NOT_SAFE_YET' : 'LEASE_LOST');
+        },
+      ),
+    );
+  });
+});
+
+describe('planPromote', () => {
+  it('ALREADY_WRITABLE: a retried promote never promotes twice', () => {
+    expect(
+      planPromote({ kind: 'failover', to: S, database: { writable: true, detail: 'available' } }),
+    ).toEqual({
+      code: 'ALREADY_WRITABLE',
+      mode: 'unplanned',
+      reason: 'the database in us-west-2 is writable already (available): nothing to promote',
+    });
+  });
+
+  it('SUBMIT a replica: unplanned for a failover, planned for a failback', () => {
+    const replica = { writable: false, detail: 'replicating' };
+    expect(planPromote({ kind: 'failover', to: S, database: replica })).toEqual({
+      code: 'SUBMIT',
+      mode: 'unplanned',
+      reason: 'promote the database in us-west-2 (unplanned)',
+    });
+    expect(planPromote({ kind: 'failback', to: S, database: replica }).mode).toBe('planned');
+  });
+});
