@@ -185,9 +185,9 @@ describe('fault proxy', () => {
     );
     const ms = performance.now() - t0;
     expect(got?.replaceAll('A:', '')).toBe(payload);
-    // 10 kB up and 10 kB down at 40 kB/s each way, partly overlapped: at least a quarter second.
+    // 10 kB up and 10 kB down at 40 kB/s each way, partly overlapped: at least a quarter second. A throttle
+    // that stalls is caught by the exchange's own 5 s deadline (null above), not by a tighter clock bound.
     expect(ms).toBeGreaterThanOrEqual(240);
-    expect(ms).toBeLessThan(1500);
   });
 
   it('slow: delays the first byte of each response', async () => {
