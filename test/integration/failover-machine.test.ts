@@ -503,6 +503,20 @@ describe('failover state machine, run locally on DynamoDB Local and mocked AWS A
       expect(audit).not.toContain('notify:completed');
     });
 
+    it('tells apart a broken Verify that reports done whatever the check answered', async () => {
+      // The deliberate bug the test above catches: the same unhealthy endpoint, and the run reports success.
+      const { h, control, input } = await setup();
+      h.setHealth('unhealthy');
+      const handlers = failoverTaskHandlers(h.deps);
+      const verify = handlers.VerifyFunctionArn!;
+      handlers.VerifyFunctionArn = async (ev) => ({ ...(await verify(ev)), done: true });
+      const run = await runStateMachine(FAILOVER, input, handlers, fast);
+      expect(run.status).toBe('SUCCEEDED');
+      expect(run.path).not.toContain('VerifyTimedOut');
+      expect(checks(h)).toHaveLength(1);
+      expect(await control.getIncident(input.incidentId)).toMatchObject({ status: 'completed' });
+    });
+
     it('polls until the new primary answers healthy, then completes', async () => {
       const { h, control, input } = await setup();
       h.setHealth('unhealthy', 'unhealthy', 'healthy');
