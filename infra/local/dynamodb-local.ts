@@ -30,6 +30,10 @@ export function emulatorDir(): string {
   return dir;
 }
 
+/**
+ * A port that was free when it looked. Only a hint: another process may take it before the caller binds it,
+ * so whatever listens on it must tell that apart and retry (startDynamoDbLocal, test/support/ports.ts).
+ */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { DynamoLeaseStore } from '../../functions/adapters/dynamodb/lease-store.js';
+import { systemClock } from '../../functions/core/ports.js';
 import { LeaseGuard } from '../../functions/guard/lease-guard.js';
 import { drillConfig } from '../../infra/local/drill-config.js';
 import { type FaultProxy, startFaultProxy } from '../../infra/local/fault-proxy.js';
@@ -39,7 +40,7 @@ describe('local stack: a hand-driven region outage', () => {
   it('keeps every write acknowledged by the new primary, and none under the old epoch after the grant', async () => {
     const { lease: timing } = drillConfig();
     const t = await freshTables('stack');
-    const authority = new DynamoLeaseStore(t.doc, t.names.control, timing, { now: () => Date.now() });
+    const authority = new DynamoLeaseStore(t.doc, t.names.control, timing, systemClock);
 
     /** A region reaches the lease authority through its own link, so that a partition can cut it off. */
     async function regionGuard(region: string) {
@@ -50,7 +51,7 @@ describe('local stack: a hand-driven region outage', () => {
       cleanup.push(() => link.stop());
       const clients = localClients(link.url, 'us-east-1', { requestTimeoutMs: timing.retryTimeoutMs });
       cleanup.push(() => clients.raw.destroy());
-      const leases = new DynamoLeaseStore(clients.doc, t.names.control, timing, { now: () => Date.now() });
+      const leases = new DynamoLeaseStore(clients.doc, t.names.control, timing, systemClock);
       const guard = new LeaseGuard({ store: leases, application: APP, region, timing });
       cleanup.push(() => guard.stop());
       return { link, leases, guard };
