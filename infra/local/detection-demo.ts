@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DynamoLeaseStore } from '../../functions/adapters/dynamodb/lease-store.js';
 import { RecordingPublisher } from '../../functions/adapters/local/recording-publisher.js';
+import type { CutoverConfig } from '../../functions/core/config.js';
 import { systemClock } from '../../functions/core/ports.js';
 import { LocalDetection } from './detection.js';
 import { drillConfig } from './drill-config.js';
@@ -12,7 +13,14 @@ import { Timeline } from './timeline.js';
 
 export interface DetectionDemoResult {
   partialOutage: { failoverRequests: number };
-  regionOutage: { failoverRequests: number; detectionMs: number | null };
+  regionOutage: {
+    failoverRequests: number;
+    detectionMs: number | null;
+    /** When the primary's server stopped, and the first request's detail (its evidence has every vote's streak). */
+    killedAt: number;
+    request: Record<string, unknown> | null;
+  };
+  config: CutoverConfig;
   timeline: Timeline;
 }
 
@@ -120,7 +128,10 @@ export async function runDetectionDemo(opts: { live?: boolean } = {}): Promise<D
       regionOutage: {
         failoverRequests: events.ofType('Failover Requested').length,
         detectionMs: first ? first.at - killedAt : null,
+        killedAt,
+        request: first?.detail ?? null,
       },
+      config,
       timeline,
     };
   } finally {

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { readdir, readFile, readlink } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -29,6 +30,10 @@ export function emulatorDir(): string {
   return dir;
 }
 
+/**
+ * A port that was free when it looked. Only a hint: another process may take it before the caller binds it,
+ * so whatever listens on it must tell that apart and retry (startDynamoDbLocal, test/support/ports.ts).
+ */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
@@ -42,16 +47,38 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * Starts DynamoDB Local on `opts.port`, or on a free port. A free port is only free when freePort() looked:
+ * when another process takes it before the JVM binds it (a second or so later), this start goes on to
+ * another port instead of failing, or of taking the other process's answers for its own.
+ */
 export async function startDynamoDbLocal(
   opts: { port?: number; heapMb?: number } = {},
 ): Promise<DynamoDbLocal> {
+  if (opts.port !== undefined) return startOn(opts.port, opts.heapMb);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOn(await freePort(), opts.heapMb);
+    } catch (err) {
+      if (!(err instanceof PortInUseError) || attempt >= 5) throw err;
+    }
+  }
+}
+
+class PortInUseError extends SetupError {
+  constructor(port: number, output: string) {
+    super(`port ${port} is in use: free it or choose another\n${output}`);
+    this.name = 'PortInUseError';
+  }
+}
+
+async function startOn(port: number, heapMb = 256): Promise<DynamoDbLocal> {
   const dir = emulatorDir();
-  const port = opts.port ?? (await freePort());
   let output = '';
   const child: ChildProcess = spawn(
     'java',
     [
-      `-Xmx${opts.heapMb ?? 256}m`,
+      `-Xmx${heapMb}m`,
       '-XX:+UseSerialGC',
       '-XX:TieredStopAtLevel=1',
       `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`,
@@ -80,7 +107,12 @@ export async function startDynamoDbLocal(
       exited.then(() => 'exited' as const),
       spawnError.then(() => 'error' as const),
     ]);
-    if (ready === 'up') break;
+    // Jetty logs the failed bind and the JVM lives on, so a process that took the port would answer the ping.
+    if (/Failed to bind/.test(output)) {
+      child.kill('SIGKILL');
+      throw new PortInUseError(port, output);
+    }
+    if (ready === 'up' && (await listensOn(child.pid, port))) break;
     if (ready === 'error') {
       throw new SetupError(
         'could not start java: install a Java 17+ runtime (e.g. apt-get install openjdk-17-jre-headless)',
@@ -104,6 +136,32 @@ export async function startDynamoDbLocal(
       if (child.exitCode === null) child.kill('SIGKILL');
     },
   };
+}
+
+/**
+ * Whether process `pid` holds the listening socket on `port`: the listener's inode in /proc/net/tcp{,6} is one
+ * of the process's file descriptors. Where /proc cannot tell (not Linux), it answers true.
+ */
+async function listensOn(pid: number | undefined, port: number): Promise<boolean> {
+  if (pid === undefined || !existsSync('/proc/net/tcp')) return true;
+  const hexPort = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  const tables = await Promise.all(
+    ['/proc/net/tcp', '/proc/net/tcp6'].map((f) => readFile(f, 'utf8').catch(() => '')),
+  );
+  const listening = new Set(
+    tables
+      .flatMap((t) => t.split('\n').slice(1))
+      .map((line) => line.trim().split(/\s+/))
+      .filter((c) => c[1]?.endsWith(hexPort) && c[3] === '0A')
+      .map((c) => `socket:[${c[9]}]`),
+  );
+  const fds = await readdir(`/proc/${pid}/fd`).catch(() => null);
+  if (!fds) return true;
+  for (const fd of fds) {
+    const target = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '');
+    if (listening.has(target)) return true;
+  }
+  return false;
 }
 
 async function ping(endpoint: string): Promise<boolean> {

@@ -2,7 +2,7 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { appendFile, chmod, chown, mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve as resolvePath } from 'node:path';
 import pg from 'pg';
 import { SetupError } from './dynamodb-local.js';
 
@@ -584,8 +584,13 @@ class LocalPostgres implements PostgresServer {
 
   private async ping(): Promise<boolean> {
     try {
-      await this.query('SELECT 1', [], 1000);
-      return true;
+      // Another server that took the port before this one bound it would answer SELECT 1 just as well.
+      const rows = await this.query<{ dir: string }>(
+        "SELECT current_setting('data_directory') AS dir",
+        [],
+        1000,
+      );
+      return rows[0]?.dir === resolvePath(this.dataDir);
     } catch {
       return false;
     }

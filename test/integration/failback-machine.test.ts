@@ -5,6 +5,7 @@ import { DynamoVoteStore } from '../../functions/adapters/dynamodb/vote-store.js
 import { StoreError } from '../../functions/core/errors.js';
 import type { Incident } from '../../functions/core/incident.js';
 import { stepOrder } from '../../functions/core/step-registry.js';
+import { MAX_ATTEMPTS } from '../../functions/steps/core/state.js';
 import { failbackTaskHandlers } from '../../functions/steps/core/task-handlers.js';
 import { runStateMachine } from '../../infra/local/sfn-runner.js';
 import { freshTables } from '../support/dynamodb.js';
@@ -146,6 +147,25 @@ describe('failback state machine, run locally on DynamoDB Local and mocked AWS A
       expect(await h.deps.leases.read('orders')).toMatchObject({ holder: 'us-west-2', epoch });
     },
   );
+
+  it('fails at VerifyTimedOut when the region switched back to never answers healthy: not reported done', async () => {
+    const { h, control } = await setup();
+    approve(h);
+    h.setHealth('unhealthy');
+    const run = await runStateMachine(FAILBACK, sampleInput(), failbackTaskHandlers(h.deps), fast);
+    expect(run.status).toBe('FAILED');
+    expect(run.path.slice(-3)).toEqual(['VerifyTimedOut', 'ReportFailure', 'FailbackFailed']);
+    expect(h.log.filter((l) => l.startsWith('health '))).toHaveLength(MAX_ATTEMPTS.verify);
+    expect(h.published.map((e) => e.detailType)).toEqual(['Failback Failed']);
+    expect(h.published[0]?.detail).toMatchObject({
+      step: 'verify',
+      error: 'VerifyFailedError',
+      trafficMoved: true,
+    });
+    const incidentId = h.published[0]?.detail.incidentId as string;
+    expect(await control.getIncident(incidentId)).toMatchObject({ kind: 'failback', status: 'failed' });
+    for (const e of h.published) expect(eventErrors(e.detailType, e.detail), e.detailType).toEqual([]);
+  });
 
   it('aborts when a precondition is not met (lag over the threshold): nothing fenced', async () => {
     const { h, control, epoch } = await setup();

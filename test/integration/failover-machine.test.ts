@@ -1,8 +1,11 @@
+import { createServer, type Server, type Socket } from 'node:net';
 import { ChangeResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DynamoLeaseStore } from '../../functions/adapters/dynamodb/lease-store.js';
 import { DynamoVoteStore } from '../../functions/adapters/dynamodb/vote-store.js';
+import { HttpHealthVerifier } from '../../functions/adapters/http/health-verifier.js';
 import { stepOrder } from '../../functions/core/step-registry.js';
+import { MAX_ATTEMPTS } from '../../functions/steps/core/state.js';
 import { failoverTaskHandlers } from '../../functions/steps/core/task-handlers.js';
 import { runStateMachine } from '../../infra/local/sfn-runner.js';
 import { freshTables } from '../support/dynamodb.js';
@@ -468,6 +471,131 @@ describe('failover state machine, run locally on DynamoDB Local and mocked AWS A
       expect(run.path.at(-1)).toBe('Completed');
       const audit = await control.listAudit('orders', input.incidentId);
       expect(audit.map((a) => `${a.step}:${a.outcome}`)).toContain('approval-timeout:proceed');
+    });
+  });
+
+  describe('verify: the new primary must answer healthy before the failover is reported done', () => {
+    const checks = (h: Harness) => h.log.filter((l) => l.startsWith('health '));
+
+    /** After a failed Verify: everything before it happened, the page says so, and nothing says completed. */
+    async function expectFailedAtVerify(
+      h: Harness,
+      control: Awaited<ReturnType<typeof setup>>['control'],
+      incidentId: string,
+      error: string,
+    ) {
+      expect(await control.getIncident(incidentId)).toMatchObject({ status: 'failed' });
+      expect(h.published.map((e) => e.detailType)).toEqual(['Failover Failed']);
+      expect(h.published[0]?.detail).toMatchObject({
+        step: 'verify',
+        error,
+        fenced: true,
+        promoted: true,
+        leaseGranted: true,
+        trafficMoved: true,
+      });
+      expect(h.notifications.at(-1)).toContain('FAILED at verify');
+      expectValidEvents(h);
+    }
+
+    it('fails at VerifyTimedOut when the new primary keeps answering unhealthy, after a bounded number of checks', async () => {
+      const { h, control, input } = await setup();
+      h.setHealth('unhealthy');
+      const run = await runStateMachine(FAILOVER, input, failoverTaskHandlers(h.deps), fast);
+      expect(run.status).toBe('FAILED');
+      expect(run.error?.Error).toBe('FailoverFailed');
+      expect(run.path.slice(-3)).toEqual(['VerifyTimedOut', 'ReportFailure', 'FailoverFailed']);
+      expect(run.path).not.toContain('Notify');
+      expect(checks(h)).toHaveLength(MAX_ATTEMPTS.verify);
+      await expectFailedAtVerify(h, control, input.incidentId, 'VerifyFailedError');
+      const audit = (await control.listAudit('orders', input.incidentId)).map(
+        (a) => `${a.step}:${a.outcome}`,
+      );
+      // Polls audit only their last attempt.
+      expect(audit.filter((a) => a.startsWith('verify:'))).toEqual(['verify:unhealthy']);
+      expect(audit).not.toContain('notify:completed');
+    });
+
+    it('tells apart a broken Verify that reports done whatever the check answered', async () => {
+      // The deliberate bug the test above catches: the same unhealthy endpoint, and the run reports success.
+      const { h, control, input } = await setup();
+      h.setHealth('unhealthy');
+      const handlers = failoverTaskHandlers(h.deps);
+      const verify = handlers.VerifyFunctionArn!;
+      handlers.VerifyFunctionArn = async (ev) => ({ ...(await verify(ev)), done: true });
+      const run = await runStateMachine(FAILOVER, input, handlers, fast);
+      expect(run.status).toBe('SUCCEEDED');
+      expect(run.path).not.toContain('VerifyTimedOut');
+      expect(checks(h)).toHaveLength(1);
+      expect(await control.getIncident(input.incidentId)).toMatchObject({ status: 'completed' });
+    });
+
+    it('polls until the new primary answers healthy, then completes', async () => {
+      const { h, control, input } = await setup();
+      h.setHealth('unhealthy', 'unhealthy', 'healthy');
+      const run = await runStateMachine(FAILOVER, input, failoverTaskHandlers(h.deps), fast);
+      expect(run.status, JSON.stringify(run.error)).toBe('SUCCEEDED');
+      expect(run.path.filter((s) => s === 'Verify')).toHaveLength(3);
+      expect(run.path.filter((s) => s === 'WaitVerify')).toHaveLength(2);
+      expect(run.path.at(-1)).toBe('Completed');
+      expect(checks(h)).toHaveLength(3);
+      expect(await control.getIncident(input.incidentId)).toMatchObject({ status: 'completed' });
+      expect(h.published.map((e) => e.detailType)).toEqual(['Failover Completed']);
+    });
+
+    it('fails at VerifyFailed when the health check itself throws, with the error in the report', async () => {
+      const { h, control, input } = await setup();
+      h.setHealth(
+        Object.assign(new Error('socket hang up inside the verifier'), { name: 'VerifierBrokenError' }),
+      );
+      const run = await runStateMachine(FAILOVER, input, failoverTaskHandlers(h.deps), fast);
+      expect(run.status).toBe('FAILED');
+      expect(run.path.slice(-4)).toEqual(['Verify', 'VerifyFailed', 'ReportFailure', 'FailoverFailed']);
+      expect(checks(h)).toHaveLength(1);
+      await expectFailedAtVerify(h, control, input.incidentId, 'VerifierBrokenError');
+      expect(String(h.published[0]?.detail.cause)).toContain('socket hang up inside the verifier');
+    });
+
+    it('retries a transient error of the check and completes when the next check is healthy', async () => {
+      const { h, control, input } = await setup();
+      h.setHealth(Object.assign(new Error('throttled'), { name: 'TransientError' }), 'healthy');
+      const run = await runStateMachine(FAILOVER, input, failoverTaskHandlers(h.deps), fast);
+      expect(run.status, JSON.stringify(run.error)).toBe('SUCCEEDED');
+      const retried = run.events
+        .filter((e) => e.type === 'StateRetried')
+        .map((e) => 'state' in e && e.state.name);
+      expect(retried).toEqual(['Verify']);
+      expect(await control.getIncident(input.incidentId)).toMatchObject({ status: 'completed' });
+    });
+
+    it('counts a health endpoint that accepts and never answers as unhealthy, with the real HTTP verifier', async () => {
+      // A socket that takes connections and says nothing: each check ends at the probe's response timeout.
+      const held: Socket[] = [];
+      const silent: Server = createServer((s) => held.push(s));
+      await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+      const { port } = silent.address() as { port: number };
+      try {
+        const url = `http://127.0.0.1:${port}/health`;
+        const { h, control, input } = await setup((c) => {
+          c.standby.healthUrl = url;
+        });
+        h.setHealth(new HttpHealthVerifier({ connectTimeoutMs: 100, responseTimeoutMs: 150 }));
+        const run = await runStateMachine(FAILOVER, input, failoverTaskHandlers(h.deps), fast);
+        expect(run.status).toBe('FAILED');
+        expect(run.path.slice(-3)).toEqual(['VerifyTimedOut', 'ReportFailure', 'FailoverFailed']);
+        expect(checks(h)).toEqual(Array(MAX_ATTEMPTS.verify).fill(`health ${url}`));
+        const last = run.events
+          .filter((e) => e.type === 'StateExited' && e.state.name === 'Verify')
+          .map((e) =>
+            'state' in e ? (e.state.output as { verify?: { detail?: string } }).verify?.detail : '',
+          )
+          .at(-1);
+        expect(last).toMatch(/^timeout: no response after 150 ms/);
+        await expectFailedAtVerify(h, control, input.incidentId, 'VerifyFailedError');
+      } finally {
+        for (const s of held) s.destroy();
+        await new Promise((r) => silent.close(r));
+      }
     });
   });
 

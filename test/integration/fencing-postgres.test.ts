@@ -2,8 +2,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../infra/local/dynamodb-local.js';
 import { initPrimary, type PostgresServer } from '../../infra/local/postgres.js';
+import { onFreePort } from '../support/ports.js';
 
 // examples/fencing/postgres-fence.sql on a real PostgreSQL 15.
 describe('fencing tokens in PostgreSQL (examples/fencing/postgres-fence.sql)', () => {
@@ -11,7 +11,7 @@ describe('fencing tokens in PostgreSQL (examples/fencing/postgres-fence.sql)', (
   let db: PostgresServer;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'cutover-fence-'));
-    db = await initPrimary({ dir: join(dir, 'pg'), port: await freePort(), name: 'fence' });
+    db = await onFreePort((port) => initPrimary({ dir: join(dir, `pg-${port}`), port, name: 'fence' }));
     await db.query(
       await readFile(new URL('../../examples/fencing/postgres-fence.sql', import.meta.url), 'utf8'),
     );

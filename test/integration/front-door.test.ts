@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ValidationError } from '../../functions/core/errors.js';
 import { type FrontDoor, startFrontDoor } from '../../infra/local/front-door.js';
 import { startLoadGenerator } from '../../infra/local/load-generator.js';
@@ -13,6 +13,9 @@ interface FakeRegion {
 }
 
 /** A stand-in for a region's app: acknowledges every order at its epoch, after `delayMs`. */
+/** Polls a condition of the load for up to 10 s: long enough for a loaded machine, never a fixed wait. */
+const until = { timeout: 10_000, interval: 10 };
+
 async function fakeRegion(region: string, epoch: number): Promise<FakeRegion> {
   const r: FakeRegion = { server: createServer(), url: '', epoch, delayMs: 0 };
   r.server.on('request', (req, res) => {
@@ -141,11 +144,12 @@ describe('load generator through the front door', () => {
     try {
       const t0 = Date.now();
       const load = startLoadGenerator({ url: door.url, intervalMs: 10, concurrency: 2, idPrefix: 'lg' });
-      await new Promise((r) => setTimeout(r, 300));
+      const acks = (region: string) => load.acked().filter((w) => w.region === region).length;
+      await vi.waitFor(() => expect(acks('us-east-1')).toBeGreaterThan(5), until);
       await door.stopTraffic('us-east-1');
-      await new Promise((r) => setTimeout(r, 150));
+      await vi.waitFor(() => expect(load.stats().byCode.NO_ROUTE ?? 0).toBeGreaterThan(0), until);
       door.route('us-west-2');
-      await new Promise((r) => setTimeout(r, 300));
+      await vi.waitFor(() => expect(acks('us-west-2')).toBeGreaterThan(5), until);
       const { acked, stats } = await load.stop();
 
       expect(stats.inFlight).toBe(0);

@@ -24,9 +24,12 @@ beforeAll(async () => {
 /** Timers the test fires by hand, so the background refresh runs exactly when the test says. */
 class ManualTimers implements Timers {
   pending: { fn: () => void; ms: number; unrefd: boolean }[] = [];
+  private scheduled: (() => void) | null = null;
   setTimeout(fn: () => void, ms: number) {
     const entry = { fn, ms, unrefd: false };
     this.pending.push(entry);
+    this.scheduled?.();
+    this.scheduled = null;
     return {
       entry,
       unref() {
@@ -38,12 +41,18 @@ class ManualTimers implements Timers {
     const entry = (handle as { entry: unknown }).entry;
     this.pending = this.pending.filter((p) => p !== entry);
   }
+  /**
+   * Fires the next timer and returns once the refresh it started has finished, which is when the guard
+   * schedules its next one (also after a failed read).
+   */
   async fire(): Promise<void> {
     const next = this.pending.shift();
     if (!next) throw new Error('no timer pending');
+    const done = new Promise<void>((r) => {
+      this.scheduled = r;
+    });
     next.fn();
-    await new Promise((r) => setImmediate(r));
-    await new Promise((r) => setTimeout(r, 50));
+    await done;
   }
 }
 

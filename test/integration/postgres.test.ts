@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { freePort, SetupError } from '../../infra/local/dynamodb-local.js';
 import { type FaultProxy, startFaultProxy } from '../../infra/local/fault-proxy.js';
 import {
@@ -11,6 +11,7 @@ import {
   type PostgresServer,
   replicationLag,
 } from '../../infra/local/postgres.js';
+import { onFreePort } from '../support/ports.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -31,8 +32,25 @@ const hasRow = (server: PostgresServer, id: string) =>
     .then((r) => r[0]?.n === 1)
     .catch(() => false);
 
-// One primary and one replica for the whole file: the tests run in order and later ones build on
-// earlier ones (the last ones kill the primary and promote the replica).
+/** A primary, and a replica streaming from it through a fault proxy, in a fresh directory. */
+async function startPair(dir: string) {
+  const t0 = Date.now();
+  const primary = await onFreePort((port) =>
+    initPrimary({ dir: join(dir, `primary-${port}`), port, name: 'primary' }),
+  );
+  const t1 = Date.now();
+  const link = await startFaultProxy({ name: 'primary→replica', target: primary.endpoint });
+  const replica = await onFreePort((port) =>
+    createReplica({ dir: join(dir, `replica-${port}`), port, name: 'replica', upstream: link.endpoint }),
+  );
+  console.log(`init primary ${t1 - t0} ms, base backup + start replica ${Date.now() - t1} ms`);
+  await primary.query('CREATE TABLE items (id text PRIMARY KEY, at timestamptz NOT NULL DEFAULT now())');
+  return { primary, replica, link };
+}
+
+// One pair for the tests that leave it as they found it; each starts from a healthy asynchronous pair and
+// writes rows of its own, so that any one of them runs alone or in any order. Killing and promoting use a
+// pair of their own below.
 describe('local PostgreSQL: primary, replica through a fault proxy', () => {
   let dir: string;
   let primary: PostgresServer;
@@ -41,18 +59,18 @@ describe('local PostgreSQL: primary, replica through a fault proxy', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'cutover-pg-'));
-    const t0 = Date.now();
-    primary = await initPrimary({ dir: join(dir, 'primary'), port: await freePort(), name: 'primary' });
-    const t1 = Date.now();
-    link = await startFaultProxy({ name: 'primary→replica', target: primary.endpoint });
-    replica = await createReplica({
-      dir: join(dir, 'replica'),
-      port: await freePort(),
-      name: 'replica',
-      upstream: link.endpoint,
-    });
-    console.log(`init primary ${t1 - t0} ms, base backup + start replica ${Date.now() - t1} ms`);
-    await primary.query('CREATE TABLE items (id text PRIMARY KEY, at timestamptz NOT NULL DEFAULT now())');
+    ({ primary, replica, link } = await startPair(dir));
+  });
+
+  beforeEach(async () => {
+    link.heal();
+    await primary.setSynchronousStandbys(null);
+    await until(
+      'an asynchronous streaming standby',
+      () => primary.standbys(),
+      (s) => s[0]?.state === 'streaming' && s[0]?.syncState === 'async',
+      10_000,
+    );
   });
 
   afterAll(async () => {
@@ -73,10 +91,13 @@ describe('local PostgreSQL: primary, replica through a fault proxy', () => {
   it('a cut link grows the lag; healing it catches up', async () => {
     link.cut('blackhole');
     for (let i = 0; i < 20; i++) await primary.query('INSERT INTO items (id) VALUES ($1)', [`cut-${i}`]);
-    await sleep(500);
-    const during = await replicationLag(primary, replica);
+    // The delay grows with the time the replica has not replayed the primary's commits.
+    const during = await until(
+      'the replay delay to grow past 450 ms',
+      () => replicationLag(primary, replica),
+      (l) => (l.replayDelayMs ?? 0) >= 450,
+    );
     expect(during.bytes).toBeGreaterThan(0);
-    expect(during.replayDelayMs).toBeGreaterThanOrEqual(450);
     expect(await hasRow(replica, 'cut-19')).toBe(false);
     const healedAt = Date.now();
     link.heal();
@@ -110,7 +131,15 @@ describe('local PostgreSQL: primary, replica through a fault proxy', () => {
       const pending = primary.query("INSERT INTO items (id) VALUES ('sync-2')", [], 20_000).then(() => {
         committed = true;
       });
-      await sleep(700);
+      // The commit is in, waiting for the standby's confirmation (wait event SyncRep), and not done.
+      await until(
+        'the commit to wait for the standby',
+        () =>
+          primary.query<{ n: number }>(
+            "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event = 'SyncRep'",
+          ),
+        (r) => r[0]?.n === 1,
+      );
       expect(committed).toBe(false);
       expect(await primary.isWritable(500)).toBe(false);
       link.heal();
@@ -136,8 +165,22 @@ describe('local PostgreSQL: primary, replica through a fault proxy', () => {
     expect(p.pssKb).toBeLessThan(100 * 1024);
     expect(r.pssKb).toBeLessThan(100 * 1024);
   });
+});
 
-  it('kill -9 of the primary: nothing answers, the replica keeps serving reads', async () => {
+describe('local PostgreSQL: losing the primary', () => {
+  let dir: string;
+  let pair: Awaited<ReturnType<typeof startPair>> | undefined;
+
+  afterAll(async () => {
+    await Promise.allSettled([pair?.primary.stop(), pair?.replica.stop(), pair?.link.stop()]);
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  // One story on a pair of its own: each step needs the one before it.
+  it('kill -9 of the primary: the replica keeps serving reads, promotes, and the primary restarts with its rows', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'cutover-pg-'));
+    pair = await startPair(dir);
+    const { primary, replica } = pair;
     await primary.query("INSERT INTO items (id) VALUES ('before-kill')");
     await until('before-kill on the replica', () => hasRow(replica, 'before-kill'), Boolean, 5_000);
     const t0 = Date.now();
@@ -150,18 +193,15 @@ describe('local PostgreSQL: primary, replica through a fault proxy', () => {
     const lag = await replicationLag(primary, replica);
     expect(lag.bytes).toBeNull();
     expect(lag.replayLsn).not.toBeNull();
-  });
 
-  it('promote makes the replica writable', async () => {
     const { ms } = await replica.promote();
     console.log(`promote ${ms} ms`);
     expect(await replica.isInRecovery()).toBe(false);
     expect(await replica.isWritable()).toBe(true);
     await replica.query("INSERT INTO items (id) VALUES ('after-promote')");
     expect(await hasRow(replica, 'after-promote')).toBe(true);
-  });
 
-  it('a killed primary starts again after crash recovery, with its committed rows', async () => {
+    // After crash recovery, with its committed rows.
     await primary.start();
     expect(await hasRow(primary, 'before-kill')).toBe(true);
     expect(await primary.isWritable()).toBe(true);

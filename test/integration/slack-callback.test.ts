@@ -280,7 +280,9 @@ describe('Slack callback: the happy paths', () => {
     slack.hang = true;
     const started = Date.now();
     const res = await click(a, ALICE, 'approve');
-    expect(Date.now() - started).toBeLessThan(1500);
+    // slack.com never answers, so answering at all means the update was given up; Slack itself gives up on
+    // a callback that has not answered within 3 s, which is the bound that matters.
+    expect(Date.now() - started).toBeLessThan(3000);
     expect(answer(res).code).toBe('APPROVED');
     expect(sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(1);
     expect(logs.some((l) => l.message.includes('chat.update took over 200 ms'))).toBe(true);

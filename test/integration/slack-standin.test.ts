@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { DynamoApprovalStore } from '../../functions/adapters/dynamodb/approval-store.js';
 import { DynamoControlStore } from '../../functions/adapters/dynamodb/control-store.js';
 import type { ApprovalRequest } from '../../functions/core/failover-ports.js';
@@ -55,8 +55,22 @@ const approvalTask = (slack: SlackStandIn, req: ApprovalRequest) =>
     clock: systemClock,
   } as unknown as StepDeps);
 
-const pendingAfter = <T>(p: Promise<T>, ms: number) =>
-  Promise.race([p.then(() => 'settled'), new Promise((r) => setTimeout(() => r('pending'), ms))]);
+/** Whether a promise has settled, read after the fact; it never waits. */
+function watch<T>(p: Promise<T>) {
+  let settled = false;
+  p.then(
+    () => {
+      settled = true;
+    },
+    () => {
+      settled = true;
+    },
+  );
+  return { settled: () => settled };
+}
+
+/** Lets every already-resolved continuation run, so that a decision the click resolved has settled. */
+const drain = () => new Promise((r) => setImmediate(r));
 
 describe('Slack stand-in: the real store, message, signature check and callback core', () => {
   it('a signed approve resolves the waiting approval with the decision', async () => {
@@ -86,10 +100,13 @@ describe('Slack stand-in: the real store, message, signature check and callback 
   });
 
   it('a forged request is refused and changes nothing: the approval stays pending until the timeout', async () => {
-    const { slack } = standIn({ answer: 'forged' });
+    const { slack, events } = standIn({ answer: 'forged' });
     const req = request();
-    const waiting = slack.requestApproval(req);
-    expect(await pendingAfter(waiting, 500)).toBe('pending');
+    const waiting = watch(slack.requestApproval(req));
+    // The forged click has been answered: anything it could have decided would have settled by now.
+    await vi.waitFor(() => expect(events.map((e) => e.type)).toContain('slack_click'));
+    await drain();
+    expect(waiting.settled()).toBe(false);
     expect(slack.clicks).toEqual([
       expect.objectContaining({ forged: true, statusCode: 401, code: 'SIGNATURE_INVALID' }),
     ]);
@@ -137,16 +154,31 @@ describe('Slack stand-in: the real store, message, signature check and callback 
 
   it('a replayed or unsigned click is refused like a forged one', async () => {
     const { slack } = standIn({ answer: 'silent' });
-    const waiting = slack.requestApproval(request());
-    await new Promise((r) => setTimeout(r, 100));
-    const ref = { channel: 'C0DRILL', ts: slack.messages[0]?.ts ?? '' };
+    const req = request();
+    const waiting = watch(slack.requestApproval(req));
+    const posted = await vi.waitFor(() => {
+      const m = slack.messages.find((x) => x.method === 'chat.postMessage');
+      if (!m?.ts) throw new Error('the approval message is not posted yet');
+      return { channel: m.channel, ts: m.ts };
+    });
+    const ref = posted;
     const stale = await slack.click(ref, ALICE, 'approve', {
       timestampSeconds: Math.floor(Date.now() / 1000) - 600,
     });
     const unsigned = await slack.click(ref, ALICE, 'approve', { unsigned: true });
     expect([stale.statusCode, unsigned.statusCode]).toEqual([401, 401]);
     expect(slack.clicks.map((c) => c.code)).toEqual(['TIMESTAMP_STALE', 'SIGNATURE_MISSING']);
-    expect(await pendingAfter(waiting, 50)).toBe('pending');
+    // Refused means nothing changed: the approval, its audit, the message and the waiting task.
+    await drain();
+    expect(waiting.settled()).toBe(false);
+    expect(await approvals.get(slack.clicks[0]?.approvalId ?? '')).toMatchObject({
+      status: 'pending',
+      votes: [],
+      decision: null,
+    });
+    expect(await control.listAudit('orders', req.incidentId)).toEqual([]);
+    expect(slack.messages.map((m) => m.method)).toEqual(['chat.postMessage']);
+    expect(slack.tasks.pending).toBe(1);
     await slack.close();
   });
 });

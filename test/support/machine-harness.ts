@@ -27,6 +27,7 @@ import type { CutoverConfig } from '../../functions/core/config.js';
 import type {
   ApprovalChannel,
   ApprovalDecision,
+  HealthCheck,
   HealthVerifier,
 } from '../../functions/core/failover-ports.js';
 import type { LeaseStore } from '../../functions/core/ports.js';
@@ -37,6 +38,12 @@ import type { StepDeps } from '../../functions/steps/core/deps.js';
  * Step dependencies for running the state machines locally in tests: the stores on DynamoDB Local, the
  * AWS adapters over aws-sdk-client-mock'ed clients. Every call that matters for ordering goes to one log.
  */
+/**
+ * One answer of the new primary's health endpoint to Verify: healthy (200), unhealthy (503), an error the
+ * check throws, or a verifier that answers itself (the real HttpHealthVerifier against a silent socket).
+ */
+export type HealthAnswer = 'healthy' | 'unhealthy' | Error | HealthVerifier;
+
 export interface Harness {
   deps: StepDeps;
   log: string[];
@@ -52,6 +59,8 @@ export interface Harness {
   setApproval(
     answer: (req: Parameters<ApprovalChannel['requestApproval']>[0]) => Promise<ApprovalDecision>,
   ): void;
+  /** The answers to Verify's checks, in order; the last one repeats. Healthy until a test says otherwise. */
+  setHealth(...answers: [HealthAnswer, ...HealthAnswer[]]): void;
   restore(): void;
 }
 
@@ -181,10 +190,17 @@ export function makeHarness(
     async () => {
       throw new Error('no approval expected in this test');
     };
+  let answers: HealthAnswer[] = ['healthy'];
+  let checks = 0;
   const health: HealthVerifier = {
-    check: async (url) => {
+    check: async (url): Promise<HealthCheck> => {
       log.push(`health ${url}`);
-      return { healthy: true, detail: 'ok 200' };
+      const a = answers[Math.min(checks, answers.length - 1)]!;
+      checks += 1;
+      if (a === 'healthy') return { healthy: true, detail: 'ok 200' };
+      if (a === 'unhealthy') return { healthy: false, detail: 'status 503' };
+      if (a instanceof Error) throw a;
+      return a.check(url);
     },
   };
   const deps: StepDeps = {
@@ -223,6 +239,10 @@ export function makeHarness(
     lagSeconds,
     setApproval: (fn) => {
       answer = fn;
+    },
+    setHealth: (...a) => {
+      answers = a;
+      checks = 0;
     },
     restore: () => {
       route53.restore();
