@@ -3,10 +3,10 @@
  * 1. LeaseGuard.check() once warm, against the same call without a guard: the cost a write pays.
  * 2. renew() latency on DynamoDB Local (one conditional UpdateItem), as percentiles.
  */
-import { DynamoLeaseStore } from '../functions/adapters/dynamodb/lease-store.js';
-import type { LeaseTiming } from '../functions/core/lease.js';
-import { systemClock } from '../functions/core/ports.js';
-import { LeaseGuard } from '../functions/guard/lease-guard.js';
+import { DynamoLeaseStore } from '#adapters/dynamodb/lease-store.js';
+import type { LeaseTiming } from '#core/lease.js';
+import { systemClock } from '#core/ports.js';
+import { LeaseGuard } from '#guard/lease-guard.js';
 import { startDynamoDbLocal } from '../infra/local/dynamodb-local.js';
 import { createTables, localClients } from '../infra/local/tables.js';
 

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { type CutoverConfig, parseConfigText } from '../functions/core/config.js';
+import { type CutoverConfig, parseConfigText } from '#core/config.js';
 import type { Io } from './io.js';
 
 /**

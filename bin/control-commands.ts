@@ -1,7 +1,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { CutoverConfig } from '../functions/core/config.js';
-import type { Incident } from '../functions/core/incident.js';
-import type { Lease } from '../functions/core/lease.js';
+import type { CutoverConfig } from '#core/config.js';
+import type { Incident } from '#core/incident.js';
+import type { Lease } from '#core/lease.js';
 import {
   type Clock,
   type ControlStore,
@@ -9,7 +9,7 @@ import {
   type PauseRecord,
   systemClock,
   type VerdictRecord,
-} from '../functions/core/ports.js';
+} from '#core/ports.js';
 import { loadConfig } from './config-file.js';
 import {
   type ControlTable,

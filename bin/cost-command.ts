@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { type CostEstimate, estimateCost, type LeverRow, levers } from '../functions/core/cost.js';
+import { type CostEstimate, estimateCost, type LeverRow, levers } from '#core/cost.js';
 import { loadConfig } from './config-file.js';
 import { processIo } from './io.js';
 

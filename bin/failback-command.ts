@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import type { CutoverConfig } from '../functions/core/config.js';
-import { type Clock, systemClock } from '../functions/core/ports.js';
+import type { CutoverConfig } from '#core/config.js';
+import { type Clock, systemClock } from '#core/ports.js';
 import {
   type FailbackInput,
   failbackConfigIssues,
   failbackInputSchema,
   issuesOf,
-} from '../functions/steps/core/state.js';
+} from '#steps/core/state.js';
 import { loadConfig } from './config-file.js';
 import {
   describeAwsError,

@@ -1,21 +1,21 @@
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { CutoverConfig } from '../functions/core/config.js';
-import { failoverRequestedDetail } from '../functions/core/events.js';
-import { type Incident, inFlightEpochs } from '../functions/core/incident.js';
+import type { CutoverConfig } from '#core/config.js';
+import { failoverRequestedDetail } from '#core/events.js';
+import { type Incident, inFlightEpochs } from '#core/incident.js';
 import {
   MANUAL_VERDICT,
   type ManualFailoverVerdict,
   manualFailoverVerdict,
   operatorRequester,
-} from '../functions/core/manual-failover.js';
+} from '#core/manual-failover.js';
 import {
   type Clock,
   type ControlStore,
   type IncidentRequest,
   type LeaseStore,
   systemClock,
-} from '../functions/core/ports.js';
+} from '#core/ports.js';
 import { loadConfig } from './config-file.js';
 import { readStatus } from './control-commands.js';
 import {

@@ -2,10 +2,10 @@ import { userInfo } from 'node:os';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DynamoControlStore } from '../functions/adapters/dynamodb/control-store.js';
-import { DynamoLeaseStore } from '../functions/adapters/dynamodb/lease-store.js';
-import type { CutoverConfig } from '../functions/core/config.js';
-import type { Clock } from '../functions/core/ports.js';
+import { DynamoControlStore } from '#adapters/dynamodb/control-store.js';
+import { DynamoLeaseStore } from '#adapters/dynamodb/lease-store.js';
+import type { CutoverConfig } from '#core/config.js';
+import type { Clock } from '#core/ports.js';
 import { topology } from '../infra/topology.js';
 import type { Io } from './io.js';
 

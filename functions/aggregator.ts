@@ -1,14 +1,14 @@
 import middy from '@middy/core';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
-import { EventBridgePublisher } from './adapters/aws/eventbridge-publisher.js';
-import { DynamoControlStore } from './adapters/dynamodb/control-store.js';
-import { DynamoLeaseStore } from './adapters/dynamodb/lease-store.js';
-import { DynamoVoteStore } from './adapters/dynamodb/vote-store.js';
-import { aggregate } from './commons/aggregate.js';
-import { controlTableClient, documentClient, eventBridge } from './commons/clients.js';
-import { configFromEnv, requiredEnv } from './commons/env-config.js';
-import { logger, logTo } from './commons/logger.js';
-import { systemClock } from './core/ports.js';
+import { EventBridgePublisher } from '#adapters/aws/eventbridge-publisher.js';
+import { DynamoControlStore } from '#adapters/dynamodb/control-store.js';
+import { DynamoLeaseStore } from '#adapters/dynamodb/lease-store.js';
+import { DynamoVoteStore } from '#adapters/dynamodb/vote-store.js';
+import { aggregate } from '#commons/aggregate.js';
+import { controlTableClient, documentClient, eventBridge } from '#commons/clients.js';
+import { configFromEnv, requiredEnv } from '#commons/env-config.js';
+import { logger, logTo } from '#commons/logger.js';
+import { systemClock } from '#core/ports.js';
 
 const config = configFromEnv();
 const controlTable = requiredEnv('CONTROL_TABLE');

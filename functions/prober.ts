@@ -1,12 +1,12 @@
 import middy from '@middy/core';
 import type { Context, ScheduledEvent } from 'aws-lambda';
-import { DynamoVoteStore } from './adapters/dynamodb/vote-store.js';
-import { probeHealth } from './adapters/http/health-probe.js';
-import { documentClient } from './commons/clients.js';
-import { configFromEnv, requiredEnv } from './commons/env-config.js';
-import { logger, logTo } from './commons/logger.js';
-import { runProber } from './commons/prober-loop.js';
-import { systemClock } from './core/ports.js';
+import { DynamoVoteStore } from '#adapters/dynamodb/vote-store.js';
+import { probeHealth } from '#adapters/http/health-probe.js';
+import { documentClient } from '#commons/clients.js';
+import { configFromEnv, requiredEnv } from '#commons/env-config.js';
+import { logger, logTo } from '#commons/logger.js';
+import { runProber } from '#commons/prober-loop.js';
+import { systemClock } from '#core/ports.js';
 
 const config = configFromEnv();
 const votes = new DynamoVoteStore(documentClient, requiredEnv('VOTES_TABLE'));

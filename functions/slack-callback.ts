@@ -2,16 +2,16 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import middy from '@middy/core';
 import { WebClient } from '@slack/web-api';
 import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda';
-import { SfnTaskCallback } from './adapters/aws/sfn-task-callback.js';
-import { DynamoApprovalStore } from './adapters/dynamodb/approval-store.js';
-import { DynamoControlStore } from './adapters/dynamodb/control-store.js';
-import { WebApiSlackChat } from './adapters/slack/web-api-chat.js';
-import { controlTableClient } from './commons/clients.js';
-import { configFromEnv, requiredEnv } from './commons/env-config.js';
-import { logger } from './commons/logger.js';
-import { handleSlackInteraction, type SlackCallbackDeps } from './commons/slack-callback-core.js';
-import { secretSourceByArnEnv } from './commons/slack-secrets.js';
-import { systemClock } from './core/ports.js';
+import { SfnTaskCallback } from '#adapters/aws/sfn-task-callback.js';
+import { DynamoApprovalStore } from '#adapters/dynamodb/approval-store.js';
+import { DynamoControlStore } from '#adapters/dynamodb/control-store.js';
+import { WebApiSlackChat } from '#adapters/slack/web-api-chat.js';
+import { controlTableClient } from '#commons/clients.js';
+import { configFromEnv, requiredEnv } from '#commons/env-config.js';
+import { logger } from '#commons/logger.js';
+import { handleSlackInteraction, type SlackCallbackDeps } from '#commons/slack-callback-core.js';
+import { secretSourceByArnEnv } from '#commons/slack-secrets.js';
+import { systemClock } from '#core/ports.js';
 
 // Slack wants the answer within 3 s: one quick retry at most, and a short timeout, for every call on the path.
 const sfnClients = new Map<string, SFNClient>();

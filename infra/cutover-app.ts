@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { type App, type Stack, Tags } from 'aws-cdk-lib';
-import { type CutoverConfig, loadConfig } from '../functions/core/config.js';
+import { type CutoverConfig, loadConfig } from '#core/config.js';
 import { CutoverDashboard } from './constructs/dashboard.js';
 import { ApplicationStack } from './stacks/application-stack.js';
 import { ControlStack } from './stacks/control-stack.js';

@@ -1,7 +1,7 @@
 import { Aws, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
-import type { CutoverConfig } from '../functions/core/config.js';
+import type { CutoverConfig } from '#core/config.js';
 
 /**
  * Least-privilege statements for what the step functions do to the application's AWS resources. Each one

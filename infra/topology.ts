@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { CutoverConfig } from '../functions/core/config.js';
-import { mrscRegionSetIssue } from '../functions/core/config-rules.js';
+import type { CutoverConfig } from '#core/config.js';
+import { mrscRegionSetIssue } from '#core/config-rules.js';
 
 /**
  * Where each piece of Cutover lives, derived from the configuration alone so that every stack (and every test)

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { stepFunctions } from '../functions/core/step-registry.js';
+import { stepFunctions } from '#core/step-registry.js';
 import { repoPath } from './constructs/cutover-function.js';
 
-export type { Capability } from '../functions/core/step-registry.js';
+export type { Capability } from '#core/step-registry.js';
 
 export type StepSpec = ReturnType<typeof stepFunctions>[number];
 

@@ -1,6 +1,6 @@
-import { decide, type Verdict } from '../core/decide.js';
-import { transitionDetail } from '../core/events.js';
-import { announcement, lostPut, requestPlan, rolesOf } from '../core/verdict-action.js';
+import { decide, type Verdict } from '#core/decide.js';
+import { transitionDetail } from '#core/events.js';
+import { announcement, lostPut, requestPlan, rolesOf } from '#core/verdict-action.js';
 import type { AggregateAction, AggregatorDeps } from './aggregator-deps.js';
 import { actOnIncidentInFlight, publishOnce } from './in-flight.js';
 import { type Skip, sortBatch } from './stream-record.js';

@@ -1,5 +1,5 @@
-import type { CutoverConfig } from '../core/config.js';
-import type { Clock, ControlStore, EventPublisher, LeaseStore, VoteStore } from '../core/ports.js';
+import type { CutoverConfig } from '#core/config.js';
+import type { Clock, ControlStore, EventPublisher, LeaseStore, VoteStore } from '#core/ports.js';
 
 export interface AggregatorDeps {
   config: CutoverConfig;

@@ -1,4 +1,4 @@
-import { type CutoverConfig, loadConfig } from '../core/config.js';
+import { type CutoverConfig, loadConfig } from '#core/config.js';
 
 /**
  * The deployed functions get the validated configuration as JSON in CUTOVER_CONFIG (set by the CDK app from

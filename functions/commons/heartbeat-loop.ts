@@ -1,8 +1,8 @@
-import type { HealthProbe } from '../adapters/http/health-probe.js';
-import type { CutoverConfig } from '../core/config.js';
-import { planHeartbeat } from '../core/heartbeat.js';
-import type { Lease } from '../core/lease.js';
-import type { Clock, EventPublisher, LeaseStore } from '../core/ports.js';
+import type { HealthProbe } from '#adapters/http/health-probe.js';
+import type { CutoverConfig } from '#core/config.js';
+import { planHeartbeat } from '#core/heartbeat.js';
+import type { Lease } from '#core/lease.js';
+import type { Clock, EventPublisher, LeaseStore } from '#core/ports.js';
 
 export const LEASE_RENEWAL_FAILED = 'Lease Renewal Failed';
 

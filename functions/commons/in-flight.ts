@@ -1,10 +1,10 @@
-import { abandonClose, abandonPlan } from '../core/abandon.js';
-import { LostRaceError } from '../core/errors.js';
-import { failbackAbandonedDetail, failoverRequestedDetail } from '../core/events.js';
-import { type InFlightPlan, inFlightPlan } from '../core/in-flight.js';
-import { type Incident, inFlightEpochs } from '../core/incident.js';
-import type { Lease } from '../core/lease.js';
-import { ownerOf } from '../core/ports.js';
+import { abandonClose, abandonPlan } from '#core/abandon.js';
+import { LostRaceError } from '#core/errors.js';
+import { failbackAbandonedDetail, failoverRequestedDetail } from '#core/events.js';
+import { type InFlightPlan, inFlightPlan } from '#core/in-flight.js';
+import { type Incident, inFlightEpochs } from '#core/incident.js';
+import type { Lease } from '#core/lease.js';
+import { ownerOf } from '#core/ports.js';
 import type { AggregateAction, AggregatorDeps } from './aggregator-deps.js';
 
 /**

@@ -1,7 +1,7 @@
-import type { HealthProbe } from '../adapters/http/health-probe.js';
-import type { CutoverConfig } from '../core/config.js';
-import type { Clock, VoteStore } from '../core/ports.js';
-import { nextVote, type Vote } from '../core/vote.js';
+import type { HealthProbe } from '#adapters/http/health-probe.js';
+import type { CutoverConfig } from '#core/config.js';
+import type { Clock, VoteStore } from '#core/ports.js';
+import { nextVote, type Vote } from '#core/vote.js';
 
 export interface ProberDeps {
   config: CutoverConfig;

@@ -1,7 +1,7 @@
-import { approvalMessage } from '../core/approval-message.js';
-import type { ApprovalPayload } from '../core/approval-payload.js';
-import type { Approval, ApprovalStore, SlackChat, SlackMessage } from '../core/approval-ports.js';
-import type { Clock } from '../core/ports.js';
+import { approvalMessage } from '#core/approval-message.js';
+import type { ApprovalPayload } from '#core/approval-payload.js';
+import type { Approval, ApprovalStore, SlackChat, SlackMessage } from '#core/approval-ports.js';
+import type { Clock } from '#core/ports.js';
 
 export interface RequestApprovalDeps {
   approvals: ApprovalStore;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { TaskCallbackError } from '../core/approval-errors.js';
-import { APPROVE_ACTION, approvalMessage, REJECT_ACTION } from '../core/approval-message.js';
+import { TaskCallbackError } from '#core/approval-errors.js';
+import { APPROVE_ACTION, approvalMessage, REJECT_ACTION } from '#core/approval-message.js';
 import type {
   Approval,
   ApprovalRefusal,
@@ -9,10 +9,10 @@ import type {
   SlackChat,
   SlackMessageRef,
   TaskCallback,
-} from '../core/approval-ports.js';
-import type { ApprovalDecision } from '../core/failover-ports.js';
-import type { Clock, ControlStore } from '../core/ports.js';
-import { verifySlackSignature } from '../core/slack-signature.js';
+} from '#core/approval-ports.js';
+import type { ApprovalDecision } from '#core/failover-ports.js';
+import type { Clock, ControlStore } from '#core/ports.js';
+import { verifySlackSignature } from '#core/slack-signature.js';
 import type { SecretSource } from './slack-secrets.js';
 
 /**

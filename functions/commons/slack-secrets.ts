@@ -1,5 +1,5 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
-import { type Clock, systemClock } from '../core/ports.js';
+import { type Clock, systemClock } from '#core/ports.js';
 import { requiredEnv } from './env-config.js';
 
 /**

@@ -1,5 +1,5 @@
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { type Vote, voteSchema } from '../core/vote.js';
+import { type Vote, voteSchema } from '#core/vote.js';
 
 /** The part of a DynamoDB stream record the aggregator reads (aws-lambda's DynamoDBRecord shape). */
 export interface StreamRecord {

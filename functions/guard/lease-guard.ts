@@ -1,7 +1,7 @@
-import type { WriteGuard } from '../core/guard.js';
-import { type GuardDecision, type Lease, type LeaseTiming, mayWrite } from '../core/lease.js';
-import type { Clock, LeaseStore } from '../core/ports.js';
-import { systemClock } from '../core/ports.js';
+import type { WriteGuard } from '#core/guard.js';
+import { type GuardDecision, type Lease, type LeaseTiming, mayWrite } from '#core/lease.js';
+import type { Clock, LeaseStore } from '#core/ports.js';
+import { systemClock } from '#core/ports.js';
 
 /** A guarded write was refused: this region does not hold a valid lease. HTTP-shaped so middy answers 503. */
 export class WriteFencedError extends Error {

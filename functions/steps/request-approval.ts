@@ -1,16 +1,16 @@
 import middy from '@middy/core';
 import { WebClient } from '@slack/web-api';
-import { DynamoApprovalStore } from '../adapters/dynamodb/approval-store.js';
-import { WebApiSlackChat } from '../adapters/slack/web-api-chat.js';
-import { controlTableClient } from '../commons/clients.js';
-import { configFromEnv, requiredEnv } from '../commons/env-config.js';
-import { logger, logTo } from '../commons/logger.js';
-import { type RequestApprovalDeps, requestApproval } from '../commons/request-approval-core.js';
-import { secretByArnEnv } from '../commons/slack-secrets.js';
-import { approvalPayloadSchema } from '../core/approval-payload.js';
-import { ValidationError } from '../core/errors.js';
-import { StepInputError } from '../core/failover-errors.js';
-import { systemClock } from '../core/ports.js';
+import { DynamoApprovalStore } from '#adapters/dynamodb/approval-store.js';
+import { WebApiSlackChat } from '#adapters/slack/web-api-chat.js';
+import { controlTableClient } from '#commons/clients.js';
+import { configFromEnv, requiredEnv } from '#commons/env-config.js';
+import { logger, logTo } from '#commons/logger.js';
+import { type RequestApprovalDeps, requestApproval } from '#commons/request-approval-core.js';
+import { secretByArnEnv } from '#commons/slack-secrets.js';
+import { approvalPayloadSchema } from '#core/approval-payload.js';
+import { ValidationError } from '#core/errors.js';
+import { StepInputError } from '#core/failover-errors.js';
+import { systemClock } from '#core/ports.js';
 
 let deps: Promise<RequestApprovalDeps> | undefined;
 

@@ -9,7 +9,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import type { CutoverConfig } from '../../functions/core/config.js';
+import type { CutoverConfig } from '#core/config.js';
 import type { Names } from '../topology.js';
 
 /** The repository root: entries are given relative to it, as they appear in functions/. */

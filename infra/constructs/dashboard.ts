@@ -1,7 +1,7 @@
 import { Aws, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
-import type { CutoverConfig } from '../../functions/core/config.js';
+import type { CutoverConfig } from '#core/config.js';
 import type { Topology } from '../topology.js';
 
 /**

@@ -1,9 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DynamoLeaseStore } from '../../functions/adapters/dynamodb/lease-store.js';
-import { RecordingPublisher } from '../../functions/adapters/local/recording-publisher.js';
-import type { CutoverConfig } from '../../functions/core/config.js';
-import { systemClock } from '../../functions/core/ports.js';
+import { DynamoLeaseStore } from '#adapters/dynamodb/lease-store.js';
+import { RecordingPublisher } from '#adapters/local/recording-publisher.js';
+import type { CutoverConfig } from '#core/config.js';
+import { systemClock } from '#core/ports.js';
 import { LocalDetection } from './detection.js';
 import { drillConfig } from './drill-config.js';
 import { startDynamoDbLocal } from './dynamodb-local.js';

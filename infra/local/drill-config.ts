@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { type CutoverConfig, loadConfig } from '../../functions/core/config.js';
+import { type CutoverConfig, loadConfig } from '#core/config.js';
 
 /**
  * The example configuration with its timings compressed for a local drill (a 10 s probe interval becomes

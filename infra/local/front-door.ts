@@ -6,15 +6,15 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
-import { ValidationError } from '../../functions/core/errors.js';
-import type { ChangeStatus, TrafficChange, TrafficRouter } from '../../functions/core/failover-ports.js';
+import { ValidationError } from '#core/errors.js';
+import type { ChangeStatus, TrafficChange, TrafficRouter } from '#core/failover-ports.js';
 import {
   routeWeights,
   stopWeights,
   type TrafficState,
   type TrafficWeights,
   trafficState,
-} from '../../functions/core/traffic.js';
+} from '#core/traffic.js';
 import { SetupError } from './dynamodb-local.js';
 
 /**

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import pg from 'pg';
-import type { WriteGuard } from '../../functions/core/guard.js';
+import type { WriteGuard } from '#core/guard.js';
 import { SetupError } from './dynamodb-local.js';
 import { isSyncRepCancel, type PgEndpoint, queryCancellable } from './postgres.js';
 

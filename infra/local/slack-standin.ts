@@ -1,15 +1,15 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { requestApproval } from '../../functions/commons/request-approval-core.js';
+import { requestApproval } from '#commons/request-approval-core.js';
 import {
   type HttpRequest,
   type HttpResponse,
   handleSlackInteraction,
   type SlackCallbackDeps,
-} from '../../functions/commons/slack-callback-core.js';
-import { TaskCallbackError } from '../../functions/core/approval-errors.js';
-import { ACTIONS_BLOCK, APPROVE_ACTION, REJECT_ACTION } from '../../functions/core/approval-message.js';
+} from '#commons/slack-callback-core.js';
+import { TaskCallbackError } from '#core/approval-errors.js';
+import { ACTIONS_BLOCK, APPROVE_ACTION, REJECT_ACTION } from '#core/approval-message.js';
 import type {
   ApprovalStore,
   SlackChat,
@@ -17,14 +17,10 @@ import type {
   SlackMessageRef,
   TaskCallback,
   TaskRef,
-} from '../../functions/core/approval-ports.js';
-import type {
-  ApprovalChannel,
-  ApprovalDecision,
-  ApprovalRequest,
-} from '../../functions/core/failover-ports.js';
-import { type Clock, type ControlStore, systemClock } from '../../functions/core/ports.js';
-import { slackSignature } from '../../functions/core/slack-signature.js';
+} from '#core/approval-ports.js';
+import type { ApprovalChannel, ApprovalDecision, ApprovalRequest } from '#core/failover-ports.js';
+import { type Clock, type ControlStore, systemClock } from '#core/ports.js';
+import { slackSignature } from '#core/slack-signature.js';
 
 /**
  * The drill's Slack: an ApprovalChannel that takes the real path end to end. It stores the approval through

@@ -5,7 +5,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import type { Construct } from 'constructs';
-import type { CutoverConfig } from '../../functions/core/config.js';
+import type { CutoverConfig } from '#core/config.js';
 import type { Topology } from '../topology.js';
 
 export interface RegionStackProps extends StackProps {

@@ -1,8 +1,8 @@
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CloudWatchLagReader } from '../../functions/adapters/aws/cloudwatch-lag-reader.js';
-import { TransientError } from '../../functions/core/errors.js';
+import { CloudWatchLagReader } from '#adapters/aws/cloudwatch-lag-reader.js';
+import { TransientError } from '#core/errors.js';
 import { exampleConfig } from '../support/fixtures.js';
 
 const cw = mockClient(CloudWatchClient);

@@ -15,9 +15,9 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DynamoControlStore } from '../../functions/adapters/dynamodb/control-store.js';
-import type { Incident } from '../../functions/core/incident.js';
-import type { ControlStore, IncidentRequest } from '../../functions/core/ports.js';
+import { DynamoControlStore } from '#adapters/dynamodb/control-store.js';
+import type { Incident } from '#core/incident.js';
+import type { ControlStore, IncidentRequest } from '#core/ports.js';
 
 const TABLE = 'cutover-orders-control';
 const ARN = 'arn:aws:states:us-east-2:000000000000:execution:cutover-failover:a';

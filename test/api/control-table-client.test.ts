@@ -57,15 +57,15 @@ async function regionsByTable(): Promise<Record<string, string[]>> {
 
 describe('the control-table client', () => {
   it('is built for LEASE_TABLE_REGION, once, while the votes client stays in the local region', async () => {
-    const clients = await import('../../functions/commons/clients.js');
+    const clients = await import('#commons/clients.js');
     expect(await clients.controlTableClient.config.region()).toBe(CONTROL_REGION);
     expect(await clients.documentClient.config.region()).toBe(LOCAL);
-    const again = await import('../../functions/commons/clients.js');
+    const again = await import('#commons/clients.js');
     expect(again.controlTableClient).toBe(clients.controlTableClient);
   });
 
   it('is the local client when LEASE_TABLE_REGION is not set', async () => {
-    const clients = await import('../../functions/commons/clients.js');
+    const clients = await import('#commons/clients.js');
     expect(clients.controlTableDocumentClient({ AWS_REGION: LOCAL })).toBe(clients.documentClient);
   });
 
@@ -81,7 +81,7 @@ describe('the control-table client', () => {
       })
       .on(QueryCommand, { TableName: VOTES_TABLE })
       .resolves({ Items: [] });
-    const { awsStepDeps } = await import('../../functions/steps/aws-deps.js');
+    const { awsStepDeps } = await import('#steps/aws-deps.js');
     const deps = awsStepDeps();
     expect(await deps.leases.read('payments')).toMatchObject({ holder: 'us-east-1', epoch: 4 });
     expect(await deps.control.getPause('payments')).toEqual({

@@ -1,7 +1,7 @@
 import { LambdaClient, PutFunctionConcurrencyCommand } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LambdaFenceActions } from '../../functions/adapters/aws/lambda-fence-actions.js';
+import { LambdaFenceActions } from '#adapters/aws/lambda-fence-actions.js';
 
 const lambda = mockClient(LambdaClient);
 afterEach(() => lambda.reset());

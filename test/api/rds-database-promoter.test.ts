@@ -8,9 +8,9 @@ import {
 } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RdsDatabasePromoter } from '../../functions/adapters/aws/rds-database-promoter.js';
-import { TransientError } from '../../functions/core/errors.js';
-import { DatabaseError } from '../../functions/core/failover-errors.js';
+import { RdsDatabasePromoter } from '#adapters/aws/rds-database-promoter.js';
+import { TransientError } from '#core/errors.js';
+import { DatabaseError } from '#core/failover-errors.js';
 import { exampleConfig } from '../support/fixtures.js';
 
 const rds = mockClient(RDSClient);

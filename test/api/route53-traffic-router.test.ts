@@ -6,9 +6,9 @@ import {
 } from '@aws-sdk/client-route-53';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Route53TrafficRouter } from '../../functions/adapters/aws/route53-traffic-router.js';
-import { TransientError } from '../../functions/core/errors.js';
-import { TrafficError } from '../../functions/core/failover-errors.js';
+import { Route53TrafficRouter } from '#adapters/aws/route53-traffic-router.js';
+import { TransientError } from '#core/errors.js';
+import { TrafficError } from '#core/failover-errors.js';
 import { exampleConfig } from '../support/fixtures.js';
 import { record } from '../support/machine-harness.js';
 

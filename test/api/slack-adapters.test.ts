@@ -10,9 +10,9 @@ import {
 import { WebClient } from '@slack/web-api';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SfnTaskCallback } from '../../functions/adapters/aws/sfn-task-callback.js';
-import { SlackNotifier } from '../../functions/adapters/slack/slack-notifier.js';
-import { WebApiSlackChat } from '../../functions/adapters/slack/web-api-chat.js';
+import { SfnTaskCallback } from '#adapters/aws/sfn-task-callback.js';
+import { SlackNotifier } from '#adapters/slack/slack-notifier.js';
+import { WebApiSlackChat } from '#adapters/slack/web-api-chat.js';
 
 const sfn = mockClient(SFNClient);
 afterEach(() => sfn.reset());

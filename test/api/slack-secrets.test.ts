@@ -14,7 +14,7 @@ describe('Slack secrets from Secrets Manager', () => {
   it('reads the secret by the ARN in the environment, once per container, and retries after a failure', async () => {
     vi.stubEnv('AWS_REGION', 'us-east-2');
     vi.stubEnv('SLACK_SIGNING_SECRET_ARN', ARN);
-    const { secretByArnEnv } = await import('../../functions/commons/slack-secrets.js');
+    const { secretByArnEnv } = await import('#commons/slack-secrets.js');
     sm.on(GetSecretValueCommand).rejectsOnce(new Error('throttled')).resolves({ SecretString: 'sekrit\n' });
     await expect(secretByArnEnv('SLACK_SIGNING_SECRET_ARN')).rejects.toThrow('throttled');
     expect(await secretByArnEnv('SLACK_SIGNING_SECRET_ARN')).toBe('sekrit');
@@ -23,7 +23,7 @@ describe('Slack secrets from Secrets Manager', () => {
   });
 
   it('refuses to start without the ARN variable', async () => {
-    const { secretByArnEnv } = await import('../../functions/commons/slack-secrets.js');
+    const { secretByArnEnv } = await import('#commons/slack-secrets.js');
     vi.stubEnv('SLACK_BOT_TOKEN_SECRET_ARN', '');
     expect(() => secretByArnEnv('SLACK_BOT_TOKEN_SECRET_ARN')).toThrow(
       'SLACK_BOT_TOKEN_SECRET_ARN is not set',

@@ -3,9 +3,9 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { type WebAPICallResult, WebClient } from '@slack/web-api';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { SlackNotifier } from '../../functions/adapters/slack/slack-notifier.js';
-import { logger } from '../../functions/commons/logger.js';
-import { notifierFor } from '../../functions/steps/aws-deps.js';
+import { SlackNotifier } from '#adapters/slack/slack-notifier.js';
+import { logger } from '#commons/logger.js';
+import { notifierFor } from '#steps/aws-deps.js';
 import { exampleConfig } from '../support/fixtures.js';
 
 const sm = mockClient(SecretsManagerClient);
@@ -79,7 +79,7 @@ describe('the step functions’ notifier on AWS', () => {
       'CUTOVER_CONFIG',
       readFileSync(new URL('../../examples/cutover.example.json', import.meta.url), 'utf8'),
     );
-    const { awsStepDeps } = await import('../../functions/steps/aws-deps.js');
+    const { awsStepDeps } = await import('#steps/aws-deps.js');
     expect(awsStepDeps().notifier).toBeInstanceOf(SlackNotifier);
   });
 });

@@ -2,7 +2,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
-import { DEPLOYED, type FunctionKind } from '../../functions/core/cost.js';
+import { DEPLOYED, type FunctionKind } from '#core/cost.js';
 import { pendingHandler } from '../../infra/constructs/cutover-function.js';
 import { readConfig } from '../../infra/cutover-app.js';
 import { normalizedRecordName } from '../../infra/iam.js';

@@ -8,12 +8,12 @@ import {
 } from '@aws-sdk/client-dynamodb-streams';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { DynamoControlStore } from '../../functions/adapters/dynamodb/control-store.js';
-import { DynamoLeaseStore } from '../../functions/adapters/dynamodb/lease-store.js';
-import { DynamoVoteStore } from '../../functions/adapters/dynamodb/vote-store.js';
-import { RecordingPublisher } from '../../functions/adapters/local/recording-publisher.js';
-import { type AggregatorDeps, aggregate } from '../../functions/commons/aggregate.js';
-import type { CutoverConfig } from '../../functions/core/config.js';
+import { DynamoControlStore } from '#adapters/dynamodb/control-store.js';
+import { DynamoLeaseStore } from '#adapters/dynamodb/lease-store.js';
+import { DynamoVoteStore } from '#adapters/dynamodb/vote-store.js';
+import { RecordingPublisher } from '#adapters/local/recording-publisher.js';
+import { type AggregatorDeps, aggregate } from '#commons/aggregate.js';
+import type { CutoverConfig } from '#core/config.js';
 import { StreamPoller } from '../../infra/local/stream-poller.js';
 import { freshTables } from '../support/dynamodb.js';
 import { eventErrors } from '../support/event-schemas.js';

@@ -1,7 +1,7 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DynamoApprovalStore } from '../../functions/adapters/dynamodb/approval-store.js';
-import type { NewApproval } from '../../functions/core/approval-ports.js';
+import { DynamoApprovalStore } from '#adapters/dynamodb/approval-store.js';
+import type { NewApproval } from '#core/approval-ports.js';
 import { freshTables } from '../support/dynamodb.js';
 
 const T0 = 1_700_000_000_000;

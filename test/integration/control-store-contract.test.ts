@@ -1,4 +1,4 @@
-import { DynamoControlStore } from '../../functions/adapters/dynamodb/control-store.js';
+import { DynamoControlStore } from '#adapters/dynamodb/control-store.js';
 import { controlStoreContract } from '../support/control-store-contract.js';
 import { freshTables } from '../support/dynamodb.js';
 

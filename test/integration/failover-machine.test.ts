@@ -1,12 +1,12 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { ChangeResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DynamoLeaseStore } from '../../functions/adapters/dynamodb/lease-store.js';
-import { DynamoVoteStore } from '../../functions/adapters/dynamodb/vote-store.js';
-import { HttpHealthVerifier } from '../../functions/adapters/http/health-verifier.js';
-import { stepOrder } from '../../functions/core/step-registry.js';
-import { MAX_ATTEMPTS } from '../../functions/steps/core/state.js';
-import { failoverTaskHandlers } from '../../functions/steps/core/task-handlers.js';
+import { DynamoLeaseStore } from '#adapters/dynamodb/lease-store.js';
+import { DynamoVoteStore } from '#adapters/dynamodb/vote-store.js';
+import { HttpHealthVerifier } from '#adapters/http/health-verifier.js';
+import { stepOrder } from '#core/step-registry.js';
+import { MAX_ATTEMPTS } from '#steps/core/state.js';
+import { failoverTaskHandlers } from '#steps/core/task-handlers.js';
 import { runStateMachine } from '../../infra/local/sfn-runner.js';
 import { freshTables } from '../support/dynamodb.js';
 import { eventErrors } from '../support/event-schemas.js';

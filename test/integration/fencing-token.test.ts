@@ -1,15 +1,10 @@
 import { ReplicatedWriteConflictException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { DynamoLeaseStore } from '../../functions/adapters/dynamodb/lease-store.js';
-import { type LeaseTiming, safeToTakeAt } from '../../functions/core/lease.js';
-import {
-  FenceConfigError,
-  fencedPut,
-  fencedPutChecked,
-  raiseFence,
-} from '../../functions/guard/dynamodb-fence.js';
-import { LeaseGuard } from '../../functions/guard/lease-guard.js';
+import { DynamoLeaseStore } from '#adapters/dynamodb/lease-store.js';
+import { type LeaseTiming, safeToTakeAt } from '#core/lease.js';
+import { FenceConfigError, fencedPut, fencedPutChecked, raiseFence } from '#guard/dynamodb-fence.js';
+import { LeaseGuard } from '#guard/lease-guard.js';
 import { freshTables } from '../support/dynamodb.js';
 import { FakeClock } from '../support/fake-clock.js';
 

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ValidationError } from '../../functions/core/errors.js';
+import { ValidationError } from '#core/errors.js';
 import { type FrontDoor, startFrontDoor } from '../../infra/local/front-door.js';
 import { startLoadGenerator } from '../../infra/local/load-generator.js';
 

@@ -2,17 +2,13 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoLeaseStore } from '#adapters/dynamodb/lease-store.js';
+import { probeHealth } from '#adapters/http/health-probe.js';
+import { RecordingPublisher } from '#adapters/local/recording-publisher.js';
+import { type HeartbeatDeps, LEASE_RENEWAL_FAILED, runHeartbeat } from '#commons/heartbeat-loop.js';
+import { type CutoverConfig, loadConfig } from '#core/config.js';
+import { safeToTakeAt } from '#core/lease.js';
 import example from '../../examples/cutover.example.json' with { type: 'json' };
-import { DynamoLeaseStore } from '../../functions/adapters/dynamodb/lease-store.js';
-import { probeHealth } from '../../functions/adapters/http/health-probe.js';
-import { RecordingPublisher } from '../../functions/adapters/local/recording-publisher.js';
-import {
-  type HeartbeatDeps,
-  LEASE_RENEWAL_FAILED,
-  runHeartbeat,
-} from '../../functions/commons/heartbeat-loop.js';
-import { type CutoverConfig, loadConfig } from '../../functions/core/config.js';
-import { safeToTakeAt } from '../../functions/core/lease.js';
 import { freshTables } from '../support/dynamodb.js';
 import { eventErrors } from '../support/event-schemas.js';
 import { FakeClock } from '../support/fake-clock.js';

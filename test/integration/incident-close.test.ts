@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { DynamoControlStore } from '../../functions/adapters/dynamodb/control-store.js';
-import { LostRaceError } from '../../functions/core/errors.js';
-import type { IncidentRequest } from '../../functions/core/ports.js';
+import { DynamoControlStore } from '#adapters/dynamodb/control-store.js';
+import { LostRaceError } from '#core/errors.js';
+import type { IncidentRequest } from '#core/ports.js';
 import { freshTables } from '../support/dynamodb.js';
 
 const ARN_A = 'arn:aws:states:us-east-2:000000000000:execution:cutover-failover:a';

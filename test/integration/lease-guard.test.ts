@@ -2,11 +2,11 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DynamoLeaseStore } from '../../functions/adapters/dynamodb/lease-store.js';
-import { holderDeadline, type LeaseTiming, safeToTakeAt } from '../../functions/core/lease.js';
-import type { LeaseStore } from '../../functions/core/ports.js';
-import { LeaseGuard, type Timers, WriteFencedError } from '../../functions/guard/lease-guard.js';
-import { type GuardedContext, leaseGuard } from '../../functions/guard/middleware.js';
+import { DynamoLeaseStore } from '#adapters/dynamodb/lease-store.js';
+import { holderDeadline, type LeaseTiming, safeToTakeAt } from '#core/lease.js';
+import type { LeaseStore } from '#core/ports.js';
+import { LeaseGuard, type Timers, WriteFencedError } from '#guard/lease-guard.js';
+import { type GuardedContext, leaseGuard } from '#guard/middleware.js';
 import { freshTables } from '../support/dynamodb.js';
 import { FakeClock } from '../support/fake-clock.js';
 

@@ -1,9 +1,9 @@
 import { ReplicatedWriteConflictException } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DynamoLeaseStore } from '../../functions/adapters/dynamodb/lease-store.js';
-import { StoreError } from '../../functions/core/errors.js';
-import { type LeaseTiming, safeToTakeAt } from '../../functions/core/lease.js';
+import { DynamoLeaseStore } from '#adapters/dynamodb/lease-store.js';
+import { StoreError } from '#core/errors.js';
+import { type LeaseTiming, safeToTakeAt } from '#core/lease.js';
 import { freshTables } from '../support/dynamodb.js';
 import { FakeClock } from '../support/fake-clock.js';
 

@@ -3,19 +3,19 @@ import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
+import { DynamoControlStore } from '#adapters/dynamodb/control-store.js';
+import { DynamoLeaseStore } from '#adapters/dynamodb/lease-store.js';
+import { DynamoVoteStore } from '#adapters/dynamodb/vote-store.js';
+import { failoverRequestedDetail } from '#core/events.js';
+import { systemClock } from '#core/ports.js';
+import { failoverInputSchema } from '#steps/core/state.js';
+import { failoverTaskHandlers } from '#steps/core/task-handlers.js';
 import {
   canonicalJson,
   failoverCommand,
   type ManualFailoverDeps,
   requestManualFailover,
 } from '../../bin/failover-command.js';
-import { DynamoControlStore } from '../../functions/adapters/dynamodb/control-store.js';
-import { DynamoLeaseStore } from '../../functions/adapters/dynamodb/lease-store.js';
-import { DynamoVoteStore } from '../../functions/adapters/dynamodb/vote-store.js';
-import { failoverRequestedDetail } from '../../functions/core/events.js';
-import { systemClock } from '../../functions/core/ports.js';
-import { failoverInputSchema } from '../../functions/steps/core/state.js';
-import { failoverTaskHandlers } from '../../functions/steps/core/task-handlers.js';
 import { runStateMachine } from '../../infra/local/sfn-runner.js';
 import { captureIo as capture } from '../support/capture-io.js';
 import { freshTables } from '../support/dynamodb.js';

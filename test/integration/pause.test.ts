@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DynamoControlStore } from '../../functions/adapters/dynamodb/control-store.js';
+import { DynamoControlStore } from '#adapters/dynamodb/control-store.js';
 import { freshTables } from '../support/dynamodb.js';
 
 let store: DynamoControlStore;

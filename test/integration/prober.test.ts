@@ -1,9 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoVoteStore } from '../../functions/adapters/dynamodb/vote-store.js';
-import { probeHealth } from '../../functions/adapters/http/health-probe.js';
-import { runProber } from '../../functions/commons/prober-loop.js';
+import { DynamoVoteStore } from '#adapters/dynamodb/vote-store.js';
+import { probeHealth } from '#adapters/http/health-probe.js';
+import { runProber } from '#commons/prober-loop.js';
 import { freshTables } from '../support/dynamodb.js';
 import { exampleConfig } from '../support/fixtures.js';
 

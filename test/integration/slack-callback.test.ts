@@ -1,23 +1,18 @@
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient, TaskTimedOut } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { SfnTaskCallback } from '../../functions/adapters/aws/sfn-task-callback.js';
-import { DynamoApprovalStore } from '../../functions/adapters/dynamodb/approval-store.js';
-import { DynamoControlStore } from '../../functions/adapters/dynamodb/control-store.js';
-import { requestApproval } from '../../functions/commons/request-approval-core.js';
+import { SfnTaskCallback } from '#adapters/aws/sfn-task-callback.js';
+import { DynamoApprovalStore } from '#adapters/dynamodb/approval-store.js';
+import { DynamoControlStore } from '#adapters/dynamodb/control-store.js';
+import { requestApproval } from '#commons/request-approval-core.js';
 import {
   type HttpRequest,
   handleSlackInteraction,
   type SlackCallbackDeps,
-} from '../../functions/commons/slack-callback-core.js';
-import { CachedSecret } from '../../functions/commons/slack-secrets.js';
-import type {
-  Approval,
-  SlackChat,
-  SlackMessage,
-  SlackMessageRef,
-} from '../../functions/core/approval-ports.js';
-import { slackSignature } from '../../functions/core/slack-signature.js';
+} from '#commons/slack-callback-core.js';
+import { CachedSecret } from '#commons/slack-secrets.js';
+import type { Approval, SlackChat, SlackMessage, SlackMessageRef } from '#core/approval-ports.js';
+import { slackSignature } from '#core/slack-signature.js';
 import { freshTables } from '../support/dynamodb.js';
 import { FakeClock } from '../support/fake-clock.js';
 

@@ -1,10 +1,10 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { DynamoApprovalStore } from '../../functions/adapters/dynamodb/approval-store.js';
-import { DynamoControlStore } from '../../functions/adapters/dynamodb/control-store.js';
-import type { ApprovalRequest } from '../../functions/core/failover-ports.js';
-import { systemClock } from '../../functions/core/ports.js';
-import { localApproval } from '../../functions/steps/core/approval.js';
-import type { StepDeps } from '../../functions/steps/core/deps.js';
+import { DynamoApprovalStore } from '#adapters/dynamodb/approval-store.js';
+import { DynamoControlStore } from '#adapters/dynamodb/control-store.js';
+import type { ApprovalRequest } from '#core/failover-ports.js';
+import { systemClock } from '#core/ports.js';
+import { localApproval } from '#steps/core/approval.js';
+import type { StepDeps } from '#steps/core/deps.js';
 import { SlackStandIn, type SlackStandInOptions } from '../../infra/local/slack-standin.js';
 import { freshTables } from '../support/dynamodb.js';
 

@@ -1,8 +1,8 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { DynamoVoteStore, parseStoredVote, votePk } from '../../functions/adapters/dynamodb/vote-store.js';
-import { decide } from '../../functions/core/decide.js';
-import type { Vote } from '../../functions/core/vote.js';
+import { DynamoVoteStore, parseStoredVote, votePk } from '#adapters/dynamodb/vote-store.js';
+import { decide } from '#core/decide.js';
+import type { Vote } from '#core/vote.js';
 import { freshTables } from '../support/dynamodb.js';
 import { exampleConfig, vote } from '../support/fixtures.js';
 

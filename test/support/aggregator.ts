@@ -1,8 +1,8 @@
-import { decide } from '../../functions/core/decide.js';
-import { type Incident, incidentId } from '../../functions/core/incident.js';
-import type { IncidentRequest } from '../../functions/core/ports.js';
-import { requestPlan } from '../../functions/core/verdict-action.js';
-import type { Vote } from '../../functions/core/vote.js';
+import { decide } from '#core/decide.js';
+import { type Incident, incidentId } from '#core/incident.js';
+import type { IncidentRequest } from '#core/ports.js';
+import { requestPlan } from '#core/verdict-action.js';
+import type { Vote } from '#core/vote.js';
 import { exampleConfig, vote } from './fixtures.js';
 
 /** The aggregator's world for its decisions' tests: the example configuration, its regions, one clock. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Incident } from '../../functions/core/incident.js';
-import type { ControlStore, IncidentRequest } from '../../functions/core/ports.js';
+import type { Incident } from '#core/incident.js';
+import type { ControlStore, IncidentRequest } from '#core/ports.js';
 
 const ARN_A = 'arn:aws:states:us-east-2:000000000000:execution:cutover-failover:a';
 const ARN_B = 'arn:aws:states:eu-central-1:000000000000:execution:cutover-failover:b';

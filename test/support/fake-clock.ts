@@ -1,4 +1,4 @@
-import type { Clock } from '../../functions/core/ports.js';
+import type { Clock } from '#core/ports.js';
 
 /** A Clock that moves only when the test says so. */
 export class FakeClock implements Clock {

@@ -1,5 +1,5 @@
-import type { WriteGuard } from '../../functions/core/guard.js';
-import type { GuardDecision } from '../../functions/core/lease.js';
+import type { WriteGuard } from '#core/guard.js';
+import type { GuardDecision } from '#core/lease.js';
 
 /** A write guard whose decision the test sets, standing in for the lease guard. */
 export class FakeGuard implements WriteGuard {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { type CutoverConfig, loadConfig } from '../../functions/core/config.js';
-import type { Vote } from '../../functions/core/vote.js';
+import { type CutoverConfig, loadConfig } from '#core/config.js';
+import type { Vote } from '#core/vote.js';
 
 export const exampleConfigJson = (): Record<string, unknown> =>
   JSON.parse(readFileSync(new URL('../../examples/cutover.example.json', import.meta.url), 'utf8'));

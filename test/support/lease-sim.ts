@@ -1,4 +1,4 @@
-import { isSafeToTake, type Lease, type LeaseTiming, mayWrite } from '../../functions/core/lease.js';
+import { isSafeToTake, type Lease, type LeaseTiming, mayWrite } from '#core/lease.js';
 
 /**
  * A seeded, deterministic model of the lease: one authority (the MRSC item, linearizable), two application

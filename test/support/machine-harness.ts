@@ -16,23 +16,18 @@ import {
 } from '@aws-sdk/client-route-53';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
-import { CloudWatchLagReader } from '../../functions/adapters/aws/cloudwatch-lag-reader.js';
-import { EventBridgePublisher } from '../../functions/adapters/aws/eventbridge-publisher.js';
-import { RdsDatabasePromoter } from '../../functions/adapters/aws/rds-database-promoter.js';
-import { Route53TrafficRouter } from '../../functions/adapters/aws/route53-traffic-router.js';
-import { DynamoControlStore } from '../../functions/adapters/dynamodb/control-store.js';
-import { DynamoLeaseStore } from '../../functions/adapters/dynamodb/lease-store.js';
-import { DynamoVoteStore } from '../../functions/adapters/dynamodb/vote-store.js';
-import type { CutoverConfig } from '../../functions/core/config.js';
-import type {
-  ApprovalChannel,
-  ApprovalDecision,
-  HealthCheck,
-  HealthVerifier,
-} from '../../functions/core/failover-ports.js';
-import type { LeaseStore } from '../../functions/core/ports.js';
-import { systemClock } from '../../functions/core/ports.js';
-import type { StepDeps } from '../../functions/steps/core/deps.js';
+import { CloudWatchLagReader } from '#adapters/aws/cloudwatch-lag-reader.js';
+import { EventBridgePublisher } from '#adapters/aws/eventbridge-publisher.js';
+import { RdsDatabasePromoter } from '#adapters/aws/rds-database-promoter.js';
+import { Route53TrafficRouter } from '#adapters/aws/route53-traffic-router.js';
+import { DynamoControlStore } from '#adapters/dynamodb/control-store.js';
+import { DynamoLeaseStore } from '#adapters/dynamodb/lease-store.js';
+import { DynamoVoteStore } from '#adapters/dynamodb/vote-store.js';
+import type { CutoverConfig } from '#core/config.js';
+import type { ApprovalChannel, ApprovalDecision, HealthCheck, HealthVerifier } from '#core/failover-ports.js';
+import type { LeaseStore } from '#core/ports.js';
+import { systemClock } from '#core/ports.js';
+import type { StepDeps } from '#steps/core/deps.js';
 
 /**
  * Step dependencies for running the state machines locally in tests: the stores on DynamoDB Local, the

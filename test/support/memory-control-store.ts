@@ -1,14 +1,14 @@
-import { ATTEMPT_FIELDS, toIncident } from '../../functions/adapters/dynamodb/control/incident-item.js';
-import { keys } from '../../functions/adapters/dynamodb/control/items.js';
+import { ATTEMPT_FIELDS, toIncident } from '#adapters/dynamodb/control/incident-item.js';
+import { keys } from '#adapters/dynamodb/control/items.js';
 import {
   claimRefusal,
   closeRefusal,
   malformedId,
   progressRefusal,
   takeoverRefusal,
-} from '../../functions/adapters/dynamodb/control/refusals.js';
-import { LostRaceError, StoreError } from '../../functions/core/errors.js';
-import { type Incident, parseIncidentId } from '../../functions/core/incident.js';
+} from '#adapters/dynamodb/control/refusals.js';
+import { LostRaceError, StoreError } from '#core/errors.js';
+import { type Incident, parseIncidentId } from '#core/incident.js';
 import type {
   AuditEntry,
   ControlStore,
@@ -21,7 +21,7 @@ import type {
   PauseRecord,
   VerdictChange,
   VerdictRecord,
-} from '../../functions/core/ports.js';
+} from '#core/ports.js';
 
 type Item = Record<string, unknown>;
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { abandonClose, abandonPlan, FAILBACK_ORDER, failbackReached } from '../../functions/core/abandon.js';
-import { inFlightPlan } from '../../functions/core/in-flight.js';
+import { abandonClose, abandonPlan, FAILBACK_ORDER, failbackReached } from '#core/abandon.js';
+import { inFlightPlan } from '#core/in-flight.js';
 import { config, HERE, incident, NOW, P, S, THERE } from '../support/aggregator.js';
 
 const AFTER = config.takeoverAfterMs;

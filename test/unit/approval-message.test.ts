@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ACTIONS_BLOCK, approvalMessage } from '../../functions/core/approval-message.js';
-import type { Approval } from '../../functions/core/approval-ports.js';
+import { ACTIONS_BLOCK, approvalMessage } from '#core/approval-message.js';
+import type { Approval } from '#core/approval-ports.js';
 
 const TOKEN = 'AAAAKgAAAAIAAAAAAAAAAfake-task-token-must-never-reach-slack';
 

@@ -4,7 +4,7 @@ import {
   type ApprovalTimeoutSnapshot,
   approvalTimeout,
   approvalTimeoutAction,
-} from '../../functions/core/approval-timeout.js';
+} from '#core/approval-timeout.js';
 
 const base: ApprovalTimeoutSnapshot = {
   machine: 'failover',

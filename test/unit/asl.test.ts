@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import type { StepDeps } from '../../functions/steps/core/deps.js';
-import { POLL_SECONDS } from '../../functions/steps/core/state.js';
-import { failbackTaskHandlers, failoverTaskHandlers } from '../../functions/steps/core/task-handlers.js';
+import type { StepDeps } from '#steps/core/deps.js';
+import { POLL_SECONDS } from '#steps/core/state.js';
+import { failbackTaskHandlers, failoverTaskHandlers } from '#steps/core/task-handlers.js';
 import { loadDefinition } from '../../infra/local/sfn-runner.js';
 import { exampleConfig } from '../support/fixtures.js';
 

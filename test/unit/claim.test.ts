@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { claimOutcome } from '../../functions/core/claim.js';
-import type { IncidentStatus } from '../../functions/core/incident.js';
+import { claimOutcome } from '#core/claim.js';
+import type { IncidentStatus } from '#core/incident.js';
 
 const ARN = 'arn:aws:states:us-east-2:111111111111:execution:cutover-failover:a';
 const OTHER = 'arn:aws:states:eu-central-1:111111111111:execution:cutover-failover:b';

@@ -1,12 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import {
-  ConfigError,
-  type ConfigIssue,
-  loadConfig,
-  parseConfig,
-  parseConfigText,
-} from '../../functions/core/config.js';
+import { ConfigError, type ConfigIssue, loadConfig, parseConfig, parseConfigText } from '#core/config.js';
 import { exampleConfigJson } from '../support/fixtures.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: tests reshape raw JSON freely

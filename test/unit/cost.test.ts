@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../functions/core/config.js';
+import { loadConfig } from '#core/config.js';
 import {
   DEPLOYED,
   type DeploymentShape,
@@ -17,7 +17,7 @@ import {
   loopRounds,
   MINUTES_PER_MONTH,
   tracedPerSecond,
-} from '../../functions/core/cost.js';
+} from '#core/cost.js';
 
 const example = loadConfig(JSON.parse(readFileSync('examples/cutover.example.json', 'utf8')));
 const byId = (shape: DeploymentShape) =>

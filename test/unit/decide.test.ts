@@ -1,14 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../functions/core/config.js';
+import { loadConfig } from '#core/config.js';
 import {
   type AmbiguityCode,
   type DecisionConfig,
   type DecisionContext,
   decide,
   requestsFailover,
-} from '../../functions/core/decide.js';
-import { nextVote, type Vote } from '../../functions/core/vote.js';
+} from '#core/decide.js';
+import { nextVote, type Vote } from '#core/vote.js';
 import { exampleConfigJson, vote } from '../support/fixtures.js';
 
 const config = loadConfig(exampleConfigJson());

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { VoterEvidence } from '../../functions/core/decide.js';
-import { drain, type FailbackSnapshot, isOwnRetry, preconditions } from '../../functions/core/failback.js';
+import type { VoterEvidence } from '#core/decide.js';
+import { drain, type FailbackSnapshot, isOwnRetry, preconditions } from '#core/failback.js';
 
 const NOW = 1_700_000_000_000;
 const from = 'us-west-2';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type FenceSnapshot, planFence, revoked } from '../../functions/core/fence.js';
+import { type FenceSnapshot, planFence, revoked } from '#core/fence.js';
 import { exampleConfig } from '../support/fixtures.js';
 
 const t = exampleConfig().lease;

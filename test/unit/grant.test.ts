@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { grantOutcome } from '../../functions/core/grant.js';
-import type { Lease } from '../../functions/core/lease.js';
-import type { LeaseResult } from '../../functions/core/ports.js';
-import { planPromote } from '../../functions/core/promote.js';
+import { grantOutcome } from '#core/grant.js';
+import type { Lease } from '#core/lease.js';
+import type { LeaseResult } from '#core/ports.js';
+import { planPromote } from '#core/promote.js';
 
 const NOW = 1_700_000_000_000;
 const S = 'us-west-2';

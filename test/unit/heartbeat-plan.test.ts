@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { planHeartbeat } from '../../functions/core/heartbeat.js';
-import type { Lease } from '../../functions/core/lease.js';
+import { planHeartbeat } from '#core/heartbeat.js';
+import type { Lease } from '#core/lease.js';
 
 const lease = (holder: string | null, epoch = 3): Lease => ({
   application: 'orders',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { LeaseTiming } from '../../functions/core/lease.js';
+import type { LeaseTiming } from '#core/lease.js';
 import { type Broken, type SimOptions, type SimResult, simulate } from '../support/lease-sim.js';
 
 // Scaled-down timing with the default proportions (ttl = 3 × renew interval); the arithmetic is scale-free.

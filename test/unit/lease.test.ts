@@ -9,7 +9,7 @@ import {
   newExpiry,
   nextRenewalAt,
   safeToTakeAt,
-} from '../../functions/core/lease.js';
+} from '#core/lease.js';
 
 const timing: LeaseTiming = { ttlMs: 30_000, renewIntervalMs: 10_000, maxSkewMs: 1_000, safetyMarginMs: 500 };
 const lease = (over: Partial<Lease> = {}): Lease => ({

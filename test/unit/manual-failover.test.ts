@@ -1,11 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import type { Incident } from '#core/incident.js';
+import { type LeaseView, type ManualFailoverSnapshot, manualFailoverVerdict } from '#core/manual-failover.js';
 import { canonicalJson, manualExecutionName } from '../../bin/failover-command.js';
-import type { Incident } from '../../functions/core/incident.js';
-import {
-  type LeaseView,
-  type ManualFailoverSnapshot,
-  manualFailoverVerdict,
-} from '../../functions/core/manual-failover.js';
 
 const regions = { primary: 'us-east-1', standby: 'us-west-2' };
 const ask = { to: 'us-west-2', requestedBy: 'operator:alice' };

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { howFarItGot, type ProgressEvidence } from '../../functions/core/progress.js';
+import { howFarItGot, type ProgressEvidence } from '#core/progress.js';
 
 const nothing = {
   fence: false,

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decide } from '../../functions/core/decide.js';
-import { recheck } from '../../functions/core/recheck.js';
+import { decide } from '#core/decide.js';
+import { recheck } from '#core/recheck.js';
 import { exampleConfig, vote } from '../support/fixtures.js';
 
 const config = exampleConfig();

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { nextStep, planRoute } from '../../functions/core/route.js';
+import { nextStep, planRoute } from '#core/route.js';
 
 const S = 'us-west-2';
 

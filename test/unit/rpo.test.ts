@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type RpoSnapshot, rpo, rpoAction } from '../../functions/core/rpo.js';
+import { type RpoSnapshot, rpo, rpoAction } from '#core/rpo.js';
 
 describe('rpoAction', () => {
   it('promotes within budget, waits while attempts remain, then applies the policy', () => {

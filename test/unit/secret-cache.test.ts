@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CachedSecret } from '../../functions/commons/slack-secrets.js';
+import { CachedSecret } from '#commons/slack-secrets.js';
 import { FakeClock } from '../support/fake-clock.js';
 
 function source(values: (string | Error)[]) {

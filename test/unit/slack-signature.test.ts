@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { slackSignature, verifySlackSignature } from '../../functions/core/slack-signature.js';
+import { slackSignature, verifySlackSignature } from '#core/slack-signature.js';
 
 // The worked example of Slack's "Verifying requests from Slack"
 // (https://api.slack.com/authentication/verifying-requests-from-slack).

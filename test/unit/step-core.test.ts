@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { waitTimestamp } from '../../functions/steps/core/fence.js';
-import { breakdown } from '../../functions/steps/core/timings.js';
+import { waitTimestamp } from '#steps/core/fence.js';
+import { breakdown } from '#steps/core/timings.js';
 
 describe('waitTimestamp', () => {
   it('never ends before the instant it is given, though Step Functions truncates milliseconds', () => {

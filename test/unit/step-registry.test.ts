@@ -9,8 +9,8 @@ import {
   STEP_FUNCTIONS,
   stepFunctions,
   stepOrder,
-} from '../../functions/core/step-registry.js';
-import { STEP_HANDLERS } from '../../functions/steps/core/task-handlers.js';
+} from '#core/step-registry.js';
+import { STEP_HANDLERS } from '#steps/core/task-handlers.js';
 
 interface AslState {
   Type: string;

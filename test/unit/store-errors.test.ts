@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { storeError } from '../../functions/adapters/dynamodb/store-errors.js';
+import { storeError } from '#adapters/dynamodb/store-errors.js';
 
 const sdk = (name: string, extra: Record<string, unknown> = {}) =>
   Object.assign(new Error(`${name} happened`), { name, $fault: 'client', $metadata: {}, ...extra });

@@ -1,7 +1,7 @@
 import { marshall } from '@aws-sdk/util-dynamodb';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseStreamRecord, sortBatch } from '../../functions/commons/stream-record.js';
+import { parseStreamRecord, sortBatch } from '#commons/stream-record.js';
 import { vote } from '../support/fixtures.js';
 
 const NOW = 1_800_000_000_000;

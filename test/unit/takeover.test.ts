@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../functions/core/config.js';
-import type { Incident } from '../../functions/core/incident.js';
-import { executionRegion, takeoverVerdict } from '../../functions/core/takeover.js';
+import { parseConfig } from '#core/config.js';
+import type { Incident } from '#core/incident.js';
+import { executionRegion, takeoverVerdict } from '#core/takeover.js';
 import { exampleConfig, exampleConfigJson } from '../support/fixtures.js';
 
 const T0 = 1_800_000_000_000;

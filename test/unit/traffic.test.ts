@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../../functions/core/errors.js';
-import { routeWeights, stopWeights, trafficState } from '../../functions/core/traffic.js';
+import { ValidationError } from '#core/errors.js';
+import { routeWeights, stopWeights, trafficState } from '#core/traffic.js';
 
 describe('traffic weights', () => {
   it('routeTo 100 sends everything to one region', () => {

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type DecisionContext, decide, type Verdict } from '../../functions/core/decide.js';
-import { type Incident, incidentId } from '../../functions/core/incident.js';
-import { announcement, lostPut, requestPlan, rolesOf } from '../../functions/core/verdict-action.js';
-import type { Vote } from '../../functions/core/vote.js';
+import { type DecisionContext, decide, type Verdict } from '#core/decide.js';
+import { type Incident, incidentId } from '#core/incident.js';
+import { announcement, lostPut, requestPlan, rolesOf } from '#core/verdict-action.js';
+import type { Vote } from '#core/vote.js';
 import {
   at,
   config,

@@ -1,12 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  latestPerVoter,
-  nextVote,
-  type ProbeResult,
-  type Vote,
-  voteSchema,
-} from '../../functions/core/vote.js';
+import { latestPerVoter, nextVote, type ProbeResult, type Vote, voteSchema } from '#core/vote.js';
 
 const key = { application: 'orders', target: 'us-east-1', voter: 'eu-west-1' };
 const TTL = 3600;

@@ -1,4 +1,4 @@
-import { TransientError } from '../../core/errors.js';
+import { TransientError } from '#core/errors.js';
 
 /** Error names AWS services use for throttling and for "try again later" (Route 53, RDS, CloudWatch, Lambda). */
 const TRANSIENT_NAMES = new Set([

@@ -1,8 +1,8 @@
 import { type CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import type { CutoverConfig } from '../../core/config.js';
-import { MetricsError } from '../../core/failover-errors.js';
-import type { ReplicationLagReader } from '../../core/failover-ports.js';
-import type { Clock } from '../../core/ports.js';
+import type { CutoverConfig } from '#core/config.js';
+import { MetricsError } from '#core/failover-errors.js';
+import type { ReplicationLagReader } from '#core/failover-ports.js';
+import type { Clock } from '#core/ports.js';
 import { mapAwsError } from './aws-errors.js';
 
 type Settings = Pick<CutoverConfig, 'primary' | 'standby'> & { database?: CutoverConfig['database'] };

@@ -3,8 +3,8 @@ import {
   PutEventsCommand,
   type PutEventsCommandOutput,
 } from '@aws-sdk/client-eventbridge';
-import { TransientError } from '../../core/errors.js';
-import type { EventPublisher } from '../../core/ports.js';
+import { TransientError } from '#core/errors.js';
+import type { EventPublisher } from '#core/ports.js';
 
 export const EVENT_SOURCE = 'cutover';
 

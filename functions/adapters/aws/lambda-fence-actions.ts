@@ -1,5 +1,5 @@
 import { type LambdaClient, PutFunctionConcurrencyCommand } from '@aws-sdk/client-lambda';
-import type { FenceActionResult, FenceActions } from '../../core/failover-ports.js';
+import type { FenceActionResult, FenceActions } from '#core/failover-ports.js';
 import { mapAwsError } from './aws-errors.js';
 
 /**

@@ -6,9 +6,9 @@ import {
   type RDSClient,
   SwitchoverGlobalClusterCommand,
 } from '@aws-sdk/client-rds';
-import type { CutoverConfig } from '../../core/config.js';
-import { DatabaseError } from '../../core/failover-errors.js';
-import type { DatabasePromoter, DatabaseStatus, PromoteMode } from '../../core/failover-ports.js';
+import type { CutoverConfig } from '#core/config.js';
+import { DatabaseError } from '#core/failover-errors.js';
+import type { DatabasePromoter, DatabaseStatus, PromoteMode } from '#core/failover-ports.js';
 import { mapAwsError } from './aws-errors.js';
 
 type Settings = Pick<CutoverConfig, 'primary' | 'standby'> & { database?: CutoverConfig['database'] };

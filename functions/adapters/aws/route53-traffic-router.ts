@@ -6,9 +6,9 @@ import {
   type ResourceRecordSet,
   type Route53Client,
 } from '@aws-sdk/client-route-53';
-import type { CutoverConfig } from '../../core/config.js';
-import { TrafficError } from '../../core/failover-errors.js';
-import type { ChangeStatus, TrafficChange, TrafficRouter } from '../../core/failover-ports.js';
+import type { CutoverConfig } from '#core/config.js';
+import { TrafficError } from '#core/failover-errors.js';
+import type { ChangeStatus, TrafficChange, TrafficRouter } from '#core/failover-ports.js';
 import { mapAwsError } from './aws-errors.js';
 
 type TrafficConfig = NonNullable<CutoverConfig['traffic']>;

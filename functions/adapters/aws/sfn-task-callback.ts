@@ -1,7 +1,7 @@
 import { SendTaskFailureCommand, SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
-import { TaskCallbackError } from '../../core/approval-errors.js';
-import type { TaskCallback, TaskRef } from '../../core/approval-ports.js';
-import type { ApprovalDecision } from '../../core/failover-ports.js';
+import { TaskCallbackError } from '#core/approval-errors.js';
+import type { TaskCallback, TaskRef } from '#core/approval-ports.js';
+import type { ApprovalDecision } from '#core/failover-ports.js';
 
 /** The execution stopped waiting (timed out, ended) or the token is not one: a retry cannot help. */
 const GONE = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);

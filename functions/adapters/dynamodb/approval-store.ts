@@ -7,9 +7,9 @@ import type {
   ApprovalWrite,
   NewApproval,
   SlackMessageRef,
-} from '../../core/approval-ports.js';
-import { StoreError } from '../../core/errors.js';
-import type { ApprovalDecision } from '../../core/failover-ports.js';
+} from '#core/approval-ports.js';
+import { StoreError } from '#core/errors.js';
+import type { ApprovalDecision } from '#core/failover-ports.js';
 
 // One partition per approval: the callback knows nothing but the id that Slack echoes back.
 const key = (id: string) => ({ pk: `approval#${id}`, sk: 'approval' });

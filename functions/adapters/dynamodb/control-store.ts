@@ -1,5 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { ControlStore } from '../../core/ports.js';
+import type { ControlStore } from '#core/ports.js';
 import { DynamoAuditStore } from './control/audit.js';
 import { DynamoIncidentStore } from './control/incidents.js';
 import { ControlTable } from './control/items.js';

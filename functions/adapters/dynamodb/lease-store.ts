@@ -1,8 +1,8 @@
 import { ConditionalCheckFailedException, ReplicatedWriteConflictException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { StoreError } from '../../core/errors.js';
-import { type Lease, type LeaseTiming, newExpiry } from '../../core/lease.js';
-import type { Clock, LeaseResult, LeaseStore } from '../../core/ports.js';
+import { StoreError } from '#core/errors.js';
+import { type Lease, type LeaseTiming, newExpiry } from '#core/lease.js';
+import type { Clock, LeaseResult, LeaseStore } from '#core/ports.js';
 
 const LEASE_SK = 'lease';
 

@@ -1,4 +1,4 @@
-import { LostRaceError, StoreError, StoreRefusedError } from '../../core/errors.js';
+import { LostRaceError, StoreError, StoreRefusedError } from '#core/errors.js';
 import { isTransient } from '../aws/aws-errors.js';
 
 /** DynamoDB's own names for "too much, too fast" and for writes that lost to a concurrent one: retry them. */

@@ -1,8 +1,8 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { StoreError } from '../../core/errors.js';
-import type { VoteStore, VoteWrite } from '../../core/ports.js';
-import { type Vote, voteSchema } from '../../core/vote.js';
+import { StoreError } from '#core/errors.js';
+import type { VoteStore, VoteWrite } from '#core/ports.js';
+import { type Vote, voteSchema } from '#core/vote.js';
 
 export const votePk = (application: string, target: string) => `${application}#${target}`;
 

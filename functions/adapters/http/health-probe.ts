@@ -1,6 +1,6 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { ProbeResult } from '../../core/vote.js';
+import type { ProbeResult } from '#core/vote.js';
 
 export interface ProbeTimeouts {
   connectTimeoutMs: number;

@@ -1,4 +1,4 @@
-import type { HealthCheck, HealthVerifier } from '../../core/failover-ports.js';
+import type { HealthCheck, HealthVerifier } from '#core/failover-ports.js';
 import { type HealthProbe, type ProbeTimeouts, probeHealth } from './health-probe.js';
 
 /** Verifies a region through its public health endpoint with the prober's own HTTP check. */

@@ -1,4 +1,4 @@
-import type { EventPublisher } from '../../core/ports.js';
+import type { EventPublisher } from '#core/ports.js';
 
 export interface PublishedEvent {
   at: number;

@@ -1,6 +1,6 @@
 import type { KnownBlock } from '@slack/web-api';
-import type { SlackChat } from '../../core/approval-ports.js';
-import type { Notifier } from '../../core/failover-ports.js';
+import type { SlackChat } from '#core/approval-ports.js';
+import type { Notifier } from '#core/failover-ports.js';
 
 // Slack's limits: section text 3000 characters, context element text 3000.
 const TEXT_MAX = 3000;

@@ -1,6 +1,6 @@
 import type { WebClient } from '@slack/web-api';
-import { SlackError } from '../../core/approval-errors.js';
-import type { SlackChat, SlackMessage, SlackMessageRef } from '../../core/approval-ports.js';
+import { SlackError } from '#core/approval-errors.js';
+import type { SlackChat, SlackMessage, SlackMessageRef } from '#core/approval-ports.js';
 
 /** The three chat methods on the official Web API client. Its errors (platform, HTTP, rate limit) become SlackError. */
 export class WebApiSlackChat implements SlackChat {

@@ -1,8 +1,8 @@
-import { approvalDecisionSchema, approvalPayloadSchema } from '../../core/approval-payload.js';
-import { approvalTimeout, approvalTimeoutAction } from '../../core/approval-timeout.js';
-import { decide } from '../../core/decide.js';
-import { ApprovalRejectedError, StepInputError } from '../../core/failover-errors.js';
-import type { ApprovalDecision } from '../../core/failover-ports.js';
+import { approvalDecisionSchema, approvalPayloadSchema } from '#core/approval-payload.js';
+import { approvalTimeout, approvalTimeoutAction } from '#core/approval-timeout.js';
+import { decide } from '#core/decide.js';
+import { ApprovalRejectedError, StepInputError } from '#core/failover-errors.js';
+import type { ApprovalDecision } from '#core/failover-ports.js';
 import type { StepDeps } from './deps.js';
 import { owned, recorded } from './record.js';
 import { type IncidentState, parseIncidentState, stepResult, type TaskEvent } from './state.js';

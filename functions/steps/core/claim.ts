@@ -1,8 +1,8 @@
-import { claimOutcome } from '../../core/claim.js';
-import type { CutoverConfig } from '../../core/config.js';
-import { ValidationError } from '../../core/errors.js';
-import { StepInputError } from '../../core/failover-errors.js';
-import type { Incident } from '../../core/incident.js';
+import { claimOutcome } from '#core/claim.js';
+import type { CutoverConfig } from '#core/config.js';
+import { ValidationError } from '#core/errors.js';
+import { StepInputError } from '#core/failover-errors.js';
+import type { Incident } from '#core/incident.js';
 import type { StepDeps } from './deps.js';
 import { recorded, trailOf } from './record.js';
 import { type FailoverInput, parseFailoverInput, type TaskEvent } from './state.js';

@@ -1,5 +1,5 @@
-import { planPromote } from '../../core/promote.js';
-import { rpo, withinBudget } from '../../core/rpo.js';
+import { planPromote } from '#core/promote.js';
+import { rpo, withinBudget } from '#core/rpo.js';
 import type { StepDeps } from './deps.js';
 import { owned, recorded } from './record.js';
 import {

@@ -1,4 +1,4 @@
-import type { CutoverConfig } from '../../core/config.js';
+import type { CutoverConfig } from '#core/config.js';
 import type {
   ApprovalChannel,
   DatabasePromoter,
@@ -7,8 +7,8 @@ import type {
   Notifier,
   ReplicationLagReader,
   TrafficRouter,
-} from '../../core/failover-ports.js';
-import type { Clock, ControlStore, EventPublisher, LeaseStore, VoteStore } from '../../core/ports.js';
+} from '#core/failover-ports.js';
+import type { Clock, ControlStore, EventPublisher, LeaseStore, VoteStore } from '#core/ports.js';
 
 /** Everything a step may touch. The Lambda handlers build it from AWS adapters; the drill from local ones. */
 export interface StepDeps {

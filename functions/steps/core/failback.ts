@@ -1,8 +1,8 @@
-import { claimOutcome } from '../../core/claim.js';
-import { decide } from '../../core/decide.js';
-import { ValidationError } from '../../core/errors.js';
-import { drain, isOwnRetry, preconditions } from '../../core/failback.js';
-import { StepInputError } from '../../core/failover-errors.js';
+import { claimOutcome } from '#core/claim.js';
+import { decide } from '#core/decide.js';
+import { ValidationError } from '#core/errors.js';
+import { drain, isOwnRetry, preconditions } from '#core/failback.js';
+import { StepInputError } from '#core/failover-errors.js';
 import { approvalSettings } from './claim.js';
 import type { StepDeps } from './deps.js';
 import { owned, recorded } from './record.js';

@@ -1,6 +1,6 @@
-import { LeaseLostError } from '../../core/failover-errors.js';
-import type { FenceActionResult } from '../../core/failover-ports.js';
-import { type Fenced, type FencePlan, planFence, revoked } from '../../core/fence.js';
+import { LeaseLostError } from '#core/failover-errors.js';
+import type { FenceActionResult } from '#core/failover-ports.js';
+import { type Fenced, type FencePlan, planFence, revoked } from '#core/fence.js';
 import type { StepDeps } from './deps.js';
 import { owned, recorded } from './record.js';
 import { type IncidentState, parseIncidentState, type TaskEvent } from './state.js';

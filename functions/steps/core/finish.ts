@@ -1,7 +1,7 @@
-import type { CutoverConfig } from '../../core/config.js';
-import { StepInputError } from '../../core/failover-errors.js';
-import { ownerOf } from '../../core/ports.js';
-import { howFarItGot } from '../../core/progress.js';
+import type { CutoverConfig } from '#core/config.js';
+import { StepInputError } from '#core/failover-errors.js';
+import { ownerOf } from '#core/ports.js';
+import { howFarItGot } from '#core/progress.js';
 import type { StepDeps } from './deps.js';
 import { claimedBy, owned, recorded, type Trail } from './record.js';
 import {

@@ -1,5 +1,5 @@
-import { LeaseLostError, LeaseNotSafeYetError } from '../../core/failover-errors.js';
-import { grantOutcome } from '../../core/grant.js';
+import { LeaseLostError, LeaseNotSafeYetError } from '#core/failover-errors.js';
+import { grantOutcome } from '#core/grant.js';
 import type { StepDeps } from './deps.js';
 import { owned, recorded } from './record.js';
 import { parseIncidentState, requireStep, type TaskEvent } from './state.js';

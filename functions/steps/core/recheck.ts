@@ -1,6 +1,6 @@
-import { decide } from '../../core/decide.js';
-import { MANUAL_VERDICT } from '../../core/manual-failover.js';
-import { recheck } from '../../core/recheck.js';
+import { decide } from '#core/decide.js';
+import { MANUAL_VERDICT } from '#core/manual-failover.js';
+import { recheck } from '#core/recheck.js';
 import type { StepDeps } from './deps.js';
 import { owned, recorded } from './record.js';
 import { type IncidentState, parseIncidentState, type TaskEvent } from './state.js';

@@ -1,4 +1,4 @@
-import { StepInputError } from '../../core/failover-errors.js';
+import { StepInputError } from '#core/failover-errors.js';
 import type { StepDeps } from './deps.js';
 import { type IncidentState, type StepRecord, stepResult, type TaskEvent } from './state.js';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { ValidationError } from '../../core/errors.js';
-import { StepInputError } from '../../core/failover-errors.js';
+import { ValidationError } from '#core/errors.js';
+import { StepInputError } from '#core/failover-errors.js';
 
 /**
  * The execution state as the state machines carry it: the incident fields at the top (the failover input, or

@@ -1,4 +1,4 @@
-import { type Machine, type Placeholder, placeholdersOf } from '../../core/step-registry.js';
+import { type Machine, type Placeholder, placeholdersOf } from '#core/step-registry.js';
 import { approvalTimedOut, localApproval } from './approval.js';
 import { claimIncident } from './claim.js';
 import { promote, promoteStatus, rpoGuard } from './database.js';

@@ -1,4 +1,4 @@
-import { runResultKeys } from '../../core/step-registry.js';
+import { runResultKeys } from '#core/step-registry.js';
 import type { StepRecord } from './state.js';
 
 /**

@@ -1,5 +1,5 @@
-import { LeaseLostError, StepInputError } from '../../core/failover-errors.js';
-import { nextStep, planRoute } from '../../core/route.js';
+import { LeaseLostError, StepInputError } from '#core/failover-errors.js';
+import { nextStep, planRoute } from '#core/route.js';
 import type { StepDeps } from './deps.js';
 import { owned, recorded } from './record.js';
 import {

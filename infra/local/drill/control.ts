@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { HttpHealthVerifier } from '../../../functions/adapters/http/health-verifier.js';
+import { HttpHealthVerifier } from '#adapters/http/health-verifier.js';
 import type {
   ChangeStatus,
   DatabasePromoter,
@@ -8,15 +8,11 @@ import type {
   ReplicationLagReader,
   TrafficChange,
   TrafficRouter,
-} from '../../../functions/core/failover-ports.js';
-import type { Lease } from '../../../functions/core/lease.js';
-import { type LeaseResult, type LeaseStore, systemClock } from '../../../functions/core/ports.js';
-import type { StepDeps } from '../../../functions/steps/core/deps.js';
-import {
-  failbackTaskHandlers,
-  failoverTaskHandlers,
-  type TaskHandler,
-} from '../../../functions/steps/core/task-handlers.js';
+} from '#core/failover-ports.js';
+import type { Lease } from '#core/lease.js';
+import { type LeaseResult, type LeaseStore, systemClock } from '#core/ports.js';
+import type { StepDeps } from '#steps/core/deps.js';
+import { failbackTaskHandlers, failoverTaskHandlers, type TaskHandler } from '#steps/core/task-handlers.js';
 import { advanceFence } from '../sample-app.js';
 import { type RunResult, runStateMachine } from '../sfn-runner.js';
 import { SlackStandIn } from '../slack-standin.js';

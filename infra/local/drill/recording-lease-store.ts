@@ -1,5 +1,5 @@
-import type { Lease } from '../../../functions/core/lease.js';
-import type { LeaseResult, LeaseStore } from '../../../functions/core/ports.js';
+import type { Lease } from '#core/lease.js';
+import type { LeaseResult, LeaseStore } from '#core/ports.js';
 import type { Timeline } from '../timeline.js';
 
 /** Records every lease change on the timeline; the grants are what split-brain writes are measured against. */

@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CutoverConfig } from '../../../functions/core/config.js';
+import type { CutoverConfig } from '#core/config.js';
 import { drillConfig } from '../drill-config.js';
 import { SetupError } from '../dynamodb-local.js';
 import { listOrders } from '../sample-app.js';

@@ -1,4 +1,4 @@
-import type { CutoverConfig } from '../../../functions/core/config.js';
+import type { CutoverConfig } from '#core/config.js';
 import type { RawConfig } from '../drill-config.js';
 import type { TimelineEvent } from '../timeline.js';
 import type { DrillContext } from './context.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { AuditEntry, AuditStore } from '../../../core/ports.js';
+import type { AuditEntry, AuditStore } from '#core/ports.js';
 import { type ControlTable, keys, parseItem } from './items.js';
 
 const auditItem = z.object({

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type Incident, incidentId } from '../../../core/incident.js';
+import { type Incident, incidentId } from '#core/incident.js';
 import { parseItem } from './items.js';
 
 const count = z.number().int().nonnegative();

@@ -1,5 +1,5 @@
-import { LostRaceError, StoreError } from '../../../core/errors.js';
-import { type Incident, parseIncidentId } from '../../../core/incident.js';
+import { LostRaceError, StoreError } from '#core/errors.js';
+import { type Incident, parseIncidentId } from '#core/incident.js';
 import type {
   IncidentClaim,
   IncidentClose,
@@ -8,7 +8,7 @@ import type {
   IncidentRequest,
   IncidentStore,
   IncidentTakeover,
-} from '../../../core/ports.js';
+} from '#core/ports.js';
 import { ATTEMPT_FIELDS, toIncident } from './incident-item.js';
 import { type ControlTable, keys } from './items.js';
 import { claimRefusal, closeRefusal, malformedId, progressRefusal, takeoverRefusal } from './refusals.js';

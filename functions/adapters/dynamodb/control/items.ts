@@ -13,7 +13,7 @@ import {
   type UpdateCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
 import type { z } from 'zod';
-import { MalformedItemError } from '../../../core/errors.js';
+import { MalformedItemError } from '#core/errors.js';
 import { storeError } from '../store-errors.js';
 
 export interface ItemKey {

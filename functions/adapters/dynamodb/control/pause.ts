@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { PauseRecord, PauseStore } from '../../../core/ports.js';
+import type { PauseRecord, PauseStore } from '#core/ports.js';
 import { type ControlTable, keys, parseItem } from './items.js';
 
 const pauseItem = z.object({ pausedBy: z.string(), pausedAt: z.number(), reason: z.string() });

@@ -1,6 +1,6 @@
-import { LostRaceError } from '../../../core/errors.js';
-import { parseIncidentId } from '../../../core/incident.js';
-import type { PublicationClaims } from '../../../core/ports.js';
+import { LostRaceError } from '#core/errors.js';
+import { parseIncidentId } from '#core/incident.js';
+import type { PublicationClaims } from '#core/ports.js';
 import { type ControlTable, keys } from './items.js';
 
 /** Who puts an incident's `Failover Requested` event: a claim stamped on the incident item. */

@@ -1,6 +1,6 @@
-import { LostRaceError, StoreError } from '../../../core/errors.js';
-import type { Incident } from '../../../core/incident.js';
-import type { IncidentClose } from '../../../core/ports.js';
+import { LostRaceError, StoreError } from '#core/errors.js';
+import type { Incident } from '#core/incident.js';
+import type { IncidentClose } from '#core/ports.js';
 
 // Why a conditional write on an incident was refused, from the incident read back after it. The in-memory
 // store gives the same sentences, so tests and logs read the same whichever store answered.

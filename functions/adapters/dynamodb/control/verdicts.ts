@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { LostRaceError } from '../../../core/errors.js';
-import type { VerdictChange, VerdictRecord, VerdictStore } from '../../../core/ports.js';
+import { LostRaceError } from '#core/errors.js';
+import type { VerdictChange, VerdictRecord, VerdictStore } from '#core/ports.js';
 import { type ControlTable, keys, parseItem } from './items.js';
 
 const verdictItem = z.object({ kind: z.string().min(1), code: z.string(), since: z.number() });
