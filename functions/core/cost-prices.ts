@@ -1,0 +1,137 @@
+/** List prices the cost model reads (functions/core/cost.ts); each line cites its page. */
+
+export const DAYS_PER_MONTH = 30;
+export const MINUTES_PER_MONTH = DAYS_PER_MONTH * 24 * 60;
+export const SECONDS_PER_MONTH = MINUTES_PER_MONTH * 60;
+
+/** A list price: `usd` for every `per` units of `unit`. */
+export interface UnitPrice {
+  usd: number;
+  per: number;
+  unit: string;
+  source: string;
+}
+
+export interface PriceTable {
+  region: string;
+  checkedOn: string;
+  note: string;
+  lambdaRequest: UnitPrice;
+  lambdaArmGbSecond: UnitPrice;
+  dynamoWriteRequestUnit: UnitPrice;
+  dynamoReplicatedWriteRequestUnit: UnitPrice;
+  dynamoReadRequestUnit: UnitPrice;
+  dynamoStreamReadByLambda: UnitPrice;
+  interRegionTransferGb: UnitPrice;
+  schedulerInvocation: UnitPrice;
+  eventBridgeCustomEvent: UnitPrice;
+  stepFunctionsTransition: UnitPrice;
+  alarmMetricMonth: UnitPrice;
+  dashboardMonth: UnitPrice;
+  secretMonth: UnitPrice;
+  xrayTraceRecorded: UnitPrice;
+  logsIngestedGb: UnitPrice;
+}
+
+/**
+ * US East (N. Virginia) on-demand list prices, without free tiers (those are per account and shared with
+ * everything else in it). docs/cost.md says which page each one was read from.
+ */
+export const US_EAST_1_LIST_PRICES: PriceTable = {
+  region: 'us-east-1',
+  checkedOn: '2026-11-27',
+  note: 'us-east-1 on-demand list prices; AWS changes them, other regions differ, free tiers are not subtracted',
+  lambdaRequest: {
+    usd: 0.2,
+    per: 1_000_000,
+    unit: 'requests',
+    source: 'https://aws.amazon.com/lambda/pricing/',
+  },
+  lambdaArmGbSecond: {
+    usd: 0.0000133334,
+    per: 1,
+    unit: 'GB-second (Arm, first 7.5 billion GB-s a month)',
+    source: 'https://aws.amazon.com/lambda/pricing/',
+  },
+  dynamoWriteRequestUnit: {
+    usd: 0.625,
+    per: 1_000_000,
+    unit: 'write request units (on-demand)',
+    source: 'https://aws.amazon.com/dynamodb/pricing/on-demand/',
+  },
+  dynamoReplicatedWriteRequestUnit: {
+    usd: 0.625,
+    per: 1_000_000,
+    unit: 'replicated write request units (on-demand, one per replica table per write)',
+    source:
+      'https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/global-tables-billing.html ("priced the same as single-Region write units")',
+  },
+  dynamoReadRequestUnit: {
+    usd: 0.125,
+    per: 1_000_000,
+    unit: 'read request units (on-demand; one strongly consistent read of up to 4 KB)',
+    source: 'https://aws.amazon.com/dynamodb/pricing/on-demand/',
+  },
+  dynamoStreamReadByLambda: {
+    usd: 0,
+    per: 1,
+    unit: 'stream records read by a Lambda trigger',
+    source:
+      'https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CostOptimization_StreamsUsage.html (GetRecords by Lambda consumers is free)',
+  },
+  interRegionTransferGb: {
+    usd: 0.02,
+    per: 1,
+    unit: 'GB transferred to another region (global table replication)',
+    source:
+      'https://aws.amazon.com/ec2/pricing/on-demand/ (data transfer from us-east-1 to another region; global-tables-billing.html: "Cross-Region data transfer fees apply")',
+  },
+  schedulerInvocation: {
+    usd: 1,
+    per: 1_000_000,
+    unit: 'EventBridge Scheduler invocations',
+    source: 'https://aws.amazon.com/eventbridge/pricing/ (Scheduler)',
+  },
+  eventBridgeCustomEvent: {
+    usd: 1,
+    per: 1_000_000,
+    unit: 'custom events published',
+    source: 'https://aws.amazon.com/eventbridge/pricing/',
+  },
+  stepFunctionsTransition: {
+    usd: 0.025,
+    per: 1_000,
+    unit: 'state transitions (Standard workflows)',
+    source: 'https://aws.amazon.com/step-functions/pricing/ (US East (N. Virginia) row)',
+  },
+  alarmMetricMonth: {
+    usd: 0.1,
+    per: 1,
+    unit: 'standard-resolution alarm metric per month',
+    source: 'https://aws.amazon.com/cloudwatch/pricing/',
+  },
+  dashboardMonth: {
+    usd: 3,
+    per: 1,
+    unit: 'custom dashboard per month',
+    source: 'https://aws.amazon.com/cloudwatch/pricing/',
+  },
+  secretMonth: {
+    usd: 0.4,
+    per: 1,
+    unit: 'secret per month',
+    source: 'https://aws.amazon.com/secrets-manager/pricing/',
+  },
+  xrayTraceRecorded: {
+    usd: 5,
+    per: 1_000_000,
+    unit: 'traces recorded',
+    source: 'https://aws.amazon.com/xray/pricing/',
+  },
+  logsIngestedGb: {
+    usd: 0.5,
+    per: 1,
+    unit: 'GB of logs ingested (Standard class)',
+    source: 'https://aws.amazon.com/cloudwatch/pricing/',
+  },
+};
