@@ -168,7 +168,11 @@ export function lostPut(existing: Incident | null, region: string): LostPut {
     incidentId: existing.id,
     reason: `incident ${existing.id} is already ${existing.status}`,
   };
-  if (existing.status === 'requested' && !existing.publishedAt && existing.requestedBy === region) {
+  if (
+    existing.status === 'requested' &&
+    existing.publishedAt === undefined &&
+    existing.requestedBy === region
+  ) {
     return {
       act: 're-publish',
       code: 'WINNER_UNPUBLISHED',
