@@ -9,6 +9,7 @@ import { eventBridge } from '#commons/clients.js';
 import { configFromEnv, requiredEnv } from '#commons/env-config.js';
 import { runHeartbeat } from '#commons/heartbeat-loop.js';
 import { logger, logTo } from '#commons/logger.js';
+import { boundedRequests } from '#commons/request-timeouts.js';
 import { systemClock } from '#core/ports.js';
 
 const config = configFromEnv();
@@ -19,10 +20,7 @@ const leaseClient = DynamoDBDocumentClient.from(
   new DynamoDBClient({
     region: process.env.LEASE_TABLE_REGION || region,
     maxAttempts: 1,
-    requestHandler: {
-      requestTimeout: config.lease.retryTimeoutMs,
-      connectionTimeout: config.lease.retryTimeoutMs,
-    },
+    requestHandler: boundedRequests(config.lease.retryTimeoutMs),
   }),
 );
 const leases = new DynamoLeaseStore(leaseClient, requiredEnv('CONTROL_TABLE'), config.lease, systemClock);

@@ -9,6 +9,7 @@ import { WebApiSlackChat } from '#adapters/slack/web-api-chat.js';
 import { controlTableClient } from '#commons/clients.js';
 import { configFromEnv, requiredEnv } from '#commons/env-config.js';
 import { logger } from '#commons/logger.js';
+import { boundedRequests } from '#commons/request-timeouts.js';
 import { handleSlackInteraction, type SlackCallbackDeps } from '#commons/slack-callback-core.js';
 import { secretSourceByArnEnv } from '#commons/slack-secrets.js';
 import { systemClock } from '#core/ports.js';
@@ -18,7 +19,7 @@ const sfnClients = new Map<string, SFNClient>();
 const sfnFor = (region: string) => {
   let c = sfnClients.get(region);
   if (!c) {
-    c = new SFNClient({ region, maxAttempts: 2, requestHandler: { requestTimeout: 1000 } });
+    c = new SFNClient({ region, maxAttempts: 2, requestHandler: boundedRequests(1000) });
     sfnClients.set(region, c);
   }
   return c;

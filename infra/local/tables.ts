@@ -5,6 +5,7 @@ import {
   ResourceInUseException,
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { boundedRequests } from '#commons/request-timeouts.js';
 
 export interface TableNames {
   votes: string;
@@ -25,7 +26,7 @@ export function localClients(
     // Without a request timeout a call into a partition hangs forever, and so would a lease renewal.
     ...(opts.requestTimeoutMs
       ? {
-          requestHandler: { requestTimeout: opts.requestTimeoutMs, connectionTimeout: opts.requestTimeoutMs },
+          requestHandler: boundedRequests(opts.requestTimeoutMs),
         }
       : {}),
   });
