@@ -1,8 +1,8 @@
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ControlStack } from '../../infra/stacks/control-stack.js';
 import { StateTimeoutTooShortError, stepFunctionTimeouts } from '../../infra/workflows.js';
-import { CONFIGS, synth } from './support.js';
+import { type ConfigSource, configOf, SYNTH_MATRIX, synth } from './support.js';
 
 /**
  * What a step function must leave of its state's TimeoutSeconds, stated here rather than read from the code:
@@ -68,7 +68,7 @@ function substitutedId(value: unknown): string {
   return id;
 }
 
-function stepTimeoutsOf(config: string, stack: ControlStack) {
+function stepTimeoutsOf(config: ConfigSource, stack: ControlStack) {
   const resources = synth(config).template(stack).toJSON().Resources as Resources;
   const calls: Array<TaskCall & { functionId: string; functionTimeout: number }> = [];
   for (const [id, r] of Object.entries(resources)) {
@@ -84,8 +84,42 @@ function stepTimeoutsOf(config: string, stack: ControlStack) {
   return calls;
 }
 
-describe.each(Object.entries(CONFIGS))('step function timeouts on the %s config', (_name, config) => {
-  it('every step Lambda ends, cold start and invoke latency included, before any state that calls it times out', () => {
+afterEach(() => {
+  vi.unstubAllEnvs();
+});
+
+/** A template value as a string: a token (a Ref or GetAtt of a bus or secret) becomes a stand-in. */
+const plain = (value: unknown, name: string): string =>
+  typeof value === 'string' ? value : `${name}-from-${Object.keys(value as object)[0]}`;
+
+// Every configuration of the synthesis matrix: the three examples and the generated ones (support.ts).
+describe.each(SYNTH_MATRIX)('the step functions of the %s config', (_name, config) => {
+  it('cold-start with their synthesized environment: the step deps build for the parts configured', async () => {
+    const { stacks, template } = synth(config);
+    const resources = template(stacks.control[0]!).toJSON().Resources as Resources;
+    const stepIds = new Set(
+      [...stacks.control[0]!.steps.values()].map((fn) =>
+        stacks.control[0]!.getLogicalId(fn.node.defaultChild as CfnFunction),
+      ),
+    );
+    const environments = [...stepIds].map(
+      (id) => (resources[id]!.Properties.Environment as { Variables: Record<string, unknown> }).Variables,
+    );
+    // One configuration for all of them, so one cold start speaks for every step function.
+    expect(new Set(environments.map((e) => e.CUTOVER_CONFIG)).size).toBe(1);
+    for (const [name, value] of Object.entries(environments[0]!)) vi.stubEnv(name, plain(value, name));
+    vi.resetModules();
+    const { awsStepDeps } = await import('#steps/aws-deps.js');
+    const deps = awsStepDeps();
+    const { traffic, database } = configOf(config);
+    expect([deps.traffic, deps.database, deps.lag].map((p) => p.constructor.name)).toEqual([
+      traffic ? 'Route53TrafficRouter' : 'UnconfiguredTrafficRouter',
+      database ? 'RdsDatabasePromoter' : 'NoDatabasePromoter',
+      database ? 'CloudWatchLagReader' : 'NoDatabaseLagReader',
+    ]);
+  });
+
+  it('every one ends, cold start and invoke latency included, before any state that calls it times out', () => {
     for (const stack of synth(config).stacks.control) {
       const calls = stepTimeoutsOf(config, stack);
       const timed = calls.filter((c) => !c.waitsForToken);
