@@ -14,13 +14,15 @@ import { DynamoVoteStore } from '#adapters/dynamodb/vote-store.js';
 import { HttpHealthVerifier } from '#adapters/http/health-verifier.js';
 import { SlackNotifier } from '#adapters/slack/slack-notifier.js';
 import { WebApiSlackChat } from '#adapters/slack/web-api-chat.js';
+import { NoDatabaseLagReader, NoDatabasePromoter } from '#adapters/unconfigured/database.js';
+import { UnconfiguredTrafficRouter } from '#adapters/unconfigured/traffic-router.js';
 import { controlTableClient, documentClient, eventBridge } from '#commons/clients.js';
 import { configFromEnv, requiredEnv } from '#commons/env-config.js';
 import { logger, logTo } from '#commons/logger.js';
 import { secretByArnEnv } from '#commons/slack-secrets.js';
 import type { CutoverConfig } from '#core/config.js';
 import type { Notifier } from '#core/failover-ports.js';
-import { systemClock } from '#core/ports.js';
+import { type Clock, systemClock } from '#core/ports.js';
 import type { StepDeps } from './core/deps.js';
 
 /** One client per region, created on first use and kept for the life of the container. */
@@ -70,6 +72,33 @@ export function notifierFor(config: CutoverConfig): Notifier {
   );
 }
 
+export interface PartClients {
+  route53: Route53Client;
+  rdsFor: (region: string) => RDSClient;
+  cloudWatchFor: (region: string) => CloudWatchClient;
+}
+
+/**
+ * The traffic, database and lag ports for the parts the configuration has. `traffic` and `database` are
+ * optional, and the Route 53, RDS and CloudWatch adapters refuse to exist without them; a part that is not
+ * configured gets the port that says so (functions/adapters/unconfigured): no record changed, nothing promoted.
+ */
+export function partPorts(
+  config: CutoverConfig,
+  clients: PartClients,
+  clock: Clock,
+): Pick<StepDeps, 'traffic' | 'database' | 'lag'> {
+  return {
+    traffic: config.traffic
+      ? new Route53TrafficRouter(clients.route53, config)
+      : new UnconfiguredTrafficRouter(),
+    database: config.database ? new RdsDatabasePromoter(clients.rdsFor, config) : new NoDatabasePromoter(),
+    lag: config.database
+      ? new CloudWatchLagReader(clients.cloudWatchFor, config, clock)
+      : new NoDatabaseLagReader(),
+  };
+}
+
 let cached: StepDeps | undefined;
 
 /** The step functions' dependencies on AWS, built once per cold start from the environment. */
@@ -84,9 +113,7 @@ export function awsStepDeps(): StepDeps {
     control: new DynamoControlStore(controlTableClient, controlTable),
     votes: new DynamoVoteStore(documentClient, requiredEnv('VOTES_TABLE')),
     events: new EventBridgePublisher(eventBridge, requiredEnv('EVENT_BUS_NAME')),
-    traffic: new Route53TrafficRouter(route53, config),
-    database: new RdsDatabasePromoter(rdsFor, config),
-    lag: new CloudWatchLagReader(cloudWatchFor, config, systemClock),
+    ...partPorts(config, { route53, rdsFor, cloudWatchFor }, systemClock),
     health: new HttpHealthVerifier(config.probe),
     notifier: notifierFor(config),
     ...(config.fence?.lambdaFunctions.length

@@ -37,7 +37,7 @@ import {
   readAsl,
   STEPS,
   type StepSpec,
-  taskTimeouts,
+  stepFunctionTimeouts,
   WORKFLOWS,
   type WorkflowKind,
 } from '../workflows.js';
@@ -45,6 +45,7 @@ import { controlTableFor, type RegionStackProps, votesReplica } from './shared.j
 
 export const SLACK_CALLBACK_ENTRY = 'functions/slack-callback.ts';
 export const SLACK_CALLBACK_CONCURRENCY = 5;
+const APPROVAL_FUNCTION_TIMEOUT_SECONDS = 30;
 
 /**
  * A control region: the aggregator on the votes stream, the Cutover event bus and the rule that starts a
@@ -128,12 +129,7 @@ export class ControlStack extends Stack {
 
     // ---- step functions, one Lambda per ASL placeholder
     const asl = { failover: readAsl('failover'), failback: readAsl('failback') };
-    const timeouts = new Map<string, number>();
-    for (const text of Object.values(asl)) {
-      for (const [name, seconds] of taskTimeouts(text)) {
-        timeouts.set(name, Math.min(timeouts.get(name) ?? Number.POSITIVE_INFINITY, seconds));
-      }
-    }
+    const timeouts = stepFunctionTimeouts(Object.values(asl));
     const used = new Set(Object.values(asl).flatMap(placeholders));
     for (const spec of STEPS.filter((s) => used.has(s.placeholder))) {
       const fn = this.stepFunction(spec, props, timeouts.get(spec.placeholder), tableRegion);
@@ -374,7 +370,7 @@ export class ControlStack extends Stack {
   private stepFunction(
     spec: StepSpec,
     props: RegionStackProps,
-    stateTimeout: number | undefined,
+    timeoutSeconds: number | undefined,
     environment: Record<string, string>,
   ): lambda.Function {
     const { names } = props.topology;
@@ -388,8 +384,9 @@ export class ControlStack extends Stack {
       names,
       config: props.config,
       description: `Cutover step ${spec.placeholder.replace(/Function(Arn|Name)$/, '')}`,
-      // A waitForTaskToken task times the wait, not the call: the approval function only stores and posts.
-      timeout: Duration.seconds(Math.min(stateTimeout ?? 30, 900)),
+      // Shorter than every state that calls it (stepFunctionTimeouts). The approval function, called only from
+      // waitForTaskToken states whose timeout times the wait, stores the request and posts it: 30 s.
+      timeout: Duration.seconds(timeoutSeconds ?? APPROVAL_FUNCTION_TIMEOUT_SECONDS),
       environment,
     });
   }

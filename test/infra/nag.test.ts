@@ -1,10 +1,10 @@
 import { Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
-import { CONFIGS, synth } from './support.js';
+import { type ConfigSource, SYNTH_MATRIX, synth } from './support.js';
 
 /** Every acknowledgement recorded in the construct tree, with where it was made. */
-function acknowledgements(config: string): Array<{ path: string; id: string; reason: string }> {
+function acknowledgements(config: ConfigSource): Array<{ path: string; id: string; reason: string }> {
   const { app } = synth(config);
   return app.node.findAll().flatMap((c) =>
     c.node.metadata
@@ -15,7 +15,8 @@ function acknowledgements(config: string): Array<{ path: string; id: string; rea
   );
 }
 
-describe.each(Object.entries(CONFIGS))('cdk-nag AwsSolutions on the %s config', (_name, config) => {
+// Every configuration of the synthesis matrix: the three examples and the generated ones (support.ts).
+describe.each(SYNTH_MATRIX)('cdk-nag AwsSolutions on the %s config', (_name, config) => {
   it('reports no unacknowledged finding', () => {
     const { app } = synth(config);
     const report = new AwsSolutionsChecks().validateScope(app);

@@ -1,15 +1,5 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { App } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '#core/config.js';
-import { buildCutover } from '../../infra/cutover-app.js';
-import { CONFIGS } from './support.js';
-
-// biome-ignore lint/suspicious/noExplicitAny: raw JSON, edited freely before validation
-type Raw = Record<string, any>;
+import { CONFIGS, type ConfigSource, SYNTH_MATRIX, synth } from './support.js';
 
 /** The property that carries a resource's physical name, for every named resource type the app creates. */
 const NAME_PROPERTY: Record<string, string> = {
@@ -36,16 +26,11 @@ const GLOBAL_NAME: Record<string, string> = {
 };
 
 /** Every physical name the app would create, as "scope type name" with scope the region (or "global" for IAM). */
-function physicalNames(raw: Raw): { names: string[]; stacks: number } {
-  const config = loadConfig(raw);
-  const app = new App({
-    outdir: mkdtempSync(join(tmpdir(), 'cutover-names-')),
-    context: { 'aws:cdk:bundling-stacks': [] },
-  });
-  const stacks = buildCutover(app, config);
+function physicalNames(source: ConfigSource): { names: string[]; stacks: number } {
+  const { stacks, template } = synth(source);
   const names: string[] = [];
   for (const stack of stacks.all) {
-    const resources = Template.fromStack(stack).toJSON().Resources as Record<
+    const resources = template(stack).toJSON().Resources as Record<
       string,
       { Type: string; Properties?: Record<string, unknown> }
     >;
@@ -62,38 +47,17 @@ function physicalNames(raw: Raw): { names: string[]; stacks: number } {
 }
 
 const duplicates = (xs: string[]) => [...new Set(xs.filter((x, i) => xs.indexOf(x) !== i))];
-const read = (file: string): Raw => JSON.parse(readFileSync(file, 'utf8'));
-
-/** Configurations whose roles share regions, the cases where two stacks land in one region. */
-const OVERLAPS: Record<string, (r: Raw) => void> = {
-  'a control region that is the standby region (the witness example)': () => {},
-  'a control region that is the primary region': (r) => {
-    r.controlRegions = ['us-east-1', 'us-east-2'];
-  },
-  'a control region that is also a watcher region': (r) => {
-    r.controlRegions = ['eu-west-1', 'us-east-2'];
-  },
-  'no traffic and no database section': (r) => {
-    delete r.traffic;
-    delete r.database;
-  },
-};
-
 describe('physical names per account and region, across every stack', () => {
-  it.each(Object.entries(OVERLAPS))('no two resources share a name: %s', (_name, edit) => {
-    const raw = read(CONFIGS.witness);
-    edit(raw);
-    const { names } = physicalNames(raw);
+  // The synthesis matrix (test/infra/support.ts): the examples, and generated configurations whose roles share
+  // regions (a control region that is the standby, the primary or a watcher region) or leave sections out.
+  it.each(SYNTH_MATRIX)('no two resources share a name: %s', (_name, source) => {
+    const { names } = physicalNames(source);
     expect(names.length).toBeGreaterThan(20);
     expect(duplicates(names)).toEqual([]);
   });
 
-  it.each(Object.values(CONFIGS))('no two resources share a name: %s', (file) => {
-    expect(duplicates(physicalNames(read(file)).names)).toEqual([]);
-  });
-
   it('gives the control and the application stack of one region a bus and an alarm topic each', () => {
-    const { names } = physicalNames(read(CONFIGS.witness));
+    const { names } = physicalNames(CONFIGS.witness);
     const inStandby = names.filter((n) => n.startsWith('us-west-2 '));
     expect(inStandby).toEqual(
       expect.arrayContaining([

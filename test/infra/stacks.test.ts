@@ -217,10 +217,11 @@ describe('control stacks', () => {
       LogGroupName: '/cutover/orders/aggregator',
       RetentionInDays: 30,
     });
-    // A step's timeout is its shortest Task TimeoutSeconds in the ASL (Promote: 120 s).
+    // A step's timeout is its shortest Task TimeoutSeconds in the ASL (Promote: 120 s) less 15 s for scheduling,
+    // the invoke and a cold start (step-timeouts.test.ts checks every step).
     t.hasResourceProperties('AWS::Lambda::Function', {
       FunctionName: 'cutover-orders-promote',
-      Timeout: 120,
+      Timeout: 105,
     });
     // The control region outside the lease regions reaches the nearest replica (eu-central-1 → us-east-2).
     template(stacks.control[1]!).hasResourceProperties('AWS::Lambda::Function', {

@@ -1,8 +1,9 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, type Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { type CutoverConfig, loadConfig } from '#core/config.js';
 import { buildCutover, type CutoverStacks, readConfig } from '../../infra/cutover-app.js';
 
 export const CONFIGS = {
@@ -10,6 +11,73 @@ export const CONFIGS = {
   witness: 'examples/cutover.mrsc-witness.json',
   arbiter: 'examples/cutover.arbiter.json',
 } as const;
+
+// biome-ignore lint/suspicious/noExplicitAny: raw JSON, edited freely before validation
+export type RawConfig = Record<string, any>;
+
+/** A configuration generated from the example file with one change, validated like any other. */
+export interface GeneratedConfig {
+  name: string;
+  raw: RawConfig;
+}
+
+/** What the infra tests synthesize: an example file, or a generated configuration. */
+export type ConfigSource = string | GeneratedConfig;
+
+const generate = (name: string, edit: (raw: RawConfig) => void): GeneratedConfig => {
+  const raw = JSON.parse(readFileSync(CONFIGS.example, 'utf8')) as RawConfig;
+  edit(raw);
+  return { name, raw };
+};
+
+/**
+ * The cases the three examples do not cover alone: each is the example with one thing changed. Regions that
+ * hold several roles put two stacks in one region (test/infra/physical-names.test.ts); optional sections left
+ * out must leave nothing half-built (no grant on a record or database that is not configured).
+ */
+export const GENERATED = {
+  'control region = standby region': generate('control region = standby region', (r) => {
+    r.controlRegions = ['us-east-2', 'us-west-2'];
+  }),
+  'control region = primary region': generate('control region = primary region', (r) => {
+    r.controlRegions = ['us-east-1', 'us-east-2'];
+  }),
+  'control region = watcher region': generate('control region = watcher region', (r) => {
+    r.controlRegions = ['eu-west-1', 'us-east-2'];
+  }),
+  'no traffic section': generate('no traffic section', (r) => {
+    delete r.traffic;
+    delete r.primary.setIdentifier;
+    delete r.standby.setIdentifier;
+  }),
+  'no database section': generate('no database section', (r) => {
+    delete r.database;
+    delete r.primary.databaseId;
+    delete r.standby.databaseId;
+  }),
+  'no traffic and no database section': generate('no traffic and no database section', (r) => {
+    delete r.traffic;
+    delete r.database;
+  }),
+  'arbiter mode': generate('arbiter mode', (r) => {
+    r.leaseAuthority = { mode: 'arbiter', region: 'us-east-2' };
+  }),
+  'Aurora engine': generate('Aurora engine', (r) => {
+    r.database = { engine: 'aurora', globalClusterId: 'orders-global', promoteTimeoutSeconds: 900 };
+    r.primary.databaseId = 'arn:aws:rds:us-east-1:123456789012:cluster:orders-use1';
+    r.standby.databaseId = 'arn:aws:rds:us-west-2:123456789012:cluster:orders-usw2';
+  }),
+} as const satisfies Record<string, GeneratedConfig>;
+
+/** Every configuration the synthesis matrix covers, by name: the examples, then the generated ones. */
+export const SYNTH_MATRIX: ReadonlyArray<[string, ConfigSource]> = [
+  ...Object.entries(CONFIGS),
+  ...Object.entries(GENERATED),
+];
+
+export function configOf(source: ConfigSource): CutoverConfig {
+  return typeof source === 'string' ? readConfig(source) : loadConfig(source.raw);
+}
 
 export interface Synth {
   app: App;
@@ -24,15 +92,15 @@ const cache = new Map<string, Synth>();
  * `aws:cdk:bundling-stacks` switch, which `cdk synth --exclusively` uses too): esbuild for some 25 functions
  * would take minutes on a small machine. One test in cdk-synth.test.ts bundles for real.
  */
-export function synth(config: string, context: Record<string, unknown> = {}): Synth {
-  const key = `${config} ${JSON.stringify(context)}`;
+export function synth(config: ConfigSource, context: Record<string, unknown> = {}): Synth {
+  const key = `${typeof config === 'string' ? config : `generated:${config.name}`} ${JSON.stringify(context)}`;
   const hit = cache.get(key);
   if (hit) return hit;
   const app = new App({
     outdir: mkdtempSync(join(tmpdir(), 'cutover-cdk-')),
     context: { 'aws:cdk:bundling-stacks': [], ...context },
   });
-  const stacks = buildCutover(app, readConfig(config));
+  const stacks = buildCutover(app, configOf(config));
   const templates = new Map<Stack, Template>();
   const result: Synth = {
     app,

@@ -16,10 +16,7 @@ import {
 } from '@aws-sdk/client-route-53';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
-import { CloudWatchLagReader } from '#adapters/aws/cloudwatch-lag-reader.js';
 import { EventBridgePublisher } from '#adapters/aws/eventbridge-publisher.js';
-import { RdsDatabasePromoter } from '#adapters/aws/rds-database-promoter.js';
-import { Route53TrafficRouter } from '#adapters/aws/route53-traffic-router.js';
 import { DynamoControlStore } from '#adapters/dynamodb/control-store.js';
 import { DynamoLeaseStore } from '#adapters/dynamodb/lease-store.js';
 import { DynamoVoteStore } from '#adapters/dynamodb/vote-store.js';
@@ -27,6 +24,7 @@ import type { CutoverConfig } from '#core/config.js';
 import type { ApprovalChannel, ApprovalDecision, HealthCheck, HealthVerifier } from '#core/failover-ports.js';
 import type { LeaseStore } from '#core/ports.js';
 import { systemClock } from '#core/ports.js';
+import { partPorts } from '#steps/aws-deps.js';
 import type { StepDeps } from '#steps/core/deps.js';
 
 /**
@@ -205,9 +203,16 @@ export function makeHarness(
     control: new DynamoControlStore(doc, control),
     votes: new DynamoVoteStore(doc, votes),
     events: new EventBridgePublisher(new EventBridgeClient({ region: 'us-east-2' }), 'cutover-bus'),
-    traffic: new Route53TrafficRouter(new Route53Client({ region: 'us-east-1' }), config),
-    database: new RdsDatabasePromoter((region) => new RDSClient({ region }), config),
-    lag: new CloudWatchLagReader((region) => new CloudWatchClient({ region }), config, systemClock),
+    // The parts chosen exactly as on AWS: a configuration without traffic or database gets their no-op ports.
+    ...partPorts(
+      config,
+      {
+        route53: new Route53Client({ region: 'us-east-1' }),
+        rdsFor: (region) => new RDSClient({ region }),
+        cloudWatchFor: (region) => new CloudWatchClient({ region }),
+      },
+      systemClock,
+    ),
     health,
     notifier: {
       notify: async (message) => {
