@@ -82,7 +82,7 @@ export function awsStepDeps(): StepDeps {
     clock: systemClock,
     leases: new DynamoLeaseStore(controlTableClient, controlTable, config.lease, systemClock),
     control: new DynamoControlStore(controlTableClient, controlTable),
-    votes: new DynamoVoteStore(documentClient, requiredEnv('VOTES_TABLE')),
+    votes: new DynamoVoteStore(documentClient, requiredEnv('VOTES_TABLE'), config.watchers),
     events: new EventBridgePublisher(eventBridge, requiredEnv('EVENT_BUS_NAME')),
     traffic: new Route53TrafficRouter(route53, config),
     database: new RdsDatabasePromoter(rdsFor, config),

@@ -221,7 +221,7 @@ describe('failover state machine, run locally on DynamoDB Local and mocked AWS A
 
   it('aborts as a false alarm when a quorum sees the primary healthy again during the re-check', async () => {
     const { t, h, control, input } = await setup();
-    const votes = new DynamoVoteStore(t.doc, t.names.votes);
+    const votes = new DynamoVoteStore(t.doc, t.names.votes, exampleConfig().watchers);
     const now = Date.now();
     for (const voter of ['eu-west-1', 'ca-central-1', 'ap-northeast-1']) {
       await votes.put(vote({ voter, target: 'us-east-1', healthy: true, observedAt: now - 500 }, now));
@@ -423,7 +423,7 @@ describe('failover state machine, run locally on DynamoDB Local and mocked AWS A
     });
     /** A quorum (or fewer) of fresh watchers that see us-east-1 down over the whole debounce window. */
     async function unhealthyVotes(t: { doc: never; names: { votes: string } }, voters: string[]) {
-      const store = new DynamoVoteStore(t.doc, t.names.votes);
+      const store = new DynamoVoteStore(t.doc, t.names.votes, exampleConfig().watchers);
       const now = Date.now();
       for (const voter of voters) {
         await store.put(
@@ -504,7 +504,7 @@ describe('failover state machine, run locally on DynamoDB Local and mocked AWS A
 
     it('goes on after a long approval when the watchers kept seeing the primary down', async () => {
       const { h, t, input } = await setup(() => {}, ambiguous);
-      const store = new DynamoVoteStore(t.doc, t.names.votes);
+      const store = new DynamoVoteStore(t.doc, t.names.votes, exampleConfig().watchers);
       slowApproval(h, async (now) => {
         for (const voter of ['eu-west-1', 'ap-southeast-2', 'ca-central-1']) {
           await store.put(

@@ -26,7 +26,7 @@ function streamRecord(now: number) {
     eventName: 'INSERT',
     dynamodb: {
       SequenceNumber: '1',
-      NewImage: marshall({ pk: 'orders#us-east-1', sk: 'eu-west-1', ...v }),
+      NewImage: marshall({ pk: 'orders#us-east-1#eu-west-1', sk: 'eu-west-1', ...v }),
     },
   };
 }
@@ -56,7 +56,7 @@ describe('takeover of a stalled incident by a surviving control region (DynamoDB
     const deps = (region: string, now: number): AggregatorDeps => ({
       config,
       region,
-      votes: new DynamoVoteStore(t.doc, t.names.votes),
+      votes: new DynamoVoteStore(t.doc, t.names.votes, config.watchers),
       leases: new DynamoLeaseStore(t.doc, t.names.control, config.lease, { now: () => now }),
       control,
       events,
@@ -219,7 +219,7 @@ describe('a stalled failback is abandoned, never taken over (DynamoDB Local)', (
       if (!claim.claimed) throw new Error('could not claim the failback');
     }
     const events = new RecordingPublisher(() => T0);
-    const votes = new DynamoVoteStore(t.doc, t.names.votes);
+    const votes = new DynamoVoteStore(t.doc, t.names.votes, config.watchers);
     const deps = (region: string, now: number): AggregatorDeps => ({
       config,
       region,

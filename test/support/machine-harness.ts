@@ -203,7 +203,7 @@ export function makeHarness(
     clock: systemClock,
     leases,
     control: new DynamoControlStore(doc, control),
-    votes: new DynamoVoteStore(doc, votes),
+    votes: new DynamoVoteStore(doc, votes, config.watchers),
     events: new EventBridgePublisher(new EventBridgeClient({ region: 'us-east-2' }), 'cutover-bus'),
     traffic: new Route53TrafficRouter(new Route53Client({ region: 'us-east-1' }), config),
     database: new RdsDatabasePromoter((region) => new RDSClient({ region }), config),
