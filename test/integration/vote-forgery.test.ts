@@ -1,6 +1,11 @@
 import { PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { DynamoControlStore } from '#adapters/dynamodb/control-store.js';
+import { DynamoLeaseStore } from '#adapters/dynamodb/lease-store.js';
 import { DynamoVoteStore, parseStoredVote } from '#adapters/dynamodb/vote-store.js';
+import { RecordingPublisher } from '#adapters/local/recording-publisher.js';
+import { aggregate } from '#commons/aggregate.js';
 import { decide } from '#core/decide.js';
 import { type Vote, voteKey } from '#core/vote.js';
 import { freshTables } from '../support/dynamodb.js';
@@ -115,5 +120,45 @@ describe('forged and misfiled votes (DynamoDB Local)', () => {
     const votes = await store.list('orders', 'us-east-1');
     expect(votes).toHaveLength(4);
     expect(refused.at(-1)).toMatch(/^not a vote: /);
+  });
+});
+
+describe('forged votes at the aggregator (DynamoDB Local)', () => {
+  it('every item one compromised watcher can write, and those it cannot read back, leave five healthy votes healthy', async () => {
+    const t = await freshTables('forga');
+    const store = new DynamoVoteStore(t.doc, t.names.votes, config.watchers);
+    for (const voter of config.watchers) {
+      await store.put(vote({ voter, target: 'us-east-1', healthy: true, seq: 5 }, NOW));
+      await store.put(vote({ voter, target: 'us-west-2', healthy: true, seq: 5 }, NOW));
+    }
+    // Keys of its own making, the partition every vote about the target used to share (where the honest votes
+    // themselves lived, and where an unscoped role could overwrite them), and its own key signed as another.
+    const items = [
+      ...forgeries(),
+      { ...voteKey('orders', 'us-east-1', 'eu-west-1'), ...unhealthyForAnHour('ca-central-1') },
+    ];
+    for (const Item of items) await t.doc.send(new PutCommand({ TableName: t.names.votes, Item }));
+    const events = new RecordingPublisher(() => NOW);
+    const honest = vote({ voter: 'sa-east-1', target: 'us-east-1', healthy: true, seq: 5 }, NOW);
+    const record = {
+      eventName: 'MODIFY',
+      dynamodb: {
+        SequenceNumber: '1',
+        NewImage: marshall({ ...voteKey('orders', 'us-east-1', 'sa-east-1'), ...honest }),
+      },
+    };
+    const result = await aggregate([record], {
+      config,
+      region: 'us-east-2',
+      votes: store,
+      leases: new DynamoLeaseStore(t.doc, t.names.control, config.lease, { now: () => NOW }),
+      control: new DynamoControlStore(t.doc, t.names.control),
+      events,
+      clock: { now: () => NOW },
+    });
+    expect(result.batchItemFailures).toEqual([]);
+    expect(result.decisions[0]?.verdict).toMatchObject({ kind: 'healthy', code: 'ALL_HEALTHY' });
+    expect(result.decisions[0]?.verdict?.evidence.fresh.every((v) => v.healthy)).toBe(true);
+    expect(events.ofType('Failover Requested')).toHaveLength(0);
   });
 });
