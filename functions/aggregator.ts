@@ -15,7 +15,7 @@ const controlTable = requiredEnv('CONTROL_TABLE');
 const deps = {
   config,
   region: requiredEnv('AWS_REGION'),
-  votes: new DynamoVoteStore(documentClient, requiredEnv('VOTES_TABLE')),
+  votes: new DynamoVoteStore(documentClient, requiredEnv('VOTES_TABLE'), config.watchers),
   leases: new DynamoLeaseStore(controlTableClient, controlTable, config.lease, systemClock),
   control: new DynamoControlStore(controlTableClient, controlTable),
   events: new EventBridgePublisher(eventBridge, requiredEnv('EVENT_BUS_NAME')),

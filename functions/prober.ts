@@ -9,7 +9,7 @@ import { runProber } from '#commons/prober-loop.js';
 import { systemClock } from '#core/ports.js';
 
 const config = configFromEnv();
-const votes = new DynamoVoteStore(documentClient, requiredEnv('VOTES_TABLE'));
+const votes = new DynamoVoteStore(documentClient, requiredEnv('VOTES_TABLE'), config.watchers);
 const voter = requiredEnv('AWS_REGION');
 
 /**

@@ -2,6 +2,7 @@ import { Aws, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import type { CutoverConfig } from '#core/config.js';
+import { voteKey } from '#core/vote.js';
 
 /**
  * Least-privilege statements for what the step functions do to the application's AWS resources. Each one
@@ -127,4 +128,31 @@ export function fenceLambdaStatements(scope: Construct, config: CutoverConfig): 
         ),
   );
   return [new iam.PolicyStatement({ actions: ['lambda:PutFunctionConcurrency'], resources })];
+}
+
+/**
+ * What a watcher's prober may do to the votes table: read and write its own items and nothing else. The items of
+ * one voter are those whose partition key names it (`voteKey`: application#target#voter, one per application
+ * region), and `dynamodb:LeadingKeys`, the partition key of every item a request touches, must be one of them
+ * ("Using IAM policy conditions for fine-grained access control", Amazon DynamoDB developer guide). So a
+ * compromised watcher can still lie about what it sees, but only under its own name: one vote, never a quorum.
+ *
+ * ForAllValues is also true of a request that names no key at all (a Scan), so only the single-item actions,
+ * which always carry a key, are granted; Query, Scan and the batch actions are not.
+ */
+export function voteWriterStatements(
+  config: CutoverConfig,
+  tableArn: string,
+  voter: string,
+): iam.PolicyStatement[] {
+  const ownKeys = [config.primary.region, config.standby.region].map(
+    (target) => voteKey(config.application, target, voter).pk,
+  );
+  return [
+    new iam.PolicyStatement({
+      actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      resources: [tableArn],
+      conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ownKeys } },
+    }),
+  ];
 }

@@ -37,18 +37,18 @@ export async function aggregate(records: readonly unknown[], deps: AggregatorDep
 async function decideAndAct(deps: AggregatorDeps): Promise<AggregateResult['decisions'][number]> {
   const { config, control, leases, votes, events, clock } = deps;
   const application = config.application;
-  const lease = await leases.read(application);
-  const inFlight = await actOnIncidentInFlight(deps, lease);
+  // The pause is read before anything may act on it, a takeover included.
+  const [lease, pause] = await Promise.all([leases.read(application), control.getPause(application)]);
+  const inFlight = await actOnIncidentInFlight(deps, lease, pause);
   if (inFlight) return { application, outcome: inFlight };
   const roles = rolesOf(lease, { primary: config.primary.region, standby: config.standby.region });
   if (!roles.decide)
     return { application, outcome: { action: 'none', code: roles.code, reason: roles.reason } };
 
   const { primary, standby } = roles;
-  const [primaryVotes, standbyVotes, pause, last] = await Promise.all([
+  const [primaryVotes, standbyVotes, last] = await Promise.all([
     votes.list(application, primary),
     votes.list(application, standby),
-    control.getPause(application),
     control.lastCompletedFailover(application),
   ]);
   const now = clock.now();

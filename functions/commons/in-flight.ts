@@ -2,9 +2,9 @@ import { abandonClose, abandonPlan } from '#core/abandon.js';
 import { LostRaceError } from '#core/errors.js';
 import { failbackAbandonedDetail, failoverRequestedDetail } from '#core/events.js';
 import { type InFlightPlan, inFlightPlan } from '#core/in-flight.js';
-import { type Incident, inFlightEpochs } from '#core/incident.js';
+import { type Incident, inFlightEpochs, isFenced } from '#core/incident.js';
 import type { Lease } from '#core/lease.js';
-import { ownerOf } from '#core/ports.js';
+import { ownerOf, type PauseRecord } from '#core/ports.js';
 import type { AggregateAction, AggregatorDeps } from './aggregator-deps.js';
 
 /**
@@ -12,17 +12,22 @@ import type { AggregateAction, AggregatorDeps } from './aggregator-deps.js';
  * execution stops making progress and the incident would stay open with the lease revoked (no region may
  * write). The survivors read the open incident at every decision and, once it has shown no progress for
  * takeoverAfterMs, one of them takes it over with a conditional write and starts its own execution for it.
+ * The pause, read before, holds a takeover unless the incident is fenced already (`inFlightPlan`).
  * Returns null when the decision on the votes should go on.
  */
 export async function actOnIncidentInFlight(
   deps: AggregatorDeps,
   lease: Lease | null,
+  pause: PauseRecord | null,
 ): Promise<AggregateAction | null> {
   const { config, control, clock } = deps;
   const { fromEpoch, toEpoch } = inFlightEpochs(lease?.epoch ?? 0);
   const open = await control.openIncident(config.application, fromEpoch, toEpoch);
   if (!open) return null;
-  const plan = inFlightPlan(open, deps.region, clock.now(), config.takeoverAfterMs);
+  const plan = inFlightPlan(open, deps.region, clock.now(), config.takeoverAfterMs, {
+    pause,
+    fenced: isFenced(lease, open.epoch),
+  });
   switch (plan.act) {
     case 're-publish':
       // Claimed by another delivery meanwhile: it is this region's own request, so nothing else is due.
@@ -31,6 +36,9 @@ export async function actOnIncidentInFlight(
       return abandonFailback(deps, open, plan, lease);
     case 'take-over':
       return takeOver(deps, open, plan);
+    case 'hold':
+      deps.log?.(plan.reason, { code: plan.code, incidentId: open.id });
+      return { action: 'none', code: plan.code, reason: plan.reason };
     case 'leave':
       return null;
   }

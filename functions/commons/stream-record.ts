@@ -1,5 +1,5 @@
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { type Vote, voteSchema } from '#core/vote.js';
+import { type Vote, voteKey, voteSchema } from '#core/vote.js';
 
 /** The part of a DynamoDB stream record the aggregator reads (aws-lambda's DynamoDBRecord shape). */
 export interface StreamRecord {
@@ -52,7 +52,8 @@ export function parseStreamRecord(record: unknown, index: number): ParsedRecord 
     return { ok: false, id, rule: 'MALFORMED', reason: `not a vote: ${why}` };
   }
   const vote = parsed.data;
-  if (pk !== `${vote.application}#${vote.target}` || sk !== vote.voter) {
+  const key = voteKey(vote.application, vote.target, vote.voter);
+  if (pk !== key.pk || sk !== key.sk) {
     return {
       ok: false,
       id,

@@ -1,4 +1,5 @@
 import type { PauseRecord } from './ports.js';
+import { freshUnhealthyQuorum } from './recheck.js';
 
 export type TimeoutPolicy = 'abort' | 'proceed';
 
@@ -34,7 +35,7 @@ export type ApprovalTimeout =
   | { action: 'proceed'; code: 'POLICY_PROCEED'; reason: string }
   | {
       action: 'abort';
-      code: 'POLICY_ABORT' | 'NEEDS_A_PERSON' | 'PAUSED' | 'BELOW_QUORUM' | 'NOT_CHECKED';
+      code: 'POLICY_ABORT' | 'NEEDS_A_PERSON' | 'PAUSED' | 'NO_FRESH_QUORUM' | 'NOT_CHECKED';
       reason: string;
     };
 
@@ -64,13 +65,13 @@ export function approvalTimeout(s: ApprovalTimeoutSnapshot): ApprovalTimeout {
       ),
     };
   }
-  if (e.sustainedUnhealthy < s.quorum) {
+  // The same rule as the re-check after a long approval wait (recheck.ts), which runs next on this path too.
+  const fresh = freshUnhealthyQuorum(e.sustainedUnhealthy, s.quorum, s.from);
+  if (!fresh.met) {
     return {
       action: 'abort',
-      code: 'BELOW_QUORUM',
-      reason: said(
-        `the timeout policy is proceed, but only ${e.sustainedUnhealthy} fresh watchers see ${s.from} unhealthy over the debounce window (quorum ${s.quorum})`,
-      ),
+      code: fresh.code,
+      reason: said(`the timeout policy is proceed, but ${fresh.reason}`),
     };
   }
   return { action: 'proceed', code: 'POLICY_PROCEED', reason: said('the timeout policy is proceed') };

@@ -65,3 +65,11 @@ export const IN_FLIGHT_EPOCHS = 2;
 export function inFlightEpochs(leaseEpoch: number): { fromEpoch: number; toEpoch: number } {
   return { fromEpoch: leaseEpoch - IN_FLIGHT_EPOCHS, toEpoch: leaseEpoch };
 }
+
+/**
+ * Whether the incident keyed at `epoch` has been fenced: its fence revokes the lease at epoch + 1 (and the grant
+ * moves it to epoch + 2), and nothing else moves the epoch while the incident is open. From then on the old
+ * primary cannot write, so only finishing the incident leaves a writer.
+ */
+export const isFenced = (lease: { epoch: number } | null, epoch: number): boolean =>
+  lease !== null && lease.epoch > epoch;

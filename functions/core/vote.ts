@@ -27,6 +27,20 @@ export const voteSchema = z
 
 export type Vote = z.output<typeof voteSchema>;
 
+/**
+ * Where a vote is stored: the partition key names the voter, so that IAM can pin each watcher's role to its own
+ * items. DynamoDB's fine-grained access control conditions on `dynamodb:LeadingKeys`, which is the partition key
+ * only ("Using IAM policy conditions for fine-grained access control", Amazon DynamoDB developer guide,
+ * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html); with the voter in
+ * the sort key no condition could tell one watcher's items from another's. The sort key repeats the voter, so an
+ * item's key names its voter twice and a reader checks both. Applications and regions are `[a-z0-9-]`, so `#`
+ * cannot occur inside a part. The readers get a target's votes by key, one per configured watcher
+ * (DynamoVoteStore.list), never by a query over a partition that anyone could add items to.
+ */
+export function voteKey(application: string, target: string, voter: string): { pk: string; sk: string } {
+  return { pk: `${application}#${target}#${voter}`, sk: voter };
+}
+
 /** What one probe saw. */
 export interface ProbeResult {
   healthy: boolean;

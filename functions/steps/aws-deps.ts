@@ -111,7 +111,7 @@ export function awsStepDeps(): StepDeps {
     clock: systemClock,
     leases: new DynamoLeaseStore(controlTableClient, controlTable, config.lease, systemClock),
     control: new DynamoControlStore(controlTableClient, controlTable),
-    votes: new DynamoVoteStore(documentClient, requiredEnv('VOTES_TABLE')),
+    votes: new DynamoVoteStore(documentClient, requiredEnv('VOTES_TABLE'), config.watchers),
     events: new EventBridgePublisher(eventBridge, requiredEnv('EVENT_BUS_NAME')),
     ...partPorts(config, { route53, rdsFor, cloudWatchFor }, systemClock),
     health: new HttpHealthVerifier(config.probe),

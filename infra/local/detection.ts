@@ -57,7 +57,7 @@ export class LocalDetection {
     const deps = {
       config,
       region,
-      votes: new DynamoVoteStore(doc, names.votes),
+      votes: new DynamoVoteStore(doc, names.votes, config.watchers),
       leases: new DynamoLeaseStore(doc, names.control, config.lease, clock),
       control: new DynamoControlStore(doc, names.control),
       events,
@@ -99,7 +99,7 @@ export class LocalDetection {
   private startWatcher(spec: WatcherSpec): void {
     const { config, doc, names, log } = this.opts;
     const clock = this.opts.clock ?? systemClock;
-    const votes = new DynamoVoteStore(doc, names.votes);
+    const votes = new DynamoVoteStore(doc, names.votes, config.watchers);
     const invocationMs = this.opts.invocationMs ?? Math.max(10 * config.probe.intervalMs, 5_000);
     const run = scheduleInvocations({
       invocationMs,

@@ -35,7 +35,7 @@ export function localClients(
 }
 
 /**
- * The same key design as the CDK stacks: votes (pk = application#target, sk = voter) with a stream of new
+ * The same key design as the CDK stacks: votes (pk = application#target#voter, sk = voter: `voteKey`) with a stream of new
  * images, and the control table (pk = application, sk = lease | pause | incident#… | approval#… | audit#…).
  */
 export async function createTables(client: DynamoDBClient, names: TableNames): Promise<void> {

@@ -1,13 +1,9 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type { Construct } from 'constructs';
-import {
-  bindTable,
-  CutoverFunction,
-  LOOP_MEMORY_MB,
-  traceEveryFunction,
-} from '../constructs/cutover-function.js';
+import { CutoverFunction, LOOP_MEMORY_MB, traceEveryFunction } from '../constructs/cutover-function.js';
 import { acknowledgeTracing, ControlPlaneAlarms, ONE_MINUTE } from '../constructs/operations.js';
+import { voteWriterStatements } from '../iam.js';
 import { everyMinute, type RegionStackProps, votesReplica } from './shared.js';
 
 /** A watcher region: the prober votes on the health of each application region, and nothing else. */
@@ -34,7 +30,15 @@ export class WatcherStack extends Stack {
       memorySize: LOOP_MEMORY_MB,
       tracing,
     });
-    bindTable(this.prober, 'VOTES_TABLE', votesReplica(this, topology), 'readWrite');
+    // Not bindTable's table-wide grant: the prober votes as this region (AWS_REGION), and IAM holds it to the
+    // items filed under that name, so one compromised watcher cannot write the others' votes.
+    if (Token.isUnresolved(this.region))
+      throw new Error('a watcher stack needs a concrete region: it is the voter');
+    const votes = votesReplica(this, topology);
+    this.prober.addEnvironment('VOTES_TABLE', votes.tableName);
+    for (const statement of voteWriterStatements(config, votes.tableArn, this.region)) {
+      this.prober.addToRolePolicy(statement);
+    }
     everyMinute(this, 'prober-schedule', this.prober, `Cutover ${config.application}: start the prober`);
 
     this.alarms = new ControlPlaneAlarms(this, 'alarms', names, 'watcher');

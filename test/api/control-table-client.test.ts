@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
+  BatchGetCommand,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -18,6 +19,18 @@ const LOCAL = 'eu-central-1';
 const CONTROL_REGION = 'us-east-2';
 const CONTROL_TABLE = 'cutover-payments-control';
 const VOTES_TABLE = 'cutover-payments-votes';
+const WATCHERS = ['eu-west-1', 'ap-southeast-2', 'ca-central-1', 'sa-east-1', 'ap-northeast-1'];
+/** The votes about one target: one key per configured watcher, read consistently in one BatchGetItem. */
+const votesRead = (target: string) => ({
+  RequestItems: {
+    [VOTES_TABLE]: {
+      Keys: WATCHERS.map((w) => ({ pk: `payments#${target}#${w}`, sk: w })),
+      ConsistentRead: true,
+    },
+  },
+});
+const tableOf = (input: { TableName?: string; RequestItems?: Record<string, unknown> }) =>
+  input.TableName ?? Object.keys(input.RequestItems ?? {})[0] ?? '(none)';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const eventBridge = mockClient(EventBridgeClient);
@@ -48,7 +61,7 @@ afterAll(() => {
 async function regionsByTable(): Promise<Record<string, string[]>> {
   const out: Record<string, Set<string>> = {};
   for (const call of ddb.calls()) {
-    const table = (call.args[0].input as { TableName?: string }).TableName ?? '(none)';
+    const table = tableOf(call.args[0].input as Parameters<typeof tableOf>[0]);
     const client = call.thisValue as DynamoDBDocumentClient;
     out[table] = (out[table] ?? new Set()).add(await client.config.region());
   }
@@ -79,8 +92,8 @@ describe('the control-table client', () => {
       .resolves({
         Item: { pk: 'payments', sk: 'pause', pausedBy: 'alice', pausedAt: 1, reason: 'maintenance' },
       })
-      .on(QueryCommand, { TableName: VOTES_TABLE })
-      .resolves({ Items: [] });
+      .on(BatchGetCommand, votesRead('us-east-1'))
+      .resolves({ Responses: { [VOTES_TABLE]: [] } });
     const { awsStepDeps } = await import('#steps/aws-deps.js');
     const deps = awsStepDeps();
     expect(await deps.leases.read('payments')).toMatchObject({ holder: 'us-east-1', epoch: 4 });
@@ -93,12 +106,7 @@ describe('the control-table client', () => {
     expect(ddb.calls().map((c) => c.args[0].input)).toEqual([
       { TableName: CONTROL_TABLE, Key: { pk: 'payments', sk: 'lease' }, ConsistentRead: true },
       { TableName: CONTROL_TABLE, Key: { pk: 'payments', sk: 'pause' }, ConsistentRead: true },
-      {
-        TableName: VOTES_TABLE,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': 'payments#us-east-1' },
-        ConsistentRead: true,
-      },
+      votesRead('us-east-1'),
     ]);
     expect(await regionsByTable()).toEqual({ [CONTROL_TABLE]: [CONTROL_REGION], [VOTES_TABLE]: [LOCAL] });
   });
@@ -106,7 +114,7 @@ describe('the control-table client', () => {
   it('serves the aggregator’s lease and control reads and writes; its votes reads stay local', async () => {
     const now = Date.now();
     const item = {
-      pk: 'payments#us-east-1',
+      pk: 'payments#us-east-1#eu-west-1',
       sk: 'eu-west-1',
       ...vote({ voter: 'eu-west-1', target: 'us-east-1', application: 'payments' }, now),
     };
@@ -118,8 +126,10 @@ describe('the control-table client', () => {
       .resolves({})
       .on(QueryCommand, { TableName: CONTROL_TABLE })
       .resolves({ Items: [] })
-      .on(QueryCommand, { TableName: VOTES_TABLE })
-      .resolves({ Items: [] })
+      .on(BatchGetCommand, votesRead('us-east-1'))
+      .resolves({ Responses: { [VOTES_TABLE]: [] } })
+      .on(BatchGetCommand, votesRead('us-west-2'))
+      .resolves({ Responses: { [VOTES_TABLE]: [] } })
       .on(PutCommand, { TableName: CONTROL_TABLE, Item: { pk: 'payments', sk: 'verdict' } })
       .resolves({});
     const { handler } = await import('../../functions/aggregator.js');
@@ -136,7 +146,7 @@ describe('the control-table client', () => {
       .map((c) => c.args[0])
       .filter((command) => !(command instanceof PutCommand))
       .map((command) => command.input as { TableName?: string })
-      .filter((input) => input.TableName === CONTROL_TABLE);
+      .filter((input) => tableOf(input) === CONTROL_TABLE);
     const sorted = (inputs: object[]) => inputs.map((i) => JSON.stringify(i)).sort();
     // No incident, and no fresh votes in the table: the aggregator reads, and only records the new verdict.
     expect(sorted(controlReads)).toEqual(

@@ -69,7 +69,7 @@ describe('aggregator on the real votes stream (DynamoDB Local)', () => {
     deps = (region) => ({
       config,
       region,
-      votes: new DynamoVoteStore(t.doc, t.names.votes),
+      votes: new DynamoVoteStore(t.doc, t.names.votes, config.watchers),
       leases: new DynamoLeaseStore(t.doc, t.names.control, config.lease, clock),
       control: new DynamoControlStore(t.doc, t.names.control),
       events,
@@ -78,7 +78,7 @@ describe('aggregator on the real votes stream (DynamoDB Local)', () => {
   });
 
   async function writeVotes(unhealthyVoters: string[], opts: { since?: number } = {}) {
-    const store = new DynamoVoteStore(t.doc, t.names.votes);
+    const store = new DynamoVoteStore(t.doc, t.names.votes, config.watchers);
     for (const voter of config.watchers) {
       const unhealthy = unhealthyVoters.includes(voter);
       await store.put(
@@ -145,7 +145,7 @@ describe('aggregator on the real votes stream (DynamoDB Local)', () => {
     await writeVotes(config.watchers, { since: NOW - 5_000 });
     let result = await aggregate(await readStream(t.endpoint, t.raw, t.names.votes), deps('us-east-2'));
     expect(result.decisions[0]?.verdict?.code).toBe('DEBOUNCING');
-    const store = new DynamoVoteStore(t.doc, t.names.votes);
+    const store = new DynamoVoteStore(t.doc, t.names.votes, config.watchers);
     for (const voter of config.watchers) {
       await store.put(vote({ voter, target: 'us-east-1', seq: 2, streakSince: NOW - 1_500 }, NOW));
     }
@@ -159,7 +159,7 @@ describe('aggregator on the real votes stream (DynamoDB Local)', () => {
     await t.doc.send(
       new PutCommand({
         TableName: t.names.votes,
-        Item: { pk: 'orders#us-east-1', sk: 'eu-west-1', healthy: 'nope' },
+        Item: { pk: 'orders#us-east-1#eu-west-1', sk: 'eu-west-1', healthy: 'nope' },
       }),
     );
     await writeVotes(config.watchers);

@@ -46,7 +46,7 @@ async function setup(edit: Parameters<typeof exampleConfig>[0] = () => {}) {
   if (!held.ok) throw new Error('could not seed the lease');
   h.log.length = 0;
   h.lagSeconds.value = 0;
-  const votes = new DynamoVoteStore(t.doc, t.names.votes);
+  const votes = new DynamoVoteStore(t.doc, t.names.votes, config.watchers);
   const now = Date.now();
   for (const voter of ['eu-west-1', 'ca-central-1', 'ap-northeast-1', 'sa-east-1']) {
     await votes.put(

@@ -221,7 +221,7 @@ describe('failover state machine, run locally on DynamoDB Local and mocked AWS A
 
   it('aborts as a false alarm when a quorum sees the primary healthy again during the re-check', async () => {
     const { t, h, control, input } = await setup();
-    const votes = new DynamoVoteStore(t.doc, t.names.votes);
+    const votes = new DynamoVoteStore(t.doc, t.names.votes, exampleConfig().watchers);
     const now = Date.now();
     for (const voter of ['eu-west-1', 'ca-central-1', 'ap-northeast-1']) {
       await votes.put(vote({ voter, target: 'us-east-1', healthy: true, observedAt: now - 500 }, now));
@@ -423,7 +423,7 @@ describe('failover state machine, run locally on DynamoDB Local and mocked AWS A
     });
     /** A quorum (or fewer) of fresh watchers that see us-east-1 down over the whole debounce window. */
     async function unhealthyVotes(t: { doc: never; names: { votes: string } }, voters: string[]) {
-      const store = new DynamoVoteStore(t.doc, t.names.votes);
+      const store = new DynamoVoteStore(t.doc, t.names.votes, exampleConfig().watchers);
       const now = Date.now();
       for (const voter of voters) {
         await store.put(
@@ -459,6 +459,93 @@ describe('failover state machine, run locally on DynamoDB Local and mocked AWS A
       const audit = await few.control.listAudit('orders', few.input.incidentId);
       expect(audit.find((x) => x.step === 'approval-timeout')?.outcome).toBe('abort');
       expect(few.h.log.filter((l) => l.startsWith('RDS') || l.startsWith('Route53'))).toEqual([]);
+    });
+
+    /**
+     * The approval takes 15 minutes: the step clock jumps while the person decides (the lease store keeps the
+     * real clock, so the old lease is long over either way). `during` runs at the new time, before the answer.
+     */
+    function slowApproval(h: Harness, during: (now: number) => Promise<void> = async () => {}) {
+      let offset = 0;
+      h.deps.clock = { now: () => Date.now() + offset };
+      h.setApproval(async () => {
+        offset = 15 * 60_000;
+        await during(h.deps.clock.now());
+        return { approved: true, by: 'U012AB3CD', at: h.deps.clock.now(), reason: 'go' };
+      });
+    }
+
+    it('aborts with NO_FRESH_QUORUM when the votes went stale during a long approval: no fence on stale votes', async () => {
+      const { h, t, control, input } = await setup(() => {}, ambiguous);
+      await unhealthyVotes(t as never, ['eu-west-1', 'ap-southeast-2', 'ca-central-1']);
+      slowApproval(h);
+      const run = await runStateMachine(FAILOVER, input, failoverTaskHandlers(h.deps), fast);
+      expect(run.status).toBe('SUCCEEDED');
+      expect(run.path.slice(-5)).toEqual([
+        'RecheckVotes',
+        'PrimaryRecovered',
+        'RecheckAbort',
+        'Abort',
+        'Aborted',
+      ]);
+      expect(h.log).toEqual(['approval failover', 'EventBridge.PutEvents Failover Aborted']);
+      expect(await h.deps.leases.read('orders')).toMatchObject({ holder: 'us-east-1', epoch: 1 });
+      expect(await control.getIncident(input.incidentId)).toMatchObject({ status: 'aborted' });
+      expect(h.published.map((e) => [e.detailType, e.detail.code, e.detail.step, e.detail.fenced])).toEqual([
+        ['Failover Aborted', 'NO_FRESH_QUORUM', 'recheck', false],
+      ]);
+      expect(String(h.published[0]?.detail.reason)).toMatch(
+        /^no fresh quorum: \d+ ms since the decision, longer than a vote stays fresh \(25000 ms\), and only 0 fresh watchers/,
+      );
+      const audit = await control.listAudit('orders', input.incidentId);
+      expect(audit.map((a) => `${a.step}:${a.outcome}`)).toContain('recheck:abort');
+      expectValidEvents(h);
+    });
+
+    it('goes on after a long approval when the watchers kept seeing the primary down', async () => {
+      const { h, t, input } = await setup(() => {}, ambiguous);
+      const store = new DynamoVoteStore(t.doc, t.names.votes, exampleConfig().watchers);
+      slowApproval(h, async (now) => {
+        for (const voter of ['eu-west-1', 'ap-southeast-2', 'ca-central-1']) {
+          await store.put(
+            vote(
+              {
+                voter,
+                target: 'us-east-1',
+                healthy: false,
+                streakSince: now - 16 * 60_000,
+                observedAt: now - 500,
+              },
+              now,
+            ),
+          );
+        }
+      });
+      const run = await runStateMachine(FAILOVER, input, failoverTaskHandlers(h.deps), fast);
+      expect(run.status, JSON.stringify(run.error)).toBe('SUCCEEDED');
+      expect(run.path.at(-1)).toBe('Completed');
+      expect(run.output.recheck).toMatchObject({ proceed: true, code: 'QUORUM_UNHEALTHY_AMBIGUOUS' });
+      expect(String((run.output.recheck as { reason: string }).reason)).toMatch(
+        /^still failing over after \d+ ms: 3 fresh watchers/,
+      );
+    });
+
+    it('after an approval timeout under policy proceed, stale votes abort by the same rule (NO_FRESH_QUORUM)', async () => {
+      const { h, t, control, input } = await setup(proceedOnTimeout, ambiguous);
+      await unhealthyVotes(t as never, ['eu-west-1', 'ap-southeast-2', 'ca-central-1']);
+      let offset = 0;
+      h.deps.clock = { now: () => Date.now() + offset };
+      h.setApproval(() => {
+        offset = 15 * 60_000;
+        return new Promise(() => {});
+      });
+      const run = await runStateMachine(FAILOVER, input, failoverTaskHandlers(h.deps), fast);
+      expect(run.path.slice(-3)).toEqual(['ApprovalTimeoutAbort', 'Abort', 'Aborted']);
+      const audit = await control.listAudit('orders', input.incidentId);
+      expect(audit.find((a) => a.step === 'approval-timeout')?.detail).toMatchObject({
+        decision: { code: 'NO_FRESH_QUORUM' },
+      });
+      expect(h.log.some((l) => l.startsWith('lease.'))).toBe(false);
     });
 
     it('applies the timeout policy proceed from the configuration: the failover goes on and completes', async () => {

@@ -247,7 +247,7 @@ describe('cutover failover after a failover that failed after its fence (DynamoD
 
   it('gives the lease back to a recovered primary while the standby is healthy: no false alarm', async () => {
     const { t, h, leases, deps } = await stuck();
-    const votes = new DynamoVoteStore(t.doc, t.names.votes);
+    const votes = new DynamoVoteStore(t.doc, t.names.votes, h.deps.config.watchers);
     const now = Date.now();
     for (const voter of ['eu-west-1', 'ca-central-1', 'ap-northeast-1']) {
       await votes.put(vote({ voter, target: 'us-west-2', healthy: true, observedAt: now - 500 }, now));

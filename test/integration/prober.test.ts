@@ -82,7 +82,7 @@ describe('HTTP health probe against real local servers', () => {
       c.primary.healthUrl = url.flapping;
       c.standby.healthUrl = url.healthy;
     });
-    const votes = new DynamoVoteStore(t.doc, t.names.votes);
+    const votes = new DynamoVoteStore(t.doc, t.names.votes, exampleConfig().watchers);
     let now = 1_000_000;
     let remaining = 100 * 3 + 1_100;
     const deps = {
@@ -118,7 +118,7 @@ describe('HTTP health probe against real local servers', () => {
 
   it('a late or duplicated vote never overwrites a newer one', async () => {
     const t = await freshTables('seq');
-    const votes = new DynamoVoteStore(t.doc, t.names.votes);
+    const votes = new DynamoVoteStore(t.doc, t.names.votes, exampleConfig().watchers);
     const base = {
       application: 'orders',
       target: 'us-east-1',

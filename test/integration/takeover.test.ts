@@ -26,7 +26,7 @@ function streamRecord(now: number) {
     eventName: 'INSERT',
     dynamodb: {
       SequenceNumber: '1',
-      NewImage: marshall({ pk: 'orders#us-east-1', sk: 'eu-west-1', ...v }),
+      NewImage: marshall({ pk: 'orders#us-east-1#eu-west-1', sk: 'eu-west-1', ...v }),
     },
   };
 }
@@ -56,7 +56,7 @@ describe('takeover of a stalled incident by a surviving control region (DynamoDB
     const deps = (region: string, now: number): AggregatorDeps => ({
       config,
       region,
-      votes: new DynamoVoteStore(t.doc, t.names.votes),
+      votes: new DynamoVoteStore(t.doc, t.names.votes, config.watchers),
       leases: new DynamoLeaseStore(t.doc, t.names.control, config.lease, { now: () => now }),
       control,
       events,
@@ -110,6 +110,39 @@ describe('takeover of a stalled incident by a surviving control region (DynamoDB
       outcome: 'EXECUTION_STALLED',
       detail: { from: DEAD_ARN, by: incident?.requestedBy, progressStep: 'claim' },
     });
+  });
+
+  it('while paused, holds the takeover of an incident not fenced yet: no execution, the incident untouched', async () => {
+    const { control, events, deps, id } = await stalled();
+    await control.setPause('orders', { pausedBy: 'ana', pausedAt: T0, reason: 'db upgrade' });
+    const now = T0 + config.takeoverAfterMs;
+    const res = await aggregate([streamRecord(now)], deps('eu-central-1', now));
+    const outcome = res.decisions[0]?.outcome;
+    expect(outcome).toMatchObject({ action: 'none', code: 'TAKEOVER_PAUSED' });
+    expect(outcome?.action === 'none' && outcome.reason).toMatch(
+      /^not acted on: execution .* made no progress for \d+ ms.*; automatic failover is paused by ana \(db upgrade\), and orders:1:1 is not fenced/,
+    );
+    expect(events.ofType('Failover Requested')).toHaveLength(0);
+    expect(await control.getIncident(id)).toMatchObject({ status: 'running', executionArn: DEAD_ARN });
+    expect((await control.listAudit('orders', id)).some((e) => e.step === 'takeover')).toBe(false);
+
+    // Resumed: the next decision takes it over as usual.
+    await control.clearPause('orders');
+    const after = await aggregate([streamRecord(now)], deps('eu-central-1', now));
+    expect(after.decisions[0]?.outcome).toMatchObject({ action: 'taken-over', incidentId: id });
+  });
+
+  it('while paused, still finishes an incident already fenced: stopping there would leave no writer', async () => {
+    const { control, events, deps, id } = await stalled({ fenced: true });
+    await control.setPause('orders', { pausedBy: 'ana', pausedAt: T0, reason: 'db upgrade' });
+    const now = T0 + config.takeoverAfterMs;
+    const res = await aggregate([streamRecord(now)], deps('eu-central-1', now));
+    const outcome = res.decisions[0]?.outcome;
+    expect(outcome).toMatchObject({ action: 'taken-over', incidentId: id, code: 'EXECUTION_STALLED' });
+    expect(outcome?.action === 'taken-over' && outcome.reason).toMatch(
+      /automatic failover is paused by ana \(db upgrade\), but orders:1:1 is fenced already and stopping it would leave no writer$/,
+    );
+    expect(events.ofType('Failover Requested')).toHaveLength(1);
   });
 
   it('does not take over an incident whose execution showed progress within takeoverAfterMs', async () => {
@@ -186,7 +219,7 @@ describe('a stalled failback is abandoned, never taken over (DynamoDB Local)', (
       if (!claim.claimed) throw new Error('could not claim the failback');
     }
     const events = new RecordingPublisher(() => T0);
-    const votes = new DynamoVoteStore(t.doc, t.names.votes);
+    const votes = new DynamoVoteStore(t.doc, t.names.votes, config.watchers);
     const deps = (region: string, now: number): AggregatorDeps => ({
       config,
       region,
@@ -406,6 +439,51 @@ describe('execution fencing and resumption across a takeover (state machine on D
       expect(fences).toEqual(['revoked', fenceOutcome]);
     },
   );
+  /** The first execution dies right after `key`; the takeover's execution runs takeoverAfterMs later. */
+  async function resumedLater(key: string) {
+    const { h, control, input, id } = await machineSetup();
+    const stop = new AbortController();
+    const first = await runStateMachine(
+      FAILOVER,
+      input,
+      withAfter(h, key, () => stop.abort()),
+      { ...fast, signal: stop.signal },
+    );
+    expect(first.status).toBe('ABORTED');
+    const later = Date.now() + exampleConfig().takeoverAfterMs;
+    h.deps.clock = { now: () => Date.now() + exampleConfig().takeoverAfterMs };
+    const taken = await control.takeOverIncident((await control.getIncident(id))!, 'eu-central-1', later);
+    if (!taken.takenOver) throw new Error(taken.reason);
+    const second = await runStateMachine(
+      FAILOVER,
+      failoverRequestedDetail(taken.incident),
+      failoverTaskHandlers(h.deps),
+      { ...fast, region: 'eu-central-1' },
+    );
+    return { h, control, id, second };
+  }
+
+  it('a takeover long after the decision finishes a fenced incident even with no fresh votes (ALREADY_FENCED)', async () => {
+    const { h, control, id, second } = await resumedLater('FenceFunctionArn');
+    expect(second.status, JSON.stringify(second.error)).toBe('SUCCEEDED');
+    expect(second.path.at(-1)).toBe('Completed');
+    expect(second.output.recheck).toMatchObject({ code: 'ALREADY_FENCED', proceed: true });
+    expect(await h.deps.leases.read('orders')).toMatchObject({ holder: 'us-west-2', epoch: 3 });
+    expect(await control.getIncident(id)).toMatchObject({ status: 'completed' });
+  });
+
+  it('a takeover long after the decision of an incident not yet fenced needs a fresh quorum (NO_FRESH_QUORUM)', async () => {
+    const { h, control, id, second } = await resumedLater('RecheckVotesFunctionArn');
+    expect(second.status).toBe('SUCCEEDED');
+    expect(second.path.slice(-3)).toEqual(['RecheckAbort', 'Abort', 'Aborted']);
+    expect(h.log.some((l) => l.startsWith('lease.'))).toBe(false);
+    expect(await h.deps.leases.read('orders')).toMatchObject({ holder: 'us-east-1', epoch: 1 });
+    expect(await control.getIncident(id)).toMatchObject({ status: 'aborted' });
+    expect(h.published.map((e) => [e.detailType, e.detail.code])).toEqual([
+      ['Failover Aborted', 'NO_FRESH_QUORUM'],
+    ]);
+  });
+
   it('the RPO guard of the resumed execution proceeds when the database was promoted already (no lag to read)', async () => {
     const { h, control, input, id } = await machineSetup();
     const stop = new AbortController();

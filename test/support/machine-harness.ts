@@ -201,7 +201,7 @@ export function makeHarness(
     clock: systemClock,
     leases,
     control: new DynamoControlStore(doc, control),
-    votes: new DynamoVoteStore(doc, votes),
+    votes: new DynamoVoteStore(doc, votes, config.watchers),
     events: new EventBridgePublisher(new EventBridgeClient({ region: 'us-east-2' }), 'cutover-bus'),
     // The parts chosen exactly as on AWS: a configuration without traffic or database gets their no-op ports.
     ...partPorts(

@@ -64,10 +64,10 @@ describe('approvalTimeout', () => {
     });
   });
 
-  it('BELOW_QUORUM when too few fresh watchers see the primary down over the debounce window', () => {
+  it('NO_FRESH_QUORUM when too few fresh watchers see the primary down over the debounce window', () => {
     expect(approvalTimeout({ ...base, evidence: { pause: null, sustainedUnhealthy: 2 } })).toEqual({
       action: 'abort',
-      code: 'BELOW_QUORUM',
+      code: 'NO_FRESH_QUORUM',
       reason: said(
         'the timeout policy is proceed, but only 2 fresh watchers see us-east-1 unhealthy over the debounce window (quorum 3)',
       ),

@@ -111,7 +111,12 @@ describe('the failover machine', () => {
     const s = raw('failover').States;
     expect(s.Claimed!.Choices[1]).toMatchObject({ Variable: '$.needsApproval', Next: 'ApproveFailover' });
     const chain = ['RecheckVotes', 'StopTraffic', 'Fence', 'WaitOutOldLease', 'RpoGuard'];
-    expect(s.PrimaryRecovered!.Default).toBe('StopTraffic');
+    expect(s.PrimaryRecovered!.Choices[1]).toMatchObject({
+      Variable: '$.recheck.proceed',
+      Next: 'StopTraffic',
+    });
+    // Anything but an explicit go-on stops before the fence.
+    expect(s.PrimaryRecovered!.Default).toBe('RecheckAbort');
     expect(s.Fence!.Next).toBe('WaitOutOldLease');
     expect(s.WaitOutOldLease!.Next).toBe('RpoGuard');
     expect(s.PromoteWritable!.Choices[0].Next).toBe('GrantLease');

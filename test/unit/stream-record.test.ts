@@ -11,7 +11,7 @@ const good = (voter: string, application = 'orders', seq = '1') => {
     eventName: 'MODIFY',
     dynamodb: {
       SequenceNumber: seq,
-      NewImage: marshall({ pk: `${application}#us-east-1`, sk: voter, ...v }),
+      NewImage: marshall({ pk: `${application}#us-east-1#${voter}`, sk: voter, ...v }),
     },
   };
 };
@@ -24,9 +24,20 @@ describe('parseStreamRecord: the edge of the aggregator', () => {
 
   it('names the rule and the reason of every record it skips', () => {
     const image = marshall({
-      pk: 'orders#us-east-1',
+      pk: 'orders#us-east-1#sa-east-1',
       sk: 'sa-east-1',
       ...vote({ voter: 'eu-west-1', target: 'us-east-1' }, NOW),
+    });
+    // The key before the voter moved into the partition key: another voter's item could sit in that partition.
+    const oldKey = marshall({
+      pk: 'orders#us-east-1',
+      sk: 'eu-west-1',
+      ...vote({ voter: 'eu-west-1', target: 'us-east-1' }, NOW),
+    });
+    const signedElsewhere = marshall({
+      pk: 'orders#us-east-1#eu-west-1',
+      sk: 'sa-east-1',
+      ...vote({ voter: 'sa-east-1', target: 'us-east-1' }, NOW),
     });
     const cases: [unknown, string, string][] = [
       [null, 'MALFORMED', 'unknown eventName undefined'],
@@ -49,7 +60,17 @@ describe('parseStreamRecord: the edge of the aggregator', () => {
       [
         { eventName: 'INSERT', dynamodb: { NewImage: image } },
         'MALFORMED',
-        'key orders#us-east-1/sa-east-1 does not match the vote',
+        'key orders#us-east-1#sa-east-1/sa-east-1 does not match the vote',
+      ],
+      [
+        { eventName: 'INSERT', dynamodb: { NewImage: oldKey } },
+        'MALFORMED',
+        'key orders#us-east-1/eu-west-1 does not match the vote',
+      ],
+      [
+        { eventName: 'MODIFY', dynamodb: { NewImage: signedElsewhere } },
+        'MALFORMED',
+        'key orders#us-east-1#eu-west-1/sa-east-1 does not match the vote',
       ],
     ];
     for (const [record, rule, reason] of cases) {

@@ -150,7 +150,7 @@ export class DrillStack {
     const control = new DynamoLeaseStore(this.clients.doc, this.names.control, config.lease, systemClock);
     this.#leases = new RecordingLeaseStore(control, timeline, 'lease');
     this.#control = new DynamoControlStore(this.clients.doc, this.names.control);
-    this.#votes = new DynamoVoteStore(this.clients.doc, this.names.votes);
+    this.#votes = new DynamoVoteStore(this.clients.doc, this.names.votes, config.watchers);
     this.#approvals = new DynamoApprovalStore(this.clients.doc, this.names.control);
     timeline.record('stack', 'dynamodb_ready', { endpoint: this.ddb.endpoint });
 
