@@ -83,3 +83,36 @@ export function refuseWith(
 
 /** A unique name for a resource, so that test files can share one moto_server. */
 export const unique = (prefix: string) => `${prefix}-${Math.random().toString(36).slice(2, 10)}`;
+
+/**
+ * One call of a query-protocol API (SQS, IAM) that this project has no SDK client for, to set up or inspect
+ * what an adapter's API reaches. moto picks the service from the credential scope and checks no signature.
+ */
+export async function motoQuery(
+  service: string,
+  region: string,
+  params: Record<string, string>,
+): Promise<string> {
+  const res = await fetch(inject('motoEndpoint'), {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `AWS4-HMAC-SHA256 Credential=testing/20260101/${region}/${service}/aws4_request, SignedHeaders=host, Signature=0`,
+    },
+    body: new URLSearchParams(params).toString(),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${service} ${params.Action} failed: ${res.status} ${text.slice(0, 500)}`);
+  return text;
+}
+
+/** The text of the first `<tag>…</tag>` in a query-protocol answer, XML entities decoded. */
+export function xmlText(xml: string, tag: string): string | undefined {
+  const m = new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`).exec(xml)?.[1];
+  return m
+    ?.replace(/&quot;/g, '"')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, '&');
+}
