@@ -90,9 +90,11 @@ describe('Route53TrafficRouter (weighted) on moto', () => {
   });
 
   it('routes each weighted step as one batch of both records', async () => {
-    const { router, read } = await zoneWith('weighted');
+    const { router, read, sent } = await zoneWith('weighted');
     for (const step of [10, 50, 100]) {
+      sent.length = 0;
       await router.routeTo(W2, step);
+      expect(sent).toEqual(['ListResourceRecordSetsCommand', 'ChangeResourceRecordSetsCommand']);
       const after = bySet(await read());
       expect([after['orders-us-west-2']?.Weight, after['orders-us-east-1']?.Weight]).toEqual([
         step,
