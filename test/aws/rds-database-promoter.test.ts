@@ -5,6 +5,7 @@ import {
   CreateGlobalClusterCommand,
   type DescribeDBInstancesCommandOutput,
   type DescribeGlobalClustersCommandOutput,
+  PromoteReadReplicaCommand,
   RDSClient,
 } from '@aws-sdk/client-rds';
 import { describe, expect, it } from 'vitest';
@@ -17,7 +18,7 @@ import { motoClient, overlayOutput, recordCommands, refuseWith, unique } from '.
 const E1 = 'us-east-1';
 const W2 = 'us-west-2';
 
-/** One RDS client per region, as the adapter's clientFor hands out, with the commands each one sent. */
+/** One RDS client per region, as the adapter's clientFor hands out, and the commands they sent. */
 function regionClients() {
   const clients = new Map<string, RDSClient>();
   const sent: string[] = [];
@@ -25,15 +26,7 @@ function regionClients() {
     let c = clients.get(region);
     if (!c) {
       c = motoClient(RDSClient, region);
-      const mine = recordCommands(c);
-      c.middlewareStack.add(
-        (next) => async (args) => {
-          const res = await next(args);
-          sent.push(...mine.splice(0));
-          return res;
-        },
-        { step: 'initialize', name: 'collect', priority: 'high' },
-      );
+      recordCommands(c, sent);
       clients.set(region, c);
     }
     return c;
@@ -136,9 +129,7 @@ describe('RdsDatabasePromoter (rds) on moto', () => {
     refuseWith(clientFor(W2), 'PromoteReadReplicaCommand', byCode('InvalidDBInstanceState'), {
       before: async () => {
         await motoClient(RDSClient, W2).send(
-          new (await import('@aws-sdk/client-rds')).PromoteReadReplicaCommand({
-            DBInstanceIdentifier: replica,
-          }),
+          new PromoteReadReplicaCommand({ DBInstanceIdentifier: replica }),
         );
         raced = true;
       },

@@ -22,9 +22,8 @@ export function motoClient<C>(Ctor: new (config: ClientConfig) => C, region: str
 // biome-ignore lint/suspicious/noExplicitAny: any SDK client's stack; the hooks below see plain objects
 type Stack = MiddlewareStack<any, any>;
 
-/** The names of the commands a client sends, in order (e.g. PromoteReadReplicaCommand). */
-export function recordCommands(client: { middlewareStack: Stack }): string[] {
-  const sent: string[] = [];
+/** The names of the commands a client sends, in order (e.g. PromoteReadReplicaCommand), added to `sent`. */
+export function recordCommands(client: { middlewareStack: Stack }, sent: string[] = []): string[] {
   client.middlewareStack.add(
     (next, context) => async (args) => {
       sent.push(String(context.commandName));
