@@ -321,6 +321,40 @@ describe('RdsDatabasePromoter (aurora) on moto', () => {
     expect(sent()).not.toContain('FailoverGlobalCluster');
   });
 
+  it('a cluster that is not a member of the global cluster is refused, never taken for a promoted one', async () => {
+    const { gc, writer } = await globalDatabase();
+    const w2 = motoClient(RDSClient, W2);
+    const lone = unique('lone');
+    const created = await w2.send(
+      new CreateDBClusterCommand({
+        DBClusterIdentifier: lone,
+        Engine: 'aurora-postgresql',
+        MasterUsername: 'cutover',
+        MasterUserPassword: 'not-a-secret',
+      }),
+    );
+    await w2.send(
+      new CreateDBInstanceCommand({
+        DBInstanceIdentifier: `${lone}-1`,
+        DBClusterIdentifier: lone,
+        Engine: 'aurora-postgresql',
+        DBInstanceClass: 'db.r6g.large',
+      }),
+    );
+    const arn = created.DBCluster!.DBClusterArn!;
+    const { promoter, sent } = auroraPromoter(gc, writer, arn);
+    expect(await promoter.status(W2)).toEqual({
+      writable: false,
+      detail: `${arn} is not a member of global cluster ${gc}`,
+    });
+    await expect(promoter.promote(W2, 'unplanned')).rejects.toThrow(
+      new DatabaseError(
+        `cannot promote ${arn} in us-west-2 now: ${arn} is not a member of global cluster ${gc}`,
+      ),
+    );
+    expect(sent().filter((n) => !n.startsWith('Describe'))).toEqual([]);
+  });
+
   it("an unknown cluster is moto's DBClusterNotFoundFault; a throttled read is transient", async () => {
     const { gc, writer } = await globalDatabase();
     const missing = `arn:aws:rds:${W2}:123456789012:cluster:${unique('missing')}`;

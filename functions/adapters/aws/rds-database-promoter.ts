@@ -71,7 +71,7 @@ export function instanceStanding(
  * An Aurora cluster in a global database, judged from the cluster itself (available, with a writer instance,
  * and the writer of its global cluster): the global cluster's FailoverState can stay on "failing-over" while
  * the old primary region is unreachable, so it only tells whether a promotion is under way, and towards whom.
- * A cluster detached from the global cluster (detach and promote) stands alone and is judged alone. Pure.
+ * A cluster that is not a member is refused: it may be a misconfigured id as well as a detached cluster. Pure.
  */
 export function clusterStanding(
   cluster: Pick<DBCluster, 'DBClusterArn' | 'Status' | 'DBClusterMembers'>,
@@ -81,15 +81,22 @@ export function clusterStanding(
   const member = global.GlobalClusterMembers?.find((m) => m.DBClusterArn === arn);
   const hasWriter = cluster.DBClusterMembers?.some((m) => m.IsClusterWriter === true) ?? false;
   const ready = cluster.Status === 'available' && hasWriter;
-  const role = member ? (member.IsWriter ? 'global writer' : 'global reader') : 'detached';
+  if (!member) {
+    return {
+      code: 'blocked',
+      reason: `${arn} is not a member of global cluster ${global.GlobalClusterIdentifier}`,
+      transient: false,
+    };
+  }
+  const role = member.IsWriter ? 'global writer' : 'global reader';
   const state = `${arn} ${cluster.Status}, ${hasWriter ? 'a writer instance' : 'no writer instance'}, ${role}`;
   const fs = global.FailoverState;
   const inFlight = IN_FLIGHT.has(fs?.Status ?? '');
-  if (ready && (!member || member.IsWriter)) return { code: 'writable', reason: state };
+  if (ready && member.IsWriter) return { code: 'writable', reason: state };
   if (inFlight && fs?.ToDbClusterArn === arn) {
     return { code: 'promoting', reason: `${state}; ${fs?.Status} towards it` };
   }
-  if (!member || member.IsWriter) return { code: 'promoting', reason: `${state}; not ready yet` };
+  if (member.IsWriter) return { code: 'promoting', reason: `${state}; not ready yet` };
   if (inFlight) {
     return {
       code: 'blocked',
