@@ -54,7 +54,7 @@ async function waitingExecution(region: string) {
       input: JSON.stringify({ incidentId: 'i-7' }),
     }),
   );
-  const deadline = Date.now() + 10_000;
+  const deadline = Date.now() + 20_000;
   for (;;) {
     const xml = await motoQuery('sqs', region, { Action: 'ReceiveMessage', QueueUrl: queueUrl });
     const body = xmlText(xml, 'Body');
@@ -66,7 +66,7 @@ async function waitingExecution(region: string) {
 }
 
 async function settled(sfn: SFNClient, executionArn: string): Promise<DescribeExecutionCommandOutput> {
-  const deadline = Date.now() + 10_000;
+  const deadline = Date.now() + 20_000;
   for (;;) {
     const res = await sfn.send(new DescribeExecutionCommand({ executionArn }));
     if (res.status !== 'RUNNING') return res;
