@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 
-// Test tiers (STYLE.md rule 10). Only the integration and drill tiers start real stand-ins.
+// Test tiers (STYLE.md rule 10). Only the integration, aws and drill tiers start real stand-ins.
 export default defineConfig({
   test: {
     reporters: ['default', ['json', { outputFile: '.vitest-results.json' }]],
@@ -13,6 +13,16 @@ export default defineConfig({
           include: ['test/integration/**/*.test.ts'],
           globalSetup: ['test/support/dynamodb-global-setup.ts'],
           testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        // The AWS adapters through the real SDK clients against moto_server (AWS's wire protocol, in memory).
+        test: {
+          name: 'aws',
+          include: ['test/aws/**/*.test.ts'],
+          globalSetup: ['test/support/moto-global-setup.ts'],
+          testTimeout: 30_000,
           hookTimeout: 60_000,
         },
       },

@@ -101,11 +101,11 @@ export function rdsDescribeStatements(scope: Construct, config: CutoverConfig): 
       }),
     ];
   }
+  const { globalCluster, clusters } = auroraArns(scope, config);
   return [
-    new iam.PolicyStatement({
-      actions: ['rds:DescribeGlobalClusters'],
-      resources: [auroraArns(scope, config).globalCluster],
-    }),
+    new iam.PolicyStatement({ actions: ['rds:DescribeGlobalClusters'], resources: [globalCluster] }),
+    // Writability is judged from the target cluster itself (functions/adapters/aws/rds-database-promoter.ts).
+    new iam.PolicyStatement({ actions: ['rds:DescribeDBClusters'], resources: clusters }),
   ];
 }
 

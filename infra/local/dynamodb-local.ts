@@ -142,7 +142,7 @@ async function startOn(port: number, heapMb = 256): Promise<DynamoDbLocal> {
  * Whether process `pid` holds the listening socket on `port`: the listener's inode in /proc/net/tcp{,6} is one
  * of the process's file descriptors. Where /proc cannot tell (not Linux), it answers true.
  */
-async function listensOn(pid: number | undefined, port: number): Promise<boolean> {
+export async function listensOn(pid: number | undefined, port: number): Promise<boolean> {
   if (pid === undefined || !existsSync('/proc/net/tcp')) return true;
   const hexPort = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
   const tables = await Promise.all(

@@ -321,6 +321,13 @@ describe('IAM scoping', () => {
     expect(failover.Resource).toEqual(
       expect.arrayContaining(['arn:aws:rds:us-east-1:123456789012:cluster:payments-use1']),
     );
+    // The promoter reads the target cluster before it promotes and while it waits.
+    for (const fn of ['promote', 'promote-status']) {
+      const describe = functionStatements(a, fn).find((s) => actionsOf(s).includes('rds:DescribeDBClusters'));
+      expect(describe?.Resource, fn).toEqual(
+        expect.arrayContaining([expect.stringMatching(/:cluster:payments-/)]),
+      );
+    }
   });
 
   it('Lambda fence: PutFunctionConcurrency only on the configured functions in the application regions', () => {

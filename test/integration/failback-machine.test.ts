@@ -79,6 +79,8 @@ describe('failback state machine, run locally on DynamoDB Local and mocked AWS A
       `lease.revoke epoch ${epoch + 1}`,
       'CloudWatch.GetMetricData 0',
       'RDS.DescribeDBInstances orders-db-use1',
+      // The promoter reads again before it asks: a retried promote must not promote twice.
+      'RDS.DescribeDBInstances orders-db-use1',
       'RDS.PromoteReadReplica orders-db-use1',
       'RDS.DescribeDBInstances orders-db-use1',
       `lease.grant us-east-1 epoch ${epoch + 2}`,

@@ -83,6 +83,8 @@ describe('failover state machine, run locally on DynamoDB Local and mocked AWS A
       'fence.waited',
       'CloudWatch.GetMetricData 1',
       'RDS.DescribeDBInstances orders-db-usw2',
+      // The promoter reads again before it asks: a retried promote must not promote twice.
+      'RDS.DescribeDBInstances orders-db-usw2',
       'RDS.PromoteReadReplica orders-db-usw2',
       'RDS.DescribeDBInstances orders-db-usw2',
       'lease.grant us-west-2 epoch 3',
@@ -322,9 +324,9 @@ describe('failover state machine, run locally on DynamoDB Local and mocked AWS A
     h.db.promoteAfterPolls = Number.POSITIVE_INFINITY;
     const run = await runStateMachine(FAILOVER, input, failoverTaskHandlers(h.deps), fast);
     expect(run.status).toBe('FAILED');
-    // One status read before promoting, then 30 s / 10 s = 3 polls; then ReportFailure reads it once more, so
-    // that the page says what is true now rather than what the execution remembers.
-    expect(h.log.filter((l) => l.startsWith('RDS.DescribeDBInstances'))).toHaveLength(5);
+    // One status read before promoting and the promoter's own, then 30 s / 10 s = 3 polls; then ReportFailure
+    // reads it once more, so that the page says what is true now rather than what the execution remembers.
+    expect(h.log.filter((l) => l.startsWith('RDS.DescribeDBInstances'))).toHaveLength(6);
     expect(run.path.slice(-3)).toEqual(['PromoteTimedOut', 'ReportFailure', 'FailoverFailed']);
     expect(h.published.find((e) => e.detailType === 'Failover Failed')?.detail).toMatchObject({
       step: 'promote',
