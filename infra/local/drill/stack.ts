@@ -96,6 +96,7 @@ export class DrillStack {
   /** The link that carries WAL from the primary's database to the replica. */
   private replicationLink!: FaultProxy;
   private lag: LagSampler | undefined;
+  private lagOf: string | undefined;
   private detection!: LocalDetection;
   /** The clients behind the front door, once the drill starts them. */
   private load: LoadGenerator | undefined;
@@ -185,7 +186,7 @@ export class DrillStack {
     ] as const) {
       await this.startRegion(name, db);
     }
-    this.sampleLag(primaryDb, standbyDb);
+    this.sampleLag(standbyName, primaryDb, standbyDb);
 
     this.#frontDoor = await startFrontDoor({
       regions: Object.fromEntries([...this.frontDoorLinks].map(([r, l]) => [r, l.url])),
@@ -283,7 +284,17 @@ export class DrillStack {
 
   /** The standby's lag behind the primary as last measured, ms; null before the first measurement. */
   replicationLagMs(): number | null {
-    return this.lag?.lagMs() ?? null;
+    return this.lag?.reading().lagMs ?? null;
+  }
+
+  /** The region whose database the lag sampler follows (the replica of the day). */
+  sampledReplica(): string | undefined {
+    return this.lagOf;
+  }
+
+  /** The standby's last lag reading and when it was taken. */
+  replicationLag(): { lagMs: number | null; at: number | null } {
+    return this.lag?.reading() ?? { lagMs: null, at: null };
   }
 
   /** Stops measuring the lag, keeping the last measurement (the standby is being promoted). */
@@ -307,7 +318,7 @@ export class DrillStack {
     this.cleanup.push(() => replica.stop());
     r.db = replica;
     this.replicationLink = link;
-    this.sampleLag(source, replica);
+    this.sampleLag(name, source, replica);
     await r.app.start();
     await r.guard.start();
     r.heartbeat = this.startHeartbeat(name, r.leases, r.app.url);
@@ -427,8 +438,9 @@ export class DrillStack {
   }
 
   /** Measures the lag of `replica` behind `primary` from now on, in place of any earlier pair. */
-  private sampleLag(primary: PostgresServer, replica: PostgresServer): void {
+  private sampleLag(region: string, primary: PostgresServer, replica: PostgresServer): void {
     this.lag?.stop();
+    this.lagOf = region;
     const sampler = new LagSampler(primary, replica);
     this.lag = sampler;
     this.cleanup.push(() => sampler.stop());
