@@ -1,5 +1,5 @@
 import { type Eligibility, eligibility } from '#core/eligibility.js';
-import { TargetNotEligibleError } from '#core/failover-errors.js';
+import { DatabaseError, TargetNotEligibleError } from '#core/failover-errors.js';
 import type { DatabaseStatus, LagReading } from '#core/failover-ports.js';
 import { planPromote } from '#core/promote.js';
 import { rpo } from '#core/rpo.js';
@@ -134,13 +134,19 @@ export async function promote(ev: TaskEvent, deps: StepDeps) {
     }
     // From this promotion on, the database of `from` no longer holds the data of record: it must be rebuilt as a
     // replica before anything may promote it again. Marked first, so a promotion never happens unmarked.
+    const since = deps.clock.now();
     await deps.control.markRebuild(s.application, {
       region: s.from,
-      since: deps.clock.now(),
+      since,
       incidentId: s.incidentId,
       reason: `${s.kind} ${s.incidentId} promoted ${s.to} in its place`,
     });
-    const res = await deps.database.promote(s.to, plan.mode);
+    const res = await deps.database.promote(s.to, plan.mode).catch(async (err: unknown) => {
+      // A refusal (DatabaseError) promoted nothing: `from` still holds the data of record. Any other error may
+      // have promoted, and the mark stays. A mark set earlier (another `since`) is never cleared here.
+      if (err instanceof DatabaseError) await deps.control.clearRebuild(s.application, s.from, since);
+      throw err;
+    });
     return {
       outcome: 'submitted',
       decision: plan,
