@@ -135,3 +135,40 @@ export function isOwnRetry(
     existing.requestedBy === input.requestedBy
   );
 }
+
+/**
+ * The cool-down holds for a failback as for any move of the primary: inside it, a failback needs the operator's
+ * explicit override (`overrideCooldown` in its input, with the input's reason), which the incident records. Pure.
+ */
+export type FailbackCooldown =
+  | { go: true; code: 'OUTSIDE_COOLDOWN'; reason: string; override: null }
+  | { go: true; code: 'COOLDOWN_OVERRIDDEN'; reason: string; override: string }
+  | { go: false; code: 'INSIDE_COOLDOWN'; reason: string };
+
+export function failbackCooldown(s: {
+  lastMoveAt: number | null;
+  cooldownMs: number;
+  now: number;
+  override: boolean;
+}): FailbackCooldown {
+  const since = s.lastMoveAt === null ? null : s.now - s.lastMoveAt;
+  if (since === null || since >= s.cooldownMs) {
+    return {
+      go: true,
+      code: 'OUTSIDE_COOLDOWN',
+      reason:
+        since === null
+          ? 'no failover or failback has completed yet'
+          : `the last failover or failback ended ${since} ms ago, outside the cool-down of ${s.cooldownMs} ms`,
+      override: null,
+    };
+  }
+  const inside = `the last failover or failback ended ${since} ms ago, inside the cool-down of ${s.cooldownMs} ms`;
+  return s.override
+    ? { go: true, code: 'COOLDOWN_OVERRIDDEN', reason: `cool-down overridden: ${inside}`, override: inside }
+    : {
+        go: false,
+        code: 'INSIDE_COOLDOWN',
+        reason: `${inside}; set "overrideCooldown": true in the input to go on (its reason is recorded)`,
+      };
+}

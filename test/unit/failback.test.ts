@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { VoterEvidence } from '#core/decide.js';
-import { drain, type FailbackSnapshot, isOwnRetry, preconditions } from '#core/failback.js';
+import { drain, type FailbackSnapshot, failbackCooldown, isOwnRetry, preconditions } from '#core/failback.js';
 
 const NOW = 1_700_000_000_000;
 const from = 'us-west-2';
@@ -158,5 +158,42 @@ describe('isOwnRetry', () => {
     expect(isOwnRetry(requested, input, arn)).toBe(true);
     expect(isOwnRetry({ ...requested, requestedBy: 'bob' }, input, arn)).toBe(false);
     expect(isOwnRetry({ ...requested, kind: 'failover' }, input, arn)).toBe(false);
+  });
+});
+
+describe('failback cool-down', () => {
+  const cooldownMs = 3_600_000;
+  it('INSIDE_COOLDOWN refuses a failback right after a failover unless the operator overrides it', () => {
+    expect(failbackCooldown({ lastMoveAt: NOW - 60_000, cooldownMs, now: NOW, override: false })).toEqual({
+      go: false,
+      code: 'INSIDE_COOLDOWN',
+      reason:
+        'the last failover or failback ended 60000 ms ago, inside the cool-down of 3600000 ms; set "overrideCooldown": true in the input to go on (its reason is recorded)',
+    });
+    expect(
+      failbackCooldown({ lastMoveAt: NOW - 60_000, cooldownMs, now: NOW, override: true }),
+    ).toMatchObject({
+      go: true,
+      code: 'COOLDOWN_OVERRIDDEN',
+    });
+    expect(
+      failbackCooldown({ lastMoveAt: NOW - cooldownMs, cooldownMs, now: NOW, override: false }).code,
+    ).toBe('OUTSIDE_COOLDOWN');
+    expect(failbackCooldown({ lastMoveAt: null, cooldownMs, now: NOW, override: false }).go).toBe(true);
+  });
+
+  it('goes without an override only outside the cool-down', () => {
+    fc.assert(
+      fc.property(fc.option(fc.nat(2 * cooldownMs), { nil: null }), fc.boolean(), (ago, override) => {
+        const d = failbackCooldown({
+          lastMoveAt: ago === null ? null : NOW - ago,
+          cooldownMs,
+          now: NOW,
+          override,
+        });
+        if (d.go && !override) expect(ago === null || ago >= cooldownMs).toBe(true);
+        if (!d.go) expect(override).toBe(false);
+      }),
+    );
   });
 });

@@ -1,7 +1,7 @@
 import { claimOutcome } from '#core/claim.js';
 import { decide } from '#core/decide.js';
 import { ValidationError } from '#core/errors.js';
-import { drain, isOwnRetry, preconditions } from '#core/failback.js';
+import { drain, failbackCooldown, isOwnRetry, preconditions } from '#core/failback.js';
 import { StepInputError } from '#core/failover-errors.js';
 import { approvalSettings } from './claim.js';
 import { fencedAt, targetEligibility } from './database.js';
@@ -41,6 +41,18 @@ export async function startFailback(ev: TaskEvent, deps: StepDeps) {
   const executionArn = ev.executionArn;
   if (!executionArn) throw new StepInputError('the failback needs the execution ARN ($$.Execution.Id)');
   const now = deps.clock.now();
+  const last = await deps.control.lastCompletedFailover(input.application);
+  const cooldown = failbackCooldown({
+    lastMoveAt: last?.closedAt ?? null,
+    cooldownMs: c.cooldownMs,
+    now,
+    override: input.overrideCooldown ?? false,
+  });
+  if (!cooldown.go) {
+    throw new ValidationError('invalid failback input', [
+      { field: 'overrideCooldown', message: cooldown.reason },
+    ]);
+  }
   const trafficSteps = input.trafficSteps ?? c.traffic?.failbackSteps ?? [100];
   const created = await deps.control.requestIncident(
     {
@@ -52,7 +64,14 @@ export async function startFailback(ev: TaskEvent, deps: StepDeps) {
       verdictKind: 'healthy',
       verdictCode: 'FAILBACK_REQUESTED',
       reason: input.reason,
-      evidence: { minHealthyMinutes: input.minHealthyMinutes, maxLagMs: input.maxLagMs, trafficSteps },
+      evidence: {
+        minHealthyMinutes: input.minHealthyMinutes,
+        maxLagMs: input.maxLagMs,
+        trafficSteps,
+        ...(cooldown.override
+          ? { overrideCooldown: { by: input.requestedBy, reason: input.reason, detail: cooldown.override } }
+          : {}),
+      },
       needsApproval: true,
       requestedAt: now,
       requestedBy: input.requestedBy,
