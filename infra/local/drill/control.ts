@@ -142,6 +142,7 @@ export function stepDeps(stack: DrillStack, opts: { approve: boolean }): StepDep
             kind: detail.kind,
             by: detail.by,
             status: detail.status,
+            reason: typeof detail.reason === 'string' ? detail.reason : undefined,
             text: typeof detail.text === 'string' ? detail.text.slice(0, 120) : undefined,
           });
         }

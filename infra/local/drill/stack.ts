@@ -326,6 +326,30 @@ export class DrillStack {
     this.opts.timeline.record(`region@${name}`, 'rebuilt_as_replica', { from, port: replica.port });
   }
 
+  /**
+   * A dead region comes back as it was: its database restarted from its own data directory (a standalone old
+   * primary, not rebuilt as a replica), its app, guard and heartbeat started again.
+   */
+  async restartRegion(name: string): Promise<void> {
+    const r = this.regions.get(name);
+    if (!r) throw new Error(`no region ${name}`);
+    await r.db.start();
+    await r.app.start();
+    await r.guard.start();
+    r.heartbeat = this.startHeartbeat(name, r.leases, r.app.url);
+    this.cleanup.push(() => r.heartbeat.stop());
+    this.opts.timeline.record(`region@${name}`, 'region_restarted', { standalone: true, port: r.db.port });
+  }
+
+  /** Starts a dead region's database from its data directory, to read what it holds; true when it runs. */
+  async restartDatabase(name: string): Promise<boolean> {
+    const db = this.region(name).db;
+    if (db.running()) return true;
+    await db.start();
+    this.opts.timeline.record(`db@${name}`, 'database_restarted', { port: db.port });
+    return db.running();
+  }
+
   async stop(): Promise<void> {
     for (const fn of this.cleanup.reverse()) {
       // Best effort, and bounded: a step stuck on a black-holed socket must not keep the rest running.
