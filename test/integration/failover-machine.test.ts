@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { ChangeResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -387,6 +388,35 @@ describe('failover state machine, run locally on DynamoDB Local and mocked AWS A
     );
     expect(h.log.some((l) => l.startsWith('lease.grant'))).toBe(false);
     expect(await control.getIncident(input.incidentId)).toMatchObject({ status: 'aborted' });
+  });
+
+  it('takes a standalone target as it is only with the data loss accepted on the stored incident, never from the input', async () => {
+    const sample = JSON.parse(
+      readFileSync(new URL('../../events/failover-requested.sample.json', import.meta.url), 'utf8'),
+    ) as { evidence: Record<string, unknown> };
+    const accepted = {
+      evidence: { ...sample.evidence, acceptDataLoss: { by: 'alice', reason: 'us-east-1 is gone for good' } },
+    };
+    const { h, control, input } = await setup(() => {}, accepted);
+    h.db.promoted = true;
+    h.db.promoteAfterPolls = 0;
+    const run = await runStateMachine(FAILOVER, input, failoverTaskHandlers(h.deps), fast);
+    expect(run.status, JSON.stringify(run.error)).toBe('SUCCEEDED');
+    expect(run.path).not.toContain('ApproveDataLoss');
+    expect(run.path.at(-1)).toBe('Completed');
+    expect(h.log.some((l) => l.startsWith('RDS.PromoteReadReplica'))).toBe(false);
+    const rpo = (await control.listAudit('orders', input.incidentId)).find((a) => a.step === 'rpo-guard');
+    expect(rpo?.detail?.reason).toMatch(/^DATA LOSS accepted by the operator: /);
+
+    // The same acceptance typed into an execution input whose stored incident lacks it counts for nothing.
+    const other = await setup();
+    other.h.db.promoted = true;
+    other.h.db.promoteAfterPolls = 0;
+    other.h.setApproval(async () => ({ approved: false, by: 'U012AB3CD', at: Date.now(), reason: 'no' }));
+    const forged = { ...other.input, evidence: accepted.evidence };
+    const refused = await runStateMachine(FAILOVER, forged, failoverTaskHandlers(other.h.deps), fast);
+    expect(refused.path).toContain('ApproveDataLoss');
+    expect(refused.path.at(-1)).toBe('Aborted');
   });
 
   it('asks a person when the lag is over budget and the policy is ask, and promotes once approved', async () => {

@@ -49,9 +49,18 @@ export function fencedAt(state: Record<string, unknown>): number | null {
   return stepResult<{ step?: StepRecord }>(state, 'fence')?.step?.endedAt ?? null;
 }
 
-/** The operator accepted the data loss when requesting this failover (`cutover failover --accept-data-loss`). */
-export function dataLossAccepted(state: Record<string, unknown>): boolean {
-  const evidence = stepResult<{ acceptDataLoss?: unknown }>(state, 'evidence');
+/**
+ * The operator accepted the data loss when requesting this failover (`cutover failover --accept-data-loss`). Read
+ * from the stored incident, never from the execution input, which anyone who may start an execution could type.
+ */
+export async function dataLossAccepted(
+  s: Pick<IncidentState, 'incidentId' | 'kind'>,
+  deps: StepDeps,
+): Promise<boolean> {
+  if (s.kind !== 'failover') return false;
+  const evidence = (await deps.control.getIncident(s.incidentId))?.evidence as
+    | { acceptDataLoss?: unknown }
+    | undefined;
   return typeof evidence?.acceptDataLoss === 'object' && evidence.acceptDataLoss !== null;
 }
 
@@ -78,7 +87,7 @@ export async function rpoGuard(ev: TaskEvent, deps: StepDeps) {
       policy: deps.config.approval.ambiguousPolicy,
       to: s.to,
       target,
-      dataLossAccepted: dataLossAccepted(ev.state),
+      dataLossAccepted: !target.eligible && (await dataLossAccepted(s, deps)),
     });
     const lagMs = lag.lagMs;
     return {
@@ -117,8 +126,9 @@ export async function promote(ev: TaskEvent, deps: StepDeps) {
       database: before,
       target,
       dataLossApproved:
-        stepResult<{ approved?: boolean }>(ev.state, 'dataLossApproval')?.approved === true ||
-        dataLossAccepted(ev.state),
+        !target.eligible &&
+        (stepResult<{ approved?: boolean }>(ev.state, 'dataLossApproval')?.approved === true ||
+          (await dataLossAccepted(s, deps))),
     });
     if (plan.code === 'NOT_ELIGIBLE') throw new TargetNotEligibleError(plan.reason);
     if (plan.code === 'ALREADY_WRITABLE') {
