@@ -116,6 +116,8 @@ describe('the control-table client', () => {
       .resolves({})
       .on(GetCommand, { TableName: CONTROL_TABLE, Key: { pk: 'payments', sk: 'pause' } })
       .resolves({})
+      .on(GetCommand, { TableName: CONTROL_TABLE, Key: { pk: 'payments', sk: 'rebuild#us-west-2' } })
+      .resolves({})
       .on(QueryCommand, { TableName: CONTROL_TABLE })
       .resolves({ Items: [] })
       .on(QueryCommand, { TableName: VOTES_TABLE })
@@ -143,6 +145,8 @@ describe('the control-table client', () => {
       sorted([
         { TableName: CONTROL_TABLE, Key: { pk: 'payments', sk: 'lease' }, ConsistentRead: true },
         { TableName: CONTROL_TABLE, Key: { pk: 'payments', sk: 'pause' }, ConsistentRead: true },
+        // The standby's rebuild mark: a target a failover left is never promoted automatically.
+        { TableName: CONTROL_TABLE, Key: { pk: 'payments', sk: 'rebuild#us-west-2' }, ConsistentRead: true },
         {
           TableName: CONTROL_TABLE,
           ConsistentRead: true,
