@@ -1,5 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CutoverConfig } from '#core/config.js';
+import type { RebuildMark } from '#core/eligibility.js';
 import type { Incident } from '#core/incident.js';
 import type { Lease } from '#core/lease.js';
 import {
@@ -149,6 +150,8 @@ export interface ControlStatus {
   verdict: VerdictRecord | null;
   openIncident: Incident | null;
   lastCompletedFailover: Incident | null;
+  /** Regions a failover or failback left, not yet shown to replicate from the primary again. */
+  rebuilds: RebuildMark[];
 }
 
 // The incident sort key pads the epoch to 12 digits, so this bounds "any epoch".
@@ -160,12 +163,13 @@ export async function readStatus(
   stores: { control: ControlStore; leases: LeaseStore },
   now: number,
 ): Promise<ControlStatus> {
-  const [lease, pauseRecord, verdict, open, lastFailover] = await Promise.all([
+  const [lease, pauseRecord, verdict, open, lastFailover, rebuilds] = await Promise.all([
     stores.leases.read(application),
     stores.control.getPause(application),
     stores.control.getVerdict(application),
     stores.control.openIncident(application, 0, LAST_EPOCH),
     stores.control.lastCompletedFailover(application),
+    stores.control.listRebuilds(application),
   ]);
   return {
     application,
@@ -175,6 +179,7 @@ export async function readStatus(
     verdict,
     openIncident: open,
     lastCompletedFailover: lastFailover,
+    rebuilds,
   };
 }
 
@@ -218,6 +223,17 @@ export function formatStatus(s: ControlStatus & { table: { name: string; region:
     ],
     ['open incident', s.openIncident ? describeIncident(s.openIncident) : 'none'],
     ['last completed failover', s.lastCompletedFailover ? describeIncident(s.lastCompletedFailover) : 'none'],
+    [
+      'needs rebuild',
+      s.rebuilds.length
+        ? s.rebuilds
+            .map(
+              (m) =>
+                `${m.region} since ${iso(m.since)} (${m.reason}): not a replica of the primary until shown replicating; a failover to it loses data`,
+            )
+            .join('; ')
+        : 'none',
+    ],
   ];
   const w = Math.max(...rows.map(([k]) => k.length));
   return `${rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`).join('\n')}\n`;

@@ -35,13 +35,17 @@ import {
   withUsage,
 } from './options.js';
 
-export const USAGE = `usage: cutover failover --config FILE --to REGION --reason TEXT --state-machine-arn ARN [--by WHO] [--table NAME] [--region R] [--endpoint URL] [--dry-run]
+export const USAGE = `usage: cutover failover --config FILE --to REGION --reason TEXT --state-machine-arn ARN [--by WHO] [--accept-data-loss] [--override-cooldown] [--table NAME] [--region R] [--endpoint URL] [--dry-run]
   Fails over by hand, e.g. when an automatic failover failed after its fence and left the lease revoked. It reads
   the lease and the open incidents, refuses when --to is not an application region, already holds the lease, or
   an incident is in flight; otherwise it creates the incident at the current lease epoch (the aggregator's
   conditional write) and starts the failover machine (cutover-<application>-failover in a control region) with
   the Failover Requested detail. --table/--region/--endpoint name the control table as for \`cutover status\`;
-  --dry-run reads and checks, writes nothing and sends nothing.`;
+  --dry-run reads and checks, writes nothing and sends nothing.
+  A target that a failover left and that is not yet shown to replicate again (\`cutover status\` lists it under
+  "needs rebuild") is refused: promoting it loses every write acknowledged since; --accept-data-loss says so and
+  goes on. A failover inside the cool-down after the last failover or failback is refused; --override-cooldown
+  goes on. Both overrides are recorded, with --reason, in the incident's evidence.`;
 
 /** The execution that carries one incident: Step Functions refuses a second start of it under another input. */
 export function manualExecutionName(incident: Pick<Incident, 'application' | 'epoch' | 'attempt'>): string {
@@ -81,6 +85,8 @@ export interface ManualFailoverAsk {
   reason: string;
   /** The operator; recorded as `operator:<by>`. */
   by: string;
+  acceptDataLoss?: boolean;
+  overrideCooldown?: boolean;
 }
 
 export type ManualFailoverResult =
@@ -120,14 +126,28 @@ export async function requestManualFailover(
   const status = await readStatus(application, deps, now);
   // The window in which a failover in flight keeps its incident, as the aggregator reads it.
   const { fromEpoch, toEpoch } = inFlightEpochs(status.lease?.epoch ?? 0);
-  const open = await control.openIncident(application, fromEpoch, toEpoch);
+  const [open, rebuild] = await Promise.all([
+    control.openIncident(application, fromEpoch, toEpoch),
+    control.getRebuild(application, ask.to),
+  ]);
   const verdict = manualFailoverVerdict(
     {
       regions: { primary: config.primary.region, standby: config.standby.region },
       lease: status.lease,
       open,
+      rebuild,
+      cooldown: {
+        lastMoveAt: status.lastCompletedFailover?.closedAt ?? null,
+        cooldownMs: config.cooldownMs,
+        now,
+      },
     },
-    { to: ask.to, requestedBy },
+    {
+      to: ask.to,
+      requestedBy,
+      acceptDataLoss: ask.acceptDataLoss ?? false,
+      overrideCooldown: ask.overrideCooldown ?? false,
+    },
   );
   const notes: string[] = [];
   if (!verdict.go) return { outcome: 'refused', code: verdict.code, sentence: verdict.reason, notes };
@@ -230,6 +250,13 @@ function manualRequest(
       pause: status.pause,
       verdict: status.verdict,
       lastCompletedFailover: status.lastCompletedFailover?.id ?? null,
+      // The operator's overrides, with the request's reason: the RPO guard and Promote read acceptDataLoss.
+      ...(verdict.overrides.dataLoss
+        ? { acceptDataLoss: { by: ask.by, reason: ask.reason, warning: verdict.overrides.dataLoss } }
+        : {}),
+      ...(verdict.overrides.cooldown
+        ? { overrideCooldown: { by: ask.by, reason: ask.reason, detail: verdict.overrides.cooldown } }
+        : {}),
     },
     // The operator is the decision: nobody else is asked.
     needsApproval: false,
@@ -279,7 +306,13 @@ export async function failoverCommand(argv: string[], deps: FailoverCommandDeps 
           clock,
           machine: sfn && machine && !v.dryRun ? { sfn, stateMachineArn: machine.arn } : null,
         },
-        { to: v.to, reason: v.reason, by: v.by ?? (deps.whoami ?? whoami)() },
+        {
+          to: v.to,
+          reason: v.reason,
+          by: v.by ?? (deps.whoami ?? whoami)(),
+          acceptDataLoss: v.acceptDataLoss,
+          overrideCooldown: v.overrideCooldown,
+        },
       );
     } catch (err) {
       io.err(tableError(table, err));
@@ -333,6 +366,8 @@ function parse(argv: string[]) {
     by: { type: 'string' },
     'state-machine-arn': { type: 'string' },
     'dry-run': { type: 'boolean', default: false },
+    'accept-data-loss': { type: 'boolean', default: false },
+    'override-cooldown': { type: 'boolean', default: false },
     ...tableFlags,
   });
   // Checked before anything is read: a failover without a reason or a target is refused outright.
@@ -343,6 +378,8 @@ function parse(argv: string[]) {
     by: v.by === undefined ? undefined : required(v.by, '--by'),
     arn: v['state-machine-arn'],
     dryRun: v['dry-run'] ?? false,
+    acceptDataLoss: v['accept-data-loss'] ?? false,
+    overrideCooldown: v['override-cooldown'] ?? false,
     table: v.table,
     region: v.region,
     endpoint: v.endpoint,

@@ -46,16 +46,18 @@ async function decideAndAct(deps: AggregatorDeps): Promise<AggregateResult['deci
     return { application, outcome: { action: 'none', code: roles.code, reason: roles.reason } };
 
   const { primary, standby } = roles;
-  const [primaryVotes, standbyVotes, last] = await Promise.all([
+  const [primaryVotes, standbyVotes, last, standbyRebuild] = await Promise.all([
     votes.list(application, primary),
     votes.list(application, standby),
     control.lastCompletedFailover(application),
+    control.getRebuild(application, standby),
   ]);
   const now = clock.now();
   const verdict = decide([...primaryVotes, ...standbyVotes], config, now, {
     primary,
     standby,
     paused: pause !== null,
+    standbyRebuild,
     ...(last?.closedAt === undefined ? {} : { lastFailoverAt: last.closedAt }),
   });
   deps.log?.(verdict.reason, { code: verdict.code, kind: verdict.kind });

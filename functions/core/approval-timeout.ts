@@ -28,14 +28,25 @@ export interface ApprovalTimeoutSnapshot {
    * Read only when the policy would proceed: proceeding without a person is an automatic failover, and needs
    * what any automatic failover needs (I3). Null when it was not read.
    */
-  evidence: { pause: Pick<PauseRecord, 'pausedBy' | 'reason'> | null; sustainedUnhealthy: number } | null;
+  evidence: {
+    pause: Pick<PauseRecord, 'pausedBy' | 'reason'> | null;
+    sustainedUnhealthy: number;
+    /** The end of the last completed failover or failback: proceeding inside the cool-down needs a person. */
+    cooldown?: { lastMoveAt: number | null; cooldownMs: number; now: number };
+  } | null;
 }
 
 export type ApprovalTimeout =
   | { action: 'proceed'; code: 'POLICY_PROCEED'; reason: string }
   | {
       action: 'abort';
-      code: 'POLICY_ABORT' | 'NEEDS_A_PERSON' | 'PAUSED' | 'NO_FRESH_QUORUM' | 'NOT_CHECKED';
+      code:
+        | 'POLICY_ABORT'
+        | 'NEEDS_A_PERSON'
+        | 'PAUSED'
+        | 'INSIDE_COOLDOWN'
+        | 'NO_FRESH_QUORUM'
+        | 'NOT_CHECKED';
       reason: string;
     };
 
@@ -62,6 +73,18 @@ export function approvalTimeout(s: ApprovalTimeoutSnapshot): ApprovalTimeout {
       code: 'PAUSED',
       reason: said(
         `the timeout policy is proceed, but automatic failover is paused by ${e.pause.pausedBy} (${e.pause.reason})`,
+      ),
+    };
+  }
+  const c = e.cooldown;
+  if (!c || (c.lastMoveAt !== null && c.now - c.lastMoveAt < c.cooldownMs)) {
+    return {
+      action: 'abort',
+      code: 'INSIDE_COOLDOWN',
+      reason: said(
+        c
+          ? `the timeout policy is proceed, but the last failover or failback ended ${c.now - (c.lastMoveAt ?? 0)} ms ago, inside the cool-down of ${c.cooldownMs} ms`
+          : 'the timeout policy is proceed, but the cool-down was not read',
       ),
     };
   }

@@ -1,4 +1,5 @@
 import type { CutoverConfig } from './config.js';
+import { eligibility, type RebuildMark } from './eligibility.js';
 import { latestPerVoter, type Vote } from './vote.js';
 
 /** What the aggregator knows besides the votes. Everything is read before deciding; nothing is fetched here. */
@@ -8,8 +9,13 @@ export interface DecisionContext {
   /** The region a failover would promote. */
   standby: string;
   paused?: boolean;
-  /** End of the last completed failover, epoch ms; inside the cool-down a new one is ambiguous. */
+  /**
+   * End of the last completed failover or failback (automatic or manual), epoch ms; inside the cool-down a new
+   * one is never automatic.
+   */
   lastFailoverAt?: number;
+  /** The standby's rebuild mark: a failover left it, and nothing has shown it replicating since. */
+  standbyRebuild?: RebuildMark | null;
   /** Replication lag of the standby database, when known. */
   replicationLagMs?: number;
 }
@@ -54,7 +60,8 @@ export type AmbiguityCode =
   | 'REPLICATION_LAG_OVER_RPO'
   | 'INSIDE_COOLDOWN'
   | 'PAUSED'
-  | 'TOO_FEW_VOTERS';
+  | 'TOO_FEW_VOTERS'
+  | 'TARGET_NOT_REPLICA';
 
 export interface Ambiguity {
   code: AmbiguityCode;
@@ -150,13 +157,17 @@ export function decide(
     }
     const why = ambiguities.map((a) => a.reason).join('; ');
     const policy = config.approval.ambiguousPolicy;
-    // A pause is an operator's explicit "no automatic failover": no policy overrides it.
-    const paused = ambiguities.some((a) => a.code === 'PAUSED');
-    if (policy === 'ask') {
+    const has = (code: AmbiguityCode) => ambiguities.some((a) => a.code === code);
+    // A pause is an operator's explicit "no automatic failover": no policy overrides it. Nor does any policy
+    // override the cool-down or a target that is not a replica: a target that would lose data is put to a
+    // person whatever the policy, and so is a failover inside the cool-down under "proceed".
+    const paused = has('PAUSED');
+    const dataLoss = has('TARGET_NOT_REPLICA');
+    if (policy === 'ask' || dataLoss || (policy === 'proceed' && !paused && has('INSIDE_COOLDOWN'))) {
       return verdict(
         'failover-needs-approval',
         'QUORUM_UNHEALTHY_AMBIGUOUS',
-        `approval needed: ${summary}, but ${why}`,
+        `approval needed${dataLoss ? ' (DATA LOSS if approved)' : ''}: ${summary}, but ${why}`,
         ambiguities,
       );
     }
@@ -187,11 +198,12 @@ export function decide(
       ...ambiguitiesOf(config, now, context, { healthyVoters: [], standbyHealthy: standbyHealthy.length }),
     ];
     const why = ambiguities.map((a) => a.reason).join('; ');
-    if (config.approval.ambiguousPolicy === 'ask') {
+    const dataLoss = ambiguities.some((a) => a.code === 'TARGET_NOT_REPLICA');
+    if (config.approval.ambiguousPolicy === 'ask' || dataLoss) {
       return verdict(
         'failover-needs-approval',
         'QUORUM_UNHEALTHY_AMBIGUOUS',
-        `approval needed: all ${fresh.length} fresh voters see ${context.primary} unhealthy, but ${why}`,
+        `approval needed${dataLoss ? ' (DATA LOSS if approved)' : ''}: all ${fresh.length} fresh voters see ${context.primary} unhealthy, but ${why}`,
         ambiguities,
       );
     }
@@ -255,12 +267,21 @@ function ambiguitiesOf(
   if (context.lastFailoverAt !== undefined && now - context.lastFailoverAt < config.cooldownMs) {
     out.push({
       code: 'INSIDE_COOLDOWN',
-      reason: `the last failover ended ${now - context.lastFailoverAt} ms ago, inside the cool-down of ${config.cooldownMs} ms`,
+      reason: `the last failover or failback ended ${now - context.lastFailoverAt} ms ago, inside the cool-down of ${config.cooldownMs} ms`,
     });
   }
   if (context.paused) {
     out.push({ code: 'PAUSED', reason: 'automatic failover is paused by an operator' });
   }
+  const target = eligibility({
+    to: context.standby,
+    primary: context.primary,
+    mark: context.standbyRebuild ?? null,
+    database: null,
+    lag: null,
+    promotedByThisIncident: false,
+  });
+  if (!target.eligible) out.push({ code: 'TARGET_NOT_REPLICA', reason: target.reason });
   return out;
 }
 

@@ -1,7 +1,9 @@
 import type { VoterEvidence } from './decide.js';
-import type { DatabaseStatus } from './failover-ports.js';
+import type { Eligibility } from './eligibility.js';
+import type { DatabaseStatus, LagReading } from './failover-ports.js';
 import type { Incident } from './incident.js';
 import type { Lease } from './lease.js';
+import { freshLag } from './rpo.js';
 
 /**
  * The preconditions of a planned failback: the lease is still where the operator said; the original region has
@@ -22,9 +24,16 @@ export interface FailbackSnapshot {
   database: Pick<DatabaseStatus, 'writable' | 'detail'>;
   /** Replication lag of `to` behind `from`; null when unknown. */
   lagMs: number | null;
+  /** Whether `to` may be promoted (core/eligibility.ts): a region marked for rebuild must show it replicates. */
+  target: Eligibility;
 }
 
-export type UnmetCode = 'LEASE_MOVED' | 'NOT_HEALTHY_LONG_ENOUGH' | 'NOT_REPLICATING' | 'LAG_OVER_THRESHOLD';
+export type UnmetCode =
+  | 'LEASE_MOVED'
+  | 'NOT_HEALTHY_LONG_ENOUGH'
+  | 'NOT_REPLICATING'
+  | 'NEEDS_REBUILD'
+  | 'LAG_OVER_THRESHOLD';
 
 export interface Unmet {
   code: UnmetCode;
@@ -58,6 +67,9 @@ export function preconditions(s: FailbackSnapshot): FailbackPreconditions {
       reason: `the database in ${s.to} is writable, not a replica: ${s.database.detail}`,
     });
   }
+  if (!s.database.writable && !s.target.eligible) {
+    unmet.push({ code: 'NEEDS_REBUILD', reason: s.target.reason });
+  }
   if (s.lagMs === null || s.lagMs > s.maxLagMs) {
     unmet.push({
       code: 'LAG_OVER_THRESHOLD',
@@ -84,15 +96,22 @@ export function preconditions(s: FailbackSnapshot): FailbackPreconditions {
 
 /**
  * The drain, after the fence of a failback: the original region must have replayed everything (lag 0) before
- * it is promoted, or the failback loses writes. Unknown lag is not drained. Pure.
+ * it is promoted, or the failback loses writes. Unknown lag is not drained, and a reading taken before the fence
+ * is unknown: a zero from then says nothing about the writes acknowledged until the fence. Pure.
  */
 export type Drain =
   | { code: 'DRAINED'; done: true; reason: string }
   | { code: 'LAGGING'; done: false; reason: string };
 
-export function drain(to: string, lagMs: number | null): Drain {
+export function drain(to: string, reading: LagReading, fencedAt: number | null): Drain {
+  const lagMs = freshLag(reading, fencedAt);
   if (lagMs === 0) return { code: 'DRAINED', done: true, reason: `${to} has replayed everything (lag 0 ms)` };
-  const lag = lagMs === null ? 'unknown' : `${lagMs} ms`;
+  const lag =
+    lagMs !== null
+      ? `${lagMs} ms`
+      : reading.lagMs !== null
+        ? `unknown (the reading of ${reading.lagMs} ms predates the fence)`
+        : 'unknown';
   return { code: 'LAGGING', done: false, reason: `replication lag of ${to} is ${lag}; waiting for 0` };
 }
 
@@ -115,4 +134,41 @@ export function isOwnRetry(
     existing.to === input.to &&
     existing.requestedBy === input.requestedBy
   );
+}
+
+/**
+ * The cool-down holds for a failback as for any move of the primary: inside it, a failback needs the operator's
+ * explicit override (`overrideCooldown` in its input, with the input's reason), which the incident records. Pure.
+ */
+export type FailbackCooldown =
+  | { go: true; code: 'OUTSIDE_COOLDOWN'; reason: string; override: null }
+  | { go: true; code: 'COOLDOWN_OVERRIDDEN'; reason: string; override: string }
+  | { go: false; code: 'INSIDE_COOLDOWN'; reason: string };
+
+export function failbackCooldown(s: {
+  lastMoveAt: number | null;
+  cooldownMs: number;
+  now: number;
+  override: boolean;
+}): FailbackCooldown {
+  const since = s.lastMoveAt === null ? null : s.now - s.lastMoveAt;
+  if (since === null || since >= s.cooldownMs) {
+    return {
+      go: true,
+      code: 'OUTSIDE_COOLDOWN',
+      reason:
+        since === null
+          ? 'no failover or failback has completed yet'
+          : `the last failover or failback ended ${since} ms ago, outside the cool-down of ${s.cooldownMs} ms`,
+      override: null,
+    };
+  }
+  const inside = `the last failover or failback ended ${since} ms ago, inside the cool-down of ${s.cooldownMs} ms`;
+  return s.override
+    ? { go: true, code: 'COOLDOWN_OVERRIDDEN', reason: `cool-down overridden: ${inside}`, override: inside }
+    : {
+        go: false,
+        code: 'INSIDE_COOLDOWN',
+        reason: `${inside}; set "overrideCooldown": true in the input to go on (its reason is recorded)`,
+      };
 }

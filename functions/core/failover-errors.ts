@@ -60,3 +60,13 @@ export class ApprovalRejectedError extends NamedError {
     super('ApprovalRejectedError', message, options);
   }
 }
+
+/**
+ * The target's database is not a replica of the current primary (a standalone database, or one marked for
+ * rebuild) and nobody approved the data loss: never retried.
+ */
+export class TargetNotEligibleError extends NamedError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('TargetNotEligibleError', message, options);
+  }
+}

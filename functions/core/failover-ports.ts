@@ -32,9 +32,18 @@ export interface DatabasePromoter {
   status(region: string): Promise<DatabaseStatus>;
 }
 
+/**
+ * One replication lag reading: the lag in ms (null when unknown) and when it was measured (epoch ms; null when
+ * nothing was measured). A decision counts a reading taken before the fence it serves as unknown.
+ */
+export interface LagReading {
+  lagMs: number | null;
+  at: number | null;
+}
+
 export interface ReplicationLagReader {
-  /** Replication lag of the database in region behind its source, in ms; null when unknown. */
-  lagMs(region: string): Promise<number | null>;
+  /** The newest replication lag reading of the database in region behind its source. */
+  read(region: string): Promise<LagReading>;
 }
 
 export interface HealthCheck {

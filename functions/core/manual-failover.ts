@@ -1,3 +1,5 @@
+import type { RebuildMark } from './eligibility.js';
+import { eligibility } from './eligibility.js';
 import type { Incident } from './incident.js';
 
 /** How an incident says that an operator, not a quorum of watchers, decided the failover. */
@@ -18,20 +20,42 @@ export interface ManualFailoverSnapshot {
   lease: LeaseView | null;
   /** The newest open incident keyed at the lease epoch, one or two below: the window a failover in flight uses. */
   open: Incident | null;
+  /** The rebuild mark of the region asked for: a failover left it and nothing showed it replicating since. */
+  rebuild: RebuildMark | null;
+  /** The end of the last completed failover or failback, and the configured cool-down. */
+  cooldown: { lastMoveAt: number | null; cooldownMs: number; now: number };
 }
 
 export interface ManualFailoverAsk {
   to: string;
   /** `operator:<who>`, as the incident will record it. */
   requestedBy: string;
+  /** The operator says that the writes the target never received will be lost (`--accept-data-loss`). */
+  acceptDataLoss?: boolean;
+  /** The operator overrides the cool-down (`--override-cooldown`); the request's reason is the reason. */
+  overrideCooldown?: boolean;
 }
 
 export type ManualFailoverVerdict =
-  | { go: true; code: 'MANUAL_FAILOVER'; epoch: number; from: string; to: string; reason: string }
+  | {
+      go: true;
+      code: 'MANUAL_FAILOVER';
+      epoch: number;
+      from: string;
+      to: string;
+      reason: string;
+      /** What the operator overrode, for the incident's evidence (the audit trail). */
+      overrides: { dataLoss: string | null; cooldown: string | null };
+    }
   | { go: true; code: 'RESTART_UNSTARTED'; incident: Incident; reason: string }
   | {
       go: false;
-      code: 'NOT_AN_APPLICATION_REGION' | 'TARGET_HOLDS_LEASE' | 'INCIDENT_OPEN';
+      code:
+        | 'NOT_AN_APPLICATION_REGION'
+        | 'TARGET_HOLDS_LEASE'
+        | 'INCIDENT_OPEN'
+        | 'TARGET_NOT_REPLICA'
+        | 'INSIDE_COOLDOWN';
       reason: string;
     };
 
@@ -97,6 +121,36 @@ export function manualFailoverVerdict(
       reason: `${describeOpen(open)}; wait for it to finish (\`cutover status\` shows its step): a failover whose execution stops making progress is taken over by another control region`,
     };
   }
+  const target = eligibility({
+    to: ask.to,
+    primary: from,
+    mark: s.rebuild,
+    database: null,
+    lag: null,
+    promotedByThisIncident: false,
+  });
+  if (!target.eligible && !ask.acceptDataLoss) {
+    return {
+      go: false,
+      code: 'TARGET_NOT_REPLICA',
+      reason: `${target.reason}. Rebuild ${ask.to} as a replica of ${from} first, or pass --accept-data-loss to promote it as it is`,
+    };
+  }
+  const c = s.cooldown;
+  const cooling = c.lastMoveAt !== null && c.now - c.lastMoveAt < c.cooldownMs;
+  if (cooling && !ask.overrideCooldown) {
+    return {
+      go: false,
+      code: 'INSIDE_COOLDOWN',
+      reason: `the last failover or failback ended ${c.now - (c.lastMoveAt ?? 0)} ms ago, inside the cool-down of ${c.cooldownMs} ms; pass --override-cooldown to go on (the --reason is recorded as the override's reason)`,
+    };
+  }
+  const overrides = {
+    dataLoss: target.eligible ? null : `DATA LOSS accepted: ${target.reason}`,
+    cooldown: cooling
+      ? `cool-down overridden: the last failover or failback ended ${c.now - (c.lastMoveAt ?? 0)} ms ago (cool-down ${c.cooldownMs} ms)`
+      : null,
+  };
   const epoch = l?.epoch ?? 0;
   const lease = !l
     ? 'no lease exists yet'
@@ -109,6 +163,13 @@ export function manualFailoverVerdict(
     epoch,
     from,
     to: ask.to,
-    reason: `${lease}; failing over from ${from} to ${ask.to} at epoch ${epoch}, as requested by ${ask.requestedBy}`,
+    reason: [
+      `${lease}; failing over from ${from} to ${ask.to} at epoch ${epoch}, as requested by ${ask.requestedBy}`,
+      overrides.dataLoss,
+      overrides.cooldown,
+    ]
+      .filter((x) => x !== null)
+      .join('; '),
+    overrides,
   };
 }

@@ -1,3 +1,4 @@
+import type { RebuildMark } from './eligibility.js';
 import type { Incident, IncidentStatus } from './incident.js';
 import type { Lease } from './lease.js';
 import type { Vote } from './vote.js';
@@ -104,7 +105,24 @@ export interface IncidentStore {
    * with the same status is a no-op that returns the incident as first closed.
    */
   closeIncident(close: IncidentClose): Promise<Incident>;
+  /**
+   * The newest completed incident that moved the primary, failover (automatic or manual) or failback: the
+   * cool-down counts from its close.
+   */
   lastCompletedFailover(application: string): Promise<Incident | null>;
+}
+
+/**
+ * The regions a failover or failback left: their database stopped following the primary and must be rebuilt as
+ * a replica before it may be promoted again (core/eligibility.ts).
+ */
+export interface RebuildStore {
+  getRebuild(application: string, region: string): Promise<RebuildMark | null>;
+  listRebuilds(application: string): Promise<RebuildMark[]>;
+  /** Marks the region; a region marked already keeps its earlier mark (the older divergence). */
+  markRebuild(application: string, mark: RebuildMark): Promise<void>;
+  /** Clears the mark set at `since`, once a reading shows the region replicating; a newer mark is left alone. */
+  clearRebuild(application: string, region: string, since: number): Promise<void>;
 }
 
 export interface VerdictStore {
@@ -148,7 +166,8 @@ export interface ControlStore
     VerdictStore,
     PublicationClaims,
     PauseStore,
-    AuditStore {}
+    AuditStore,
+    RebuildStore {}
 
 export type VerdictChange = { changed: boolean; previous: string | null };
 

@@ -189,6 +189,10 @@ class LocalSampleApp implements SampleApp {
     // A killed or cut database errors idle clients; the next request sees the failure on its own.
     this.writes.on('error', () => {});
     this.checks.on('error', () => {});
+    // A client checked out when its database is killed errors on itself, not on the pool: without a listener
+    // that error would end the whole drill. The query in flight still fails and is answered as such.
+    this.writes.on('connect', (c) => c.on('error', () => {}));
+    this.checks.on('connect', (c) => c.on('error', () => {}));
     const server = createServer((req, res) => {
       this.handle(req, res, this.generation).catch((err: unknown) => {
         if (!res.headersSent) send(res, 500, { code: 'INTERNAL', reason: String(err) }, this.region);

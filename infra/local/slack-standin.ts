@@ -183,6 +183,7 @@ export class SlackStandIn implements ApprovalChannel {
       approvalId: approval.id,
       incidentId: request.incidentId,
       kind: request.kind,
+      reason: request.reason,
       answer: this.opts.answer,
     });
     const acting = this.act(approval.message!).finally(() => this.acting.delete(acting));

@@ -47,7 +47,7 @@ describe('the step Lambdas’ dependencies on AWS, built at cold start', () => {
       detail: expect.stringContaining('no database is configured'),
     });
     // No replica to measure: unknown, never zero.
-    expect(await deps.lag.lagMs('us-west-2')).toBeNull();
+    expect(await deps.lag.read('us-west-2')).toEqual({ lagMs: null, at: null });
   });
 
   it('builds with only one of them left out, and uses the AWS adapter for the other', async () => {

@@ -12,19 +12,21 @@ afterEach(() => cw.reset());
 const now = 1_800_000_000_000;
 const clock = { now: () => now };
 const reply = (values: number[]) =>
-  cw
-    .on(GetMetricDataCommand)
-    .resolves({ MetricDataResults: [{ Id: 'lag', Values: values, Timestamps: [] }] });
+  cw.on(GetMetricDataCommand).resolves({
+    MetricDataResults: [
+      { Id: 'lag', Values: values, Timestamps: values.map((_, i) => new Date(now - 60_000 * (i + 1))) },
+    ],
+  });
 
 describe('CloudWatchLagReader', () => {
-  it('reads RDS ReplicaLag (seconds) of the replica instance, newest first, in ms', async () => {
+  it('reads RDS ReplicaLag (seconds) of the replica instance, newest first, in ms, with the time of the datapoint', async () => {
     reply([2, 9]);
     const reader = new CloudWatchLagReader(
       (region) => new CloudWatchClient({ region }),
       exampleConfig(),
       clock,
     );
-    expect(await reader.lagMs('us-west-2')).toBe(2000);
+    expect(await reader.read('us-west-2')).toEqual({ lagMs: 2000, at: now - 60_000 });
     expect(cw.commandCalls(GetMetricDataCommand)[0]!.args[0].input).toEqual({
       MetricDataQueries: [
         {
@@ -55,7 +57,7 @@ describe('CloudWatchLagReader', () => {
       c.standby.databaseId = 'arn:aws:rds:us-west-2:123456789012:cluster:orders-usw2';
     });
     const reader = new CloudWatchLagReader((region) => new CloudWatchClient({ region }), config, clock);
-    expect(await reader.lagMs('us-west-2')).toBe(350);
+    expect(await reader.read('us-west-2')).toEqual({ lagMs: 350, at: now - 60_000 });
     const metric =
       cw.commandCalls(GetMetricDataCommand)[0]!.args[0].input.MetricDataQueries?.[0]?.MetricStat?.Metric;
     expect(metric).toEqual({
@@ -74,6 +76,6 @@ describe('CloudWatchLagReader', () => {
       exampleConfig(),
       clock,
     );
-    await expect(reader.lagMs('us-west-2')).rejects.toBeInstanceOf(TransientError);
+    await expect(reader.read('us-west-2')).rejects.toBeInstanceOf(TransientError);
   });
 });

@@ -349,6 +349,57 @@ const METHODS: {
     input: { TableName: TABLE, Key: { pk: 'orders', sk: 'pause' } },
   },
   {
+    name: 'getRebuild',
+    part: 'rebuilds',
+    call: (s) => s.getRebuild('orders', 'us-east-1'),
+    command: GetCommand,
+    input: { TableName: TABLE, Key: { pk: 'orders', sk: 'rebuild#us-east-1' }, ConsistentRead: true },
+  },
+  {
+    name: 'listRebuilds',
+    part: 'rebuilds',
+    call: (s) => s.listRebuilds('orders'),
+    command: QueryCommand,
+    input: {
+      TableName: TABLE,
+      ConsistentRead: true,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': 'orders', ':prefix': 'rebuild#' },
+    },
+  },
+  {
+    name: 'markRebuild',
+    part: 'rebuilds',
+    call: (s) =>
+      s.markRebuild('orders', { region: 'us-east-1', since: 5, incidentId: 'orders:3:1', reason: 'left' }),
+    command: PutCommand,
+    input: {
+      TableName: TABLE,
+      Item: {
+        pk: 'orders',
+        sk: 'rebuild#us-east-1',
+        region: 'us-east-1',
+        since: 5,
+        incidentId: 'orders:3:1',
+        reason: 'left',
+      },
+      // The earliest divergence is the one a rebuild must cover: an existing mark is kept.
+      ConditionExpression: 'attribute_not_exists(pk)',
+    },
+  },
+  {
+    name: 'clearRebuild',
+    part: 'rebuilds',
+    call: (s) => s.clearRebuild('orders', 'us-east-1', 5),
+    command: DeleteCommand,
+    input: {
+      TableName: TABLE,
+      Key: { pk: 'orders', sk: 'rebuild#us-east-1' },
+      ConditionExpression: 'since = :since',
+      ExpressionAttributeValues: { ':since': 5 },
+    },
+  },
+  {
     name: 'appendAudit',
     part: 'audit',
     call: (s) =>

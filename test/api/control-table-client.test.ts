@@ -124,6 +124,8 @@ describe('the control-table client', () => {
       .resolves({})
       .on(GetCommand, { TableName: CONTROL_TABLE, Key: { pk: 'payments', sk: 'pause' } })
       .resolves({})
+      .on(GetCommand, { TableName: CONTROL_TABLE, Key: { pk: 'payments', sk: 'rebuild#us-west-2' } })
+      .resolves({})
       .on(QueryCommand, { TableName: CONTROL_TABLE })
       .resolves({ Items: [] })
       .on(BatchGetCommand, votesRead('us-east-1'))
@@ -153,6 +155,8 @@ describe('the control-table client', () => {
       sorted([
         { TableName: CONTROL_TABLE, Key: { pk: 'payments', sk: 'lease' }, ConsistentRead: true },
         { TableName: CONTROL_TABLE, Key: { pk: 'payments', sk: 'pause' }, ConsistentRead: true },
+        // The standby's rebuild mark: a target a failover left is never promoted automatically.
+        { TableName: CONTROL_TABLE, Key: { pk: 'payments', sk: 'rebuild#us-west-2' }, ConsistentRead: true },
         {
           TableName: CONTROL_TABLE,
           ConsistentRead: true,

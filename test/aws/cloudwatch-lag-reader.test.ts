@@ -48,25 +48,30 @@ describe('CloudWatchLagReader on moto', () => {
     ]);
     // Another instance's lag is not this one's.
     await publish('ReplicaLag', 'DBInstanceIdentifier', unique('other'), [{ agoMs: 1_000, value: 99 }]);
-    expect(await reader(id).lagMs(W2)).toBe(3000);
+    const reading = await reader(id).read(W2);
+    expect(reading.lagMs).toBe(3000);
+    // The reading says when it was measured: the decision that uses it compares that with the fence.
+    expect(reading.at).toBeGreaterThan(Date.now() - 120_000);
   });
 
   it('reads Aurora AuroraGlobalDBRPOLag (ms) by the cluster identifier taken from the configured ARN', async () => {
     const cluster = unique('cluster');
     await publish('AuroraGlobalDBRPOLag', 'DBClusterIdentifier', cluster, [{ agoMs: 3_000, value: 850 }]);
-    expect(await reader(`arn:aws:rds:${W2}:123456789012:cluster:${cluster}`, 'aurora').lagMs(W2)).toBe(850);
+    expect((await reader(`arn:aws:rds:${W2}:123456789012:cluster:${cluster}`, 'aurora').read(W2)).lagMs).toBe(
+      850,
+    );
   });
 
   it('is null when nothing was published in the lookback, or when replication is not running (-1)', async () => {
     const quiet = unique('quiet');
     await publish('ReplicaLag', 'DBInstanceIdentifier', quiet, [{ agoMs: 10 * 60_000, value: 1 }]);
-    expect(await reader(quiet).lagMs(W2)).toBeNull();
+    expect((await reader(quiet).read(W2)).lagMs).toBeNull();
     const stopped = unique('stopped');
     await publish('ReplicaLag', 'DBInstanceIdentifier', stopped, [{ agoMs: 2_000, value: -1 }]);
-    expect(await reader(stopped).lagMs(W2)).toBeNull();
+    expect((await reader(stopped).read(W2)).lagMs).toBeNull();
   });
 
   it('a region without a databaseId is a MetricsError, before any call', async () => {
-    await expect(reader('x').lagMs('eu-west-1')).rejects.toBeInstanceOf(MetricsError);
+    await expect(reader('x').read('eu-west-1')).rejects.toBeInstanceOf(MetricsError);
   });
 });

@@ -115,6 +115,28 @@ describe('aggregator on the real votes stream (DynamoDB Local)', () => {
     });
   });
 
+  it('asks a person, with a data-loss warning, for a standby marked for rebuild, even under policy proceed', async () => {
+    config = exampleConfig((c) => {
+      c.approval.ambiguousPolicy = 'proceed';
+    });
+    await new DynamoControlStore(t.doc, t.names.control).markRebuild('orders', {
+      region: 'us-west-2',
+      since: NOW - 600_000,
+      incidentId: 'orders:0:1',
+      reason: 'failover orders:0:1 promoted us-east-1 in its place',
+    });
+    await writeVotes(config.watchers);
+    const result = await aggregate(await readStream(t.endpoint, t.raw, t.names.votes), deps('us-east-2'));
+    expect(result.decisions[0]?.verdict).toMatchObject({
+      kind: 'failover-needs-approval',
+      code: 'QUORUM_UNHEALTHY_AMBIGUOUS',
+    });
+    expect(result.decisions[0]?.verdict?.ambiguities.map((a) => a.code)).toEqual(['TARGET_NOT_REPLICA']);
+    const requested = events.ofType('Failover Requested');
+    expect(requested[0]?.detail).toMatchObject({ to: 'us-west-2', needsApproval: true });
+    expect(String(requested[0]?.detail.reason)).toMatch(/^approval needed \(DATA LOSS if approved\): /);
+  });
+
   it('proves I4: the same batch twice and two regions concurrently give one incident and one event', async () => {
     await writeVotes(config.watchers);
     const records = await readStream(t.endpoint, t.raw, t.names.votes);

@@ -109,6 +109,13 @@ describe('cutover status (DynamoDB Local)', () => {
     if (!open.created) throw new Error('incident not created');
     await control.claimIncident(open.incident.id, 'arn:exec:2', clock.now());
 
+    await control.markRebuild('orders', {
+      region: 'us-east-1',
+      since: T0 + 1_000,
+      incidentId: 'orders:1:1',
+      reason: 'failover orders:1:1 promoted us-west-2 in its place',
+    });
+
     clock.advance(10_000);
     const io = capture();
     expect(await statusCommand(['--config', CONFIG, ...table, '--json'], { io, clock })).toBe(0);
@@ -122,6 +129,7 @@ describe('cutover status (DynamoDB Local)', () => {
       verdict: { kind: 'suspect', code: 'PRIMARY_SUSPECT', since: T0 + 60_000 },
       openIncident: { id: 'orders:3:1', kind: 'failback', status: 'running', executionArn: 'arn:exec:2' },
       lastCompletedFailover: { id: 'orders:1:1', status: 'completed', closeReason: 'failed over' },
+      rebuilds: [{ region: 'us-east-1', since: T0 + 1_000, incidentId: 'orders:1:1' }],
     });
 
     const text = capture();
@@ -132,6 +140,9 @@ describe('cutover status (DynamoDB Local)', () => {
     expect(out).toContain('suspect (PRIMARY_SUSPECT) since 2026-03-01T12:01:00.000Z');
     expect(out).toContain('orders:3:1 failback us-west-2 → us-east-1, running; requested by bob');
     expect(out).toContain('orders:1:1 failover us-east-1 → us-west-2, completed');
+    expect(out).toContain(
+      'needs rebuild            us-east-1 since 2026-03-01T12:00:01.000Z (failover orders:1:1 promoted us-west-2 in its place): not a replica of the primary until shown replicating; a failover to it loses data',
+    );
 
     // Once the holder stops renewing, the same lease reads as expired.
     clock.advance(30_000);

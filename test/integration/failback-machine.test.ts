@@ -169,6 +169,54 @@ describe('failback state machine, run locally on DynamoDB Local and mocked AWS A
     for (const e of h.published) expect(eventErrors(e.detailType, e.detail), e.detailType).toEqual([]);
   });
 
+  it('refuses a failback inside the cool-down after the last failover, unless the input overrides it', async () => {
+    const { h, control, epoch } = await setup();
+    // The failover that made us-west-2 primary completed a minute ago (cool-down 3600000 ms).
+    const done = await control.requestIncident(
+      {
+        application: 'orders',
+        kind: 'failover',
+        epoch: epoch - 1,
+        from: 'us-east-1',
+        to: 'us-west-2',
+        verdictKind: 'failover',
+        verdictCode: 'QUORUM_UNHEALTHY',
+        reason: 'outage',
+        evidence: {},
+        needsApproval: false,
+        requestedAt: Date.now() - 120_000,
+        requestedBy: 'us-east-2',
+      },
+      Date.now() - 120_000,
+    );
+    if (!done.created) throw new Error('could not seed the failover');
+    await control.closeIncident({
+      id: done.incident.id,
+      status: 'completed',
+      reason: 'failed over',
+      now: Date.now() - 60_000,
+      owner: { any: true },
+    });
+    const refused = await runStateMachine(FAILBACK, sampleInput(), failbackTaskHandlers(h.deps), fast);
+    expect(refused.path).toEqual(['StartFailback', 'InvalidInput']);
+    expect(refused.error?.Cause).toContain('overrideCooldown');
+    expect(refused.error?.Cause).toContain('inside the cool-down of 3600000 ms');
+    expect(await control.getIncident(`orders:${epoch}:1`)).toBeNull();
+
+    approve(h);
+    const run = await runStateMachine(
+      FAILBACK,
+      { ...sampleInput(), overrideCooldown: true },
+      failbackTaskHandlers(h.deps),
+      fast,
+    );
+    expect(run.status, JSON.stringify(run.error)).toBe('SUCCEEDED');
+    const incident = await control.getIncident(run.output.incidentId);
+    expect(incident?.evidence).toMatchObject({
+      overrideCooldown: { by: sampleInput().requestedBy, reason: sampleInput().reason },
+    });
+  });
+
   it('aborts when a precondition is not met (lag over the threshold): nothing fenced', async () => {
     const { h, control, epoch } = await setup();
     h.lagSeconds.value = 4;

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { ChangeResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -324,8 +325,9 @@ describe('failover state machine, run locally on DynamoDB Local and mocked AWS A
     h.db.promoteAfterPolls = Number.POSITIVE_INFINITY;
     const run = await runStateMachine(FAILOVER, input, failoverTaskHandlers(h.deps), fast);
     expect(run.status).toBe('FAILED');
-    // One status read before promoting and the promoter's own, then 30 s / 10 s = 3 polls; then ReportFailure
-    // reads it once more, so that the page says what is true now rather than what the execution remembers.
+    // One status read by the RPO guard (is the target a replica?), one before promoting and the promoter's own,
+    // then 30 s / 10 s = 3 polls; then ReportFailure reads it once more, so that the page says what is true now
+    // rather than what the execution remembers.
     expect(h.log.filter((l) => l.startsWith('RDS.DescribeDBInstances'))).toHaveLength(6);
     expect(run.path.slice(-3)).toEqual(['PromoteTimedOut', 'ReportFailure', 'FailoverFailed']);
     expect(h.published.find((e) => e.detailType === 'Failover Failed')?.detail).toMatchObject({
@@ -351,6 +353,71 @@ describe('failover state machine, run locally on DynamoDB Local and mocked AWS A
     expect(await control.getIncident(input.incidentId)).toMatchObject({ status: 'aborted' });
     expect(h.published[0]?.detail).toMatchObject({ code: 'RPO_OVER_BUDGET', fenced: true });
     expectValidEvents(h);
+  });
+
+  it('never takes a zero lag read before the fence: the RPO guard stays over budget and aborts by policy', async () => {
+    const { h, control, input } = await setup((c) => {
+      c.approval.ambiguousPolicy = 'abort';
+    });
+    h.lagSeconds.value = 0;
+    h.lagAt.value = Date.now() - 60_000;
+    const run = await runStateMachine(FAILOVER, input, failoverTaskHandlers(h.deps), fast);
+    expect(run.path.slice(-3)).toEqual(['RpoOverBudget', 'Abort', 'Aborted']);
+    expect(h.log.some((l) => l.startsWith('RDS.PromoteReadReplica'))).toBe(false);
+    const rpo = (await control.listAudit('orders', input.incidentId)).find((a) => a.step === 'rpo-guard');
+    expect(rpo?.detail?.reason).toBe(
+      'replication lag unknown (the reading of 0 ms predates the fence) is over the RPO budget of 5000 ms after 6 readings; policy abort',
+    );
+  });
+
+  it('never takes a standalone writable target as "already promoted": a person is asked about the data loss', async () => {
+    const { h, control, input } = await setup();
+    // The target reads as writable, and this incident never promoted it: a standalone old primary.
+    h.db.promoted = true;
+    h.db.promoteAfterPolls = 0;
+    let asked = '';
+    h.setApproval(async (req) => {
+      asked = `${req.kind}: ${req.reason}`;
+      return { approved: false, by: 'U012AB3CD', at: Date.now(), reason: 'not losing those writes' };
+    });
+    const run = await runStateMachine(FAILOVER, input, failoverTaskHandlers(h.deps), fast);
+    expect(run.status, JSON.stringify(run.error)).toBe('SUCCEEDED');
+    expect(run.path).toContain('ApproveDataLoss');
+    expect(run.path.at(-1)).toBe('Aborted');
+    expect(asked).toMatch(
+      /^data-loss: DATA LOSS if approved: the database in us-west-2 is writable but was not promoted by this incident/,
+    );
+    expect(h.log.some((l) => l.startsWith('lease.grant'))).toBe(false);
+    expect(await control.getIncident(input.incidentId)).toMatchObject({ status: 'aborted' });
+  });
+
+  it('takes a standalone target as it is only with the data loss accepted on the stored incident, never from the input', async () => {
+    const sample = JSON.parse(
+      readFileSync(new URL('../../events/failover-requested.sample.json', import.meta.url), 'utf8'),
+    ) as { evidence: Record<string, unknown> };
+    const accepted = {
+      evidence: { ...sample.evidence, acceptDataLoss: { by: 'alice', reason: 'us-east-1 is gone for good' } },
+    };
+    const { h, control, input } = await setup(() => {}, accepted);
+    h.db.promoted = true;
+    h.db.promoteAfterPolls = 0;
+    const run = await runStateMachine(FAILOVER, input, failoverTaskHandlers(h.deps), fast);
+    expect(run.status, JSON.stringify(run.error)).toBe('SUCCEEDED');
+    expect(run.path).not.toContain('ApproveDataLoss');
+    expect(run.path.at(-1)).toBe('Completed');
+    expect(h.log.some((l) => l.startsWith('RDS.PromoteReadReplica'))).toBe(false);
+    const rpo = (await control.listAudit('orders', input.incidentId)).find((a) => a.step === 'rpo-guard');
+    expect(rpo?.detail?.reason).toMatch(/^DATA LOSS accepted by the operator: /);
+
+    // The same acceptance typed into an execution input whose stored incident lacks it counts for nothing.
+    const other = await setup();
+    other.h.db.promoted = true;
+    other.h.db.promoteAfterPolls = 0;
+    other.h.setApproval(async () => ({ approved: false, by: 'U012AB3CD', at: Date.now(), reason: 'no' }));
+    const forged = { ...other.input, evidence: accepted.evidence };
+    const refused = await runStateMachine(FAILOVER, forged, failoverTaskHandlers(other.h.deps), fast);
+    expect(refused.path).toContain('ApproveDataLoss');
+    expect(refused.path.at(-1)).toBe('Aborted');
   });
 
   it('asks a person when the lag is over budget and the policy is ask, and promotes once approved', async () => {

@@ -271,6 +271,41 @@ describe('cutover failover after a failover that failed after its fence (DynamoD
     expect(await leases.read('orders')).toMatchObject({ holder: 'us-east-1', epoch: 4 });
   });
 
+  it('refuses a target marked for rebuild unless the operator accepts the data loss, which the incident records', async () => {
+    const { h, control, leases, deps } = await stuck();
+    // The refused promotion promoted nothing: it cleared the mark it had set on the region it was leaving.
+    expect(await control.getRebuild('orders', 'us-east-1')).toBeNull();
+    await control.markRebuild('orders', {
+      region: 'us-east-1',
+      since: Date.now() - 60_000,
+      incidentId: 'orders:0:1',
+      reason: 'failover orders:0:1 promoted us-west-2 in its place',
+    });
+    mockSfn();
+    const machine = { sfn: new SFNClient({ region: 'us-east-2' }), stateMachineArn: MACHINE };
+    const ask = { to: 'us-east-1', reason: 'us-west-2 is gone for good', by: 'alice' };
+    const refused = await requestManualFailover(deps(machine), ask);
+    expect(refused).toMatchObject({ outcome: 'refused', code: 'TARGET_NOT_REPLICA' });
+    expect(refused.sentence).toContain('pass --accept-data-loss');
+    expect(sfn!.commandCalls(StartExecutionCommand)).toHaveLength(0);
+    expect(await control.getIncident('orders:2:1')).toBeNull();
+
+    const res = await requestManualFailover(deps(machine), { ...ask, acceptDataLoss: true });
+    if (res.outcome !== 'started') throw new Error(res.sentence);
+    expect(res.incident.evidence).toMatchObject({
+      acceptDataLoss: { by: 'alice', reason: 'us-west-2 is gone for good' },
+    });
+    // The standalone database is taken as it is: no data-loss question, no promotion, the lease granted.
+    h.db.promoted = true;
+    h.db.promoteAfterPolls = 0;
+    const input = JSON.parse(sfn!.commandCalls(StartExecutionCommand)[0]!.args[0].input.input!);
+    const run = await runStateMachine(FAILOVER, input, failoverTaskHandlers(h.deps), fast);
+    expect(run.status, JSON.stringify(run.error)).toBe('SUCCEEDED');
+    expect(run.path).not.toContain('ApproveDataLoss');
+    expect(h.log.some((l) => l.startsWith('RDS.PromoteReadReplica'))).toBe(false);
+    expect(await leases.read('orders')).toMatchObject({ holder: 'us-east-1', epoch: 4 });
+  });
+
   it("starts an operator's own unstarted request again under the same name and input", async () => {
     const { control, deps } = await stuck();
     const stub = mockSfn();

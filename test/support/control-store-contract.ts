@@ -259,7 +259,7 @@ export function controlStoreContract(name: string, makeStore: () => Promise<Cont
         expect((await store.requestIncident(request(app), 10_000)).created).toBe(false);
       });
 
-      it('finds the newest open incident in an epoch window, and the last completed failover', async () => {
+      it('finds the newest open incident in an epoch window, and the last completed failover or failback', async () => {
         const store = await makeStore();
         const app = newApp();
         const old = await running(store, app, ARN_A);
@@ -283,8 +283,34 @@ export function controlStoreContract(name: string, makeStore: () => Promise<Cont
         expect((await store.openIncident(app, 5, 9))?.id).toBe(open.id);
         expect(await store.openIncident(app, -2, 6)).toBeNull();
         expect(await store.openIncident(newApp(), 0, 100)).toBeNull();
-        expect((await store.lastCompletedFailover(app))?.id).toBe(old.id);
+        // The cool-down counts from the newest move of the primary, a failback included.
+        expect((await store.lastCompletedFailover(app))?.id).toBe(failback.id);
         expect(await store.lastCompletedFailover(newApp())).toBeNull();
+      });
+    });
+
+    describe('rebuild marks', () => {
+      const mark = (since: number) => ({
+        region: 'us-east-1',
+        since,
+        incidentId: 'x:1:1',
+        reason: 'failover x:1:1 promoted us-west-2 in its place',
+      });
+
+      it('keeps the earliest mark, lists them, and clears only the mark that was read', async () => {
+        const store = await makeStore();
+        const app = newApp();
+        expect(await store.getRebuild(app, 'us-east-1')).toBeNull();
+        await store.markRebuild(app, mark(100));
+        await store.markRebuild(app, mark(200));
+        expect(await store.getRebuild(app, 'us-east-1')).toEqual(mark(100));
+        expect(await store.listRebuilds(app)).toEqual([mark(100)]);
+        expect(await store.listRebuilds(newApp())).toEqual([]);
+        await store.clearRebuild(app, 'us-east-1', 200);
+        expect(await store.getRebuild(app, 'us-east-1')).toEqual(mark(100));
+        await store.clearRebuild(app, 'us-east-1', 100);
+        expect(await store.getRebuild(app, 'us-east-1')).toBeNull();
+        await store.clearRebuild(app, 'us-east-1', 100);
       });
     });
 

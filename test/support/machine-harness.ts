@@ -49,6 +49,8 @@ export interface Harness {
   /** The RDS instance state the mock reports; PromoteReadReplica flips it after `promoteAfterPolls` describes. */
   db: { promoted: boolean; describesAfterPromote: number; promoteAfterPolls: number; failPromote?: Error };
   lagSeconds: { value: number | null };
+  /** The time of the lag datapoint, epoch ms; null (the default) means the time of the read. */
+  lagAt: { value: number | null };
   setApproval(
     answer: (req: Parameters<ApprovalChannel['requestApproval']>[0]) => Promise<ApprovalDecision>,
   ): void;
@@ -79,6 +81,7 @@ export function makeHarness(
   const notifications: string[] = [];
   const db: Harness['db'] = { promoted: false, describesAfterPromote: 0, promoteAfterPolls: 1 };
   const lagSeconds = { value: 1 as number | null };
+  const lagAt = { value: null as number | null };
 
   const route53 = mockClient(Route53Client);
   const weights: Record<string, number> = { 'orders-us-east-1': 100, 'orders-us-west-2': 0 };
@@ -143,7 +146,11 @@ export function makeHarness(
     log.push(`CloudWatch.GetMetricData ${lagSeconds.value}`);
     return {
       MetricDataResults: [
-        { Id: 'lag', Values: lagSeconds.value === null ? [] : [lagSeconds.value], Timestamps: [new Date()] },
+        {
+          Id: 'lag',
+          Values: lagSeconds.value === null ? [] : [lagSeconds.value],
+          Timestamps: [new Date(lagAt.value ?? Date.now())],
+        },
       ],
     };
   });
@@ -237,6 +244,7 @@ export function makeHarness(
     notifications,
     db,
     lagSeconds,
+    lagAt,
     setApproval: (fn) => {
       answer = fn;
     },

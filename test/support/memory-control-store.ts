@@ -7,6 +7,7 @@ import {
   progressRefusal,
   takeoverRefusal,
 } from '#adapters/dynamodb/control/refusals.js';
+import type { RebuildMark } from '#core/eligibility.js';
 import { LostRaceError, StoreError } from '#core/errors.js';
 import { type Incident, parseIncidentId } from '#core/incident.js';
 import type {
@@ -176,7 +177,7 @@ export class MemoryControlStore implements ControlStore {
     const done = this.query(application, (sk) => sk.startsWith(keys.incidentPrefix), 'descending')
       .slice(0, 20)
       .map(toIncident)
-      .find((i) => i.status === 'completed' && i.kind === 'failover');
+      .find((i) => i.status === 'completed');
     return done ?? null;
   }
 
@@ -257,6 +258,26 @@ export class MemoryControlStore implements ControlStore {
     }));
   }
 
+  async getRebuild(application: string, region: string): Promise<RebuildMark | null> {
+    const item = this.item(...pkSk(keys.rebuild(application, region)));
+    return item ? toMark(item) : null;
+  }
+
+  async listRebuilds(application: string): Promise<RebuildMark[]> {
+    return this.query(application, (sk) => sk.startsWith(keys.rebuildPrefix), 'ascending').map(toMark);
+  }
+
+  async markRebuild(application: string, mark: RebuildMark): Promise<void> {
+    const key = keys.rebuild(application, mark.region);
+    if (this.item(key.pk, key.sk)) return;
+    this.write({ ...key, ...mark });
+  }
+
+  async clearRebuild(application: string, region: string, since: number): Promise<void> {
+    const key = keys.rebuild(application, region);
+    if (this.item(key.pk, key.sk)?.since === since) this.items.get(key.pk)?.delete(key.sk);
+  }
+
   private item(pk: string, sk: string): Item | undefined {
     const item = this.items.get(pk)?.get(sk);
     return item ? structuredClone(item) : undefined;
@@ -282,5 +303,12 @@ export class MemoryControlStore implements ControlStore {
     return order === 'ascending' ? found : found.reverse();
   }
 }
+
+const toMark = (i: Item): RebuildMark => ({
+  region: String(i.region),
+  since: Number(i.since),
+  incidentId: String(i.incidentId),
+  reason: String(i.reason),
+});
 
 const pkSk = (key: { pk: string; sk: string }): [string, string] => [key.pk, key.sk];

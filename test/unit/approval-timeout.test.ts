@@ -13,8 +13,13 @@ const base: ApprovalTimeoutSnapshot = {
   timeoutSeconds: 300,
   from: 'us-east-1',
   quorum: 3,
-  evidence: { pause: null, sustainedUnhealthy: 3 },
+  evidence: {
+    pause: null,
+    sustainedUnhealthy: 3,
+    cooldown: { lastMoveAt: null, cooldownMs: 3_600_000, now: 1_700_000_000_000 },
+  },
 };
+const cooldown = base.evidence!.cooldown;
 const said = (why: string, approval = 'failover') =>
   `nobody answered the ${approval} approval within 300 s; ${why}`;
 
@@ -57,7 +62,7 @@ describe('approvalTimeout', () => {
 
   it('PAUSED when automatic failover is paused, naming who paused it and why', () => {
     const pause = { pausedBy: 'ana', reason: 'game day' };
-    expect(approvalTimeout({ ...base, evidence: { pause, sustainedUnhealthy: 5 } })).toEqual({
+    expect(approvalTimeout({ ...base, evidence: { pause, sustainedUnhealthy: 5, cooldown } })).toEqual({
       action: 'abort',
       code: 'PAUSED',
       reason: said('the timeout policy is proceed, but automatic failover is paused by ana (game day)'),
@@ -65,13 +70,46 @@ describe('approvalTimeout', () => {
   });
 
   it('NO_FRESH_QUORUM when too few fresh watchers see the primary down over the debounce window', () => {
-    expect(approvalTimeout({ ...base, evidence: { pause: null, sustainedUnhealthy: 2 } })).toEqual({
+    expect(approvalTimeout({ ...base, evidence: { pause: null, sustainedUnhealthy: 2, cooldown } })).toEqual({
       action: 'abort',
       code: 'NO_FRESH_QUORUM',
       reason: said(
         'the timeout policy is proceed, but only 2 fresh watchers see us-east-1 unhealthy over the debounce window (quorum 3)',
       ),
     });
+  });
+
+  it('INSIDE_COOLDOWN: a timed-out approval never proceeds inside the cool-down, nor without reading it', () => {
+    const now = 1_700_000_000_000;
+    expect(
+      approvalTimeout({
+        ...base,
+        evidence: {
+          pause: null,
+          sustainedUnhealthy: 5,
+          cooldown: { lastMoveAt: now - 60_000, cooldownMs: 3_600_000, now },
+        },
+      }),
+    ).toEqual({
+      action: 'abort',
+      code: 'INSIDE_COOLDOWN',
+      reason: said(
+        'the timeout policy is proceed, but the last failover or failback ended 60000 ms ago, inside the cool-down of 3600000 ms',
+      ),
+    });
+    expect(approvalTimeout({ ...base, evidence: { pause: null, sustainedUnhealthy: 5 } }).code).toBe(
+      'INSIDE_COOLDOWN',
+    );
+    expect(
+      approvalTimeout({
+        ...base,
+        evidence: {
+          pause: null,
+          sustainedUnhealthy: 5,
+          cooldown: { lastMoveAt: now - 3_600_000, cooldownMs: 3_600_000, now },
+        },
+      }).action,
+    ).toBe('proceed');
   });
 
   it('NOT_CHECKED: never proceeds on evidence it was not given', () => {
@@ -92,6 +130,11 @@ describe('approvalTimeout', () => {
       fc.record({
         pause: fc.option(fc.record({ pausedBy: fc.string(), reason: fc.string() }), { nil: null }),
         sustainedUnhealthy: fc.nat(7),
+        cooldown: fc.record({
+          lastMoveAt: fc.option(fc.integer({ min: 0, max: 10_000 }), { nil: null }),
+          cooldownMs: fc.constant(5_000),
+          now: fc.constant(10_000),
+        }),
       }),
       { nil: null },
     ),
@@ -114,6 +157,8 @@ describe('approvalTimeout', () => {
           expect(s.policy).toBe('proceed');
           expect(s.evidence?.pause).toBeNull();
           expect(s.evidence!.sustainedUnhealthy).toBeGreaterThanOrEqual(s.quorum);
+          const c = s.evidence!.cooldown;
+          if (c.lastMoveAt !== null) expect(c.now - c.lastMoveAt).toBeGreaterThanOrEqual(c.cooldownMs);
         }
         expect(
           d.reason.startsWith(`nobody answered the ${s.approval} approval within ${s.timeoutSeconds} s; `),

@@ -245,6 +245,43 @@ describe('decide: ambiguity', () => {
     expect(unanimous).toMatchObject({ kind: 'suspect', code: 'AMBIGUOUS_NO_ACTION' });
   });
 
+  const rebuild = {
+    region: S,
+    since: NOW - 600_000,
+    incidentId: 'orders:4:1',
+    reason: 'failover orders:4:1 promoted us-east-1 in its place',
+  };
+
+  it('TARGET_NOT_REPLICA asks a person with a data-loss warning, whatever the policy', () => {
+    for (const policy of ['ask', 'abort', 'proceed'] as const) {
+      const v = decide([...quorumDown, ...standbyUp()], withPolicy(policy), NOW, {
+        ...ctx,
+        standbyRebuild: rebuild,
+      });
+      expect(v).toMatchObject({ kind: 'failover-needs-approval', code: 'QUORUM_UNHEALTHY_AMBIGUOUS' });
+      expect(v.ambiguities.map((a) => a.code)).toEqual(['TARGET_NOT_REPLICA']);
+      expect(v.reason).toMatch(/^approval needed \(DATA LOSS if approved\): /);
+      expect(v.reason).toContain(`${S} needs a rebuild: failover orders:4:1 promoted us-east-1 in its place`);
+      expect(v.reason).toContain(`loses every write acknowledged in ${P}`);
+    }
+  });
+
+  it('INSIDE_COOLDOWN is never overridden by policy proceed: a person is asked', () => {
+    const v = decide([...quorumDown, ...standbyUp()], withPolicy('proceed'), NOW, {
+      ...ctx,
+      lastFailoverAt: NOW - 60_000,
+    });
+    expect(v).toMatchObject({ kind: 'failover-needs-approval', code: 'QUORUM_UNHEALTHY_AMBIGUOUS' });
+    expect(v.ambiguities.map((a) => a.code)).toEqual(['INSIDE_COOLDOWN']);
+    // Standby health and lag stay the policy's to override.
+    const lag = decide([...quorumDown, ...standbyUp([A])], withPolicy('proceed'), NOW, {
+      ...ctx,
+      replicationLagMs: 9_000,
+    });
+    expect(lag).toMatchObject({ kind: 'failover', code: 'AMBIGUOUS_PROCEED' });
+    expect(lag.ambiguities.map((a) => a.code)).toEqual(['STANDBY_UNHEALTHY', 'REPLICATION_LAG_OVER_RPO']);
+  });
+
   it('TOO_FEW_VOTERS is never automatic, whatever the policy', () => {
     const votes = [down(A), down(B), ...standbyUp()];
     for (const policy of ['proceed', 'abort'] as const) {
@@ -431,6 +468,15 @@ const contextArb: fc.Arbitrary<DecisionContext> = fc
     paused: fc.integer({ min: 0, max: 4 }).map((i) => i === 0),
     lastFailoverAt: fc.option(fc.integer({ min: NOW - 7_200_000, max: NOW }), { nil: undefined, freq: 3 }),
     replicationLagMs: fc.option(fc.integer({ min: 0, max: 10_000 }), { nil: undefined, freq: 2 }),
+    standbyRebuild: fc.option(
+      fc.constant({
+        region: S,
+        since: NOW - 600_000,
+        incidentId: 'orders:4:1',
+        reason: 'left by a failover',
+      }),
+      { nil: undefined, freq: 4 },
+    ),
   })
   .map((c) => ({ primary: P, standby: S, ...dropUndefined(c) }));
 
@@ -545,6 +591,17 @@ describe('decide: properties', () => {
         const sustained = sustainedVoters(votes, cfg, NOW, P);
         expect(v.evidence.sustainedUnhealthy).toEqual(sustained);
         if (v.kind === 'failover') expect(sustained.length).toBeGreaterThanOrEqual(cfg.quorum);
+      }),
+      RUNS,
+    );
+  });
+
+  it('no policy makes a failover automatic inside the cool-down or towards a target marked for rebuild', () => {
+    fc.assert(
+      fc.property(snapshotArb, ({ config: cfg, context, votes }) => {
+        const v = decide(votes, cfg, NOW, context);
+        const cooling = context.lastFailoverAt !== undefined && NOW - context.lastFailoverAt < cfg.cooldownMs;
+        if (cooling || context.standbyRebuild) expect(v.kind).not.toBe('failover');
       }),
       RUNS,
     );

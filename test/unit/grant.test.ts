@@ -84,9 +84,55 @@ describe('grantOutcome', () => {
 });
 
 describe('planPromote', () => {
+  const replicaTarget = {
+    eligible: true,
+    code: 'REPLICA',
+    reason: 'not writable',
+    clearMark: false,
+  } as const;
+  const ours = {
+    eligible: true,
+    code: 'PROMOTED_BY_THIS_INCIDENT',
+    reason: 'promoted by this incident already',
+    clearMark: false,
+  } as const;
+  const standalone = {
+    eligible: false,
+    code: 'NOT_A_REPLICA',
+    reason: 'the database in us-west-2 is writable but was not promoted by this incident',
+  } as const;
+  const writable = { writable: true, detail: 'available' };
+
+  it('NOT_ELIGIBLE: a writable database this incident did not promote is never "already writable"', () => {
+    expect(
+      planPromote({
+        kind: 'failover',
+        to: S,
+        database: writable,
+        target: standalone,
+        dataLossApproved: false,
+      }),
+    ).toEqual({
+      code: 'NOT_ELIGIBLE',
+      mode: 'unplanned',
+      reason:
+        'not promoting us-west-2: the database in us-west-2 is writable but was not promoted by this incident; nobody approved the data loss',
+    });
+    // A person approved the loss: the standalone database becomes the primary as it is.
+    expect(
+      planPromote({ kind: 'failover', to: S, database: writable, target: standalone, dataLossApproved: true })
+        .code,
+    ).toBe('ALREADY_WRITABLE');
+    // A planned failback never takes a data loss.
+    expect(
+      planPromote({ kind: 'failback', to: S, database: writable, target: standalone, dataLossApproved: true })
+        .code,
+    ).toBe('NOT_ELIGIBLE');
+  });
+
   it('ALREADY_WRITABLE: a retried promote never promotes twice', () => {
     expect(
-      planPromote({ kind: 'failover', to: S, database: { writable: true, detail: 'available' } }),
+      planPromote({ kind: 'failover', to: S, database: writable, target: ours, dataLossApproved: false }),
     ).toEqual({
       code: 'ALREADY_WRITABLE',
       mode: 'unplanned',
@@ -96,11 +142,12 @@ describe('planPromote', () => {
 
   it('SUBMIT a replica: unplanned for a failover, planned for a failback', () => {
     const replica = { writable: false, detail: 'replicating' };
-    expect(planPromote({ kind: 'failover', to: S, database: replica })).toEqual({
+    const args = { to: S, database: replica, target: replicaTarget, dataLossApproved: false };
+    expect(planPromote({ kind: 'failover', ...args })).toEqual({
       code: 'SUBMIT',
       mode: 'unplanned',
       reason: 'promote the database in us-west-2 (unplanned)',
     });
-    expect(planPromote({ kind: 'failback', to: S, database: replica }).mode).toBe('planned');
+    expect(planPromote({ kind: 'failback', ...args }).mode).toBe('planned');
   });
 });

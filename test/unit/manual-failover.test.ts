@@ -34,6 +34,8 @@ const snap = (s: Partial<ManualFailoverSnapshot>): ManualFailoverSnapshot => ({
   regions,
   lease: lease({}),
   open: null,
+  rebuild: null,
+  cooldown: { lastMoveAt: null, cooldownMs: 3_600_000, now: 10_000_000 },
   ...s,
 });
 
@@ -47,7 +49,51 @@ describe('manualFailoverVerdict (pure)', () => {
       to: 'us-west-2',
       reason:
         'the lease is revoked at epoch 2 with no holder; failing over from us-east-1 to us-west-2 at epoch 2, as requested by operator:alice',
+      overrides: { dataLoss: null, cooldown: null },
     });
+  });
+
+  const rebuild = {
+    region: 'us-west-2',
+    since: 5_000_000,
+    incidentId: 'orders:0:1',
+    reason: 'failover orders:0:1 promoted us-east-1 in its place',
+  };
+
+  it('refuses a target marked for rebuild without --accept-data-loss; with it, records the loss', () => {
+    const refused = manualFailoverVerdict(snap({ rebuild }), ask);
+    expect(refused).toMatchObject({ go: false, code: 'TARGET_NOT_REPLICA' });
+    expect(refused.reason).toMatch(
+      /^us-west-2 needs a rebuild: failover orders:0:1 promoted us-east-1 in its place/,
+    );
+    expect(refused.reason).toMatch(/loses every write acknowledged in us-east-1 .*pass --accept-data-loss/);
+    const accepted = manualFailoverVerdict(snap({ rebuild }), { ...ask, acceptDataLoss: true });
+    expect(accepted).toMatchObject({ go: true, code: 'MANUAL_FAILOVER' });
+    if (accepted.code !== 'MANUAL_FAILOVER') throw new Error('expected a failover');
+    expect(accepted.overrides.dataLoss).toMatch(/^DATA LOSS accepted: us-west-2 needs a rebuild/);
+    expect(accepted.reason).toContain('DATA LOSS accepted');
+  });
+
+  it('refuses inside the cool-down after a failover or failback without --override-cooldown', () => {
+    const cooldown = { lastMoveAt: 9_000_000, cooldownMs: 3_600_000, now: 10_000_000 };
+    expect(manualFailoverVerdict(snap({ cooldown }), ask)).toEqual({
+      go: false,
+      code: 'INSIDE_COOLDOWN',
+      reason:
+        "the last failover or failback ended 1000000 ms ago, inside the cool-down of 3600000 ms; pass --override-cooldown to go on (the --reason is recorded as the override's reason)",
+    });
+    const v = manualFailoverVerdict(snap({ cooldown }), { ...ask, overrideCooldown: true });
+    expect(v).toMatchObject({
+      go: true,
+      overrides: {
+        dataLoss: null,
+        cooldown:
+          'cool-down overridden: the last failover or failback ended 1000000 ms ago (cool-down 3600000 ms)',
+      },
+    });
+    expect(manualFailoverVerdict(snap({ cooldown: { ...cooldown, lastMoveAt: 6_400_000 } }), ask).go).toBe(
+      true,
+    );
   });
 
   it('goes back to the original primary: from is then the standby, whoever held the lease last', () => {

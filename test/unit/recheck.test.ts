@@ -172,7 +172,11 @@ describe('recheck', () => {
           timeoutSeconds: Math.ceil(waitedMs / 1000),
           from: P,
           quorum: config.quorum,
-          evidence: { pause: null, sustainedUnhealthy: sustained },
+          evidence: {
+            pause: null,
+            sustainedUnhealthy: sustained,
+            cooldown: { lastMoveAt: null, cooldownMs: config.cooldownMs, now: NOW },
+          },
         });
         expect(timeout.action === 'proceed').toBe(byVotes(votes, waitedMs).proceed);
       }),

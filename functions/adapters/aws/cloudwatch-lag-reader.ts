@@ -1,7 +1,7 @@
 import { type CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import type { CutoverConfig } from '#core/config.js';
 import { MetricsError } from '#core/failover-errors.js';
-import type { ReplicationLagReader } from '#core/failover-ports.js';
+import type { LagReading, ReplicationLagReader } from '#core/failover-ports.js';
 import type { Clock } from '#core/ports.js';
 import { mapAwsError } from './aws-errors.js';
 
@@ -23,7 +23,7 @@ export class CloudWatchLagReader implements ReplicationLagReader {
     if (!config.database) throw new MetricsError('database is not configured');
   }
 
-  async lagMs(region: string): Promise<number | null> {
+  async read(region: string): Promise<LagReading> {
     const r = [this.config.primary, this.config.standby].find((x) => x.region === region);
     if (!r?.databaseId) throw new MetricsError(`no databaseId for ${region}`);
     const aurora = this.config.database!.engine === 'aurora';
@@ -51,9 +51,12 @@ export class CloudWatchLagReader implements ReplicationLagReader {
           ScanBy: 'TimestampDescending',
         }),
       );
-      const value = res.MetricDataResults?.find((m) => m.Id === 'lag')?.Values?.[0];
-      if (value === undefined || value < 0) return null;
-      return Math.round(aurora ? value : value * 1000);
+      const result = res.MetricDataResults?.find((m) => m.Id === 'lag');
+      const value = result?.Values?.[0];
+      // The datapoint's own time, not the query's: the decisions compare it with the fence.
+      const at = result?.Timestamps?.[0]?.getTime() ?? null;
+      if (value === undefined || value < 0) return { lagMs: null, at };
+      return { lagMs: Math.round(aurora ? value : value * 1000), at };
     } catch (err) {
       throw mapAwsError(err, `read ${metric.MetricName} of ${r.databaseId}`, MetricsError);
     }

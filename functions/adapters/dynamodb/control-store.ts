@@ -5,12 +5,13 @@ import { DynamoIncidentStore } from './control/incidents.js';
 import { ControlTable } from './control/items.js';
 import { DynamoPauseStore } from './control/pause.js';
 import { DynamoPublicationClaims } from './control/publication.js';
+import { DynamoRebuildStore } from './control/rebuild.js';
 import { DynamoVerdictStore } from './control/verdicts.js';
 
 type Args<K extends keyof ControlStore> = Parameters<ControlStore[K]>;
 
 /**
- * The control table's incidents, verdicts, publication claims, pause and audit, as one ControlStore. Each part
+ * The control table's incidents, verdicts, publication claims, pause, audit and rebuild marks, as one ControlStore. Each part
  * lives in control/ and can be used alone; every one maps SDK errors the same way (store-errors.ts).
  */
 export class DynamoControlStore implements ControlStore {
@@ -19,6 +20,7 @@ export class DynamoControlStore implements ControlStore {
   readonly publication: DynamoPublicationClaims;
   readonly pause: DynamoPauseStore;
   readonly audit: DynamoAuditStore;
+  readonly rebuilds: DynamoRebuildStore;
 
   constructor(client: DynamoDBDocumentClient, tableName: string) {
     const table = new ControlTable(client, tableName);
@@ -27,6 +29,7 @@ export class DynamoControlStore implements ControlStore {
     this.publication = new DynamoPublicationClaims(table);
     this.pause = new DynamoPauseStore(table);
     this.audit = new DynamoAuditStore(table);
+    this.rebuilds = new DynamoRebuildStore(table);
   }
 
   requestIncident = (...a: Args<'requestIncident'>) => this.incidents.requestIncident(...a);
@@ -47,4 +50,8 @@ export class DynamoControlStore implements ControlStore {
   clearPause = (...a: Args<'clearPause'>) => this.pause.clearPause(...a);
   appendAudit = (...a: Args<'appendAudit'>) => this.audit.appendAudit(...a);
   listAudit = (...a: Args<'listAudit'>) => this.audit.listAudit(...a);
+  getRebuild = (...a: Args<'getRebuild'>) => this.rebuilds.getRebuild(...a);
+  listRebuilds = (...a: Args<'listRebuilds'>) => this.rebuilds.listRebuilds(...a);
+  markRebuild = (...a: Args<'markRebuild'>) => this.rebuilds.markRebuild(...a);
+  clearRebuild = (...a: Args<'clearRebuild'>) => this.rebuilds.clearRebuild(...a);
 }

@@ -1,6 +1,7 @@
 import type {
   DatabasePromoter,
   DatabaseStatus,
+  LagReading,
   PromoteMode,
   ReplicationLagReader,
 } from '#core/failover-ports.js';
@@ -31,7 +32,7 @@ export class NoDatabasePromoter implements DatabasePromoter {
  * NoDatabasePromoter reports writable, so it proceeds without waiting (ALREADY_PROMOTED).
  */
 export class NoDatabaseLagReader implements ReplicationLagReader {
-  async lagMs(): Promise<number | null> {
-    return null;
+  async read(): Promise<LagReading> {
+    return { lagMs: null, at: null };
   }
 }

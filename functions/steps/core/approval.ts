@@ -56,13 +56,21 @@ export async function approvalTimedOut(ev: TaskEvent, deps: StepDeps) {
   });
 }
 
-/** What proceeding without a person needs to see, as any automatic failover: no pause, a sustained quorum (I3). */
+/**
+ * What proceeding without a person needs to see, as any automatic failover: no pause, no cool-down, a sustained
+ * quorum (I3).
+ */
 async function proceedEvidence(s: IncidentState, deps: StepDeps) {
   const now = deps.clock.now();
-  const [pause, votes] = await Promise.all([
+  const [pause, votes, last] = await Promise.all([
     deps.control.getPause(s.application),
     deps.votes.list(s.application, s.from),
+    deps.control.lastCompletedFailover(s.application),
   ]);
   const verdict = decide(votes, deps.config, now, { primary: s.from, standby: s.to });
-  return { pause, sustainedUnhealthy: verdict.evidence.sustainedUnhealthy.length };
+  return {
+    pause,
+    sustainedUnhealthy: verdict.evidence.sustainedUnhealthy.length,
+    cooldown: { lastMoveAt: last?.closedAt ?? null, cooldownMs: deps.config.cooldownMs, now },
+  };
 }

@@ -1,39 +1,95 @@
+import { type Eligibility, eligibility } from '#core/eligibility.js';
+import { DatabaseError, TargetNotEligibleError } from '#core/failover-errors.js';
+import type { DatabaseStatus, LagReading } from '#core/failover-ports.js';
 import { planPromote } from '#core/promote.js';
-import { rpo, withinBudget } from '#core/rpo.js';
+import { rpo } from '#core/rpo.js';
 import type { StepDeps } from './deps.js';
 import { owned, recorded } from './record.js';
 import {
+  type IncidentState,
   MAX_ATTEMPTS,
   newPoll,
   POLL_SECONDS,
   type Poll,
   parseIncidentState,
   requireStep,
+  type StepRecord,
   stepResult,
   type TaskEvent,
 } from './state.js';
 
 /**
- * RPO guard, after the fence: reads the lag (and, when it is not within budget, whether the target was promoted
- * already), and lets core/rpo.ts decide: promote, read again, or the configured policy.
+ * Reads what target eligibility needs (the rebuild mark, whether this incident submitted a promotion of the
+ * target, and the database and lag the caller read) and lets core/eligibility.ts decide. A mark that the
+ * reading shows replicating again is cleared here, conditionally on it being the mark that was read.
+ */
+export async function targetEligibility(
+  s: Pick<IncidentState, 'application' | 'incidentId' | 'from' | 'to'>,
+  deps: StepDeps,
+  read: { database: DatabaseStatus; lag: LagReading | null },
+): Promise<Eligibility> {
+  const [mark, audit] = await Promise.all([
+    deps.control.getRebuild(s.application, s.to),
+    deps.control.listAudit(s.application, s.incidentId),
+  ]);
+  const d = eligibility({
+    to: s.to,
+    primary: s.from,
+    mark,
+    database: read.database,
+    lag: read.lag,
+    promotedByThisIncident: audit.some((e) => e.step === 'promote' && e.outcome === 'submitted'),
+  });
+  if (d.eligible && d.clearMark && mark) await deps.control.clearRebuild(s.application, s.to, mark.since);
+  return d;
+}
+
+/** When the fence revoked the lease in this execution: the instant every lag reading must be newer than. */
+export function fencedAt(state: Record<string, unknown>): number | null {
+  return stepResult<{ step?: StepRecord }>(state, 'fence')?.step?.endedAt ?? null;
+}
+
+/**
+ * The operator accepted the data loss when requesting this failover (`cutover failover --accept-data-loss`). Read
+ * from the stored incident, never from the execution input, which anyone who may start an execution could type.
+ */
+export async function dataLossAccepted(
+  s: Pick<IncidentState, 'incidentId' | 'kind'>,
+  deps: StepDeps,
+): Promise<boolean> {
+  if (s.kind !== 'failover') return false;
+  const evidence = (await deps.control.getIncident(s.incidentId))?.evidence as
+    | { acceptDataLoss?: unknown }
+    | undefined;
+  return typeof evidence?.acceptDataLoss === 'object' && evidence.acceptDataLoss !== null;
+}
+
+/**
+ * RPO guard, after the fence: reads the lag, the target's database and whether it may be promoted at all, and
+ * lets core/rpo.ts decide: promote, read again, the configured policy, or ask a person about a data loss.
  */
 export async function rpoGuard(ev: TaskEvent, deps: StepDeps) {
   const s = parseIncidentState(ev.state);
   const prev = stepResult<{ attempt?: number }>(ev.state, 'rpo');
   const attempt = (prev?.attempt ?? 0) + 1;
   return recorded(deps, owned(ev, s), 'rpo-guard', async () => {
-    const lagMs = await deps.lag.lagMs(s.to);
+    const lag = await deps.lag.read(s.to);
     const budgetMs = deps.config.rpoBudgetMs;
-    const database = withinBudget(lagMs, budgetMs) ? null : await deps.database.status(s.to);
+    const database = await deps.database.status(s.to);
+    const target = await targetEligibility(s, deps, { database, lag });
+    const fenced = fencedAt(ev.state);
     const d = rpo({
-      lagMs,
+      lag,
+      fencedAt: fenced,
       budgetMs,
       attempt,
       maxAttempts: MAX_ATTEMPTS.rpo,
       policy: deps.config.approval.ambiguousPolicy,
       to: s.to,
-      database,
+      target,
+      dataLossAccepted: !target.eligible && (await dataLossAccepted(s, deps)),
     });
+    const lagMs = lag.lagMs;
     return {
       outcome: d.code === 'ALREADY_PROMOTED' ? 'already-promoted' : d.action,
       decision: d,
@@ -41,7 +97,18 @@ export async function rpoGuard(ev: TaskEvent, deps: StepDeps) {
       ...(d.action === 'ask'
         ? { quietUntil: deps.clock.now() + deps.config.approval.timeoutSeconds * 1000 }
         : {}),
-      result: { lagMs, budgetMs, attempt, maxAttempts: MAX_ATTEMPTS.rpo, action: d.action, reason: d.reason },
+      result: {
+        lagMs,
+        readAt: lag.at,
+        fencedAt: fenced,
+        budgetMs,
+        attempt,
+        maxAttempts: MAX_ATTEMPTS.rpo,
+        action: d.action,
+        code: d.code,
+        target: target.code,
+        reason: d.reason,
+      },
     };
   });
 }
@@ -52,7 +119,18 @@ export async function promote(ev: TaskEvent, deps: StepDeps) {
   const maxAttempts = Math.ceil((deps.config.database?.promoteTimeoutSeconds ?? 900) / POLL_SECONDS.promote);
   return recorded(deps, owned(ev, s), 'promote', async () => {
     const before = await deps.database.status(s.to);
-    const plan = planPromote({ kind: s.kind, to: s.to, database: before });
+    const target = await targetEligibility(s, deps, { database: before, lag: null });
+    const plan = planPromote({
+      kind: s.kind,
+      to: s.to,
+      database: before,
+      target,
+      dataLossApproved:
+        !target.eligible &&
+        (stepResult<{ approved?: boolean }>(ev.state, 'dataLossApproval')?.approved === true ||
+          (await dataLossAccepted(s, deps))),
+    });
+    if (plan.code === 'NOT_ELIGIBLE') throw new TargetNotEligibleError(plan.reason);
     if (plan.code === 'ALREADY_WRITABLE') {
       return {
         outcome: 'already-writable',
@@ -64,7 +142,21 @@ export async function promote(ev: TaskEvent, deps: StepDeps) {
         },
       };
     }
-    const res = await deps.database.promote(s.to, plan.mode);
+    // From this promotion on, the database of `from` no longer holds the data of record: it must be rebuilt as a
+    // replica before anything may promote it again. Marked first, so a promotion never happens unmarked.
+    const since = deps.clock.now();
+    await deps.control.markRebuild(s.application, {
+      region: s.from,
+      since,
+      incidentId: s.incidentId,
+      reason: `${s.kind} ${s.incidentId} promoted ${s.to} in its place`,
+    });
+    const res = await deps.database.promote(s.to, plan.mode).catch(async (err: unknown) => {
+      // A refusal (DatabaseError) promoted nothing: `from` still holds the data of record. Any other error may
+      // have promoted, and the mark stays. A mark set earlier (another `since`) is never cleared here.
+      if (err instanceof DatabaseError) await deps.control.clearRebuild(s.application, s.from, since);
+      throw err;
+    });
     return {
       outcome: 'submitted',
       decision: plan,

@@ -1,9 +1,10 @@
 import { claimOutcome } from '#core/claim.js';
 import { decide } from '#core/decide.js';
 import { ValidationError } from '#core/errors.js';
-import { drain, isOwnRetry, preconditions } from '#core/failback.js';
+import { drain, failbackCooldown, isOwnRetry, preconditions } from '#core/failback.js';
 import { StepInputError } from '#core/failover-errors.js';
 import { approvalSettings } from './claim.js';
+import { fencedAt, targetEligibility } from './database.js';
 import type { StepDeps } from './deps.js';
 import { owned, recorded } from './record.js';
 import {
@@ -40,6 +41,18 @@ export async function startFailback(ev: TaskEvent, deps: StepDeps) {
   const executionArn = ev.executionArn;
   if (!executionArn) throw new StepInputError('the failback needs the execution ARN ($$.Execution.Id)');
   const now = deps.clock.now();
+  const last = await deps.control.lastCompletedFailover(input.application);
+  const cooldown = failbackCooldown({
+    lastMoveAt: last?.closedAt ?? null,
+    cooldownMs: c.cooldownMs,
+    now,
+    override: input.overrideCooldown ?? false,
+  });
+  if (!cooldown.go) {
+    throw new ValidationError('invalid failback input', [
+      { field: 'overrideCooldown', message: cooldown.reason },
+    ]);
+  }
   const trafficSteps = input.trafficSteps ?? c.traffic?.failbackSteps ?? [100];
   const created = await deps.control.requestIncident(
     {
@@ -51,7 +64,14 @@ export async function startFailback(ev: TaskEvent, deps: StepDeps) {
       verdictKind: 'healthy',
       verdictCode: 'FAILBACK_REQUESTED',
       reason: input.reason,
-      evidence: { minHealthyMinutes: input.minHealthyMinutes, maxLagMs: input.maxLagMs, trafficSteps },
+      evidence: {
+        minHealthyMinutes: input.minHealthyMinutes,
+        maxLagMs: input.maxLagMs,
+        trafficSteps,
+        ...(cooldown.override
+          ? { overrideCooldown: { by: input.requestedBy, reason: input.reason, detail: cooldown.override } }
+          : {}),
+      },
       needsApproval: true,
       requestedAt: now,
       requestedBy: input.requestedBy,
@@ -140,7 +160,10 @@ export async function failbackPreconditions(ev: TaskEvent, deps: StepDeps) {
     const votes = await deps.votes.list(s.application, s.to);
     const verdict = decide(votes, deps.config, now, { primary: s.to, standby: s.from });
     const db = await deps.database.status(s.to);
-    const lagMs = await deps.lag.lagMs(s.to);
+    const lag = await deps.lag.read(s.to);
+    const lagMs = lag.lagMs;
+    // The region a failover left is marked for rebuild; a reading that shows it replicating clears the mark.
+    const target = await targetEligibility(s, deps, { database: db, lag });
     const d = preconditions({
       from: s.from,
       to: s.to,
@@ -153,6 +176,7 @@ export async function failbackPreconditions(ev: TaskEvent, deps: StepDeps) {
       fresh: verdict.evidence.fresh,
       database: db,
       lagMs,
+      target,
     });
     // The approval comes next and always asks a person: announce the wait, so that no control region judges
     // this execution dead while it waits (a failback without progress is abandoned, functions/core/takeover.ts).
@@ -188,13 +212,14 @@ export async function drainReplication(ev: TaskEvent, deps: StepDeps) {
   const prev = stepResult<{ attempt?: number }>(ev.state, 'replication');
   const attempt = (prev?.attempt ?? 0) + 1;
   return recorded(deps, owned(ev, s), 'drain-replication', async () => {
-    const lagMs = await deps.lag.lagMs(s.to);
-    const d = drain(s.to, lagMs);
+    const lag = await deps.lag.read(s.to);
+    const lagMs = lag.lagMs;
+    const d = drain(s.to, lag, fencedAt(ev.state));
     return {
       outcome: d.done ? 'drained' : 'lagging',
       decision: d,
       audit: d.done || attempt >= MAX_ATTEMPTS.replication,
-      result: { lagMs, attempt, maxAttempts: MAX_ATTEMPTS.replication, done: d.done },
+      result: { lagMs, readAt: lag.at, attempt, maxAttempts: MAX_ATTEMPTS.replication, done: d.done },
     };
   });
 }

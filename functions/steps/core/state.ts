@@ -51,6 +51,8 @@ export const failbackInputSchema = z
     maxLagMs: z.number().int().nonnegative().default(1000),
     /** Weighted traffic steps, percent to `to`; defaults to config.traffic.failbackSteps. */
     trafficSteps: z.array(z.number().int().min(1).max(100)).min(1).optional(),
+    /** Fail back inside the cool-down after the last failover or failback; `reason` is the override's reason. */
+    overrideCooldown: z.boolean().optional(),
   })
   .strict()
   .refine((i) => i.from !== i.to, { path: ['to'], message: 'must differ from "from"' })

@@ -152,6 +152,33 @@ export class DrillContext {
     return false;
   }
 
+  /** A dead region comes back with its database as it was: a standalone old primary, not rebuilt. */
+  restartRegion(name: string): Promise<void> {
+    return this.stack.restartRegion(name);
+  }
+
+  /** Kills a region after the first fault (the drill's clocks stay on the first). */
+  async killAgain(name: string): Promise<void> {
+    this.timeline.record('fault', 'region_killed', { region: name, second: true });
+    await this.stack.killRegion(name);
+  }
+
+  /** Waits until `n` events of `type` (matching `where`) are on the timeline; false on timeout. */
+  async waitForCount(
+    type: string,
+    n: number,
+    timeoutMs: number,
+    where: (e: Record<string, unknown>) => boolean = () => true,
+  ): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (this.timeline.events.filter((e) => e.type === type && where(e)).length >= n) return true;
+      await sleep(50);
+    }
+    this.timeline.record('drill', 'wait_timed_out', { for: `${n} × ${type}`, ms: timeoutMs });
+    return false;
+  }
+
   /** Rebuilds a dead region's database as a streaming replica of the current primary, and restarts its app. */
   rebuildAsReplica(name: string, from: string): Promise<void> {
     return this.stack.rebuildAsReplica(name, from);
@@ -163,7 +190,8 @@ export class DrillContext {
       from: this.standby,
       to: this.primary,
       requestedBy: 'drill-operator@example.com',
-      reason: `${this.primary} rebuilt as a replica of ${this.standby}; planned failback`,
+      reason: `${this.primary} rebuilt as a replica of ${this.standby}; planned failback, inside the drill's cool-down on purpose`,
+      overrideCooldown: true,
       minHealthyMinutes: 0,
       maxLagMs: this.config.rpoBudgetMs,
       trafficSteps: [100],

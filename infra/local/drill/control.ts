@@ -4,6 +4,7 @@ import type {
   ChangeStatus,
   DatabasePromoter,
   DatabaseStatus,
+  LagReading,
   Notifier,
   ReplicationLagReader,
   TrafficChange,
@@ -71,13 +72,15 @@ export class PostgresPromoter implements DatabasePromoter {
   }
 }
 
-/** The standby's lag as the drill's sampler last measured it (frozen once the primary stops answering). */
+/**
+ * The replica's lag as the drill's sampler last measured it, with the time of the reading (see LagSampler). Only
+ * the database the sampler follows has a reading; any other region's lag is unknown.
+ */
 export class SampledLag implements ReplicationLagReader {
   constructor(private readonly stack: DrillStack) {}
-  async lagMs(region: string): Promise<number | null> {
-    if (region !== this.stack.config.standby.region && region !== this.stack.config.primary.region)
-      return null;
-    return this.stack.replicationLagMs();
+  async read(region: string): Promise<LagReading> {
+    if (region !== this.stack.sampledReplica()) return { lagMs: null, at: null };
+    return this.stack.replicationLag();
   }
 }
 
@@ -139,6 +142,7 @@ export function stepDeps(stack: DrillStack, opts: { approve: boolean }): StepDep
             kind: detail.kind,
             by: detail.by,
             status: detail.status,
+            reason: typeof detail.reason === 'string' ? detail.reason : undefined,
             text: typeof detail.text === 'string' ? detail.text.slice(0, 120) : undefined,
           });
         }

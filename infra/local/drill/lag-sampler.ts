@@ -2,7 +2,11 @@ import { type PostgresServer, replicationLag } from '../postgres.js';
 
 /**
  * Measures how far the standby is behind the primary every 100 ms: the time since it was last caught up. Once
- * stopped (the standby is being promoted) it keeps the last measurement, which is what the RPO guard reads.
+ * stopped (the standby is being promoted) it keeps the last measurement, with the time it was taken.
+ *
+ * With the primary gone there is nothing to compare with; a reading is then taken only when the standby answers
+ * and has replayed all the WAL it received: its lag stays what it was when it last heard from the primary, and
+ * the reading is as new as that answer. A standby that does not answer gives no new reading.
  */
 export class LagSampler {
   private lag = { ms: 0, at: 0, caughtUpAt: Date.now() };
@@ -16,9 +20,9 @@ export class LagSampler {
     this.timer = setTimeout(() => void this.tick(), 100);
   }
 
-  /** The last measured lag, ms (0 when caught up); null before the first measurement. */
-  lagMs(): number | null {
-    return this.lag.at === 0 ? null : this.lag.ms;
+  /** The last reading: lag in ms (0 when caught up) and when it was taken; null fields before the first. */
+  reading(): { lagMs: number | null; at: number | null } {
+    return this.lag.at === 0 ? { lagMs: null, at: null } : { lagMs: this.lag.ms, at: this.lag.at };
   }
 
   stop(): void {
@@ -34,6 +38,8 @@ export class LagSampler {
     if (lag && lag.bytes !== null) {
       const caughtUpAt = lag.bytes <= 0 ? now : this.lag.caughtUpAt;
       this.lag = { ms: now - caughtUpAt, at: now, caughtUpAt };
+    } else if (lag && this.lag.at !== 0 && lag.receiveLsn !== null && lag.receiveLsn === lag.replayLsn) {
+      this.lag = { ...this.lag, at: now };
     }
     // A tick in flight when stop() is called must not start the next one.
     if (!this.stopped) this.timer = setTimeout(() => void this.tick(), 100);

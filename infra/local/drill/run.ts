@@ -102,12 +102,15 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
     const acked: AckedWrite[] = [...(await stack.stopClients()), ...(await ctx.stopLocalClients())];
     await Promise.race([control.settle(), sleep(15_000)]);
     const lease = await stack.leases.read(config.application).catch(() => null);
-    // The final primary is the lease holder; with the lease revoked (an aborted failover) nobody is, and the
-    // rows that survive are those of the database still running (the standby, when the primary died).
-    const running = [config.primary.region, config.standby.region].filter((r) =>
-      stack.region(r).db.running(),
-    );
-    const finalRegion = lease?.holder ?? running[0] ?? config.primary.region;
+    // The final primary is the lease holder. With the lease revoked (an aborted failover) nobody holds it and
+    // nothing was promoted: the database of record is still the last one granted the lease. A dead final
+    // primary's data directory is read after it restarts: its writes are unavailable, not lost.
+    const lastGranted = timeline.events.filter((e) => e.type === 'lease_granted').at(-1)?.region;
+    const finalRegion =
+      lease?.holder ?? (typeof lastGranted === 'string' ? lastGranted : config.primary.region);
+    await stack.restartDatabase(finalRegion).catch((err) => {
+      timeline.record('drill', 'final_database_not_restarted', { region: finalRegion, error: String(err) });
+    });
     const finalRows: FinalRow[] = (
       await listOrders(stack.region(finalRegion).db.endpoint).catch((err) => {
         timeline.record('drill', 'final_rows_unreadable', { region: finalRegion, error: String(err) });

@@ -13,6 +13,7 @@ export const SCENARIOS = [
   'gray-failure',
   'control-region-outage',
   'failback',
+  'double-failover',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
@@ -195,6 +196,8 @@ export const scenarios: Record<ScenarioName, Scenario> = {
       expectEqual(r, 'failovers completed', o.numbers.failovers_completed, o.approve ? 1 : 0);
       expectEqual(r, 'split-brain writes', o.numbers.split_brain_writes, 0);
       if (!o.approve && !has(o, 'failover_aborted')) r.push('the failover did not abort without approval');
+      // Nothing was promoted: the writes the stalled replica never got sit on the old primary's disk.
+      if (!o.approve) noneLost(o, r);
       return r;
     },
   },
@@ -287,6 +290,70 @@ export const scenarios: Record<ScenarioName, Scenario> = {
       const lostInFailback = window ? o.lost.filter((w) => w.at >= window.at) : [];
       if (lostInFailback.length)
         r.push(`${lostInFailback.length} writes acked during the planned failback were lost`);
+      return r;
+    },
+  },
+
+  'double-failover': {
+    name: 'double-failover',
+    summary:
+      "region-outage; the old primary's region comes back with its standalone database (not rebuilt); later the new primary dies: no automatic promotion of the stale database, approval is asked with a data-loss warning; without approval no acknowledged write is lost",
+    // The shortest cool-down the rules allow (10 debounce windows), waited out before the second failure: the
+    // question must come from the stale target, not from the cool-down.
+    configure: (raw) => {
+      raw.cooldownMs = 10 * raw.debounceMs;
+    },
+    async run(ctx) {
+      await ctx.killRegion(ctx.primary);
+      await ctx.waitFor('failover_completed', 40_000);
+      const completedAt = ctx.timeline.events.find((e) => e.type === 'failover_completed')?.at ?? Date.now();
+      await ctx.waitForAckFrom(ctx.standby, 5_000);
+      await ctx.restartRegion(ctx.primary);
+      // Past the cool-down, and long enough for the watchers to see the old region healthy again.
+      await sleep(
+        Math.max(completedAt + ctx.config.cooldownMs + 1_000 - Date.now(), ctx.config.debounceMs * 2),
+      );
+      ctx.timeline.record('drill', 'second_failure', { region: ctx.standby });
+      await ctx.killAgain(ctx.standby);
+      const second = (e: Record<string, unknown>) => e.machine === 'failover';
+      await ctx.waitForCount('execution_finished', 2, 60_000, second);
+      if (ctx.approve) await ctx.waitForAckFrom(ctx.primary, 5_000, true);
+    },
+    expect(o) {
+      const r: string[] = [];
+      expectEqual(r, 'failover executions', o.numbers.failover_executions, 2);
+      expectEqual(r, 'failovers completed', o.numbers.failovers_completed, o.approve ? 2 : 1);
+      expectEqual(r, 'split-brain writes', o.numbers.split_brain_writes, 0);
+      const second = o.timeline.find((e) => e.type === 'second_failure');
+      if (!second) {
+        r.push('the new primary was never killed');
+        return r;
+      }
+      const after = o.timeline.filter((e) => e.at >= second.at);
+      const asked = after.filter((e) => e.type === 'approval_requested');
+      if (!asked.some((e) => String(e.reason ?? '').includes('DATA LOSS')))
+        r.push('no approval with a data-loss warning was requested after the new primary died');
+      if (
+        asked.some(
+          (e) =>
+            String(e.reason ?? '').includes('INSIDE_COOLDOWN') ||
+            String(e.reason ?? '').includes('cool-down'),
+        )
+      )
+        r.push(
+          'the second failure came inside the cool-down: the question did not come from the stale target',
+        );
+      if (!o.approve) {
+        if (after.some((e) => e.type === 'failover_completed' || e.type === 'promote_requested'))
+          r.push('the stale database was promoted without approval');
+        // The first failover may lose what was inside the asynchronous lag; nothing the new primary acknowledged.
+        lostWithinLag(o, r);
+        const byNewPrimary = o.lost.filter((w) => w.region === second.region);
+        if (byNewPrimary.length)
+          r.push(
+            `${byNewPrimary.length} writes acknowledged by the new primary were lost, e.g. ${byNewPrimary[0]?.id}`,
+          );
+      }
       return r;
     },
   },

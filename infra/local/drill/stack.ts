@@ -96,6 +96,7 @@ export class DrillStack {
   /** The link that carries WAL from the primary's database to the replica. */
   private replicationLink!: FaultProxy;
   private lag: LagSampler | undefined;
+  private lagOf: string | undefined;
   private detection!: LocalDetection;
   /** The clients behind the front door, once the drill starts them. */
   private load: LoadGenerator | undefined;
@@ -185,7 +186,7 @@ export class DrillStack {
     ] as const) {
       await this.startRegion(name, db);
     }
-    this.sampleLag(primaryDb, standbyDb);
+    this.sampleLag(standbyName, primaryDb, standbyDb);
 
     this.#frontDoor = await startFrontDoor({
       regions: Object.fromEntries([...this.frontDoorLinks].map(([r, l]) => [r, l.url])),
@@ -283,7 +284,17 @@ export class DrillStack {
 
   /** The standby's lag behind the primary as last measured, ms; null before the first measurement. */
   replicationLagMs(): number | null {
-    return this.lag?.lagMs() ?? null;
+    return this.lag?.reading().lagMs ?? null;
+  }
+
+  /** The region whose database the lag sampler follows (the replica of the day). */
+  sampledReplica(): string | undefined {
+    return this.lagOf;
+  }
+
+  /** The standby's last lag reading and when it was taken. */
+  replicationLag(): { lagMs: number | null; at: number | null } {
+    return this.lag?.reading() ?? { lagMs: null, at: null };
   }
 
   /** Stops measuring the lag, keeping the last measurement (the standby is being promoted). */
@@ -307,12 +318,36 @@ export class DrillStack {
     this.cleanup.push(() => replica.stop());
     r.db = replica;
     this.replicationLink = link;
-    this.sampleLag(source, replica);
+    this.sampleLag(name, source, replica);
     await r.app.start();
     await r.guard.start();
     r.heartbeat = this.startHeartbeat(name, r.leases, r.app.url);
     this.cleanup.push(() => r.heartbeat.stop());
     this.opts.timeline.record(`region@${name}`, 'rebuilt_as_replica', { from, port: replica.port });
+  }
+
+  /**
+   * A dead region comes back as it was: its database restarted from its own data directory (a standalone old
+   * primary, not rebuilt as a replica), its app, guard and heartbeat started again.
+   */
+  async restartRegion(name: string): Promise<void> {
+    const r = this.regions.get(name);
+    if (!r) throw new Error(`no region ${name}`);
+    await r.db.start();
+    await r.app.start();
+    await r.guard.start();
+    r.heartbeat = this.startHeartbeat(name, r.leases, r.app.url);
+    this.cleanup.push(() => r.heartbeat.stop());
+    this.opts.timeline.record(`region@${name}`, 'region_restarted', { standalone: true, port: r.db.port });
+  }
+
+  /** Starts a dead region's database from its data directory, to read what it holds; true when it runs. */
+  async restartDatabase(name: string): Promise<boolean> {
+    const db = this.region(name).db;
+    if (db.running()) return true;
+    await db.start();
+    this.opts.timeline.record(`db@${name}`, 'database_restarted', { port: db.port });
+    return db.running();
   }
 
   async stop(): Promise<void> {
@@ -427,8 +462,9 @@ export class DrillStack {
   }
 
   /** Measures the lag of `replica` behind `primary` from now on, in place of any earlier pair. */
-  private sampleLag(primary: PostgresServer, replica: PostgresServer): void {
+  private sampleLag(region: string, primary: PostgresServer, replica: PostgresServer): void {
     this.lag?.stop();
+    this.lagOf = region;
     const sampler = new LagSampler(primary, replica);
     this.lag = sampler;
     this.cleanup.push(() => sampler.stop());

@@ -247,7 +247,7 @@ export class DynamoIncidentStore implements IncidentStore {
       },
       `list the incidents of ${application}`,
     );
-    return items.map(toIncident).find((i) => i.status === 'completed' && i.kind === 'failover') ?? null;
+    return items.map(toIncident).find((i) => i.status === 'completed') ?? null;
   }
 
   private async read(application: string, epoch: number): Promise<Incident | null> {

@@ -33,6 +33,8 @@ export const keys = {
   incidentPrefix: 'incident#',
   verdict: (application: string): ItemKey => ({ pk: application, sk: 'verdict' }),
   pause: (application: string): ItemKey => ({ pk: application, sk: 'pause' }),
+  rebuild: (application: string, region: string): ItemKey => ({ pk: application, sk: `rebuild#${region}` }),
+  rebuildPrefix: 'rebuild#',
   audit: (application: string, incidentId: string, at: number, step: string): ItemKey => ({
     pk: application,
     sk: `audit#${incidentId}#${pad(at)}#${step}`,
