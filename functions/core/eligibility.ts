@@ -17,7 +17,7 @@ export interface EligibilitySnapshot {
   /** The current (or, after the fence, the former) primary: the database the target must follow. */
   primary: string;
   mark: RebuildMark | null;
-  database: Pick<DatabaseStatus, 'writable' | 'detail'> | null;
+  database: Pick<DatabaseStatus, 'writable' | 'detail' | 'managed'> | null;
   lag: LagReading | null;
   /** This incident submitted the target's promotion itself (its own audit trail says so). */
   promotedByThisIncident: boolean;
@@ -26,6 +26,7 @@ export interface EligibilitySnapshot {
 export type Eligibility =
   | { eligible: true; code: 'REPLICA'; reason: string; clearMark: boolean }
   | { eligible: true; code: 'PROMOTED_BY_THIS_INCIDENT'; reason: string; clearMark: false }
+  | { eligible: true; code: 'NO_DATABASE'; reason: string; clearMark: true }
   | { eligible: false; code: 'NEEDS_REBUILD' | 'NOT_A_REPLICA'; reason: string };
 
 export type EligibilityCode = Eligibility['code'];
@@ -47,6 +48,15 @@ export function eligibility(s: EligibilitySnapshot): Eligibility {
       code: 'PROMOTED_BY_THIS_INCIDENT',
       reason: `the database in ${s.to} was promoted by this incident already`,
       clearMark: false,
+    };
+  }
+  if (s.database?.managed === false) {
+    // Nothing to promote, nothing that can go stale: the data tier replicates by itself (or there is none).
+    return {
+      eligible: true,
+      code: 'NO_DATABASE',
+      reason: `no database is managed for ${s.to}: ${s.database.detail}`,
+      clearMark: true,
     };
   }
   if (s.database?.writable) {

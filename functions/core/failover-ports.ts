@@ -24,6 +24,11 @@ export type PromoteMode = 'unplanned' | 'planned';
 export interface DatabaseStatus {
   writable: boolean;
   detail: string;
+  /**
+   * False when Cutover manages no database for the application (no `database` section: DynamoDB global tables,
+   * or no state): every region is writable by nature and there is nothing to promote or to rebuild.
+   */
+  managed?: false;
 }
 
 export interface DatabasePromoter {

@@ -46,7 +46,7 @@ export interface RpoSnapshot {
 }
 
 export type Rpo =
-  | { action: 'promote'; code: 'ALREADY_PROMOTED' | 'WITHIN_BUDGET'; reason: string }
+  | { action: 'promote'; code: 'ALREADY_PROMOTED' | 'WITHIN_BUDGET' | 'NO_DATABASE'; reason: string }
   | { action: 'wait'; code: 'OVER_BUDGET_WAIT'; reason: string }
   | { action: 'ask' | 'abort' | 'proceed'; code: 'OVER_BUDGET_POLICY'; reason: string }
   | { action: 'ask' | 'proceed'; code: 'TARGET_NOT_ELIGIBLE'; reason: string };
@@ -72,6 +72,10 @@ export function rpo(s: RpoSnapshot): Rpo {
           code: 'TARGET_NOT_ELIGIBLE',
           reason: `DATA LOSS if approved: ${s.target.reason}`,
         };
+  }
+  if (s.target.code === 'NO_DATABASE') {
+    // No replication Cutover could measure or lose: the data tier replicates by itself, or there is none.
+    return { action: 'promote', code: 'NO_DATABASE', reason: s.target.reason };
   }
   if (s.target.code === 'PROMOTED_BY_THIS_INCIDENT') {
     return {

@@ -83,8 +83,10 @@ describe('failover state machine, run locally on DynamoDB Local and mocked AWS A
       'lease.revoke epoch 2',
       'fence.waited',
       'CloudWatch.GetMetricData 1',
+      // The RPO guard reads the target (is it a replica?), the promote step reads it, and the promoter reads
+      // again before it asks: a retried promote must not promote twice.
       'RDS.DescribeDBInstances orders-db-usw2',
-      // The promoter reads again before it asks: a retried promote must not promote twice.
+      'RDS.DescribeDBInstances orders-db-usw2',
       'RDS.DescribeDBInstances orders-db-usw2',
       'RDS.PromoteReadReplica orders-db-usw2',
       'RDS.DescribeDBInstances orders-db-usw2',
@@ -328,7 +330,7 @@ describe('failover state machine, run locally on DynamoDB Local and mocked AWS A
     // One status read by the RPO guard (is the target a replica?), one before promoting and the promoter's own,
     // then 30 s / 10 s = 3 polls; then ReportFailure reads it once more, so that the page says what is true now
     // rather than what the execution remembers.
-    expect(h.log.filter((l) => l.startsWith('RDS.DescribeDBInstances'))).toHaveLength(6);
+    expect(h.log.filter((l) => l.startsWith('RDS.DescribeDBInstances'))).toHaveLength(7);
     expect(run.path.slice(-3)).toEqual(['PromoteTimedOut', 'ReportFailure', 'FailoverFailed']);
     expect(h.published.find((e) => e.detailType === 'Failover Failed')?.detail).toMatchObject({
       step: 'promote',

@@ -56,7 +56,7 @@ describe('failover with the optional traffic and database sections left out', ()
     expect(steps).toEqual(
       expect.arrayContaining([
         'stop-traffic:nothing-to-change',
-        'rpo-guard:already-promoted',
+        'rpo-guard:no-database',
         'promote:already-writable',
         'route-traffic:weight-100',
         'notify:completed',

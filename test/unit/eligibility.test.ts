@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type EligibilitySnapshot, eligibility } from '#core/eligibility.js';
+import { rpo } from '#core/rpo.js';
 
 const MARKED = 1_700_000_000_000;
 const mark = {
@@ -85,5 +86,44 @@ describe('target eligibility', () => {
         },
       ),
     );
+  });
+});
+
+describe('eligibility without a managed database', () => {
+  it('is NO_DATABASE, clears a rebuild mark, and lets the RPO guard promote nothing without asking', () => {
+    const d = eligibility({
+      to: 'us-west-2',
+      primary: 'us-east-1',
+      mark: { region: 'us-west-2', since: 1, incidentId: 'orders:1:1', reason: 'left by a failover' },
+      database: { writable: true, managed: false, detail: 'no database is configured' },
+      lag: { lagMs: null, at: null },
+      promotedByThisIncident: false,
+    });
+    expect(d).toMatchObject({ eligible: true, code: 'NO_DATABASE', clearMark: true });
+    expect(
+      rpo({
+        lag: { lagMs: null, at: null },
+        fencedAt: 10,
+        budgetMs: 5_000,
+        attempt: 1,
+        maxAttempts: 3,
+        policy: 'ask',
+        to: 'us-west-2',
+        target: d,
+        dataLossAccepted: false,
+      }),
+    ).toMatchObject({ action: 'promote', code: 'NO_DATABASE' });
+  });
+
+  it('still refuses a writable database that is managed and was not promoted by this incident', () => {
+    const d = eligibility({
+      to: 'us-west-2',
+      primary: 'us-east-1',
+      mark: null,
+      database: { writable: true, detail: 'orders-db-usw2 available' },
+      lag: null,
+      promotedByThisIncident: false,
+    });
+    expect(d).toMatchObject({ eligible: false, code: 'NOT_A_REPLICA' });
   });
 });

@@ -17,7 +17,7 @@ const NONE = 'no database is configured (DynamoDB global tables or no state: wri
  */
 export class NoDatabasePromoter implements DatabasePromoter {
   async status(region: string): Promise<DatabaseStatus> {
-    return { writable: true, detail: `${NONE}; nothing to promote in ${region}` };
+    return { writable: true, managed: false, detail: `${NONE}; nothing to promote in ${region}` };
   }
 
   /** Not reached through planPromote (the status is writable); if called, it promotes nothing and says so. */
@@ -29,7 +29,7 @@ export class NoDatabasePromoter implements DatabasePromoter {
 /**
  * The ReplicationLagReader without a database: there is no replica to measure, so the lag is unknown (null),
  * never zero. The RPO guard treats unknown as over budget and reads the target's status, which
- * NoDatabasePromoter reports writable, so it proceeds without waiting (ALREADY_PROMOTED).
+ * NoDatabasePromoter reports unmanaged, so it proceeds without waiting (NO_DATABASE, core/eligibility.ts).
  */
 export class NoDatabaseLagReader implements ReplicationLagReader {
   async read(): Promise<LagReading> {

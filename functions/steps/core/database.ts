@@ -91,7 +91,12 @@ export async function rpoGuard(ev: TaskEvent, deps: StepDeps) {
     });
     const lagMs = lag.lagMs;
     return {
-      outcome: d.code === 'ALREADY_PROMOTED' ? 'already-promoted' : d.action,
+      outcome:
+        d.code === 'ALREADY_PROMOTED'
+          ? 'already-promoted'
+          : d.code === 'NO_DATABASE'
+            ? 'no-database'
+            : d.action,
       decision: d,
       audit: d.action !== 'wait',
       ...(d.action === 'ask'
