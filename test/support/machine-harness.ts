@@ -149,7 +149,8 @@ export function makeHarness(
         {
           Id: 'lag',
           Values: lagSeconds.value === null ? [] : [lagSeconds.value],
-          Timestamps: [new Date(lagAt.value ?? Date.now())],
+          // Measured now on the steps' clock (a test may move it), unless the test says when.
+          Timestamps: [new Date(lagAt.value ?? deps.clock.now())],
         },
       ],
     };
