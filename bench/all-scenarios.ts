@@ -1,5 +1,6 @@
 /**
- * Runs every drill scenario once (lagging-replica with and without --approve) and prints the README's table.
+ * Runs every drill scenario once (lagging-replica and double-failover with and without --approve) and prints the
+ * README's table.
  * Run: npm run drill:all   Artifacts of each run land in drill-out/<scenario>[-approve]/.
  */
 import { runDrill } from '../infra/local/drill/run.js';
@@ -7,7 +8,7 @@ import { SCENARIOS, type ScenarioName } from '../infra/local/drill/scenarios.js'
 
 const ms = (v: number | null) => (v === null ? '—' : String(v));
 const runs: [ScenarioName, boolean][] = SCENARIOS.flatMap((s): [ScenarioName, boolean][] =>
-  s === 'lagging-replica'
+  s === 'lagging-replica' || s === 'double-failover'
     ? [
         [s, false],
         [s, true],
