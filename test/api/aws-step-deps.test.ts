@@ -44,6 +44,7 @@ describe('the step Lambdas’ dependencies on AWS, built at cold start', () => {
     await expect(deps.traffic.changeStatus('/change/C1')).rejects.toMatchObject({ name: 'TrafficError' });
     expect(await deps.database.status('us-west-2')).toEqual({
       writable: true,
+      managed: false,
       detail: expect.stringContaining('no database is configured'),
     });
     // No replica to measure: unknown, never zero.
