@@ -59,7 +59,12 @@ function planIgnoringPause(
   now: number,
   takeoverAfterMs: number,
 ): Exclude<InFlightPlan, { act: 'hold' }> {
-  if (open.status === 'requested' && open.takenOverFrom && open.requestedBy === region && !open.publishedAt) {
+  if (
+    open.status === 'requested' &&
+    open.takenOverFrom &&
+    open.requestedBy === region &&
+    open.publishedAt === undefined
+  ) {
     return {
       act: 're-publish',
       code: 'TAKEOVER_UNPUBLISHED',

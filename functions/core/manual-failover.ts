@@ -103,7 +103,7 @@ export function manualFailoverVerdict(
     if (
       open.status === 'requested' &&
       !open.executionArn &&
-      !open.publishedAt &&
+      open.publishedAt === undefined &&
       open.verdictCode === MANUAL_VERDICT.code &&
       open.requestedBy === ask.requestedBy &&
       open.to === ask.to
