@@ -33,6 +33,10 @@ import { slackSignature } from '#core/slack-signature.js';
 /** What the stand-in's person does with the message. */
 export type SlackAnswer = 'approve' | 'reject' | 'forged' | 'silent';
 
+/** The stand-in's workspace and app, as a real Slack app's clicks carry them. */
+export const DRILL_TEAM = 'T0DRILL';
+export const DRILL_APP = 'A0DRILL';
+
 export interface SlackStandInOptions {
   approvals: ApprovalStore;
   control: Pick<ControlStore, 'appendAudit'>;
@@ -136,6 +140,8 @@ export class SlackStandIn implements ApprovalChannel {
     this.channel = opts.channel ?? '#cutover-drill';
     this.callback = {
       signingSecret: this.signingSecret,
+      // The stand-in is one Slack app in one workspace; its callback checks both, as the deployed one does.
+      workspace: { teamId: DRILL_TEAM, appId: DRILL_APP },
       approvals: opts.approvals,
       tasks: this.tasks,
       control: opts.control,
@@ -210,8 +216,8 @@ export class SlackStandIn implements ApprovalChannel {
     const payload = {
       type: 'block_actions',
       user: { id: user, username: user.toLowerCase() },
-      team: { id: 'T0DRILL' },
-      api_app_id: 'A0DRILL',
+      team: { id: DRILL_TEAM },
+      api_app_id: DRILL_APP,
       channel: { id: ref.channel },
       container: { type: 'message', message_ts: ref.ts, channel_id: ref.channel },
       actions: [
