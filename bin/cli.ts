@@ -10,7 +10,7 @@ const USAGE = `usage:
   cutover pause --config FILE --reason TEXT [--by WHO] [--table NAME] [--region R] [--endpoint URL]
   cutover resume --config FILE [--table NAME] [--region R] [--endpoint URL]
   cutover failback --config FILE --input FILE --state-machine-arn ARN [--region R] [--dry-run]
-  cutover failover --config FILE --to REGION --reason TEXT --state-machine-arn ARN [--by WHO] [--table NAME] [--region R] [--endpoint URL] [--dry-run]
+  cutover failover --config FILE --to REGION --reason TEXT --state-machine-arn ARN [--by WHO] [--accept-data-loss] [--override-cooldown] [--table NAME] [--region R] [--endpoint URL] [--dry-run]
 `;
 
 /** Returns the process exit code: 0 ok, 1 a refusal or a failed expectation, 2 a usage or setup problem. */
