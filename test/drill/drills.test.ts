@@ -95,6 +95,25 @@ describe('local drills (real DynamoDB Local, PostgreSQL replication, ASL in proc
     expect(again).toMatchObject({ lost: report.lost_acked_writes, splitBrain: report.split_brain_writes });
   });
 
+  it('double-failover: the stale old primary is never promoted by itself; a person is asked about data loss; nothing lost', async () => {
+    const { report, again } = await drill('double-failover');
+    expect(report.reasons).toEqual([]);
+    expect(report.verdict).toBe('pass');
+    // The first failover completes; the second, towards the standalone old primary, waits for a person and,
+    // rejected by the stand-in, never promotes.
+    expect(again.executions).toBe(2);
+    expect(again.completed).toBe(1);
+    expect(again.splitBrain).toBe(0);
+    expect(again.lost).toBe(0);
+    const asked = again.timeline.filter((e) => e.type === 'approval_requested') as unknown as {
+      reason: string;
+    }[];
+    expect(
+      asked.some((e) => /DATA LOSS if approved/.test(e.reason) && /needs a rebuild/.test(e.reason)),
+    ).toBe(true);
+    expect(again.grants.at(-1)?.region).toBe('us-west-2');
+  });
+
   it('region-outage with synchronous replication loses no acknowledged write', async () => {
     const out = mkdtempSync(join(tmpdir(), 'cutover-sync-'));
     const report = await runDrill({ scenario: 'region-outage', seed: 7, out, synchronous: true });
