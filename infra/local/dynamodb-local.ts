@@ -1,9 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readdir, readFile, readlink } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
+import { spawnServer, untilServing } from './child-server.js';
 
 /** A DynamoDB Local process (the real jar shipped inside amplify-dynamodb-simulator), in memory. */
 export interface DynamoDbLocal {
@@ -74,8 +73,7 @@ class PortInUseError extends SetupError {
 
 async function startOn(port: number, heapMb = 256): Promise<DynamoDbLocal> {
   const dir = emulatorDir();
-  let output = '';
-  const child: ChildProcess = spawn(
+  const server = spawnServer(
     'java',
     [
       `-Xmx${heapMb}m`,
@@ -88,80 +86,29 @@ async function startOn(port: number, heapMb = 256): Promise<DynamoDbLocal> {
       '-port',
       String(port),
     ],
-    { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: dir },
   );
-  child.stdout?.on('data', (d: Buffer) => {
-    output += d.toString();
-  });
-  child.stderr?.on('data', (d: Buffer) => {
-    output += d.toString();
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const spawnError = new Promise<Error>((resolve) => child.on('error', (e) => resolve(e)));
-
   const endpoint = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const ready = await Promise.race([
-      ping(endpoint).then((ok) => (ok ? 'up' : 'down')),
-      exited.then(() => 'exited' as const),
-      spawnError.then(() => 'error' as const),
-    ]);
-    // Jetty logs the failed bind and the JVM lives on, so a process that took the port would answer the ping.
-    if (/Failed to bind/.test(output)) {
-      child.kill('SIGKILL');
-      throw new PortInUseError(port, output);
-    }
-    if (ready === 'up' && (await listensOn(child.pid, port))) break;
-    if (ready === 'error') {
+  // Jetty logs the failed bind and the JVM lives on, so a process that took the port would answer the ping.
+  const serving = await untilServing(server, port, () => ping(endpoint), {
+    pollMs: 150,
+    bindFailed: /Failed to bind/,
+  });
+  if (serving !== 'up') server.child.kill('SIGKILL');
+  switch (serving) {
+    case 'up':
+      return { endpoint, port, log: server.output, stop: server.stop };
+    case 'bind-failed':
+      throw new PortInUseError(port, server.output());
+    case 'error':
       throw new SetupError(
         'could not start java: install a Java 17+ runtime (e.g. apt-get install openjdk-17-jre-headless)',
       );
-    }
-    if (ready === 'exited') throw new SetupError(`DynamoDB Local exited on port ${port}:\n${output}`);
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new SetupError(`DynamoDB Local did not answer on port ${port} within 30 s:\n${output}`);
-    }
-    await new Promise((r) => setTimeout(r, 150));
+    case 'exited':
+      throw new SetupError(`DynamoDB Local exited on port ${port}:\n${server.output()}`);
+    case 'timeout':
+      throw new SetupError(`DynamoDB Local did not answer on port ${port} within 30 s:\n${server.output()}`);
   }
-  return {
-    endpoint,
-    port,
-    log: () => output,
-    stop: async () => {
-      if (child.exitCode !== null) return;
-      child.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
-      if (child.exitCode === null) child.kill('SIGKILL');
-    },
-  };
-}
-
-/**
- * Whether process `pid` holds the listening socket on `port`: the listener's inode in /proc/net/tcp{,6} is one
- * of the process's file descriptors. Where /proc cannot tell (not Linux), it answers true.
- */
-export async function listensOn(pid: number | undefined, port: number): Promise<boolean> {
-  if (pid === undefined || !existsSync('/proc/net/tcp')) return true;
-  const hexPort = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
-  const tables = await Promise.all(
-    ['/proc/net/tcp', '/proc/net/tcp6'].map((f) => readFile(f, 'utf8').catch(() => '')),
-  );
-  const listening = new Set(
-    tables
-      .flatMap((t) => t.split('\n').slice(1))
-      .map((line) => line.trim().split(/\s+/))
-      .filter((c) => c[1]?.endsWith(hexPort) && c[3] === '0A')
-      .map((c) => `socket:[${c[9]}]`),
-  );
-  const fds = await readdir(`/proc/${pid}/fd`).catch(() => null);
-  if (!fds) return true;
-  for (const fd of fds) {
-    const target = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '');
-    if (listening.has(target)) return true;
-  }
-  return false;
 }
 
 async function ping(endpoint: string): Promise<boolean> {
