@@ -103,6 +103,7 @@ export function recheck(input: RecheckInput): Recheck {
     };
   }
   const waitedMs = input.now - input.decidedAt;
+  let why = `still failing over: ${verdict.reason}`;
   if (waitedMs > input.voteStalenessMs) {
     const fresh = freshUnhealthyQuorum(verdict.evidence.sustainedUnhealthy.length, quorum, from);
     if (!fresh.met) {
@@ -115,21 +116,7 @@ export function recheck(input: RecheckInput): Recheck {
         healthyVoters,
       };
     }
-    return {
-      kind: 'proceed',
-      code: verdict.code,
-      recovered: false,
-      proceed: true,
-      reason: `still failing over after ${waitedMs} ms: ${fresh.reason}`,
-      healthyVoters,
-    };
+    why = `still failing over after ${waitedMs} ms: ${fresh.reason}`;
   }
-  return {
-    kind: 'proceed',
-    code: verdict.code,
-    recovered: false,
-    proceed: true,
-    reason: `still failing over: ${verdict.reason}`,
-    healthyVoters,
-  };
+  return { kind: 'proceed', code: verdict.code, recovered: false, proceed: true, reason: why, healthyVoters };
 }
