@@ -635,6 +635,18 @@ describe('shape errors', () => {
     ).toEqual(['probe.interval', 'probe.timeout']);
   });
 
+  it('refuses a Slack workspace or app id that is not one, naming the field and an example', () => {
+    expect(
+      issuesOf((r) => {
+        r.approval.slack.teamId = 'my-workspace';
+        r.approval.slack.appId = 'T0123ABCDE';
+      }),
+    ).toEqual([
+      { field: 'approval.slack.teamId', message: 'must be a Slack team id such as T0123ABCD' },
+      { field: 'approval.slack.appId', message: 'must be a Slack app id such as A0123ABCD' },
+    ]);
+  });
+
   it('refuses a bad region name with an example of a valid one', () => {
     for (const bad of ['US-EAST-1', 'useast1', 'us-east', 'virginia', 'us_east_1']) {
       expect(issuesOf((r) => (r.watchers[1] = bad))).toEqual([
