@@ -17,6 +17,14 @@ const applicationRegion = z
     }),
     /** Route 53 record set identifier of this region's record (failover or weighted routing). */
     setIdentifier: z.string().min(1).optional(),
+    /**
+     * The holder check: 200 only while this region holds an unexpired lease, 503 otherwise (issue 10). Served by
+     * the application from its LeaseGuard (`/cutover/holder`, the default: this URL's origin) or by Cutover's
+     * holder-check function URL in a lease-authority region. The traffic layer's health checks poll it.
+     */
+    holderCheckUrl: z
+      .url({ protocol: /^https?$/, error: 'must be an http(s) URL of the region-specific holder check' })
+      .optional(),
     /** RDS instance identifier (engine rds) or Aurora cluster ARN (engine aurora) in this region. */
     databaseId: z.string().min(1).optional(),
   })
@@ -71,6 +79,14 @@ export const configShape = z
         retryTimeoutMs: ms('lease.retryTimeoutMs').default(2_000),
         maxSkewMs: z.number().int().nonnegative().default(1_000),
         safetyMarginMs: z.number().int().nonnegative().default(500),
+        /**
+         * Who renews the lease: `process` (default), the LeaseKeeper inside the application's own process
+         * (container, EC2, ECS task); `scheduled`, a Lambda heartbeat started once a minute, for applications that
+         * are Lambda functions. Scheduled runs overlap: each lasts `scheduledRunMs`, longer than the period.
+         */
+        keeper: z.enum(['process', 'scheduled']).default('process'),
+        /** How long one scheduled heartbeat run renews before it ends (its Lambda timeout is set above it). */
+        scheduledRunMs: ms('lease.scheduledRunMs').default(130_000),
       })
       .strict()
       .prefault({}),
@@ -107,6 +123,16 @@ export const configShape = z
       .prefault({}),
     traffic: z
       .object({
+        /**
+         * How traffic moves on the unplanned path (issue 10). `health-check` (default): Route 53 health checks on
+         * each region's holder check steer pre-provisioned failover or weighted records, no API call.
+         * `accelerator`: AWS Global Accelerator endpoint groups whose health check is the holder check.
+         * `arc`: Route 53 ARC routing controls, set through any of the cluster's regional endpoints.
+         * `records`: record changes through Route 53's API (a control plane served from us-east-1), best effort
+         * after the grant on the unplanned path. Planned failback's weighted steps use the record API in every
+         * Route 53 mode.
+         */
+        mode: z.enum(['health-check', 'accelerator', 'arc', 'records']).default('health-check'),
         hostedZoneId: z.string().regex(/^Z[A-Z0-9]+$/, 'must be a Route 53 hosted zone id such as Z123ABC'),
         recordName: z.string().min(1),
         recordType: z.enum(['A', 'AAAA', 'CNAME']).default('CNAME'),
@@ -114,6 +140,56 @@ export const configShape = z
         ttlSeconds: z.number().int().positive().default(60),
         /** Weighted steps (percent to the target) for a planned failback. */
         failbackSteps: z.array(z.number().int().min(1).max(100)).default([100]),
+        /** Route 53 health checks on the holder checks (modes health-check and records). */
+        healthCheck: z
+          .object({
+            /** 10 (fast) or 30 seconds between checks from each checker region. */
+            requestIntervalSeconds: z.union([z.literal(10), z.literal(30)]).default(10),
+            failureThreshold: z.number().int().min(1).max(10).default(1),
+            /** Checker regions (Route 53 needs at least 3); absent: Route 53's default set. */
+            regions: z.array(regionName).min(3, 'needs at least 3 checker regions').optional(),
+          })
+          .strict()
+          .prefault({}),
+        /** The CDK creates the records (with the health checks attached) rather than only the health checks. */
+        createRecords: z.boolean().default(false),
+        /** Global Accelerator (mode accelerator): the endpoint (ALB/NLB ARN or EIP allocation) per region. */
+        accelerator: z
+          .object({
+            endpoints: z.record(regionName, z.string().min(1)),
+            healthCheckIntervalSeconds: z.union([z.literal(10), z.literal(30)]).default(10),
+            thresholdCount: z.number().int().min(1).max(10).default(3),
+          })
+          .strict()
+          .optional(),
+        /** Route 53 ARC (mode arc): the cluster, and the routing control that admits each region's traffic. */
+        arc: z
+          .object({
+            clusterArn: z
+              .string()
+              .regex(
+                /^arn:aws[a-z-]*:route53-recovery-control::\d{12}:cluster\/[\w-]+$/,
+                'must be a Route 53 ARC cluster ARN',
+              ),
+            controlPanelArn: z
+              .string()
+              .regex(
+                /^arn:aws[a-z-]*:route53-recovery-control::\d{12}:controlpanel\/[\w-]+$/,
+                'must be a Route 53 ARC control panel ARN',
+              )
+              .optional(),
+            routingControls: z.record(
+              regionName,
+              z
+                .string()
+                .regex(
+                  /^arn:aws[a-z-]*:route53-recovery-control::\d{12}:controlpanel\/[\w-]+\/routingcontrol\/[\w-]+$/,
+                  'must be a Route 53 ARC routing control ARN',
+                ),
+            ),
+          })
+          .strict()
+          .optional(),
       })
       .strict()
       .optional(),

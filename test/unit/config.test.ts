@@ -599,7 +599,7 @@ describe('shape errors', () => {
       {
         field: 'lease.ttl',
         message:
-          'is not a known field; valid fields here: ttlMs, renewIntervalMs, retryTimeoutMs, maxSkewMs, safetyMarginMs',
+          'is not a known field; valid fields here: ttlMs, renewIntervalMs, retryTimeoutMs, maxSkewMs, safetyMarginMs, keeper, scheduledRunMs',
       },
     ]);
     expect(issuesOf((r) => (r.approval.slack.approver = 'U012AB3CD'))).toEqual([
@@ -792,14 +792,19 @@ describe('defaults', () => {
       retryTimeoutMs: 2_000,
       maxSkewMs: 1_000,
       safetyMarginMs: 500,
+      keeper: 'process',
+      scheduledRunMs: 130_000,
     });
     expect(config.traffic).toEqual({
+      mode: 'health-check',
       hostedZoneId: 'Z0123ABC',
       recordName: 'orders.example.com',
       recordType: 'CNAME',
       routing: 'weighted',
       ttlSeconds: 60,
       failbackSteps: [100],
+      healthCheck: { requestIntervalSeconds: 10, failureThreshold: 1 },
+      createRecords: false,
     });
     expect(config.fence).toEqual({ lambdaFunctions: [] });
   });
