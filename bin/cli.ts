@@ -52,6 +52,10 @@ export async function main(argv: string[]): Promise<number> {
       };
       return run[command](rest);
     }
+    case 'audit': {
+      const { auditCommand } = await import('./audit-command.js');
+      return auditCommand(rest);
+    }
     case 'local': {
       const { localCommand } = await import('./local-command.js');
       return localCommand(rest);

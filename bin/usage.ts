@@ -35,6 +35,12 @@ export const HELP = {
     usage: `usage: cutover status --config FILE ${TABLE_FLAGS} [--json]`,
     details: TABLE_NOTE,
   },
+  audit: {
+    summary: "an incident's audit trail: each step's time, duration, outcome and the decision it acted on",
+    usage: `usage: cutover audit INCIDENT --config FILE ${TABLE_FLAGS} [--json]`,
+    details: `  INCIDENT is an id such as orders:3:1 (\`cutover status\` shows the open and the last ones).
+${TABLE_NOTE}`,
+  },
   pause: {
     summary: 'stop automatic failovers (the aggregator still decides, and says it is paused)',
     usage: `usage: cutover pause --config FILE --reason TEXT [--by WHO] ${TABLE_FLAGS}`,
