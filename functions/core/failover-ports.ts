@@ -29,6 +29,11 @@ export interface DatabaseStatus {
    * or no state): every region is writable by nature and there is nothing to promote or to rebuild.
    */
   managed?: false;
+  /**
+   * True when every region's copy takes writes (DynamoDB global tables): nothing to promote, yet the copy is a
+   * replica of the primary's writes, so its replication lag still decides whether a failover loses data.
+   */
+  everyRegionWritable?: true;
 }
 
 export interface DatabasePromoter {
