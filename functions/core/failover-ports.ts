@@ -3,6 +3,8 @@
  * local drill's stand-ins implement them; the step core (functions/steps/core) sees nothing else.
  */
 
+import type { HolderReading } from './holder.js';
+
 export type ChangeStatus = 'PENDING' | 'INSYNC';
 
 /** A DNS change, or none when the routing mode has nothing to change (changeId null). */
@@ -17,6 +19,11 @@ export interface TrafficRouter {
   /** Sends weightPercent of the traffic to region and the rest to the other application region. */
   routeTo(region: string, weightPercent: number): Promise<TrafficChange>;
   changeStatus(changeId: string): Promise<ChangeStatus>;
+}
+
+/** Reads a region's holder check (the data plane's view of who holds the lease); never throws. */
+export interface HolderCheckReader {
+  read(region: string): Promise<HolderReading>;
 }
 
 export type PromoteMode = 'unplanned' | 'planned';
