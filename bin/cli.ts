@@ -6,6 +6,7 @@ const USAGE = `usage:
   cutover config validate FILE
   cutover drill --scenario NAME [--seed N] [--json] [--out DIR] [--approve] [--synchronous]
   cutover cost --config FILE [--json]
+  cutover rto --config FILE [--json]
   cutover status --config FILE [--table NAME] [--region R] [--endpoint URL] [--json]
   cutover pause --config FILE --reason TEXT [--by WHO] [--table NAME] [--region R] [--endpoint URL]
   cutover resume --config FILE [--table NAME] [--region R] [--endpoint URL]
@@ -26,6 +27,10 @@ export async function main(argv: string[]): Promise<number> {
     case 'cost': {
       const { costCommand } = await import('./cost-command.js');
       return costCommand(rest);
+    }
+    case 'rto': {
+      const { rtoCommand } = await import('./rto-command.js');
+      return rtoCommand(rest);
     }
     case 'status':
     case 'pause':
