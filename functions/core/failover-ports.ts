@@ -32,8 +32,8 @@ export interface DatabaseStatus {
   writable: boolean;
   detail: string;
   /**
-   * False when Cutover manages no database for the application (no `database` section: DynamoDB global tables,
-   * or no state): every region is writable by nature and there is nothing to promote or to rebuild.
+   * False when Cutover manages no database for the application (no `database` section: a data tier Cutover does
+   * not watch, or no state): every region is writable by nature and there is nothing to promote or to rebuild.
    */
   managed?: false;
   /**
