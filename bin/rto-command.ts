@@ -2,8 +2,9 @@ import { parseArgs } from 'node:util';
 import { estimateRto, type RtoEstimate, SOURCES, type Span } from '#core/rto.js';
 import { loadConfig } from './config-file.js';
 import { processIo } from './io.js';
+import { usageOf } from './usage.js';
 
-const USAGE = 'usage: cutover rto --config FILE [--json]\n';
+const USAGE = `${usageOf('rto')}\n`;
 
 /**
  * Exit codes: 0 the expected RTO is within the 60 s target, 1 it is not (the estimate says why) or the

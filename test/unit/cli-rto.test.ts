@@ -142,4 +142,12 @@ describe('cutover rto', { timeout: 30_000 }, () => {
       expect(r.out).toBe('');
     }
   });
+
+  it('--help prints the summary and usage, and runs nothing', () => {
+    const r = cli(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^cutover rto: estimate how long a failover/);
+    expect(r.out).toContain('usage: cutover rto --config FILE [--json]');
+    expect(r.out).not.toContain('expected recovery time in AWS');
+  });
 });
