@@ -317,6 +317,11 @@ describe('rto figures', () => {
       expect(doc, id).toContain(`[${id}]`);
     }
     for (const key of Object.keys(ASSUMED)) expect(doc, key).toContain(key);
+    // The examples' figures in the doc are the model's own.
+    const example = estimateRto(fromFile('examples/cutover.example.json')).total;
+    const dynamo = estimateRto(fromFile('examples/cutover.dynamodb.json')).total;
+    expect(doc).toContain(`expected\n${example.expected / 1000} s, worst ${example.worst / 1000} s`);
+    expect(doc).toContain(`expected ${dynamo.expected / 1000} s`);
     const used = new Set(
       rtoPhases(fromFile('examples/cutover.example.json')).flatMap((p) => p.parts.map((x) => x.source)),
     );
