@@ -24,8 +24,8 @@ async function commandHelp(name: CommandName): Promise<string> {
 /** Returns the process exit code: 0 ok, 1 a refusal or a failed expectation, 2 a usage or setup problem. */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  // `config --help` and `config validate --help` both mean the one config subcommand.
-  const asked = command === 'config' ? 'config validate' : command;
+  // `config --help` and `config validate --help` both mean the one config subcommand; so for `local`.
+  const asked = command === 'config' ? 'config validate' : command === 'local' ? 'local up' : command;
   if (asked && asked in HELP && rest.some((a) => HELP_FLAGS.has(a))) {
     process.stdout.write(await commandHelp(asked as CommandName));
     return 0;
@@ -55,6 +55,10 @@ export async function main(argv: string[]): Promise<number> {
         resume: commands.resumeCommand,
       };
       return run[command](rest);
+    }
+    case 'local': {
+      const { localCommand } = await import('./local-command.js');
+      return localCommand(rest);
     }
     case 'failback': {
       const { failbackCommand } = await import('./failback-command.js');

@@ -53,6 +53,13 @@ export const HELP = {
     usage: `usage: cutover resume --config FILE ${TABLE_FLAGS}`,
     details: TABLE_NOTE,
   },
+  'local up': {
+    summary: 'a local sandbox for the operator commands: DynamoDB Local with the real tables, until Ctrl-C',
+    usage: 'usage: cutover local up --config FILE [--port N] [--bootstrap]',
+    details: `  Starts DynamoDB Local (Java 17+) with the control and votes tables this configuration deploys, and prints its
+  endpoint and the commands to try against it (each with --endpoint). --bootstrap has the configured primary take
+  the lease, as its keeper would on a fresh install, so that status shows a holder and failover can be tried.`,
+  },
   failover: {
     summary: 'fail over by hand: create the incident and start the failover state machine',
     usage:
