@@ -163,19 +163,20 @@ describe('rto verdicts', () => {
     expect(e.verdict.code).toBe('MEETS_TARGET');
   });
 
-  it('offers only levers that pass the configuration rules, or says which rule they break', () => {
+  it('offers levers that pass the configuration rules as they are', () => {
     for (const file of ['examples/cutover.example.json', 'examples/cutover.dynamodb.json']) {
-      for (const lever of estimateRto(fromFile(file)).levers) {
-        if (lever.note) expect(lever.note).toMatch(/must|is required/);
-      }
+      const levers = estimateRto(fromFile(file)).levers;
+      expect(levers.length, file).toBeGreaterThan(0);
+      expect(levers.filter((l) => l.note !== undefined)).toEqual([]);
     }
-    // The faster levers of the example, applied by hand, validate.
-    const c = noDatabase();
-    const x: CutoverConfig = structuredClone(c);
+    // The example's fastest settings, applied by hand, validate.
+    const x: CutoverConfig = structuredClone(noDatabase());
     x.probe.intervalMs = 5_000;
     x.debounceMs = 10_000;
     x.lease.ttlMs = 16_000;
+    x.traffic!.ttlSeconds = 10;
     expect(crossFieldIssues(x)).toEqual([]);
+    expect(estimateRto(x).total.expected).toBe(44_900);
   });
 });
 
