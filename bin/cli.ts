@@ -41,6 +41,10 @@ export async function main(argv: string[]): Promise<number> {
       const { costCommand } = await import('./cost-command.js');
       return costCommand(rest);
     }
+    case 'rto': {
+      const { rtoCommand } = await import('./rto-command.js');
+      return rtoCommand(rest);
+    }
     case 'status':
     case 'pause':
     case 'resume': {

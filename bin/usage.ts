@@ -30,6 +30,14 @@ export const HELP = {
     summary: "estimate the control plane's monthly AWS cost for a configuration, line by line",
     usage: 'usage: cutover cost --config FILE [--json]',
   },
+  rto: {
+    summary:
+      'estimate how long a failover of a configuration takes in AWS, by phase, against the 60 s target',
+    usage: 'usage: cutover rto --config FILE [--json]',
+    details: `  Best, expected and worst case of detection, decision, fence, promotion and traffic, every AWS figure cited
+  (docs/rto.md), and the settings that would bring it under 60 s, or why none can. Exit 0 when the expected RTO
+  is within 60 s, 1 when it is not or the configuration is invalid, 2 for a usage problem.`,
+  },
   status: {
     summary: 'show the lease, the pause flag, open incidents and the last failover or failback',
     usage: `usage: cutover status --config FILE ${TABLE_FLAGS} [--json]`,
