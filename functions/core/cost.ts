@@ -232,7 +232,7 @@ const PASSED_AFTER: Record<string, readonly string[]> = {
   Claim: ['Claimed'],
   RecheckVotes: ['PrimaryRecovered'],
   StopTraffic: ['StopTrafficSubmitted'],
-  Fence: ['WaitOutOldLease'],
+  Fence: ['OldLeaseOver', 'WaitOutOldLease'],
   RpoGuard: ['RpoDecision'],
   Promote: ['PromoteSubmitted'],
   RouteTraffic: ['RouteTrafficSubmitted', 'MoreTrafficSteps'],

@@ -227,7 +227,8 @@ describe('the model follows the deployment', () => {
       expect(asl.States[status]!.Type).toBe('Task');
       expect(asl.States[choice]!.Type).toBe('Choice');
     }
-    expect(failoverCost().stateTransitions).toBe(20 + 3 * (12 + 30 + 12));
+    // 21 states on the straight path (the fence's Choice included) + three polls of 12 + 30 + 12 transitions.
+    expect(failoverCost().stateTransitions).toBe(21 + 3 * (12 + 30 + 12));
   });
 
   it('uses the memory, architecture and timeout the CDK app deploys', () => {
