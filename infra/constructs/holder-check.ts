@@ -21,13 +21,16 @@ export function holderFunctionUrl(scope: Construct, topology: Topology, authorit
   const existing = stack.node.tryFindChild(id) as cr.AwsCustomResource | undefined;
   if (existing) return existing.getResponseField('FunctionUrl');
   const name = topology.names.function(HOLDER_CHECK_ROLE);
+  // The lookup runs when its properties change. A function URL lives as long as its function, but if the
+  // holder-check stack is ever recreated (a new URL), `-c holderCheckUrlRefresh=<new value>` makes it run again.
+  const refresh = String(stack.node.tryGetContext('holderCheckUrlRefresh') ?? '0');
   const lookup = new cr.AwsCustomResource(stack, id, {
     onUpdate: {
       service: 'Lambda',
       action: 'getFunctionUrlConfig',
       region: authorityRegion,
       parameters: { FunctionName: name },
-      physicalResourceId: cr.PhysicalResourceId.of(`${name}-url-${authorityRegion}`),
+      physicalResourceId: cr.PhysicalResourceId.of(`${name}-url-${authorityRegion}-${refresh}`),
       outputPaths: ['FunctionUrl'],
     },
     policy: cr.AwsCustomResourcePolicy.fromSdkCalls({

@@ -147,6 +147,25 @@ describe('mode health-check, holder check served by the function URL, weighted r
     );
   });
 
+  it('-c holderCheckUrlRefresh=N runs the lookups again (a new physical id), in the traffic and control stacks', () => {
+    const ids = (context: Record<string, unknown>) => {
+      const { stacks, template } = synth(source, context);
+      return [stacks.traffic!, stacks.control[0]!].flatMap((stack) =>
+        resources(template(stack), 'Custom::AWS')
+          .map(([, r]) => JSON.parse(r.Properties.Create as string))
+          .filter((c) => c.action === 'getFunctionUrlConfig')
+          .map((c) => c.physicalResourceId.id as string),
+      );
+    };
+    expect(ids({}).sort()).toEqual([
+      'cutover-orders-holder-check-url-us-east-1-0',
+      'cutover-orders-holder-check-url-us-east-1-0',
+      'cutover-orders-holder-check-url-us-west-2-0',
+      'cutover-orders-holder-check-url-us-west-2-0',
+    ]);
+    expect(ids({ holderCheckUrlRefresh: '2' }).every((id) => id.endsWith('-2'))).toBe(true);
+  });
+
   it('weighted records 100/100 for both regions, each with its set identifier, TTL and its own health check', () => {
     const config = configOf(source);
     const { stacks, template } = synth(source);
