@@ -174,7 +174,8 @@ function auroraArns(scope: Construct, config: CutoverConfig): { globalCluster: s
 
 /** Promote the region's database: RDS PromoteReadReplica, or Aurora global failover/switchover. */
 export function rdsPromoteStatements(scope: Construct, config: CutoverConfig): iam.PolicyStatement[] {
-  if (!config.database) return [];
+  // DynamoDB global tables: every replica takes writes, nothing is promoted (GlobalTablesPromoter calls no API).
+  if (!config.database || config.database.engine === 'dynamodb') return [];
   if (config.database.engine === 'rds') {
     return [
       new iam.PolicyStatement({
@@ -194,7 +195,7 @@ export function rdsPromoteStatements(scope: Construct, config: CutoverConfig): i
 
 /** Read whether the promoted database is writable yet. */
 export function rdsDescribeStatements(scope: Construct, config: CutoverConfig): iam.PolicyStatement[] {
-  if (!config.database) return [];
+  if (!config.database || config.database.engine === 'dynamodb') return [];
   if (config.database.engine === 'rds') {
     return [
       new iam.PolicyStatement({

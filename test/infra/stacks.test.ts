@@ -8,7 +8,7 @@ import { readConfig } from '../../infra/cutover-app.js';
 import { normalizedRecordName } from '../../infra/iam.js';
 import { topology } from '../../infra/topology.js';
 import { placeholders, readAsl, STEPS } from '../../infra/workflows.js';
-import { actionsOf, CONFIGS, functionStatements, statements, synth } from './support.js';
+import { actionsOf, CONFIGS, functionStatements, GENERATED, statements, synth } from './support.js';
 
 const example = () => synth(CONFIGS.example);
 
@@ -328,6 +328,13 @@ describe('IAM scoping', () => {
         expect.arrayContaining([expect.stringMatching(/:cluster:payments-/)]),
       );
     }
+  });
+
+  it('DynamoDB global tables: no RDS action at all, and the RPO guard may read the replication latency', () => {
+    const dynamo = synth(GENERATED['database engine dynamodb']);
+    const t = dynamo.template(dynamo.stacks.control[0]!);
+    expect(statements(t).flatMap(actionsOf).filter((a) => a.startsWith('rds:'))).toEqual([]);
+    expect(functionStatements(t, 'rpo-guard').flatMap(actionsOf)).toContain('cloudwatch:GetMetricData');
   });
 
   it('Lambda fence: PutFunctionConcurrency only on the configured functions in the application regions', () => {

@@ -50,6 +50,11 @@ export const GENERATED = {
     delete r.primary.setIdentifier;
     delete r.standby.setIdentifier;
   }),
+  'database engine dynamodb': generate('database engine dynamodb', (r) => {
+    r.database = { engine: 'dynamodb', tables: ['orders-items'] };
+    delete r.primary.databaseId;
+    delete r.standby.databaseId;
+  }),
   'no database section': generate('no database section', (r) => {
     delete r.database;
     delete r.primary.databaseId;
