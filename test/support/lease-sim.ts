@@ -40,8 +40,9 @@ export type Mutant =
   | 'holderHalfSkew'
   | 'takerNoSkew'
   | 'slowFencedWrites'
-  // Liveness: the keeper gives up on a renewal after one failed attempt.
-  | 'keeperNoRetry';
+  // Liveness: the keeper gives up on a renewal after one failed attempt; a scheduled run covers no missed start.
+  | 'keeperNoRetry'
+  | 'shortScheduledRun';
 
 export const MUTANTS: readonly Mutant[] = [
   'noSkewMargin',
@@ -52,7 +53,21 @@ export const MUTANTS: readonly Mutant[] = [
   'takerNoSkew',
   'slowFencedWrites',
   'keeperNoRetry',
+  'shortScheduledRun',
 ];
+
+/** The schedules a mutant can show in: a liveness mutant in liveness schedules, the rest in safety ones. */
+export const MUTANT_SCHEDULES: Readonly<Record<Mutant, { family: Family; keeper?: KeeperMode }>> = {
+  noSkewMargin: { family: 'safety' },
+  unconditionalRenew: { family: 'safety' },
+  slowUnfencedWrites: { family: 'safety' },
+  holderIgnoresMargin: { family: 'safety' },
+  holderHalfSkew: { family: 'safety' },
+  takerNoSkew: { family: 'safety' },
+  slowFencedWrites: { family: 'safety' },
+  keeperNoRetry: { family: 'liveness' },
+  shortScheduledRun: { family: 'liveness', keeper: 'scheduled' },
+};
 
 export type Family = 'safety' | 'liveness';
 export type KeeperMode = 'process' | 'scheduled';
@@ -69,6 +84,8 @@ export interface SimOptions {
   keeper?: KeeperMode;
   /** Keep a log of the schedule's steps (a replay). */
   trace?: boolean;
+  /** Fixed by the seed and family unless given (a measurement off the tested path). */
+  timing?: SimTiming;
 }
 
 export interface Violation {
@@ -422,6 +439,13 @@ class SimClock implements Clock {
   }
 }
 
+/** How many requests may fail before one succeeds again; `write`: only an answered write counts as success. */
+interface Budget {
+  max: number;
+  failures: number;
+  resetOn: 'any' | 'write';
+}
+
 /** A process: timers and replies are held while it is paused (a GC pause, a frozen container). */
 interface Proc {
   name: string;
@@ -443,11 +467,13 @@ export async function simulate(o: SimOptions): Promise<SimResult> {
 
 async function run(o: SimOptions): Promise<SimResult> {
   const r = rng(o.seed);
-  const family: Family = o.family ?? (r.chance(0.7) ? 'safety' : 'liveness');
-  const keeperMode: KeeperMode = o.keeper ?? (r.chance(0.7) ? 'process' : 'scheduled');
+  const forced = o.mutant ? MUTANT_SCHEDULES[o.mutant] : undefined;
+  const family: Family = o.family ?? forced?.family ?? (r.chance(0.7) ? 'safety' : 'liveness');
+  const keeperMode: KeeperMode = o.keeper ?? forced?.keeper ?? (r.chance(0.7) ? 'process' : 'scheduled');
   // Liveness is proved with the shipped proportions. At the rule's boundary the guard, which learns a renewal only
   // by reading it, can miss the third attempt (README, known gaps): safety is checked there, liveness is not.
-  const timing: SimTiming = family === 'safety' && r.chance(0.5) ? TIMINGS.boundary : TIMINGS.roomy;
+  const timing: SimTiming =
+    o.timing ?? (family === 'safety' && r.chance(0.5) ? TIMINGS.boundary : TIMINGS.roomy);
   const S = timing.maxSkewMs;
   const M = timing.safetyMarginMs;
   const mutant = o.mutant;
@@ -469,7 +495,7 @@ async function run(o: SimOptions): Promise<SimResult> {
   const durationMs = intervals * timing.renewIntervalMs;
 
   // ----- clocks: the dangerous pairing (holder slow, taker fast) is drawn often.
-  const adversarial = r.chance(0.6);
+  const adversarial = r.chance(0.7);
   const offsets: Record<string, number> = {};
   const clocks: SimClock[] = [];
   const newClock = (name: string, lean: -1 | 0 | 1): SimClock => {
@@ -488,8 +514,8 @@ async function run(o: SimOptions): Promise<SimResult> {
   });
 
   // ----- faults, as real-time windows.
-  const span = (maxLen: number): readonly [number, number] => {
-    const from = r.int(timing.renewIntervalMs, durationMs);
+  const span = (maxLen: number, latest = durationMs): readonly [number, number] => {
+    const from = r.int(timing.renewIntervalMs, Math.max(timing.renewIntervalMs, latest));
     return [from, from + r.int(100, maxLen)] as const;
   };
   const inside = (ws: readonly (readonly [number, number])[], t: number) =>
@@ -499,7 +525,9 @@ async function run(o: SimOptions): Promise<SimResult> {
   const pauses: Record<Region, (readonly [number, number])[]> = { A: [], B: [] };
   if (safety) {
     // The dangerous case first: the primary cut off from the authority while a failover runs.
-    if (r.chance(0.7)) partitions.A.push(span(4 * timing.ttlMs));
+    // Early enough for the failover to wait out the lease and grant before the schedule ends.
+    if (r.chance(0.75))
+      partitions.A.push(span(4 * timing.ttlMs, durationMs - timing.ttlMs - 2 * timing.renewIntervalMs));
     if (r.chance(0.3)) partitions.B.push(span(2 * timing.ttlMs));
     if (r.chance(0.2)) partitions.C.push(span(timing.ttlMs));
     if (r.chance(0.4)) unhealthy.A.push(span(3 * timing.ttlMs));
@@ -510,7 +538,7 @@ async function run(o: SimOptions): Promise<SimResult> {
   const faults = safety
     ? { lostRequest: 0.05, lostReply: 0.08, duplicate: 0.08, conflict: 0.03, maxDelay: 60 }
     : { lostRequest: 0.08, lostReply: 0.12, duplicate: 0.1, conflict: 0.04, maxDelay: 40 };
-  const fastNetwork = r.chance(0.5); // the failover's requests arrive at once: the grant lands at the earliest instant
+  const fastNetwork = r.chance(0.7); // the failover's requests arrive at once: the grant lands at the earliest instant
 
   // ----- the authority and what it saw.
   const authority = new MemoryAuthority();
@@ -577,14 +605,9 @@ async function run(o: SimOptions): Promise<SimResult> {
 
   /**
    * The network between one process and the authority, as a document client. `budget` (liveness schedules) caps
-   * how many of this client's requests in a row may fail.
+   * how many requests may fail between two that succeed (for a keeper: between two answered writes).
    */
-  const clientOf = (
-    p: Proc,
-    region: string,
-    budget?: { maxFailuresInARow: number },
-  ): DynamoDBDocumentClient => {
-    let failuresInARow = 0;
+  const clientOf = (p: Proc, region: string, budget?: Budget): DynamoDBDocumentClient => {
     const send = (command: unknown) =>
       new Promise((resolve, reject) => {
         stats.requests++;
@@ -596,7 +619,7 @@ async function run(o: SimOptions): Promise<SimResult> {
         };
         const cutAt = (t: number) => inside(partitions[region as keyof typeof partitions] ?? [], t);
         const cut = () => cutAt(world.now);
-        const mayFail = !budget || failuresInARow < budget.maxFailuresInARow;
+        const mayFail = !budget || budget.failures < budget.max;
         const lostRequest = mayFail && r.chance(faults.lostRequest);
         const lostReply = mayFail && !lostRequest && r.chance(faults.lostReply);
         const conflict = mayFail && !lostRequest && !lostReply && r.chance(faults.conflict);
@@ -604,7 +627,9 @@ async function run(o: SimOptions): Promise<SimResult> {
         const fast = fastNetwork && p.name.startsWith('C');
         const delay = () => (fast ? 0 : r.chance(0.3) ? 0 : r.int(1, faults.maxDelay));
         const failed = lostRequest || lostReply || conflict;
-        failuresInARow = failed ? failuresInARow + 1 : 0;
+        if (budget && failed) budget.failures++;
+        else if (budget && (budget.resetOn === 'any' || command instanceof UpdateCommand))
+          budget.failures = 0;
         const [there, back] = [delay(), delay()];
         const sent = world.now;
         const answered =
@@ -686,7 +711,7 @@ async function run(o: SimOptions): Promise<SimResult> {
     } as unknown as DynamoDBDocumentClient;
   };
 
-  const storeOf = (p: Proc, region: string, t: LeaseTiming, budget?: { maxFailuresInARow: number }) =>
+  const storeOf = (p: Proc, region: string, t: LeaseTiming, budget?: Budget) =>
     new DynamoLeaseStore(mutateRenew(clientOf(p, region, budget)), TABLE, t, p.clock, {
       attempts: 1,
       baseDelayMs: 0,
@@ -702,14 +727,17 @@ async function run(o: SimOptions): Promise<SimResult> {
           ? { ...timing, maxSkewMs: Math.floor(S / 2) }
           : timing;
   // Reads may fail once in a row in liveness schedules: the guard re-reads every half interval.
-  const guardBudget = safety ? undefined : { maxFailuresInARow: 1 };
-  const keeperBudget = safety ? undefined : { maxFailuresInARow: 2 };
+  // Liveness schedules: a guard's read fails at most once in a row (it re-reads every half interval), and a
+  // region's keepers fail at most twice between two answered writes: the two failed renewals the rule allows for.
+  const budget = (max: number, resetOn: Budget['resetOn']): Budget | undefined =>
+    safety ? undefined : { max, failures: 0, resetOn };
+  const keeperBudget: Record<Region, Budget | undefined> = { A: budget(2, 'write'), B: budget(2, 'write') };
 
   const apps = {} as Record<Region, { proc: Proc; guard: LeaseGuard }>;
   for (const region of REGIONS) {
     const p = proc(region, region === 'A' ? -1 : 0);
     const guard = new LeaseGuard({
-      store: storeOf(p, region, holderTiming, guardBudget),
+      store: storeOf(p, region, holderTiming, budget(1, 'any')),
       application: APP,
       region,
       timing: holderTiming,
@@ -732,16 +760,19 @@ async function run(o: SimOptions): Promise<SimResult> {
 
   /** The keeper's loop (the shape of functions/commons/heartbeat-loop.ts, with two retries per renewal). */
   const keeper = (p: Proc, region: Region, untilMs: number) => {
-    const store = storeOf(p, region, timing, keeperBudget);
+    const store = storeOf(p, region, timing, keeperBudget[region]);
     const timers = timersOf(p);
     let known: Lease | null | undefined;
     const tick = async () => {
       const healthy = !inside(unhealthy[region], world.now);
-      if (healthy && known === undefined) {
+      // Unlike functions/commons/heartbeat-loop.ts, whose failed read loses the whole tick, a read is retried
+      // within the tick like a renewal: a fresh scheduled run starts with a read, and two lost reads in a row
+      // would otherwise cost two renew intervals (the simulation found this at the shipped proportions).
+      for (let attempt = 1; healthy && known === undefined; attempt++) {
         try {
           known = await store.read(APP);
         } catch {
-          return;
+          if (attempt === 3) return;
         }
       }
       const plan = planHeartbeat({
@@ -795,7 +826,7 @@ async function run(o: SimOptions): Promise<SimResult> {
     // EventBridge Scheduler starts a run every period; each lasts two periods and an interval (the configuration
     // rule's least), on a host of its own with a clock of its own. Liveness schedules miss at most one in a row.
     const period = PERIOD_INTERVALS * timing.renewIntervalMs;
-    const runMs = 2 * period + timing.renewIntervalMs;
+    const runMs = (mutant === 'shortScheduledRun' ? 1 : 2) * period + timing.renewIntervalMs;
     for (const region of REGIONS) {
       let missedInARow = 0;
       for (let start = -2 * period; start < durationMs; start += period) {
