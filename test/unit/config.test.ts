@@ -226,13 +226,13 @@ const rules: Rule[] = [
     message: /must be at least probe\.intervalMs \+ probe\.responseTimeoutMs = 13000/,
   },
   {
-    rule: 'renewInterval + 2 × retryTimeout = ttl − skew − margin',
+    rule: 'renewInterval + 3 × retryTimeout > ttl − skew − margin',
     mutate: (r) => {
-      r.lease.retryTimeoutMs = 9_250;
+      r.lease.retryTimeoutMs = 6_167;
     },
     fields: ['lease.ttlMs'],
     message:
-      /\(28500\) must exceed lease\.renewIntervalMs \+ 2 × lease\.retryTimeoutMs = 28500, so that the holder rides out two failed renewals/,
+      /\(28500\) must be at least lease\.renewIntervalMs \+ 3 × lease\.retryTimeoutMs = 28501, so that the holder rides out two failed renewals and the third lands before writes stop/,
   },
   {
     // Issue 11's case: 10 + 2 × 2 = 14 fits a 14 s lease only if skew and margin are forgotten.
@@ -248,10 +248,10 @@ const rules: Rule[] = [
       r.takeoverAfterMs = 180_000;
     },
     fields: ['lease.ttlMs'],
-    message: /\(12500\) must exceed .* = 14000/,
+    message: /\(12500\) must be at least .* = 16000/,
   },
   {
-    // Issue 11: ttl 12 s, renew 4 s, retry 4 s left a renewal gap; 4 + 2 × 4 = 12 > 12 − 1 − 0.5.
+    // Issue 11: ttl 12 s, renew 4 s, retry 4 s left a renewal gap; 4 + 3 × 4 = 16 > 12 − 1 − 0.5.
     rule: 'two 4 s retries after a 4 s interval in a 12 s lease',
     mutate: (r) => {
       r.lease = {
@@ -263,7 +263,7 @@ const rules: Rule[] = [
       };
     },
     fields: ['lease.ttlMs'],
-    message: /\(10500\) must exceed .* = 12000/,
+    message: /\(10500\) must be at least .* = 16000/,
   },
   {
     // Issue 11: retry 25 s in a 60 s lease; it also breaks the TTL bound, under the same field.
@@ -278,7 +278,7 @@ const rules: Rule[] = [
       };
     },
     fields: ['lease.ttlMs'],
-    message: /\(58500\) must exceed .* = 60000/,
+    message: /\(58500\) must be at least .* = 85000/,
   },
   {
     rule: 'a lease ttl of a day',
@@ -510,14 +510,14 @@ describe('cross-field rules', () => {
     expect(accepted((r) => (r.voteStalenessMs = 13_000))).toBe(true);
     expect(accepted((r) => (r.probe.connectTimeoutMs = 3_000))).toBe(true);
     expect(accepted((r) => (r.probe.responseTimeoutMs = 9_999))).toBe(true);
-    expect(accepted((r) => (r.lease.retryTimeoutMs = 9_249))).toBe(true);
+    expect(accepted((r) => (r.lease.retryTimeoutMs = 6_166))).toBe(true);
     expect(
       accepted((r) => {
         r.lease = {
           ttlMs: 30_000,
-          renewIntervalMs: 20_000,
+          renewIntervalMs: 18_000,
           retryTimeoutMs: 2_000,
-          maxSkewMs: 5_499,
+          maxSkewMs: 5_500,
           safetyMarginMs: 500,
         };
       }),
@@ -779,31 +779,26 @@ const lease = (l: Record<string, unknown>) => (r: Raw) => {
 // Issue 11: each lease and authority rule accepted at its boundary and refused one step past it.
 const boundaries: Boundary[] = [
   {
-    rule: 'the holder rides out two failed renewals, skew and margin included',
-    // 30 000 − 1 000 − 500 = 28 500: the deadline must come strictly after 10 000 + 2 × retry.
-    atBound: lease({ retryTimeoutMs: 9_249 }),
-    pastBound: lease({ retryTimeoutMs: 9_250 }),
+    rule: 'the holder rides out two failed renewals and the third attempt, skew and margin included',
+    // 30 000 − 1 000 − 500 = 28 500 must hold 10 000 + 3 × retry.
+    atBound: lease({ retryTimeoutMs: 6_166 }),
+    pastBound: lease({ retryTimeoutMs: 6_167 }),
     field: 'lease.ttlMs',
-    message: /\(28500\) must exceed lease\.renewIntervalMs \+ 2 × lease\.retryTimeoutMs = 28500/,
+    message: /\(28500\) must be at least lease\.renewIntervalMs \+ 3 × lease\.retryTimeoutMs = 28501/,
   },
   {
     rule: 'the renewal budget counts the skew',
-    atBound: lease({ ttlMs: 14_000, renewIntervalMs: 10_000, retryTimeoutMs: 1_000, maxSkewMs: 1_499 }),
-    pastBound: lease({ ttlMs: 14_000, renewIntervalMs: 10_000, retryTimeoutMs: 1_000, maxSkewMs: 1_500 }),
+    atBound: lease({ ttlMs: 14_000, renewIntervalMs: 10_000, retryTimeoutMs: 800, maxSkewMs: 1_100 }),
+    pastBound: lease({ ttlMs: 14_000, renewIntervalMs: 10_000, retryTimeoutMs: 800, maxSkewMs: 1_101 }),
     field: 'lease.ttlMs',
-    message: /\(12000\) must exceed .* = 12000/,
+    message: /\(12399\) must be at least .* = 12400/,
   },
   {
     rule: 'the renewal budget counts the safety margin',
-    atBound: lease({ ttlMs: 14_000, renewIntervalMs: 10_000, retryTimeoutMs: 1_000, safetyMarginMs: 999 }),
-    pastBound: lease({
-      ttlMs: 14_000,
-      renewIntervalMs: 10_000,
-      retryTimeoutMs: 1_000,
-      safetyMarginMs: 1_000,
-    }),
+    atBound: lease({ ttlMs: 14_000, renewIntervalMs: 10_000, retryTimeoutMs: 800, safetyMarginMs: 600 }),
+    pastBound: lease({ ttlMs: 14_000, renewIntervalMs: 10_000, retryTimeoutMs: 800, safetyMarginMs: 601 }),
     field: 'lease.ttlMs',
-    message: /\(12000\) must exceed .* = 12000/,
+    message: /\(12399\) must be at least .* = 12400/,
   },
   {
     rule: 'the TTL bound: the fence waits out the whole lease within the 60 s recovery target',
