@@ -74,12 +74,12 @@ describe('tables', () => {
     const t = template(stacks.controlTable);
     t.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
       MultiRegionConsistency: 'STRONG',
-      GlobalTableWitnesses: [{ Region: 'us-east-1' }],
+      GlobalTableWitnesses: [{ Region: 'us-east-2' }],
     });
     const table = Object.values(t.findResources('AWS::DynamoDB::GlobalTable'))[0] as {
       Properties: { Replicas: Array<{ Region: string }> };
     };
-    expect(table.Properties.Replicas.map((r) => r.Region).sort()).toEqual(['us-east-2', 'us-west-2']);
+    expect(table.Properties.Replicas.map((r) => r.Region).sort()).toEqual(['us-east-1', 'us-west-2']);
   });
 
   it('control: one single-region table in the arbiter region for the arbiter config', () => {
