@@ -217,7 +217,7 @@ export function crossFieldIssues(c: CutoverConfig, valid: ValidSections = () => 
     // 10 s / retry 2 s did for 1.56 s.
     const usable = l.ttlMs - l.maxSkewMs - l.safetyMarginMs;
     const renewBudget = l.renewIntervalMs + 3 * l.retryTimeoutMs;
-    if (usable < renewBudget) {
+    if (l.ttlMs < minimumLeaseTtlMs(l)) {
       add(
         'lease.ttlMs',
         `lease.ttlMs − lease.maxSkewMs − lease.safetyMarginMs (${usable}) must be at least lease.renewIntervalMs + 3 × lease.retryTimeoutMs = ${renewBudget}, so that the holder rides out two failed renewals and the third lands before writes stop`,
@@ -349,4 +349,14 @@ function duplicates(xs: readonly string[]): string[] {
   const dup = new Set<string>();
   for (const x of xs) (seen.has(x) ? dup : seen).add(x);
   return [...dup];
+}
+
+/**
+ * The shortest lease TTL the renewal rule accepts for these timings: renewInterval + 3 × retryTimeout before the
+ * holder's write deadline (ttl − maxSkew − safetyMargin). `cutover rto` proposes no shorter one.
+ */
+export function minimumLeaseTtlMs(
+  l: Pick<CutoverConfig['lease'], 'renewIntervalMs' | 'retryTimeoutMs' | 'maxSkewMs' | 'safetyMarginMs'>,
+): number {
+  return l.renewIntervalMs + 3 * l.retryTimeoutMs + l.maxSkewMs + l.safetyMarginMs;
 }

@@ -1,5 +1,5 @@
 import type { CutoverConfig } from './config.js';
-import { crossFieldIssues } from './config-rules.js';
+import { crossFieldIssues, minimumLeaseTtlMs } from './config-rules.js';
 import { loopRounds } from './cost-model.js';
 
 /**
@@ -658,8 +658,7 @@ function changesFor(c: CutoverConfig): Change[] {
     });
   }
   const l = c.lease;
-  const ttl =
-    Math.ceil((l.renewIntervalMs + 2 * l.retryTimeoutMs + l.maxSkewMs + l.safetyMarginMs) / 1_000) * 1_000;
+  const ttl = Math.ceil(minimumLeaseTtlMs(l) / 1_000) * 1_000;
   if (l.ttlMs > ttl) {
     out.push({
       settings: [`lease.ttlMs: ${ttl}`],

@@ -64,7 +64,7 @@ describe('cutover rto', { timeout: 30_000 }, () => {
     raw.fence.lambdaFunctions = [];
     raw.probe.intervalMs = 5000;
     raw.debounceMs = 10000;
-    raw.lease.ttlMs = 16000;
+    raw.lease.ttlMs = 18000;
     raw.traffic.mode = 'accelerator';
     raw.traffic.accelerator = {
       endpoints: { 'us-east-1': 'alb-use1', 'us-west-2': 'alb-usw2' },
