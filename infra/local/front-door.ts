@@ -76,14 +76,18 @@ export interface FrontDoorStats {
   dnsQueries: number;
 }
 
+/**
+ * Direct, the router methods move traffic at once. At the edge they are the Route 53 record API (with its
+ * propagation delay and faults), and the health checks and resolvers decide where a request goes.
+ */
 export interface FrontDoor extends TrafficRouter {
   /** Sends `weightPercent` (default 100) of new requests to `region`; the others share the rest. */
   routeTo(region: string, weightPercent?: number): Promise<TrafficChange>;
-  /** Who gets traffic now. */
+  /** Who gets traffic now (at the edge: the share of fresh answers, before the resolvers' caches). */
   current(): Promise<TrafficState>;
   readonly port: number;
   readonly url: string;
-  /** All traffic to `region`; null stops traffic everywhere. */
+  /** All traffic to `region`; null stops traffic everywhere. At the edge: provisions the records, no API call. */
   route(region: string | null): void;
   setRegionUrl(region: string, url: string): void;
   weights(): TrafficWeights;
