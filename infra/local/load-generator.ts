@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { CLIENT_HEADER } from './front-door.js';
 
 /**
  * The drill's clients: POST /orders through the front door at a steady rate for the whole drill, each with a
@@ -50,6 +51,11 @@ export interface LoadGeneratorOptions {
   /** Ids are `${idPrefix}-${seq}`; a random prefix by default, so that two runs never collide. */
   idPrefix?: string;
   requestTimeoutMs?: number;
+  /**
+   * Simulated clients the requests are spread over, round robin; each names itself in the `x-cutover-client`
+   * header, so a front door at the Route 53 edge sends it through its resolver (and that resolver's cache).
+   */
+  clients?: number;
   now?: () => number;
   onResult?: (result: WriteResult) => void;
 }
@@ -70,6 +76,10 @@ export function startLoadGenerator(options: LoadGeneratorOptions): LoadGenerator
   }
   const prefix = options.idPrefix ?? `w${randomBytes(3).toString('hex')}`;
   const timeoutMs = options.requestTimeoutMs ?? 2_000;
+  const clients = options.clients ?? 4;
+  if (!Number.isInteger(clients) || clients < 1) {
+    throw new RangeError(`clients must be a whole number ≥ 1, got ${clients}`);
+  }
   const now = options.now ?? Date.now;
   const endpoint = new URL('/orders', options.url).toString();
   const acked: AckedWrite[] = [];
@@ -83,12 +93,12 @@ export function startLoadGenerator(options: LoadGeneratorOptions): LoadGenerator
     options.onResult?.(r);
   };
 
-  const send = async (id: string): Promise<void> => {
+  const send = async (id: string, client: string): Promise<void> => {
     let res: Response;
     try {
       res = await fetch(endpoint, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', [CLIENT_HEADER]: client },
         body: JSON.stringify({ id }),
         signal: AbortSignal.timeout(timeoutMs),
       });
@@ -127,10 +137,12 @@ export function startLoadGenerator(options: LoadGeneratorOptions): LoadGenerator
     seq += 1;
     stats.sent += 1;
     stats.inFlight += 1;
-    const p = send(`${prefix}-${String(seq).padStart(6, '0')}`).finally(() => {
-      stats.inFlight -= 1;
-      pending.delete(p);
-    });
+    const p = send(`${prefix}-${String(seq).padStart(6, '0')}`, `${prefix}-client-${seq % clients}`).finally(
+      () => {
+        stats.inFlight -= 1;
+        pending.delete(p);
+      },
+    );
     pending.add(p);
   }, intervalMs);
 

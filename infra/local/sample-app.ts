@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import pg from 'pg';
 import type { WriteGuard } from '#core/guard.js';
+import { serveHolderCheck } from '#guard/holder-check.js';
+import type { LeaseGuard } from '#guard/lease-guard.js';
 import { SetupError } from './dynamodb-local.js';
 import { isSyncRepCancel, type PgEndpoint, queryCancellable } from './postgres.js';
 
@@ -23,6 +25,11 @@ export interface SampleAppOptions {
   writeTimeoutMs?: number;
   /** The app's clock, against which the guard's validUntil is compared. */
   now?: () => number;
+  /**
+   * The guard behind GET /cutover/holder (issue 10): 200 only while this region may write under the lease. Usually
+   * the write guard itself; absent, the app serves no holder check.
+   */
+  holderCheck?: Pick<LeaseGuard, 'check' | 'cachedLease'>;
 }
 
 /** Gray failure from the inside: the app answers, only late. The fault proxy's `slow` does it from outside. */
@@ -153,10 +160,14 @@ class LocalSampleApp implements SampleApp {
   private readonly now: () => number;
   private readonly writeTimeoutMs: number;
   private readonly healthTimeoutMs: number;
+  private readonly holder: ((req: IncomingMessage, res: ServerResponse) => boolean) | null;
 
   constructor(private readonly options: SampleAppOptions) {
     this.region = options.region;
     this.now = options.now ?? Date.now;
+    this.holder = options.holderCheck
+      ? serveHolderCheck(options.holderCheck, options.region, { now: this.now })
+      : null;
     this.writeTimeoutMs = options.writeTimeoutMs ?? 2_000;
     this.healthTimeoutMs = options.healthTimeoutMs ?? 500;
     this.counts = { region: options.region, outcomes: {}, health: { ok: 0, unhealthy: 0 } };
@@ -258,6 +269,8 @@ class LocalSampleApp implements SampleApp {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse, generation: number): Promise<void> {
+    // From the guard's cache, no I/O: a region cut off from the lease authority turns 503 when its writes stop.
+    if (this.holder?.(req, res)) return;
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && path === '/health') {
       const { status, body } = await this.health();

@@ -56,8 +56,12 @@ async function drill(scenario: ScenarioName) {
 }
 
 describe('local drills (real DynamoDB Local, PostgreSQL replication, ASL in process)', () => {
+  /** region-outage's RTO in this run, for control-plane-outage to be measured against. */
+  let regionOutageRtoMs: number | null = null;
+
   it('region-outage: exactly one failover, no split-brain writes, the report equals the artifacts', async () => {
     const { report, again } = await drill('region-outage');
+    regionOutageRtoMs = report.rto_ms;
     expect(report.reasons).toEqual([]);
     expect(report.verdict).toBe('pass');
     expect(again).toMatchObject({
@@ -81,6 +85,32 @@ describe('local drills (real DynamoDB Local, PostgreSQL replication, ASL in proc
     // The whole drill (JVM, two PostgreSQL clusters, Node) stays under its 1.5 GiB budget.
     expect(report.peak_memory_mib).toBeGreaterThan(0);
     expect(report.peak_memory_mib).toBeLessThan(1536);
+  });
+
+  it('control-plane-outage: Route 53 and the dead region refuse every API call; traffic follows the lease within 1.5x region-outage', async () => {
+    const { report, again } = await drill('control-plane-outage');
+    expect(report.reasons).toEqual([]);
+    expect(report.verdict).toBe('pass');
+    expect(again).toMatchObject({
+      executions: 1,
+      completed: 1,
+      splitBrain: 0,
+      lost: report.lost_acked_writes,
+    });
+    const events = again.timeline as unknown as Record<string, unknown>[];
+    // Static stability: the unplanned path made no Route 53 API call, so the outage refused none.
+    expect(events.filter((e) => e.source === 'route53')).toEqual([]);
+    expect(events.some((e) => e.type === 'route53_api_down')).toBe(true);
+    // The traffic phase ends when a client request is first served by the new primary through the edge.
+    const grant = again.grants.at(-1)!;
+    const served = events.find(
+      (e) => e.type === 'traffic_served' && e.region === grant.region && Number(e.at) >= grant.at,
+    )!;
+    expect(report.steps.traffic_ms).toBe(Number(served.at) - grant.at);
+    const base = regionOutageRtoMs ?? (await drill('region-outage')).report.rto_ms;
+    console.log(`RTO: control-plane-outage ${report.rto_ms} ms, region-outage ${base} ms`);
+    expect(report.rto_ms).not.toBeNull();
+    expect(report.rto_ms!).toBeLessThanOrEqual(1.5 * base!);
   });
 
   it('partition: the cut-off primary stops writing by itself before the new lease; 0 split-brain writes', async () => {

@@ -1,5 +1,6 @@
 import type { CutMode } from '../fault-proxy.js';
 import { type LoadGenerator, startLoadGenerator } from '../load-generator.js';
+import type { Route53Fault } from '../route53-standin.js';
 import type { LocalControl } from './control.js';
 import type { AckedWrite } from './report.js';
 import type { DrillStack } from './stack.js';
@@ -197,5 +198,17 @@ export class DrillContext {
       trafficSteps: [100],
     };
     this.control.start('failback', this.config.controlRegions[0]!, input);
+  }
+
+  /** Route 53's API (served from us-east-1 only) refuses every call from now on; not a fault of a region. */
+  refuseRoute53(fault: Route53Fault): void {
+    this.stack.route53.refuse(fault);
+    this.timeline.record('fault', 'route53_api_down', { fault });
+  }
+
+  /** The database API in `region` refuses every call from now on. */
+  refuseDatabaseApi(region: string): void {
+    this.stack.refuseDatabaseApi(region);
+    this.timeline.record('fault', 'database_api_down', { region });
   }
 }

@@ -1,5 +1,8 @@
 import { fileURLToPath } from 'node:url';
+import { HealthCheckTrafficRouter } from '#adapters/http/health-check-traffic-router.js';
 import { HttpHealthVerifier } from '#adapters/http/health-verifier.js';
+import { HttpHolderCheckReader } from '#adapters/http/holder-check-reader.js';
+import { TransientError } from '#core/errors.js';
 import type {
   ChangeStatus,
   DatabasePromoter,
@@ -14,6 +17,7 @@ import type { Lease } from '#core/lease.js';
 import { type LeaseResult, type LeaseStore, systemClock } from '#core/ports.js';
 import type { StepDeps } from '#steps/core/deps.js';
 import { failbackTaskHandlers, failoverTaskHandlers, type TaskHandler } from '#steps/core/task-handlers.js';
+import { drillEdgeTimings } from '../drill-config.js';
 import { advanceFence } from '../sample-app.js';
 import { type RunResult, runStateMachine } from '../sfn-runner.js';
 import { SlackStandIn } from '../slack-standin.js';
@@ -26,22 +30,47 @@ export const FAILBACK_ASL = fileURLToPath(
   new URL('../../../statemachines/failback.asl.json', import.meta.url),
 );
 
-/** The front door is the TrafficRouter; this records each change on the drill's timeline. */
-export class FrontDoorTraffic implements TrafficRouter {
-  constructor(private readonly stack: DrillStack) {}
+/**
+ * The failover's traffic steps in the drill, recorded on the timeline. The router is the configured mode's: in
+ * health-check mode (the default) the real HealthCheckTrafficRouter reading each region's holder check through the
+ * links the world reaches it by, so a dead or cut-off region is unreachable; in records mode the Route 53 API
+ * stand-in. Either way the clients' traffic moves only as the front door's edge (checkers, records, resolvers) moves it.
+ */
+export class RecordedTraffic implements TrafficRouter {
+  constructor(
+    private readonly stack: DrillStack,
+    private readonly router: TrafficRouter,
+  ) {}
   async stopTraffic(region: string): Promise<TrafficChange> {
-    const change = await this.stack.frontDoor.stopTraffic(region);
-    this.stack.timeline.record('frontdoor', 'traffic_stopped', { region });
+    const change = await this.router.stopTraffic(region);
+    this.stack.timeline.record('traffic', 'traffic_stopped', { region, changeId: change.changeId });
     return change;
   }
   async routeTo(region: string, weightPercent: number): Promise<TrafficChange> {
-    const change = await this.stack.frontDoor.routeTo(region, weightPercent);
-    this.stack.timeline.record('frontdoor', 'traffic_routed', { region, weightPercent });
+    const change = await this.router.routeTo(region, weightPercent);
+    this.stack.timeline.record('traffic', 'traffic_routed', {
+      region,
+      weightPercent,
+      changeId: change.changeId,
+    });
     return change;
   }
-  changeStatus(changeId: string): Promise<ChangeStatus> {
-    return this.stack.frontDoor.changeStatus(changeId);
+  async changeStatus(changeId: string): Promise<ChangeStatus> {
+    const status = await this.router.changeStatus(changeId);
+    if (status === 'INSYNC') this.stack.timeline.record('traffic', 'traffic_in_sync', { changeId });
+    return status;
   }
+}
+
+/** The configured traffic mode's router for the drill (accelerator and arc are steered by health, as health-check). */
+export function drillTrafficRouter(stack: DrillStack): TrafficRouter {
+  const edge = drillEdgeTimings(stack.config);
+  if (edge.mode === 'records') return stack.route53;
+  const { primary, standby } = stack.config;
+  return new HealthCheckTrafficRouter(new HttpHolderCheckReader(stack.holderCheckUrls(), edge.timeoutMs), [
+    primary.region,
+    standby.region,
+  ]);
 }
 
 /** pg_promote() on the region's real PostgreSQL; status is whether a write with an xid commits there. */
@@ -49,6 +78,7 @@ export class PostgresPromoter implements DatabasePromoter {
   private readonly pending = new Map<string, Promise<unknown>>();
   constructor(private readonly stack: DrillStack) {}
   async promote(region: string): Promise<{ detail: string }> {
+    this.refuseIfDown(region, 'PromoteReadReplica');
     const db = this.stack.region(region).db;
     this.stack.stopLagSampler();
     this.stack.timeline.record(`db@${region}`, 'promote_requested', {});
@@ -60,6 +90,7 @@ export class PostgresPromoter implements DatabasePromoter {
     return { detail: `pg_promote() requested on ${region}` };
   }
   async status(region: string): Promise<DatabaseStatus> {
+    this.refuseIfDown(region, 'DescribeDBInstances');
     const db = this.stack.region(region).db;
     // Long-poll the local promotion (bounded) instead of polling it: pg_promote() takes ~0.1 s, a poll round more.
     const pending = this.pending.get(region);
@@ -69,6 +100,15 @@ export class PostgresPromoter implements DatabasePromoter {
       writable,
       detail: writable ? 'out of recovery, accepts writes' : 'still in recovery or not answering',
     };
+  }
+
+  /** The region's database API is down (control-plane-outage): refused as RDS refuses, a 503 that is worth a retry. */
+  private refuseIfDown(region: string, action: string): void {
+    if (!this.stack.databaseApiRefused(region)) return;
+    this.stack.timeline.record(`db@${region}`, 'api_refused', { action });
+    throw new TransientError(
+      `could not ${action} in ${region}: ServiceUnavailable: the RDS API in ${region} is unavailable`,
+    );
   }
 }
 
@@ -122,7 +162,7 @@ export function stepDeps(stack: DrillStack, opts: { approve: boolean }): StepDep
     control: stack.control,
     votes: stack.votes,
     events: stack.events,
-    traffic: new FrontDoorTraffic(stack),
+    traffic: new RecordedTraffic(stack, drillTrafficRouter(stack)),
     database: new PostgresPromoter(stack),
     lag: new SampledLag(stack),
     health: new HttpHealthVerifier(stack.config.probe),

@@ -81,3 +81,23 @@ export function parseJsonl<T>(text: string): T[] {
     .filter((l) => l.trim())
     .map((l) => JSON.parse(l) as T);
 }
+
+/**
+ * The traffic phase as the clients saw it: from the lease grant to the failover's target until the first client
+ * request the front door had served (2xx) by that region: the health checkers saw its holder check, the
+ * resolvers' cached answers ran out, and a client got there. Not the router's call or its INSYNC. Null when no
+ * failover completed after the fault or no client request was served by its target.
+ */
+export function trafficPhaseMs(timeline: readonly TimelineEvent[], faultAt: number | null): number | null {
+  const completed = timeline.find(
+    (e) => e.type === 'failover_completed' && (faultAt === null || e.at >= faultAt),
+  );
+  const to = completed?.to;
+  if (typeof to !== 'string') return null;
+  const grant = timeline.find(
+    (e) => e.type === 'lease_granted' && e.region === to && (faultAt === null || e.at >= faultAt),
+  );
+  if (!grant) return null;
+  const served = timeline.find((e) => e.type === 'traffic_served' && e.region === to && e.at >= grant.at);
+  return served ? served.at - grant.at : null;
+}

@@ -8,7 +8,13 @@ import { Timeline, type TimelineEvent } from '../timeline.js';
 import { DrillContext } from './context.js';
 import { LocalControl } from './control.js';
 import { watchPeakMemory } from './memory.js';
-import { type AckedWrite, computeNumbers, type FinalRow, type StepTimings } from './report.js';
+import {
+  type AckedWrite,
+  computeNumbers,
+  type FinalRow,
+  type StepTimings,
+  trafficPhaseMs,
+} from './report.js';
 import { type Outcome, SCENARIOS, type ScenarioName, scenarios } from './scenarios.js';
 import { DrillStack } from './stack.js';
 
@@ -171,7 +177,8 @@ function stepTimings(events: readonly TimelineEvent[], faultAt: number | null): 
     decision_ms: t.decisionMs ?? null,
     fence_ms: t.fenceMs ?? null,
     promote_ms: t.promoteMs ?? null,
-    traffic_ms: t.trafficMs ?? null,
+    // The clients' view, not the execution's: until the first request the new region served through the edge.
+    traffic_ms: trafficPhaseMs(events, faultAt),
   };
 }
 

@@ -14,6 +14,7 @@ export const SCENARIOS = [
   'control-region-outage',
   'failback',
   'double-failover',
+  'control-plane-outage',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
@@ -354,6 +355,38 @@ export const scenarios: Record<ScenarioName, Scenario> = {
             `${byNewPrimary.length} writes acknowledged by the new primary were lost, e.g. ${byNewPrimary[0]?.id}`,
           );
       }
+      return r;
+    },
+  },
+
+  'control-plane-outage': {
+    name: 'control-plane-outage',
+    summary:
+      "the primary region dies while Route 53's API (served from us-east-1 only) and the dead region's database API refuse every call; the failover completes on the data plane alone: the holder checks turn the health checks and resolvers follow",
+    async run(ctx) {
+      ctx.refuseRoute53('unavailable');
+      ctx.refuseDatabaseApi(ctx.primary);
+      await ctx.killRegion(ctx.primary);
+      await ctx.waitFor('failover_completed', 40_000);
+      await ctx.waitForAckFrom(ctx.standby, 10_000);
+    },
+    expect(o) {
+      const r: string[] = [];
+      oneFailover(o, r);
+      lostWithinLag(o, r);
+      if (o.numbers.rto_ms === null) r.push('no write was acknowledged by the new primary');
+      // Static stability: with traffic following the lease, the unplanned path calls no record API at all.
+      const mode = o.timeline.find((e) => e.type === 'edge_ready')?.mode;
+      const calls = o.timeline.filter((e) => e.type === 'api_call' && e.source === 'route53');
+      if (mode !== 'records' && calls.length)
+        r.push(
+          `the failover called the Route 53 API ${calls.length} times (e.g. ${calls[0]?.action}) in ${String(mode)} mode`,
+        );
+      const completed = o.timeline.find((e) => e.type === 'failover_completed');
+      const served = o.timeline.find(
+        (e) => e.type === 'traffic_served' && completed && e.region === completed.to,
+      );
+      if (!served) r.push('no client request was served by the new primary through the front door');
       return r;
     },
   },

@@ -14,11 +14,13 @@ import type { Clock, LeaseStore } from '#core/ports.js';
 import { systemClock } from '#core/ports.js';
 import { LeaseGuard } from '#guard/lease-guard.js';
 import { LocalDetection } from '../detection.js';
+import { drillEdgeTimings } from '../drill-config.js';
 import { type DynamoDbLocal, freePort, startDynamoDbLocal } from '../dynamodb-local.js';
 import { type CutMode, type FaultProxy, startFaultProxy } from '../fault-proxy.js';
 import { type FrontDoor, startFrontDoor } from '../front-door.js';
 import { type LoadGenerator, startLoadGenerator } from '../load-generator.js';
 import { createReplica, initPrimary, type PostgresServer } from '../postgres.js';
+import { type RecordSet, Route53StandIn } from '../route53-standin.js';
 import { createOrdersSchema, type SampleApp, startSampleApp } from '../sample-app.js';
 import { type ScheduledFunction, scheduleInvocations } from '../schedule.js';
 import { createTables, localClients, type TableNames } from '../tables.js';
@@ -101,6 +103,9 @@ export class DrillStack {
   /** The clients behind the front door, once the drill starts them. */
   private load: LoadGenerator | undefined;
   #frontDoor!: FrontDoor;
+  #route53!: Route53StandIn;
+  /** Regions whose database API (RDS in that region) refuses every call. */
+  private readonly refusedDatabaseApis = new Set<string>();
   #events!: RecordingPublisher;
   #leases!: RecordingLeaseStore;
   #control!: DynamoControlStore;
@@ -117,6 +122,23 @@ export class DrillStack {
   }
   get frontDoor(): FrontDoor {
     return this.#frontDoor;
+  }
+  /** The Route 53 record set and its API (the stand-in the record-change mode drives). */
+  get route53(): Route53StandIn {
+    return this.#route53;
+  }
+  /** Each region's holder check as the world reaches it: through the region's front-door link. */
+  holderCheckUrls(): Record<string, string> {
+    return Object.fromEntries(
+      [...this.frontDoorLinks].map(([region, link]) => [region, `${link.url}/cutover/holder`]),
+    );
+  }
+  /** The database API in `region` refuses every call from now on (control-plane-outage). */
+  refuseDatabaseApi(region: string): void {
+    this.refusedDatabaseApis.add(region);
+  }
+  databaseApiRefused(region: string): boolean {
+    return this.refusedDatabaseApis.has(region);
   }
   get events(): RecordingPublisher {
     return this.#events;
@@ -188,17 +210,12 @@ export class DrillStack {
     }
     this.sampleLag(standbyName, primaryDb, standbyDb);
 
-    this.#frontDoor = await startFrontDoor({
-      regions: Object.fromEntries([...this.frontDoorLinks].map(([r, l]) => [r, l.url])),
-      initialRegion: primaryName,
-      upstreamTimeoutMs: 2_000,
-    });
-    this.cleanup.push(() => this.#frontDoor.stop());
-
     // The primary takes the lease first, as its heartbeat would on a fresh install.
     const boot = await this.#leases.acquire(config.application, primaryName, null);
     if (!boot.ok) throw new Error(`could not bootstrap the lease: ${boot.code}`);
     for (const r of this.regions.values()) await r.guard.start();
+    // After the guards: the health checkers' first round must see the primary's holder check answer 200.
+    await this.startEdge(primaryName, standbyName);
 
     const watchers = config.watchers.map((voter) => ({
       region: voter,
@@ -220,6 +237,54 @@ export class DrillStack {
     });
     this.cleanup.push(() => this.detection.stop());
     timeline.record('stack', 'control_plane_ready', { watchers: config.watchers.length });
+  }
+
+  /**
+   * The Route 53 edge in front of the apps: the record set (and its API stand-in), health checkers polling each
+   * region's holder check through its front-door link, and the clients' caching resolvers.
+   */
+  private async startEdge(primary: string, standby: string): Promise<void> {
+    const { config, timeline } = this.opts;
+    const edge = drillEdgeTimings(config);
+    // Health-check mode provisions records that never change: equal weights (or PRIMARY/SECONDARY), and the
+    // health checks decide. The record-change mode starts with all the weight on the primary.
+    const records: RecordSet = {
+      [primary]: { weight: edge.mode === 'records' ? 100 : 50, failover: 'PRIMARY' },
+      [standby]: { weight: edge.mode === 'records' ? 0 : 50, failover: 'SECONDARY' },
+    };
+    this.#route53 = new Route53StandIn({
+      routing: edge.routing,
+      regions: [primary, standby],
+      initial: records,
+      propagationMs: edge.propagationMs,
+      requestTimeoutMs: edge.requestTimeoutMs,
+      onCall: (call) => timeline.record('route53', 'api_call', { ...call }),
+    });
+    this.#frontDoor = await startFrontDoor({
+      regions: Object.fromEntries([...this.frontDoorLinks].map(([r, l]) => [r, l.url])),
+      upstreamTimeoutMs: 2_000,
+      edge: {
+        records: this.#route53,
+        checks: {
+          targets: this.holderCheckUrls(),
+          checkerRegions: edge.checkerRegions,
+          intervalMs: edge.intervalMs,
+          failureThreshold: edge.failureThreshold,
+          timeoutMs: edge.timeoutMs,
+        },
+        ttlMs: edge.ttlMs,
+      },
+      onEvent: (type, fields) => timeline.record('frontdoor', type, fields),
+    });
+    this.cleanup.push(() => this.#frontDoor.stop());
+    timeline.record('frontdoor', 'edge_ready', {
+      mode: edge.mode,
+      routing: edge.routing,
+      ttlMs: edge.ttlMs,
+      intervalMs: edge.intervalMs,
+      failureThreshold: edge.failureThreshold,
+      checkers: edge.checkerRegions.length,
+    });
   }
 
   region(name: string): DrillRegion {
@@ -395,6 +460,8 @@ export class DrillStack {
       region: name,
       database: db.endpoint,
       guard: this.opts.unsafeBypassGuard ? bypass(guard) : guard,
+      // The holder check answers from the real guard even when the write path bypasses it (unsafeBypassGuard).
+      holderCheck: guard,
       now: () => clock.now(),
     });
     this.cleanup.push(() => app.stop());
