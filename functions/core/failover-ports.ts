@@ -13,11 +13,19 @@ export interface TrafficChange {
   detail: string;
 }
 
+export interface RouteOptions {
+  /**
+   * A planned failback's last step after weighted ones: the records or traffic dials those steps set are put back
+   * (through the record or dial API), rather than left for the health checks alone.
+   */
+  afterWeightedSteps?: boolean;
+}
+
 export interface TrafficRouter {
   /** Takes the region out of rotation. Must never send traffic to another region as a side effect it can avoid. */
   stopTraffic(region: string): Promise<TrafficChange>;
   /** Sends weightPercent of the traffic to region and the rest to the other application region. */
-  routeTo(region: string, weightPercent: number): Promise<TrafficChange>;
+  routeTo(region: string, weightPercent: number, options?: RouteOptions): Promise<TrafficChange>;
   changeStatus(changeId: string): Promise<ChangeStatus>;
 }
 

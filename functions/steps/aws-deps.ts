@@ -1,4 +1,5 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { GlobalAcceleratorClient } from '@aws-sdk/client-global-accelerator';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { Route53Client } from '@aws-sdk/client-route-53';
@@ -7,7 +8,7 @@ import { CloudWatchLagReader } from '#adapters/aws/cloudwatch-lag-reader.js';
 import { EventBridgePublisher } from '#adapters/aws/eventbridge-publisher.js';
 import { LambdaFenceActions } from '#adapters/aws/lambda-fence-actions.js';
 import { RdsDatabasePromoter } from '#adapters/aws/rds-database-promoter.js';
-import { Route53TrafficRouter } from '#adapters/aws/route53-traffic-router.js';
+import { type TrafficClients, trafficRouterFor } from '#adapters/aws/traffic-ports.js';
 import { DynamoControlStore } from '#adapters/dynamodb/control-store.js';
 import { DynamoLeaseStore } from '#adapters/dynamodb/lease-store.js';
 import { DynamoVoteStore } from '#adapters/dynamodb/vote-store.js';
@@ -15,7 +16,6 @@ import { HttpHealthVerifier } from '#adapters/http/health-verifier.js';
 import { SlackNotifier } from '#adapters/slack/slack-notifier.js';
 import { WebApiSlackChat } from '#adapters/slack/web-api-chat.js';
 import { NoDatabaseLagReader, NoDatabasePromoter } from '#adapters/unconfigured/database.js';
-import { UnconfiguredTrafficRouter } from '#adapters/unconfigured/traffic-router.js';
 import { controlTableClient, documentClient, eventBridge } from '#commons/clients.js';
 import { configFromEnv, requiredEnv } from '#commons/env-config.js';
 import { logger, logTo } from '#commons/logger.js';
@@ -38,8 +38,15 @@ function perRegion<T>(make: (region: string) => T): (region: string) => T {
   };
 }
 
-// Route 53 is global; its API lives in us-east-1.
-const route53 = new Route53Client({ region: 'us-east-1' });
+// Route 53 is global; its API lives in us-east-1. Bounded: on the unplanned path (mode records) a change is
+// best effort, and a silent API must not hold the step until its timeout.
+const route53 = new Route53Client({
+  region: 'us-east-1',
+  maxAttempts: 2,
+  requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000 },
+});
+// Global Accelerator's API is served from us-west-2 only (Global Accelerator API Reference).
+const accelerator = new GlobalAcceleratorClient({ region: 'us-west-2' });
 const rdsFor = perRegion((region) => new RDSClient({ region }));
 const cloudWatchFor = perRegion((region) => new CloudWatchClient({ region }));
 // A fence action calls into a region that may be down: fail fast rather than hold the step.
@@ -72,8 +79,7 @@ export function notifierFor(config: CutoverConfig): Notifier {
   );
 }
 
-export interface PartClients {
-  route53: Route53Client;
+export interface PartClients extends TrafficClients {
   rdsFor: (region: string) => RDSClient;
   cloudWatchFor: (region: string) => CloudWatchClient;
 }
@@ -89,9 +95,7 @@ export function partPorts(
   clock: Clock,
 ): Pick<StepDeps, 'traffic' | 'database' | 'lag'> {
   return {
-    traffic: config.traffic
-      ? new Route53TrafficRouter(clients.route53, config)
-      : new UnconfiguredTrafficRouter(),
+    traffic: trafficRouterFor(config, clients),
     database: config.database ? new RdsDatabasePromoter(clients.rdsFor, config) : new NoDatabasePromoter(),
     lag: config.database
       ? new CloudWatchLagReader(clients.cloudWatchFor, config, clock)
@@ -113,7 +117,7 @@ export function awsStepDeps(): StepDeps {
     control: new DynamoControlStore(controlTableClient, controlTable),
     votes: new DynamoVoteStore(documentClient, requiredEnv('VOTES_TABLE'), config.watchers),
     events: new EventBridgePublisher(eventBridge, requiredEnv('EVENT_BUS_NAME')),
-    ...partPorts(config, { route53, rdsFor, cloudWatchFor }, systemClock),
+    ...partPorts(config, { route53, accelerator, rdsFor, cloudWatchFor }, systemClock),
     health: new HttpHealthVerifier(config.probe),
     notifier: notifierFor(config),
     ...(config.fence?.lambdaFunctions.length

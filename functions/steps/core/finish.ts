@@ -90,13 +90,40 @@ export async function complete(ev: TaskEvent, deps: StepDeps) {
       owner: ownerOf(claimedBy(ev)),
     });
     await deps.events.publish(`${title(s.kind)} Completed`, detail);
+    const traffic = trafficMoved(ev.state);
     const notified = await notifyQuietly(
       deps,
-      `${title(s.kind)} of ${s.application} from ${s.from} to ${s.to} completed in ${timings.totalMs} ms`,
+      `${title(s.kind)} of ${s.application} from ${s.from} to ${s.to} completed in ${timings.totalMs} ms${traffic.movedByApi ? '' : `; traffic was NOT moved by API (${traffic.reason}): the health checks steer by the lease`}`,
       detail,
     );
-    return { outcome: 'completed', result: { event: `${title(s.kind)} Completed`, timings, notified } };
+    return {
+      outcome: 'completed',
+      result: { event: `${title(s.kind)} Completed`, timings, notified, traffic },
+    };
   });
+}
+
+/**
+ * Whether the traffic step's API calls went through. A failover's traffic change is best effort after the grant
+ * (functions/steps/core/traffic.ts): the report says when it was not made, and why.
+ */
+function trafficMoved(state: Record<string, unknown>): { movedByApi: boolean; reason: string } {
+  for (const key of ['route', 'stop'] as const) {
+    const r = stepResult<{
+      movedByApi?: boolean;
+      error?: { message?: string };
+      poll?: Record<string, unknown>;
+    }>(state, key);
+    const failed = r?.movedByApi === false ? r : r?.poll?.movedByApi === false ? r.poll : null;
+    if (failed) {
+      const message = (failed.error as { message?: string } | undefined)?.message ?? 'unknown error';
+      return {
+        movedByApi: false,
+        reason: `${key === 'route' ? 'route-traffic' : 'stop-traffic'}: ${message}`,
+      };
+    }
+  }
+  return { movedByApi: true, reason: 'every traffic change went through' };
 }
 
 /** Abort: nothing more is done; the incident is closed as aborted with why, and reported. */
