@@ -21,7 +21,7 @@ export class ModeTrafficRouter implements TrafficRouter {
     return this.follow.stopTraffic(region);
   }
 
-  routeTo(region: string, weightPercent: number, options: RouteOptions = {}): Promise<TrafficChange> {
+  async routeTo(region: string, weightPercent: number, options: RouteOptions = {}): Promise<TrafficChange> {
     if (weightPercent < 100 || options.afterWeightedSteps) {
       if (!this.dial) {
         throw new TrafficError(
@@ -33,7 +33,7 @@ export class ModeTrafficRouter implements TrafficRouter {
     return this.follow.routeTo(region, weightPercent);
   }
 
-  changeStatus(changeId: string): Promise<ChangeStatus> {
+  async changeStatus(changeId: string): Promise<ChangeStatus> {
     if (changeId.startsWith(HOLDER_CHANGE_PREFIX)) return this.follow.changeStatus(changeId);
     if (!this.dial) throw new TrafficError(`change ${changeId} is not one of traffic mode ${this.mode}`);
     return this.dial.changeStatus(changeId);
