@@ -75,6 +75,21 @@ export interface HealthVerifier {
   check(url: string): Promise<HealthCheck>;
 }
 
+/** What the zone's authoritative name servers answer for the application's record (data plane only). */
+export type RecordAnswer =
+  | { code: 'ANSWERED'; servers: string[]; answers: string[] }
+  | { code: 'SKIPPED'; reason: string };
+
+export interface RecordResolver {
+  /**
+   * Resolves `name` at its zone's authoritative name servers, found by a public NS lookup of the zone apex; never
+   * through Route 53's API (GetHostedZone is a control plane). SKIPPED, with the reason, when it cannot.
+   */
+  resolve(name: string, type: 'A' | 'AAAA' | 'CNAME'): Promise<RecordAnswer>;
+  /** What a region's endpoint answers with: its host name (CNAME), or that host's addresses (A, AAAA). */
+  valuesOf(host: string, type: 'A' | 'AAAA' | 'CNAME'): Promise<string[]>;
+}
+
 export interface FenceActionResult {
   target: string;
   ok: boolean;

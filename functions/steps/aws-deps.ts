@@ -9,6 +9,7 @@ import { EventBridgePublisher } from '#adapters/aws/eventbridge-publisher.js';
 import { LambdaFenceActions } from '#adapters/aws/lambda-fence-actions.js';
 import { RdsDatabasePromoter } from '#adapters/aws/rds-database-promoter.js';
 import { type TrafficClients, trafficRouterFor } from '#adapters/aws/traffic-ports.js';
+import { AuthoritativeDnsResolver } from '#adapters/dns/authoritative-resolver.js';
 import { DynamoControlStore } from '#adapters/dynamodb/control-store.js';
 import { DynamoLeaseStore } from '#adapters/dynamodb/lease-store.js';
 import { DynamoVoteStore } from '#adapters/dynamodb/vote-store.js';
@@ -119,6 +120,7 @@ export function awsStepDeps(): StepDeps {
     events: new EventBridgePublisher(eventBridge, requiredEnv('EVENT_BUS_NAME')),
     ...partPorts(config, { route53, accelerator, rdsFor, cloudWatchFor }, systemClock),
     health: new HttpHealthVerifier(config.probe),
+    dns: new AuthoritativeDnsResolver({ timeoutMs: 2_000 }),
     notifier: notifierFor(config),
     ...(config.fence?.lambdaFunctions.length
       ? { fenceActions: new LambdaFenceActions(lambdaFor, config.fence.lambdaFunctions) }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { ChangeResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
 import { afterEach, describe, expect, it } from 'vitest';
+import { AuthoritativeDnsResolver } from '#adapters/dns/authoritative-resolver.js';
 import { DynamoLeaseStore } from '#adapters/dynamodb/lease-store.js';
 import { DynamoVoteStore } from '#adapters/dynamodb/vote-store.js';
 import { HttpHealthVerifier } from '#adapters/http/health-verifier.js';
@@ -9,6 +10,7 @@ import { stepOrder } from '#core/step-registry.js';
 import { MAX_ATTEMPTS } from '#steps/core/state.js';
 import { failoverTaskHandlers } from '#steps/core/task-handlers.js';
 import { runStateMachine } from '../../infra/local/sfn-runner.js';
+import { startDnsServer } from '../support/dns-server.js';
 import { freshTables } from '../support/dynamodb.js';
 import { eventErrors } from '../support/event-schemas.js';
 import { exampleConfig, vote } from '../support/fixtures.js';
@@ -744,6 +746,49 @@ describe('failover state machine, run locally on DynamoDB Local and mocked AWS A
       expect(steps.find((st) => st.key === 'route')?.outcome).toBe('not-moved-by-api');
       expect(await control.getIncident(input.incidentId)).toMatchObject({ status: 'completed' });
     });
+  });
+
+  it('verify: waits while the zone’s authoritative servers still answer the old region, and reports when DNS switched', async () => {
+    const { h, control, input } = await setup();
+    const server = await startDnsServer({
+      NS: { 'example.com': ['ns1.example.com'] },
+      A: { 'ns1.example.com': '127.0.0.1' },
+      CNAME: { 'orders.example.com': 'orders-use1.example.com' },
+    });
+    try {
+      const real = new AuthoritativeDnsResolver({
+        timeoutMs: 500,
+        publicServers: [`127.0.0.1:${server.port}`],
+        authoritativePort: server.port,
+      });
+      let resolved = 0;
+      h.deps.dns = {
+        // The health check on the old region's holder check turns after two looks.
+        resolve: async (name, type) => {
+          resolved += 1;
+          if (resolved === 3) server.table.CNAME!['orders.example.com'] = 'orders-usw2.example.com';
+          return real.resolve(name, type);
+        },
+        valuesOf: (host, type) => real.valuesOf(host, type),
+      };
+      const run = await runStateMachine(FAILOVER, input, failoverTaskHandlers(h.deps), fast);
+      expect(run.status, JSON.stringify(run.error)).toBe('SUCCEEDED');
+      expect(run.path.filter((p) => p === 'Verify')).toHaveLength(3);
+      expect(h.route53.calls()).toEqual([]);
+      const audit = await control.listAudit('orders', input.incidentId);
+      const verified = audit.find((a) => a.step === 'verify');
+      expect(verified?.outcome).toBe('healthy');
+      expect(verified?.detail).toMatchObject({
+        attempt: 3,
+        dns: { code: 'DNS_NEW_REGION' },
+        decision: { code: 'DNS_NEW_REGION' },
+      });
+      const notify = audit.find((a) => a.step === 'notify');
+      expect(notify?.detail?.dnsAfterGrantMs).toBeGreaterThanOrEqual(0);
+      expect(server.queries.filter((q) => q.startsWith('CNAME'))).toHaveLength(3);
+    } finally {
+      await server.close();
+    }
   });
 
   describe('verify: the new primary must answer healthy before the failover is reported done', () => {
