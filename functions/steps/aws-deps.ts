@@ -44,7 +44,7 @@ function perRegion<T>(make: (region: string) => T): (region: string) => T {
 const route53 = new Route53Client({
   region: 'us-east-1',
   maxAttempts: 2,
-  requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000 },
+  requestHandler: { connectionTimeout: 3_000, requestTimeout: 5_000 },
 });
 // Global Accelerator's API is served from us-west-2 only (Global Accelerator API Reference).
 const accelerator = new GlobalAcceleratorClient({ region: 'us-west-2' });

@@ -74,15 +74,20 @@ const bestEffort = (s: IncidentState) => s.kind === 'failover';
  * call is made once, and the state machine retries it as before.
  */
 async function withRetries<T>(s: IncidentState, call: () => Promise<T>): Promise<T> {
+  const started = Date.now();
   for (let n = 1; ; n++) {
     try {
       return await call();
     } catch (err) {
-      if (!bestEffort(s) || !(err instanceof TransientError) || n >= 3) throw err;
+      // No new attempt after RETRY_BUDGET_MS: the step must end, reported, inside its Task timeout (60 s).
+      const late = Date.now() - started > RETRY_BUDGET_MS;
+      if (!bestEffort(s) || !(err instanceof TransientError) || n >= 3 || late) throw err;
       await sleep(250 * 2 ** n);
     }
   }
 }
+
+const RETRY_BUDGET_MS = 20_000;
 
 /**
  * Takes the old primary out of rotation where the mode has a way to (the status loop waits for it). In the
