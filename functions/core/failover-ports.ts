@@ -40,10 +40,15 @@ export interface DatabaseStatus {
   writable: boolean;
   detail: string;
   /**
-   * False when Cutover manages no database for the application (no `database` section: DynamoDB global tables,
-   * or no state): every region is writable by nature and there is nothing to promote or to rebuild.
+   * False when Cutover manages no database for the application (no `database` section: a data tier Cutover does
+   * not watch, or no state): every region is writable by nature and there is nothing to promote or to rebuild.
    */
   managed?: false;
+  /**
+   * True when every region's copy takes writes (DynamoDB global tables): nothing to promote, yet the copy is a
+   * replica of the primary's writes, so its replication lag still decides whether a failover loses data.
+   */
+  everyRegionWritable?: true;
 }
 
 export interface DatabasePromoter {
