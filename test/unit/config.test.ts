@@ -804,6 +804,7 @@ describe('defaults', () => {
       ttlSeconds: 60,
       failbackSteps: [100],
       healthCheck: { requestIntervalSeconds: 10, failureThreshold: 1 },
+      holderCheck: 'application',
       createRecords: false,
     });
     expect(config.fence).toEqual({ lambdaFunctions: [] });
