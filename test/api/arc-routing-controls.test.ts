@@ -175,9 +175,12 @@ describe('traffic port by mode', () => {
     expect(mocks[0]!.commandCalls(UpdateRoutingControlStatesCommand)).toHaveLength(1);
   });
 
-  it('mode arc without the cluster endpoints is refused, naming the field', () => {
-    expect(() => trafficRouterFor(arcConfig(false), { route53: {} as never })).toThrow(
-      /traffic.arc.clusterEndpoints/,
+  it('mode arc without the cluster endpoints builds (every other step runs) and refuses to route, naming the field', async () => {
+    const { mocks, clientFor } = cluster();
+    const router = trafficRouterFor(arcConfig(false), { route53: {} as never, arcFor: clientFor });
+    await expect(router.routeTo('us-west-2', 100)).rejects.toThrow(
+      /traffic.arc.clusterEndpoints is not configured/,
     );
+    for (const m of mocks) expect(m.calls()).toEqual([]);
   });
 });

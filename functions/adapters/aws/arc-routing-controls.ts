@@ -31,13 +31,7 @@ export class ArcRoutingControlRouter implements TrafficRouter {
     private readonly routingControls: Record<string, string>,
     /** Reads whether traffic followed (the holder checks: HealthCheckTrafficRouter). */
     private readonly follow: TrafficRouter,
-  ) {
-    if (endpoints.length === 0) {
-      throw new TrafficError(
-        'traffic.arc.clusterEndpoints is empty: copy the cluster endpoints from DescribeCluster into the configuration',
-      );
-    }
-  }
+  ) {}
 
   async stopTraffic(region: string): Promise<TrafficChange> {
     this.controlOf(region);
@@ -80,6 +74,12 @@ export class ArcRoutingControlRouter implements TrafficRouter {
   private async update(
     entries: { RoutingControlArn: string; RoutingControlState: 'On' | 'Off' }[],
   ): Promise<string> {
+    // Refused here rather than at cold start, so that every other step still runs in a configuration without them.
+    if (this.endpoints.length === 0) {
+      throw new TrafficError(
+        'traffic.arc.clusterEndpoints is not configured: copy the cluster endpoints from DescribeCluster (a control plane) into the configuration',
+      );
+    }
     const failures: string[] = [];
     for (let i = 0; i < this.endpoints.length; i++) {
       const index = (this.preferred + i) % this.endpoints.length;

@@ -71,14 +71,9 @@ export function trafficRouterFor(config: CutoverConfig, clients: TrafficClients)
     case 'arc': {
       const arc = traffic.arc;
       if (!arc) throw new TrafficError('traffic mode arc needs traffic.arc');
-      if (!arc.clusterEndpoints) {
-        throw new TrafficError(
-          'traffic mode arc needs traffic.arc.clusterEndpoints (from DescribeCluster, copied once: it is a control plane)',
-        );
-      }
       const controls = new ArcRoutingControlRouter(
         clients.arcFor ?? arcClient,
-        arc.clusterEndpoints,
+        arc.clusterEndpoints ?? [],
         arc.routingControls,
         holder,
       );
