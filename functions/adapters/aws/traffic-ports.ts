@@ -9,7 +9,6 @@ import { HealthCheckTrafficRouter } from '#adapters/http/health-check-traffic-ro
 import { HttpHolderCheckReader } from '#adapters/http/holder-check-reader.js';
 import { UnconfiguredTrafficRouter } from '#adapters/unconfigured/traffic-router.js';
 import type { CutoverConfig } from '#core/config.js';
-import { TrafficError } from '#core/failover-errors.js';
 import type { HolderCheckReader, TrafficRouter } from '#core/failover-ports.js';
 import { holderCheckUrlOf } from '#core/holder.js';
 
@@ -61,20 +60,23 @@ export function trafficRouterFor(config: CutoverConfig, clients: TrafficClients)
     case 'health-check':
       return new ModeTrafficRouter(holder, recordsIfNamed(), traffic.mode);
     case 'accelerator': {
-      if (!traffic.accelerator) throw new TrafficError('traffic mode accelerator needs traffic.accelerator');
-      const dials = new AcceleratorTrafficDials(
-        clients.accelerator ?? new GlobalAcceleratorClient({ region: 'us-west-2' }),
-        traffic.accelerator.endpoints,
-      );
+      // Without the endpoints the unplanned path still follows the lease; only weighted steps are refused.
+      const endpoints = traffic.accelerator?.endpoints ?? {};
+      const dials =
+        Object.keys(endpoints).length >= 2
+          ? new AcceleratorTrafficDials(
+              clients.accelerator ?? new GlobalAcceleratorClient({ region: 'us-west-2' }),
+              endpoints,
+            )
+          : null;
       return new ModeTrafficRouter(holder, dials, traffic.mode);
     }
     case 'arc': {
-      const arc = traffic.arc;
-      if (!arc) throw new TrafficError('traffic mode arc needs traffic.arc');
+      // A missing section is refused when routing (naming the field), not at cold start: every other step runs.
       const controls = new ArcRoutingControlRouter(
         clients.arcFor ?? arcClient,
-        arc.clusterEndpoints ?? [],
-        arc.routingControls,
+        traffic.arc?.clusterEndpoints ?? [],
+        traffic.arc?.routingControls ?? {},
         holder,
       );
       return new ModeTrafficRouter(controls, null, traffic.mode);
