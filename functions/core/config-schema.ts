@@ -184,6 +184,23 @@ export const configShape = z
                 'must be a Route 53 ARC control panel ARN',
               )
               .optional(),
+            /**
+             * The cluster's regional endpoints (DescribeCluster's ClusterEndpoints, copied once). Kept here rather than
+             * described at failover time: DescribeCluster is the recovery-control-config API, a control plane served
+             * from us-west-2 only, and the unplanned path must not depend on it.
+             */
+            clusterEndpoints: z
+              .array(
+                z
+                  .object({
+                    region: regionName,
+                    endpoint: z.url({ protocol: /^https$/, error: 'must be an https cluster endpoint URL' }),
+                  })
+                  .strict(),
+              )
+              .min(1)
+              .max(5)
+              .optional(),
             routingControls: z.record(
               regionName,
               z

@@ -13,11 +13,19 @@ export interface TrafficChange {
   detail: string;
 }
 
+export interface RouteOptions {
+  /**
+   * A planned failback's last step after weighted ones: the records or traffic dials those steps set are put back
+   * (through the record or dial API), rather than left for the health checks alone.
+   */
+  afterWeightedSteps?: boolean;
+}
+
 export interface TrafficRouter {
   /** Takes the region out of rotation. Must never send traffic to another region as a side effect it can avoid. */
   stopTraffic(region: string): Promise<TrafficChange>;
   /** Sends weightPercent of the traffic to region and the rest to the other application region. */
-  routeTo(region: string, weightPercent: number): Promise<TrafficChange>;
+  routeTo(region: string, weightPercent: number, options?: RouteOptions): Promise<TrafficChange>;
   changeStatus(changeId: string): Promise<ChangeStatus>;
 }
 
@@ -70,6 +78,21 @@ export interface HealthCheck {
 
 export interface HealthVerifier {
   check(url: string): Promise<HealthCheck>;
+}
+
+/** What the zone's authoritative name servers answer for the application's record (data plane only). */
+export type RecordAnswer =
+  | { code: 'ANSWERED'; servers: string[]; answers: string[] }
+  | { code: 'SKIPPED'; reason: string };
+
+export interface RecordResolver {
+  /**
+   * Resolves `name` at its zone's authoritative name servers, found by a public NS lookup of the zone apex; never
+   * through Route 53's API (GetHostedZone is a control plane). SKIPPED, with the reason, when it cannot.
+   */
+  resolve(name: string, type: 'A' | 'AAAA' | 'CNAME'): Promise<RecordAnswer>;
+  /** What a region's endpoint answers with: its host name (CNAME), or that host's addresses (A, AAAA). */
+  valuesOf(host: string, type: 'A' | 'AAAA' | 'CNAME'): Promise<string[]>;
 }
 
 export interface FenceActionResult {

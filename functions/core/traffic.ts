@@ -65,3 +65,66 @@ function share(entries: [string, number][], total: number): TrafficWeights {
   for (const [r, w] of Object.entries(out)) if (w === 0) delete out[r];
   return out;
 }
+
+export type RecordStopPlan =
+  | { code: 'STOP'; weights: TrafficWeights; reason: string }
+  | { code: 'WOULD_ZERO_ALL'; reason: string };
+
+/**
+ * Taking a region out of a group of weighted DNS records (Route 53) by setting its weight to 0. Never leaves
+ * every weight at 0: then Route 53 answers all records with equal probability (Route 53 API Reference,
+ * ResourceRecordSet, Weight), so "stop" would send half the traffic to a standby that holds no lease yet.
+ * Unlike `stopWeights` (the drill's front door, where no weight means no route), zero is not "off" here.
+ */
+export function planRecordStop(weights: TrafficWeights, region: string): RecordStopPlan {
+  const others = Object.entries(weights).filter(([r, w]) => r !== region && w > 0);
+  if (others.length === 0) {
+    return {
+      code: 'WOULD_ZERO_ALL',
+      reason: `weight 0 for ${region} would leave every record at weight 0, and Route 53 then answers all of them evenly: ${region} keeps its weight until traffic is routed elsewhere`,
+    };
+  }
+  return {
+    code: 'STOP',
+    weights: { ...weights, [region]: 0 },
+    reason: `weight 0 for ${region}; ${others.map(([r, w]) => `${r} keeps ${w}`).join(', ')}`,
+  };
+}
+
+/** A weighted record group's weights after a change: refused when every weight would be 0 (see planRecordStop). */
+export function assertSomeWeight(weights: TrafficWeights): TrafficWeights {
+  if (!Object.values(weights).some((w) => w > 0)) {
+    throw new ValidationError('invalid route', [
+      {
+        field: 'weights',
+        message: `every record would be at weight 0 (${JSON.stringify(weights)}); Route 53 would answer all of them evenly`,
+      },
+    ]);
+  }
+  return weights;
+}
+
+export type StopTrafficPlan = { code: 'STOP'; reason: string } | { code: 'DEFER'; reason: string };
+
+/**
+ * Whether the stop-traffic step asks the traffic port to take the old primary out. On a failover in mode
+ * records it does not: a record change there is a Route 53 API call (us-east-1 only) before the fence, and a
+ * weighted "stop" with the standby still at 0 would leave every weight at 0. The one record change is made
+ * after the grant, best effort. In every other mode the port's stop is no API call at all.
+ */
+export function planStopTraffic(s: {
+  kind: 'failover' | 'failback';
+  mode: string | null;
+  from: string;
+}): StopTrafficPlan {
+  if (s.kind === 'failover' && s.mode === 'records') {
+    return {
+      code: 'DEFER',
+      reason: `traffic mode records: no record changed for ${s.from} before the fence; one record change routes traffic after the grant`,
+    };
+  }
+  return {
+    code: 'STOP',
+    reason: `take ${s.from} out of rotation through traffic mode ${s.mode ?? 'none'}`,
+  };
+}

@@ -1,4 +1,5 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { GlobalAcceleratorClient } from '@aws-sdk/client-global-accelerator';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { Route53Client } from '@aws-sdk/client-route-53';
@@ -8,7 +9,8 @@ import { GlobalTablesPromoter, ReplicationLatencyReader } from '#adapters/aws/dy
 import { EventBridgePublisher } from '#adapters/aws/eventbridge-publisher.js';
 import { LambdaFenceActions } from '#adapters/aws/lambda-fence-actions.js';
 import { RdsDatabasePromoter } from '#adapters/aws/rds-database-promoter.js';
-import { Route53TrafficRouter } from '#adapters/aws/route53-traffic-router.js';
+import { type TrafficClients, trafficRouterFor } from '#adapters/aws/traffic-ports.js';
+import { AuthoritativeDnsResolver } from '#adapters/dns/authoritative-resolver.js';
 import { DynamoControlStore } from '#adapters/dynamodb/control-store.js';
 import { DynamoLeaseStore } from '#adapters/dynamodb/lease-store.js';
 import { DynamoVoteStore } from '#adapters/dynamodb/vote-store.js';
@@ -16,7 +18,6 @@ import { HttpHealthVerifier } from '#adapters/http/health-verifier.js';
 import { SlackNotifier } from '#adapters/slack/slack-notifier.js';
 import { WebApiSlackChat } from '#adapters/slack/web-api-chat.js';
 import { NoDatabaseLagReader, NoDatabasePromoter } from '#adapters/unconfigured/database.js';
-import { UnconfiguredTrafficRouter } from '#adapters/unconfigured/traffic-router.js';
 import { controlTableClient, documentClient, eventBridge } from '#commons/clients.js';
 import { configFromEnv, requiredEnv } from '#commons/env-config.js';
 import { logger, logTo } from '#commons/logger.js';
@@ -39,8 +40,15 @@ function perRegion<T>(make: (region: string) => T): (region: string) => T {
   };
 }
 
-// Route 53 is global; its API lives in us-east-1.
-const route53 = new Route53Client({ region: 'us-east-1' });
+// Route 53 is global; its API lives in us-east-1. Bounded: on the unplanned path (mode records) a change is
+// best effort, and a silent API must not hold the step until its timeout.
+const route53 = new Route53Client({
+  region: 'us-east-1',
+  maxAttempts: 2,
+  requestHandler: { connectionTimeout: 3_000, requestTimeout: 5_000 },
+});
+// Global Accelerator's API is served from us-west-2 only (Global Accelerator API Reference).
+const accelerator = new GlobalAcceleratorClient({ region: 'us-west-2' });
 const rdsFor = perRegion((region) => new RDSClient({ region }));
 const cloudWatchFor = perRegion((region) => new CloudWatchClient({ region }));
 // Global tables' lag is read in the source region, the one a failover leaves: fail fast, it may be down.
@@ -77,8 +85,7 @@ export function notifierFor(config: CutoverConfig): Notifier {
   );
 }
 
-export interface PartClients {
-  route53: Route53Client;
+export interface PartClients extends TrafficClients {
   rdsFor: (region: string) => RDSClient;
   cloudWatchFor: (region: string) => CloudWatchClient;
   /** CloudWatch in a region that may be the failed one (global tables' ReplicationLatency); cloudWatchFor if absent. */
@@ -119,9 +126,7 @@ export function partPorts(
   clock: Clock,
 ): Pick<StepDeps, 'traffic' | 'database' | 'lag'> {
   return {
-    traffic: config.traffic
-      ? new Route53TrafficRouter(clients.route53, config)
-      : new UnconfiguredTrafficRouter(),
+    traffic: trafficRouterFor(config, clients),
     ...databasePorts(config, clients, clock),
   };
 }
@@ -140,8 +145,9 @@ export function awsStepDeps(): StepDeps {
     control: new DynamoControlStore(controlTableClient, controlTable),
     votes: new DynamoVoteStore(documentClient, requiredEnv('VOTES_TABLE'), config.watchers),
     events: new EventBridgePublisher(eventBridge, requiredEnv('EVENT_BUS_NAME')),
-    ...partPorts(config, { route53, rdsFor, cloudWatchFor, cloudWatchSourceFor }, systemClock),
+    ...partPorts(config, { route53, accelerator, rdsFor, cloudWatchFor, cloudWatchSourceFor }, systemClock),
     health: new HttpHealthVerifier(config.probe),
+    dns: new AuthoritativeDnsResolver({ timeoutMs: 2_000 }),
     notifier: notifierFor(config),
     ...(config.fence?.lambdaFunctions.length
       ? { fenceActions: new LambdaFenceActions(lambdaFor, config.fence.lambdaFunctions) }

@@ -55,7 +55,8 @@ describe('the step Lambdas’ dependencies on AWS, built at cold start', () => {
     const noDatabase = await coldStart((c) => {
       delete c.database;
     });
-    expect(kinds(noDatabase)).toEqual(['Route53TrafficRouter', 'NoDatabasePromoter', 'NoDatabaseLagReader']);
+    // Traffic mode health-check (the default): the holder checks, with the record API for weighted steps.
+    expect(kinds(noDatabase)).toEqual(['ModeTrafficRouter', 'NoDatabasePromoter', 'NoDatabaseLagReader']);
 
     const noTraffic = await coldStart((c) => {
       delete c.traffic;

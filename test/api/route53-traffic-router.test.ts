@@ -42,8 +42,16 @@ const changeOk = () =>
     .resolves({ ChangeInfo: { Id: '/change/C1', Status: 'PENDING', SubmittedAt: new Date() } });
 
 describe('Route53TrafficRouter (weighted)', () => {
-  it('stops traffic with one UPSERT of the region record at weight 0, keeping its value and TTL', async () => {
+  it('never leaves every weight at 0: with the standby still at 0, stop changes nothing and says why', async () => {
     list({}, {});
+    changeOk();
+    const stop = await weighted().stopTraffic('us-east-1');
+    expect(stop).toEqual({ changeId: null, detail: expect.stringContaining('every record at weight 0') });
+    expect(r53.commandCalls(ChangeResourceRecordSetsCommand)).toEqual([]);
+  });
+
+  it('stops traffic with one UPSERT of the region record at weight 0, keeping its value and TTL', async () => {
+    list({}, { Weight: 10 });
     changeOk();
     expect(await weighted().stopTraffic('us-east-1')).toMatchObject({ changeId: '/change/C1' });
     expect(r53.commandCalls(ListResourceRecordSetsCommand)[0]!.args[0].input).toEqual({
@@ -62,7 +70,7 @@ describe('Route53TrafficRouter (weighted)', () => {
   });
 
   it('maps throttling and 5xx to TransientError, the rest to TrafficError', async () => {
-    list({}, {});
+    list({}, { Weight: 10 });
     r53
       .on(ChangeResourceRecordSetsCommand)
       .rejectsOnce(

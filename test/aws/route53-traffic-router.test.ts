@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-route-53';
 import { describe, expect, it } from 'vitest';
 import { Route53TrafficRouter } from '#adapters/aws/route53-traffic-router.js';
+import { TransientError } from '#core/errors.js';
 import { TrafficError } from '#core/failover-errors.js';
 import { exampleConfig } from '../support/fixtures.js';
 import { motoClient, recordCommands, unique } from '../support/moto-clients.js';
@@ -78,15 +79,41 @@ async function zoneWith(routing: 'weighted' | 'failover') {
 const bySet = (sets: ResourceRecordSet[]) => Object.fromEntries(sets.map((s) => [s.SetIdentifier, s]));
 
 describe('Route53TrafficRouter (weighted) on moto', () => {
+  it('never stops traffic into all weights 0: with the standby at 0 nothing is changed, and it says why', async () => {
+    const { router, read, records, sent } = await zoneWith('weighted');
+    const change = await router.stopTraffic(E1);
+    expect(change).toEqual({ changeId: null, detail: expect.stringContaining('every record at weight 0') });
+    expect(bySet(await read())).toEqual(bySet(records));
+    expect(sent).toEqual(['ListResourceRecordSetsCommand']);
+  });
+
   it('stops traffic: the region record at weight 0, its value, TTL and health check kept', async () => {
     const { router, read, records, sent } = await zoneWith('weighted');
+    await router.routeTo(W2, 10);
+    sent.length = 0;
     const change = await router.stopTraffic(E1);
     expect(change.changeId).toMatch(/\S/);
     const after = bySet(await read());
     expect(after['orders-us-east-1']).toEqual({ ...records[0], Weight: 0 });
-    expect(after['orders-us-west-2']).toEqual(records[1]);
+    expect(after['orders-us-west-2']).toEqual({ ...records[1], Weight: 10 });
     expect(sent).toEqual(['ListResourceRecordSetsCommand', 'ChangeResourceRecordSetsCommand']);
     expect(await router.changeStatus(change.changeId!)).toBe('INSYNC');
+  });
+
+  it('an API that does not answer is a TransientError (the failover reports it and goes on), records untouched', async () => {
+    const { read, records } = await zoneWith('weighted');
+    // Route 53's API down (the us-east-1 event): nothing listens on the endpoint.
+    const down = new Route53Client({
+      region: E1,
+      endpoint: 'http://127.0.0.1:9',
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+      maxAttempts: 1,
+    });
+    const router = new Route53TrafficRouter(down, exampleConfig());
+    const err = await router.routeTo(W2, 100).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TransientError);
+    expect((err as Error).message).toMatch(/could not list the records/);
+    expect(bySet(await read())).toEqual(bySet(records));
   });
 
   it('routes each weighted step as one batch of both records', async () => {

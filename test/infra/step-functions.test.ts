@@ -130,7 +130,12 @@ describe.each(SYNTH_MATRIX)('the step functions of the %s config', (_name, confi
     const deps = awsStepDeps();
     const { traffic, database } = configOf(config);
     expect([deps.traffic, deps.database, deps.lag].map((p) => p.constructor.name)).toEqual([
-      traffic ? 'Route53TrafficRouter' : 'UnconfiguredTrafficRouter',
+      // Traffic mode records changes records; every other mode follows the lease (functions/adapters/aws/traffic-ports.ts).
+      traffic
+        ? traffic.mode === 'records'
+          ? 'Route53TrafficRouter'
+          : 'ModeTrafficRouter'
+        : 'UnconfiguredTrafficRouter',
       database ? 'RdsDatabasePromoter' : 'NoDatabasePromoter',
       database ? 'CloudWatchLagReader' : 'NoDatabaseLagReader',
     ]);

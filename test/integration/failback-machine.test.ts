@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { ChangeResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DynamoControlStore } from '#adapters/dynamodb/control-store.js';
 import { DynamoVoteStore } from '#adapters/dynamodb/vote-store.js';
@@ -121,6 +122,40 @@ describe('failback state machine, run locally on DynamoDB Local and mocked AWS A
     for (const e of h.published) expect(eventErrors(e.detailType, e.detail), e.detailType).toEqual([]);
     const timings = h.published[0]?.detail.timings as { fenceMs: number } | undefined;
     expect(timings?.fenceMs).toBeGreaterThan(0);
+  });
+
+  it('one step of 100% in mode health-check: traffic follows the lease through the holder checks, no Route 53 call', async () => {
+    const { h, epoch } = await setup();
+    approve(h);
+    const run = await runStateMachine(
+      FAILBACK,
+      { ...sampleInput(), trafficSteps: [100] },
+      failbackTaskHandlers(h.deps),
+      fast,
+    );
+    expect(run.status, JSON.stringify(run.error)).toBe('SUCCEEDED');
+    expect(h.route53.calls()).toEqual([]);
+    expect(h.holder.reads.slice(-2).map((r) => [r.region, r.status])).toEqual([
+      ['us-east-1', 200],
+      ['us-west-2', 503],
+    ]);
+    expect(await h.deps.leases.read('orders')).toMatchObject({ holder: 'us-east-1', epoch: epoch + 2 });
+  });
+
+  it('a refused record change fails a failback as before: only the unplanned path is best effort', async () => {
+    const { h } = await setup();
+    approve(h);
+    h.route53.on(ChangeResourceRecordSetsCommand).rejects(
+      Object.assign(new Error('not allowed'), {
+        name: 'AccessDenied',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 403 },
+      }),
+    );
+    const run = await runStateMachine(FAILBACK, sampleInput(), failbackTaskHandlers(h.deps), fast);
+    expect(run.status).toBe('FAILED');
+    expect(run.path.slice(-3)).toEqual(['RouteTrafficFailed', 'ReportFailure', 'FailbackFailed']);
+    expect(h.published.map((e) => e.detailType)).toEqual(['Failback Failed']);
   });
 
   it.each([

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { ChangeResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
 import { afterEach, describe, expect, it } from 'vitest';
+import { AuthoritativeDnsResolver } from '#adapters/dns/authoritative-resolver.js';
 import { DynamoLeaseStore } from '#adapters/dynamodb/lease-store.js';
 import { DynamoVoteStore } from '#adapters/dynamodb/vote-store.js';
 import { HttpHealthVerifier } from '#adapters/http/health-verifier.js';
@@ -9,6 +10,7 @@ import { stepOrder } from '#core/step-registry.js';
 import { MAX_ATTEMPTS } from '#steps/core/state.js';
 import { failoverTaskHandlers } from '#steps/core/task-handlers.js';
 import { runStateMachine } from '../../infra/local/sfn-runner.js';
+import { startDnsServer } from '../support/dns-server.js';
 import { freshTables } from '../support/dynamodb.js';
 import { eventErrors } from '../support/event-schemas.js';
 import { exampleConfig, vote } from '../support/fixtures.js';
@@ -54,6 +56,10 @@ function afterFenceWait(h: Harness, onWaited: () => void = () => {}) {
   return handlers;
 }
 
+const records: ConfigEdit = (c) => {
+  c.traffic.mode = 'records';
+};
+
 const changes = (h: Harness) => h.log.filter((l) => l.startsWith('Route53.ChangeResourceRecordSets'));
 
 function expectValidEvents(h: Harness) {
@@ -72,9 +78,8 @@ describe('failover state machine, run locally on DynamoDB Local and mocked AWS A
     expect(run.path).not.toContain('WaitOutOldLease');
     expect(run.path.at(-1)).toBe('Completed');
 
-    // The exact calls, in order.
+    // The exact calls, in order: traffic mode health-check (the default) makes no Route 53 call at all.
     expect(h.log).toEqual([
-      'Route53.ChangeResourceRecordSets orders-us-east-1=0',
       'lease.revoke epoch 2',
       'fence.waited',
       'CloudWatch.GetMetricData 1',
@@ -86,35 +91,16 @@ describe('failover state machine, run locally on DynamoDB Local and mocked AWS A
       'RDS.PromoteReadReplica orders-db-usw2',
       'RDS.DescribeDBInstances orders-db-usw2',
       'lease.grant us-west-2 epoch 3',
-      'Route53.ChangeResourceRecordSets orders-us-west-2=100 orders-us-east-1=0',
       'health https://orders-usw2.example.com/health',
       'EventBridge.PutEvents Failover Completed',
     ]);
     expect(at(h.log, 'fence.waited')).toBeLessThan(at(h.log, 'RDS.PromoteReadReplica'));
-    expect(at(h.log, 'lease.grant')).toBeLessThan(
-      at(h.log, 'Route53.ChangeResourceRecordSets orders-us-west-2=100'),
-    );
-
-    const route = h.route53.commandCalls(ChangeResourceRecordSetsCommand)[1]!.args[0].input;
-    expect(route).toMatchObject({
-      HostedZoneId: 'Z0123456789ABCDEFGHIJ',
-      ChangeBatch: {
-        Changes: [
-          {
-            Action: 'UPSERT',
-            ResourceRecordSet: {
-              Name: 'orders.example.com.',
-              Type: 'CNAME',
-              SetIdentifier: 'orders-us-west-2',
-              Weight: 100,
-              TTL: 60,
-              ResourceRecords: [{ Value: 'orders-us-west-2.example.com' }],
-            },
-          },
-          { Action: 'UPSERT', ResourceRecordSet: { SetIdentifier: 'orders-us-east-1', Weight: 0 } },
-        ],
-      },
-    });
+    expect(h.route53.calls()).toEqual([]);
+    // Traffic followed the lease: the last holder-check readings show the switch.
+    expect(h.holder.reads.slice(-2).map((r) => [r.region, r.status, r.body])).toEqual([
+      ['us-west-2', 200, { holding: true, holder: 'us-west-2', epoch: 3 }],
+      ['us-east-1', 503, { holding: false, holder: 'us-west-2', epoch: 3 }],
+    ]);
 
     const incident = await control.getIncident(input.incidentId);
     expect(incident).toMatchObject({ status: 'completed', executionArn: run.executionArn });
@@ -143,8 +129,7 @@ describe('failover state machine, run locally on DynamoDB Local and mocked AWS A
       expect.arrayContaining([
         'claim:claimed',
         'recheck:proceed',
-        'stop-traffic:submitted',
-        'stop-traffic-status:insync',
+        'stop-traffic:nothing-to-change',
         'fence:revoked',
         'rpo-guard:promote',
         'promote:submitted',
@@ -265,8 +250,46 @@ describe('failover state machine, run locally on DynamoDB Local and mocked AWS A
     expectValidEvents(h);
   });
 
-  it('retries a throttled Route 53 change and then succeeds', async () => {
-    const { h, input } = await setup();
+  it('traffic mode records: one record change after the grant, none before the fence', async () => {
+    const { h, input } = await setup(records);
+    const run = await runStateMachine(FAILOVER, input, afterFenceWait(h), fast);
+    expect(run.status, JSON.stringify(run.error)).toBe('SUCCEEDED');
+    expect(changes(h)).toEqual(['Route53.ChangeResourceRecordSets orders-us-west-2=100 orders-us-east-1=0']);
+    expect(at(h.log, 'lease.grant')).toBeLessThan(at(h.log, 'Route53.ChangeResourceRecordSets'));
+    const route = h.route53.commandCalls(ChangeResourceRecordSetsCommand)[0]!.args[0].input;
+    expect(route).toMatchObject({
+      HostedZoneId: 'Z0123456789ABCDEFGHIJ',
+      ChangeBatch: {
+        Changes: [
+          {
+            Action: 'UPSERT',
+            ResourceRecordSet: {
+              Name: 'orders.example.com.',
+              Type: 'CNAME',
+              SetIdentifier: 'orders-us-west-2',
+              Weight: 100,
+              TTL: 60,
+              ResourceRecords: [{ Value: 'orders-us-west-2.example.com' }],
+            },
+          },
+          { Action: 'UPSERT', ResourceRecordSet: { SetIdentifier: 'orders-us-east-1', Weight: 0 } },
+        ],
+      },
+    });
+    const audit = (await h.deps.control.listAudit('orders', input.incidentId)).map(
+      (a) => `${a.step}:${a.outcome}`,
+    );
+    expect(audit).toEqual(
+      expect.arrayContaining([
+        'stop-traffic:deferred',
+        'route-traffic:weight-100',
+        'route-traffic-status:insync',
+      ]),
+    );
+  });
+
+  it('traffic mode records: a throttled Route 53 change is retried inside the step and then succeeds', async () => {
+    const { h, input } = await setup(records);
     let throttled = false;
     h.route53
       .on(ChangeResourceRecordSetsCommand)
@@ -288,12 +311,12 @@ describe('failover state machine, run locally on DynamoDB Local and mocked AWS A
     const retried = run.events
       .filter((e) => e.type === 'StateRetried')
       .map((e) => 'state' in e && e.state.name);
-    expect(retried).toEqual(['StopTraffic']);
+    expect(retried).toEqual([]);
     expect(changes(h)).toEqual([
       'Route53.ChangeResourceRecordSets throttled',
-      'Route53.ChangeResourceRecordSets 1 changes',
       'Route53.ChangeResourceRecordSets 2 changes',
     ]);
+    expect(h.published.map((e) => e.detailType)).toEqual(['Failover Completed']);
   });
 
   it('takes the failure path when the promotion is refused: no lease, no traffic to the standby', async () => {
@@ -308,7 +331,7 @@ describe('failover state machine, run locally on DynamoDB Local and mocked AWS A
     expect(run.error?.Error).toBe('FailoverFailed');
     expect(run.path.slice(-4)).toEqual(['Promote', 'PromoteFailed', 'ReportFailure', 'FailoverFailed']);
     expect(h.log.some((l) => l.startsWith('lease.grant'))).toBe(false);
-    expect(changes(h)).toEqual(['Route53.ChangeResourceRecordSets orders-us-east-1=0']);
+    expect(h.route53.calls()).toEqual([]);
     expect(await control.getIncident(input.incidentId)).toMatchObject({ status: 'failed' });
     const failed = h.published.find((e) => e.detailType === 'Failover Failed');
     expect(failed?.detail).toMatchObject({
@@ -652,6 +675,142 @@ describe('failover state machine, run locally on DynamoDB Local and mocked AWS A
       const audit = await control.listAudit('orders', input.incidentId);
       expect(audit.map((a) => `${a.step}:${a.outcome}`)).toContain('approval-timeout:proceed');
     });
+  });
+
+  describe('traffic on the unplanned path: no control-plane call in the default mode, best effort in mode records', () => {
+    it('health-check: no Route 53 call, and the route poll ends only once the holder checks show the switch', async () => {
+      const { h, control, input } = await setup();
+      // us-west-2's guard has not re-read the lease for its first three answers (a real guard's cache lag).
+      let held = 0;
+      let switchServedAt = 0;
+      h.holder.override['us-west-2'] = () => {
+        if (held < 3) {
+          held += 1;
+          return 503;
+        }
+        switchServedAt ||= Date.now();
+        return null;
+      };
+      const run = await runStateMachine(FAILOVER, input, failoverTaskHandlers(h.deps), fast);
+      expect(run.status, JSON.stringify(run.error)).toBe('SUCCEEDED');
+      expect(h.route53.calls()).toEqual([]);
+      expect(run.path.filter((p) => p === 'RouteTrafficStatus')).toHaveLength(4);
+      const polls = (await control.listAudit('orders', input.incidentId)).filter(
+        (a) => a.step === 'route-traffic-status',
+      );
+      expect(polls.map((a) => [a.outcome, a.detail?.attempt, a.detail?.done])).toEqual([['insync', 4, true]]);
+      // The holder readings the polls took: three of us-west-2 not holding, then the switch.
+      const west = h.holder.reads.filter((r) => r.region === 'us-west-2').map((r) => r.status);
+      expect(west).toEqual([503, 503, 503, 200]);
+      // The traffic phase of the report ends when the switch was seen, not when the route step was submitted.
+      const done = h.published.find((e) => e.detailType === 'Failover Completed')!;
+      const steps = done.detail.steps as { key: string; startedAt: number; endedAt: number }[];
+      const route = steps.find((st) => st.key === 'route')!;
+      expect(route.endedAt).toBeGreaterThanOrEqual(switchServedAt);
+      const timings = done.detail.timings as { trafficMs: number };
+      const promoted = steps.find((st) => st.key === 'promote')!.endedAt;
+      expect(timings.trafficMs).toBe(route.endedAt - promoted);
+    });
+
+    it('health-check: an old region still answering 200 holds the poll to its bound, then fails, with no Route 53 call', async () => {
+      const { h, input } = await setup();
+      h.holder.override['us-east-1'] = () => 200;
+      const run = await runStateMachine(FAILOVER, input, failoverTaskHandlers(h.deps), fast);
+      expect(run.status).toBe('FAILED');
+      expect(run.path.slice(-3)).toEqual(['RouteTrafficTimedOut', 'ReportFailure', 'FailoverFailed']);
+      expect(run.path.filter((p) => p === 'RouteTrafficStatus')).toHaveLength(MAX_ATTEMPTS.traffic);
+      expect(h.route53.calls()).toEqual([]);
+      const failed = h.published.find((e) => e.detailType === 'Failover Failed');
+      expect(failed?.detail).toMatchObject({
+        step: 'route-traffic',
+        error: 'TrafficTimeoutError',
+        leaseGranted: true,
+      });
+      expectValidEvents(h);
+    });
+
+    it('records: a Route 53 API that does not answer is reported and paged, and never fails the failover', async () => {
+      const { h, control, input } = await setup(records);
+      h.route53.on(ChangeResourceRecordSetsCommand).callsFake(() => {
+        h.log.push('Route53.ChangeResourceRecordSets unavailable');
+        throw Object.assign(new Error('Service Unavailable'), {
+          name: 'ServiceUnavailable',
+          $fault: 'server',
+          $metadata: { httpStatusCode: 503 },
+        });
+      });
+      const run = await runStateMachine(FAILOVER, input, failoverTaskHandlers(h.deps), fast);
+      expect(run.status, JSON.stringify(run.error)).toBe('SUCCEEDED');
+      expect(run.path.at(-1)).toBe('Completed');
+      // Tried three times inside the route step (after the grant), never before the fence.
+      expect(changes(h)).toEqual(Array(3).fill('Route53.ChangeResourceRecordSets unavailable'));
+      expect(at(h.log, 'lease.grant')).toBeLessThan(at(h.log, 'Route53.ChangeResourceRecordSets'));
+      expect(await h.deps.leases.read('orders')).toMatchObject({ holder: 'us-west-2', epoch: 3 });
+      expect(h.published.map((e) => e.detailType)).toEqual(['Traffic Change Failed', 'Failover Completed']);
+      expect(h.published[0]!.detail).toMatchObject({
+        step: 'route-traffic',
+        mode: 'records',
+        region: 'us-west-2',
+        weightPercent: 100,
+        error: 'TransientError',
+        movedByApi: false,
+      });
+      expect(String(h.published[0]!.detail.message)).toContain('ServiceUnavailable');
+      expectValidEvents(h);
+      const audit = await control.listAudit('orders', input.incidentId);
+      const route = audit.find((a) => a.step === 'route-traffic');
+      expect(route?.outcome).toBe('not-moved-by-api');
+      expect(route?.detail).toMatchObject({ movedByApi: false, error: { name: 'TransientError' } });
+      // Paged at once, and the completion report says it too.
+      expect(h.notifications[0]).toContain('NOT moved by API at route-traffic');
+      expect(h.notifications.at(-1)).toMatch(/completed in \d+ ms; traffic was NOT moved by API/);
+      const steps = h.published[1]!.detail.steps as { key: string; outcome: string }[];
+      expect(steps.find((st) => st.key === 'route')?.outcome).toBe('not-moved-by-api');
+      expect(await control.getIncident(input.incidentId)).toMatchObject({ status: 'completed' });
+    });
+  });
+
+  it('verify: waits while the zone’s authoritative servers still answer the old region, and reports when DNS switched', async () => {
+    const { h, control, input } = await setup();
+    const server = await startDnsServer({
+      NS: { 'example.com': ['ns1.example.com'] },
+      A: { 'ns1.example.com': '127.0.0.1' },
+      CNAME: { 'orders.example.com': 'orders-use1.example.com' },
+    });
+    try {
+      const real = new AuthoritativeDnsResolver({
+        timeoutMs: 500,
+        publicServers: [`127.0.0.1:${server.port}`],
+        authoritativePort: server.port,
+      });
+      let resolved = 0;
+      h.deps.dns = {
+        // The health check on the old region's holder check turns after two looks.
+        resolve: async (name, type) => {
+          resolved += 1;
+          if (resolved === 3) server.table.CNAME!['orders.example.com'] = 'orders-usw2.example.com';
+          return real.resolve(name, type);
+        },
+        valuesOf: (host, type) => real.valuesOf(host, type),
+      };
+      const run = await runStateMachine(FAILOVER, input, failoverTaskHandlers(h.deps), fast);
+      expect(run.status, JSON.stringify(run.error)).toBe('SUCCEEDED');
+      expect(run.path.filter((p) => p === 'Verify')).toHaveLength(3);
+      expect(h.route53.calls()).toEqual([]);
+      const audit = await control.listAudit('orders', input.incidentId);
+      const verified = audit.find((a) => a.step === 'verify');
+      expect(verified?.outcome).toBe('healthy');
+      expect(verified?.detail).toMatchObject({
+        attempt: 3,
+        dns: { code: 'DNS_NEW_REGION' },
+        decision: { code: 'DNS_NEW_REGION' },
+      });
+      const notify = audit.find((a) => a.step === 'notify');
+      expect(notify?.detail?.dnsAfterGrantMs).toBeGreaterThanOrEqual(0);
+      expect(server.queries.filter((q) => q.startsWith('CNAME'))).toHaveLength(3);
+    } finally {
+      await server.close();
+    }
   });
 
   describe('verify: the new primary must answer healthy before the failover is reported done', () => {

@@ -71,7 +71,7 @@ describe('failover with the optional traffic and database sections left out', ()
     expect(JSON.stringify(stop?.detail)).toContain('traffic is not configured');
   });
 
-  it('without a database only: traffic moves through Route 53, nothing is promoted', async () => {
+  it('without a database only: traffic follows the lease (no Route 53 call), nothing is promoted', async () => {
     const { h, run, incident } = await failover((c) => {
       delete c.database;
     });
@@ -79,8 +79,17 @@ describe('failover with the optional traffic and database sections left out', ()
     expect(incident).toMatchObject({ status: 'completed' });
     expect(calls(h, 'RDS')).toEqual([]);
     expect(calls(h, 'CloudWatch')).toEqual([]);
+    expect(calls(h, 'Route53')).toEqual([]);
+    expect(h.holder.reads.at(-2)).toMatchObject({ region: 'us-west-2', status: 200 });
+  });
+
+  it('without a database only, traffic mode records: one record change after the grant', async () => {
+    const { h, run } = await failover((c) => {
+      delete c.database;
+      c.traffic.mode = 'records';
+    });
+    expect(run.status, JSON.stringify(run.error)).toBe('SUCCEEDED');
     expect(calls(h, 'Route53')).toEqual([
-      'Route53.ChangeResourceRecordSets orders-us-east-1=0',
       'Route53.ChangeResourceRecordSets orders-us-west-2=100 orders-us-east-1=0',
     ]);
   });

@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
@@ -20,10 +22,20 @@ import { EventBridgePublisher } from '#adapters/aws/eventbridge-publisher.js';
 import { DynamoControlStore } from '#adapters/dynamodb/control-store.js';
 import { DynamoLeaseStore } from '#adapters/dynamodb/lease-store.js';
 import { DynamoVoteStore } from '#adapters/dynamodb/vote-store.js';
+import { HttpHolderCheckReader } from '#adapters/http/holder-check-reader.js';
 import type { CutoverConfig } from '#core/config.js';
-import type { ApprovalChannel, ApprovalDecision, HealthCheck, HealthVerifier } from '#core/failover-ports.js';
+import type {
+  ApprovalChannel,
+  ApprovalDecision,
+  HealthCheck,
+  HealthVerifier,
+  HolderCheckReader,
+} from '#core/failover-ports.js';
+import type { HolderReading } from '#core/holder.js';
 import type { LeaseStore } from '#core/ports.js';
 import { systemClock } from '#core/ports.js';
+import { HOLDER_CHECK_PATH, serveHolderCheck } from '#guard/holder-check.js';
+import { LeaseGuard } from '#guard/lease-guard.js';
 import { partPorts } from '#steps/aws-deps.js';
 import type { StepDeps } from '#steps/core/deps.js';
 
@@ -56,6 +68,16 @@ export interface Harness {
   ): void;
   /** The answers to Verify's checks, in order; the last one repeats. Healthy until a test says otherwise. */
   setHealth(...answers: [HealthAnswer, ...HealthAnswer[]]): void;
+  /**
+   * Each application region's holder check: a real HTTP server answering `/cutover/holder` from a real
+   * LeaseGuard over the lease on DynamoDB Local (re-read on every request). `reads` lists every reading the
+   * steps took, in order; `override` makes a region's server answer something else (a guard that has not
+   * re-read yet, a forged 200) for as long as it returns a status.
+   */
+  holder: {
+    reads: HolderReading[];
+    override: Record<string, (() => 200 | 503 | null) | undefined>;
+  };
   restore(): void;
 }
 
@@ -204,6 +226,7 @@ export function makeHarness(
       return a.check(url);
     },
   };
+  const holder = holderChecks(leases, config, [config.primary.region, config.standby.region]);
   const deps: StepDeps = {
     config,
     clock: systemClock,
@@ -218,6 +241,7 @@ export function makeHarness(
         route53: new Route53Client({ region: 'us-east-1' }),
         rdsFor: (region) => new RDSClient({ region }),
         cloudWatchFor: (region) => new CloudWatchClient({ region }),
+        holderReader: holder.reader,
       },
       systemClock,
     ),
@@ -253,13 +277,71 @@ export function makeHarness(
       answers = a;
       checks = 0;
     },
+    holder: { reads: holder.reads, override: holder.override },
     restore: () => {
+      holder.close();
       route53.restore();
       rds.restore();
       cloudWatch.restore();
       eventBridge.restore();
     },
   };
+}
+
+/** The application's holder checks in both regions, served over HTTP from each region's own LeaseGuard. */
+function holderChecks(leases: LeaseStore, config: CutoverConfig, regions: string[]) {
+  const reads: HolderReading[] = [];
+  const override: Harness['holder']['override'] = {};
+  const servers: Server[] = [];
+  const urls: Record<string, string> = {};
+  const ready = Promise.all(
+    regions.map(async (region) => {
+      const guard = new LeaseGuard({
+        store: leases,
+        application: config.application,
+        region,
+        timing: config.lease,
+      });
+      const serve = serveHolderCheck(guard, region);
+      const server = createServer((req, res) => {
+        const forced = override[region]?.();
+        if (forced !== undefined && forced !== null) {
+          res.writeHead(forced, { 'content-type': 'application/json' });
+          res.end(
+            JSON.stringify({
+              region,
+              holding: forced === 200,
+              holder: forced === 200 ? region : null,
+              epoch: null,
+            }),
+          );
+          return;
+        }
+        guard.refresh().then(() => {
+          if (!serve(req, res)) res.writeHead(404).end();
+        });
+      });
+      servers.push(server);
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      urls[region] = `http://127.0.0.1:${(server.address() as AddressInfo).port}${HOLDER_CHECK_PATH}`;
+    }),
+  );
+  const http = new HttpHolderCheckReader(urls, 2_000);
+  const reader: HolderCheckReader = {
+    read: async (region) => {
+      await ready;
+      const r = await http.read(region);
+      reads.push(r);
+      return r;
+    },
+  };
+  const close = () => {
+    for (const s of servers) {
+      s.closeAllConnections();
+      s.close();
+    }
+  };
+  return { reader, reads, override, close };
 }
 
 /** The position of the first log line that starts with prefix; fails loudly when there is none. */

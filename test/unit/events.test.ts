@@ -21,6 +21,7 @@ const EMITTED = [
   'Failback Completed',
   'Failback Failed',
   'Failback Aborted',
+  'Traffic Change Failed',
 ];
 
 function sourceFiles(dir: URL): URL[] {

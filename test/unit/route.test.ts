@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { nextStep, planRoute } from '#core/route.js';
+import { nextStep, planDnsCheck, planRoute } from '#core/route.js';
 
 const S = 'us-west-2';
 
@@ -52,5 +52,26 @@ describe('planRoute', () => {
         },
       ),
     );
+  });
+});
+
+describe('planDnsCheck: whose endpoint the authoritative answer names', () => {
+  const expected = { 'us-west-2': ['orders-usw2.example.com'], 'us-east-1': ['orders-use1.example.com'] };
+  const check = (answers: string[]) =>
+    planDnsCheck({ to: 'us-west-2', from: 'us-east-1', answer: { answers }, expected });
+
+  it('new region, old region, neither, or skipped with its reason', () => {
+    expect(check(['ORDERS-USW2.example.com.'])).toEqual({
+      code: 'DNS_NEW_REGION',
+      reason: "the authoritative answer (orders-usw2.example.com) is us-west-2's",
+    });
+    expect(check(['orders-use1.example.com']).code).toBe('DNS_OLD_REGION');
+    // Both (weighted records when every health check is unhealthy answer all): not yet switched.
+    expect(check(['orders-usw2.example.com', 'orders-use1.example.com']).code).toBe('DNS_OLD_REGION');
+    expect(check(['elsewhere.example.com']).reason).toContain('neither region');
+    expect(check([]).code).toBe('DNS_UNKNOWN');
+    expect(
+      planDnsCheck({ to: 'us-west-2', from: 'us-east-1', answer: { skipped: 'no zone apex' }, expected }),
+    ).toEqual({ code: 'DNS_SKIPPED', reason: 'no zone apex' });
   });
 });

@@ -9,6 +9,7 @@ import {
 import type { CutoverConfig } from '#core/config.js';
 import { TrafficError } from '#core/failover-errors.js';
 import type { ChangeStatus, TrafficChange, TrafficRouter } from '#core/failover-ports.js';
+import { assertSomeWeight, planRecordStop } from '#core/traffic.js';
 import { mapAwsError } from './aws-errors.js';
 
 type TrafficConfig = NonNullable<CutoverConfig['traffic']>;
@@ -47,9 +48,13 @@ export class Route53TrafficRouter implements TrafficRouter {
       // and the only other move would send traffic to the standby before its lease. Roles swap at routeTo.
       return { changeId: null, detail: 'failover routing: nothing to stop; the health check steers away' };
     }
-    const { own } = await this.records(region);
-    // Hazard: with every weight at 0 Route 53 answers for all records evenly (weighted routing reference),
-    // so the standby may get traffic here; the write guard, not DNS, keeps it from writing without the lease.
+    const { own, other } = await this.records(region);
+    const plan = planRecordStop(
+      { [region]: own.Weight ?? 0, [this.otherRegion(region)]: other.Weight ?? 0 },
+      region,
+    );
+    // Never every weight at 0: Route 53 would then answer all records evenly, the standby's before its lease.
+    if (plan.code === 'WOULD_ZERO_ALL') return { changeId: null, detail: plan.reason };
     return this.change(
       [{ Action: 'UPSERT', ResourceRecordSet: { ...own, Weight: 0 } }],
       `weight 0 for ${region}`,
@@ -57,6 +62,9 @@ export class Route53TrafficRouter implements TrafficRouter {
   }
 
   async routeTo(region: string, weightPercent: number): Promise<TrafficChange> {
+    if (!Number.isInteger(weightPercent) || weightPercent < 1 || weightPercent > 100) {
+      throw new TrafficError(`weightPercent must be a whole number from 1 to 100, got ${weightPercent}`);
+    }
     const { own, other } = await this.records(region);
     if (this.traffic.routing === 'failover') {
       if (weightPercent !== 100)
@@ -73,6 +81,7 @@ export class Route53TrafficRouter implements TrafficRouter {
         `${region} PRIMARY`,
       );
     }
+    assertSomeWeight({ [region]: weightPercent, [this.otherRegion(region)]: 100 - weightPercent });
     return this.change(
       [
         { Action: 'UPSERT', ResourceRecordSet: { ...own, Weight: weightPercent } },
@@ -93,6 +102,10 @@ export class Route53TrafficRouter implements TrafficRouter {
       if (err instanceof TrafficError) throw err;
       throw mapAwsError(err, `get change ${changeId}`, TrafficError);
     }
+  }
+
+  private otherRegion(region: string): string {
+    return Object.keys(this.ids).find((r) => r !== region)!;
   }
 
   private async records(region: string): Promise<{ own: ResourceRecordSet; other: ResourceRecordSet }> {

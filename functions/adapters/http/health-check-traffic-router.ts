@@ -2,7 +2,9 @@ import { TrafficError } from '#core/failover-errors.js';
 import type { ChangeStatus, HolderCheckReader, TrafficChange, TrafficRouter } from '#core/failover-ports.js';
 import { planHolderSwitch } from '#core/holder.js';
 
-const PREFIX = 'holder:';
+/** The change ids this router makes: `holder:` and the region traffic moves to. */
+export const HOLDER_CHANGE_PREFIX = 'holder:';
+const PREFIX = HOLDER_CHANGE_PREFIX;
 
 /**
  * Traffic follows the lease (traffic mode health-check, accelerator, and arc once its controls are set): the data

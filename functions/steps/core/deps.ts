@@ -5,6 +5,7 @@ import type {
   FenceActions,
   HealthVerifier,
   Notifier,
+  RecordResolver,
   ReplicationLagReader,
   TrafficRouter,
 } from '#core/failover-ports.js';
@@ -22,6 +23,8 @@ export interface StepDeps {
   database: DatabasePromoter;
   lag: ReplicationLagReader;
   health: HealthVerifier;
+  /** Resolves the application's record at its zone's authoritative servers (Verify); absent: DNS is not checked. */
+  dns?: RecordResolver;
   notifier: Notifier;
   fenceActions?: FenceActions;
   /** Only the local runner uses it: on AWS the `.waitForTaskToken` task is the wait (issue 5). */

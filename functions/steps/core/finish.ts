@@ -2,6 +2,7 @@ import type { CutoverConfig } from '#core/config.js';
 import { StepInputError } from '#core/failover-errors.js';
 import { ownerOf } from '#core/ports.js';
 import { howFarItGot } from '#core/progress.js';
+import { type DnsCheck, planDnsCheck } from '#core/route.js';
 import type { StepDeps } from './deps.js';
 import { claimedBy, owned, recorded, type Trail } from './record.js';
 import {
@@ -24,18 +25,82 @@ export function regionConfig(config: CutoverConfig, region: string) {
   );
 }
 
-/** Verify the new primary through its public health endpoint; polled, bounded. */
+/**
+ * What the record's authoritative name servers answer, and whose endpoint that is. Skipped, with the reason,
+ * without a resolver, without a record (no traffic section), or in mode accelerator (its addresses are static).
+ */
+async function checkDns(deps: StepDeps, s: IncidentState): Promise<DnsCheck> {
+  const traffic = deps.config.traffic;
+  if (!deps.dns) return { code: 'DNS_SKIPPED', reason: 'no DNS resolver in this runtime' };
+  if (!traffic) return { code: 'DNS_SKIPPED', reason: 'traffic is not configured: no record to resolve' };
+  if (traffic.mode === 'accelerator') {
+    return {
+      code: 'DNS_SKIPPED',
+      reason: 'traffic mode accelerator: the record answers static anycast addresses',
+    };
+  }
+  const dns = deps.dns;
+  const type = traffic.recordType;
+  const answer = await dns.resolve(traffic.recordName, type);
+  const expected: Record<string, string[]> = {};
+  for (const region of [s.to, s.from]) {
+    expected[region] = await dns.valuesOf(
+      new URL(regionConfig(deps.config, region).healthUrl).hostname,
+      type,
+    );
+  }
+  return planDnsCheck({
+    to: s.to,
+    from: s.from,
+    answer: answer.code === 'ANSWERED' ? { answers: answer.answers } : { skipped: answer.reason },
+    expected,
+  });
+}
+
+/**
+ * Verify the new primary through its public health endpoint, and the record at its zone's authoritative name
+ * servers where that can be done (data plane only); polled, bounded. While DNS still answers the old region the
+ * poll goes on; on its last attempt a healthy primary completes anyway, with the DNS lag in the outcome.
+ */
 export async function verify(ev: TaskEvent, deps: StepDeps) {
   const s = parseIncidentState(ev.state);
-  const prev = stepResult<{ attempt?: number }>(ev.state, 'verify');
+  const prev = stepResult<{ attempt?: number; dnsSwitchedAt?: number | null }>(ev.state, 'verify');
   const attempt = (prev?.attempt ?? 0) + 1;
   const url = regionConfig(deps.config, s.to).healthUrl;
   return recorded(deps, owned(ev, s), 'verify', async () => {
-    const check = await deps.health.check(url);
+    const [check, dns] = await Promise.all([
+      deps.health.check(url),
+      withTimeout(checkDns(deps, s), 10_000, {
+        code: 'DNS_SKIPPED' as const,
+        reason: 'the authoritative lookup took more than 10 s',
+      }).catch((err: Error) => ({
+        code: 'DNS_SKIPPED' as const,
+        reason: `DNS lookup failed: ${err.message}`,
+      })),
+    ]);
+    const last = attempt >= MAX_ATTEMPTS.verify;
+    const dnsOld = dns.code === 'DNS_OLD_REGION';
+    const done = check.healthy && (!dnsOld || last);
+    const dnsSwitchedAt = prev?.dnsSwitchedAt ?? (dns.code === 'DNS_NEW_REGION' ? deps.clock.now() : null);
     return {
-      outcome: check.healthy ? 'healthy' : 'unhealthy',
-      audit: check.healthy || attempt >= MAX_ATTEMPTS.verify,
-      result: { url, ...check, attempt, maxAttempts: MAX_ATTEMPTS.verify, done: check.healthy },
+      outcome: !check.healthy
+        ? 'unhealthy'
+        : !dnsOld
+          ? 'healthy'
+          : last
+            ? 'healthy-dns-old-region'
+            : 'dns-old-region',
+      audit: done || last,
+      decision: dns,
+      result: {
+        url,
+        ...check,
+        dns,
+        dnsSwitchedAt,
+        attempt,
+        maxAttempts: MAX_ATTEMPTS.verify,
+        done,
+      },
     };
   });
 }
@@ -90,13 +155,45 @@ export async function complete(ev: TaskEvent, deps: StepDeps) {
       owner: ownerOf(claimedBy(ev)),
     });
     await deps.events.publish(`${title(s.kind)} Completed`, detail);
+    const traffic = trafficMoved(ev.state);
+    // When the record's authoritative answer first named the new region (Verify), from the grant: the part
+    // of the traffic phase that resolvers see, beside trafficMs (until the holder checks showed the switch).
+    const dnsAt = stepResult<{ dnsSwitchedAt?: number | null }>(ev.state, 'verify')?.dnsSwitchedAt ?? null;
+    const granted = stepResult<{ step?: { endedAt: number } }>(ev.state, 'lease')?.step?.endedAt ?? null;
+    const dnsAfterGrantMs = dnsAt !== null && granted !== null ? Math.max(0, dnsAt - granted) : null;
     const notified = await notifyQuietly(
       deps,
-      `${title(s.kind)} of ${s.application} from ${s.from} to ${s.to} completed in ${timings.totalMs} ms`,
+      `${title(s.kind)} of ${s.application} from ${s.from} to ${s.to} completed in ${timings.totalMs} ms${traffic.movedByApi ? '' : `; traffic was NOT moved by API (${traffic.reason}): the health checks steer by the lease`}`,
       detail,
     );
-    return { outcome: 'completed', result: { event: `${title(s.kind)} Completed`, timings, notified } };
+    return {
+      outcome: 'completed',
+      result: { event: `${title(s.kind)} Completed`, timings, notified, traffic, dnsAfterGrantMs },
+    };
   });
+}
+
+/**
+ * Whether the traffic step's API calls went through. A failover's traffic change is best effort after the grant
+ * (functions/steps/core/traffic.ts): the report says when it was not made, and why.
+ */
+function trafficMoved(state: Record<string, unknown>): { movedByApi: boolean; reason: string } {
+  for (const key of ['route', 'stop'] as const) {
+    const r = stepResult<{
+      movedByApi?: boolean;
+      error?: { message?: string };
+      poll?: Record<string, unknown>;
+    }>(state, key);
+    const failed = r?.movedByApi === false ? r : r?.poll?.movedByApi === false ? r.poll : null;
+    if (failed) {
+      const message = (failed.error as { message?: string } | undefined)?.message ?? 'unknown error';
+      return {
+        movedByApi: false,
+        reason: `${key === 'route' ? 'route-traffic' : 'stop-traffic'}: ${message}`,
+      };
+    }
+  }
+  return { movedByApi: true, reason: 'every traffic change went through' };
 }
 
 /** Abort: nothing more is done; the incident is closed as aborted with why, and reported. */
