@@ -108,6 +108,24 @@ export class LeaseGuard implements WriteGuard {
     this.timer = null;
   }
 
+  /**
+   * A lease this process just read or wrote (the LeaseKeeper's renewal), taken into the cache so the guard does
+   * not wait for its next read. Never older than the cache: a lower epoch, or the same epoch with an earlier
+   * expiry, is ignored.
+   */
+  observe(lease: Lease): void {
+    if (lease.application !== this.options.application) return;
+    const cached = this.lease;
+    if (this.loadedAt !== null && cached) {
+      if (lease.epoch < cached.epoch) return;
+      if (lease.epoch === cached.epoch && lease.expiresAt < cached.expiresAt) return;
+    }
+    this.lease = lease;
+    this.loadedAt = this.clock.now();
+    this.lastError = null;
+    if (this.inflight === null) this.schedule();
+  }
+
   /** Reads the lease unless the cache is fresh enough; for callers whose timers may have been frozen. */
   async ensureFresh(): Promise<void> {
     if (this.dueAt() > this.clock.now()) return;
