@@ -156,7 +156,13 @@ export class LeaseGuard implements WriteGuard {
     if (this.loadedAt === null) return Number.NEGATIVE_INFINITY;
     const periodic = (this.lastError?.at ?? this.loadedAt) + this.refreshEveryMs;
     const decision = mayWrite(this.lease, this.options.region, this.clock.now(), this.options.timing);
-    return decision.allowed ? Math.min(periodic, decision.validUntil - this.refreshAheadMs) : periodic;
+    if (!decision.allowed) return periodic;
+    const ahead = decision.validUntil - this.refreshAheadMs;
+    // Inside the refresh-ahead window, a read that just happened (and found no renewal, or failed fast) is not
+    // repeated at once: the next comes a fifth of the refresh period later, never in a busy loop.
+    const last = Math.max(this.loadedAt, this.lastError?.at ?? this.loadedAt);
+    const retryAt = last + Math.max(1, Math.floor(this.refreshEveryMs / 5));
+    return Math.min(periodic, Math.max(ahead, retryAt));
   }
 
   private schedule(): void {
