@@ -1,4 +1,4 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 /**
@@ -19,14 +19,10 @@ export function boundedRequests(timeoutMs: number) {
 export function boundedLeaseClient(
   region: string,
   retryTimeoutMs: number,
-  endpoint?: string,
+  /** A local endpoint and its credentials (DynamoDB Local, a stand-in); nothing in AWS. */
+  local: Pick<DynamoDBClientConfig, 'endpoint' | 'credentials'> = {},
 ): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(
-    new DynamoDBClient({
-      region,
-      maxAttempts: 1,
-      requestHandler: boundedRequests(retryTimeoutMs),
-      ...(endpoint ? { endpoint } : {}),
-    }),
+    new DynamoDBClient({ region, maxAttempts: 1, requestHandler: boundedRequests(retryTimeoutMs), ...local }),
   );
 }
