@@ -124,7 +124,11 @@ export class ReplicaLeaseStore implements LeaseStore {
 
 function describe(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
-  const cause = err.cause instanceof Error ? ` (${err.cause.name}: ${err.cause.message})` : '';
+  // The cause adds something only when the message does not already say it (a StoreError wraps the SDK's error).
+  const cause =
+    err.cause instanceof Error && !err.message.includes(err.cause.message)
+      ? ` (${err.cause.name}: ${err.cause.message})`
+      : '';
   return `${err.name}: ${err.message}${cause}`;
 }
 
