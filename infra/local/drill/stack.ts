@@ -456,7 +456,7 @@ export class DrillStack {
   /**
    * The app's LeaseKeeper, wired as docs/lease-keeper.md shows: the watchers' health check of the app's own
    * endpoint with their timeouts, renewal through the region's lease link (the drill has one lease replica) within
-   * retryTimeoutMs, each renewed lease fed to the guard. Each change of tick code goes on the timeline.
+   * retryTimeoutMs, each renewed lease fed to the guard.
    */
   private keeperFor(
     region: string,
@@ -466,6 +466,7 @@ export class DrillStack {
   ): LeaseKeeper {
     const { config, timeline } = this.opts;
     let lastCode = '';
+    let lastAt = 0;
     return new LeaseKeeper({
       application: config.application,
       region,
@@ -480,7 +481,10 @@ export class DrillStack {
       guard,
       clock: this.clockOf(region),
       onTick: (tick) => {
-        if (tick.code !== lastCode) {
+        // Each change of code, and the first tick after a gap (a paused keeper), so the timeline shows both.
+        const gap = tick.at - lastAt > 2 * config.lease.renewIntervalMs;
+        lastAt = tick.at;
+        if (tick.code !== lastCode || gap) {
           lastCode = tick.code;
           timeline.record(`keeper@${region}`, tick.code.toLowerCase(), {
             epoch: tick.epoch,
