@@ -146,7 +146,7 @@ describe('lease renewal through any replica, every timeout enforced (a stand-in 
   it('a bounded client alone (no signal) also gives up on the stalled replica, with a TimeoutError', async () => {
     const r = await timed(() => storeAt(stallUrl, 300).read('bounded'));
     expect(r.error?.name).toBe('StoreError');
-    expect((r.error?.cause as Error).name).toBe('TimeoutError');
+    expect((r.error as Error & { cause: Error }).cause.name).toBe('TimeoutError');
     expect(r.ms).toBeLessThan(300 + 2 * SLACK_MS);
   });
 
