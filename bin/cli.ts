@@ -1,21 +1,35 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadConfig } from './config-file.js';
 import { processIo } from './io.js';
+import { type CommandName, HELP, helpOf, overview, usageOf } from './usage.js';
 
-const USAGE = `usage:
-  cutover config validate FILE
-  cutover drill --scenario NAME [--seed N] [--json] [--out DIR] [--approve] [--synchronous]
-  cutover cost --config FILE [--json]
-  cutover status --config FILE [--table NAME] [--region R] [--endpoint URL] [--json]
-  cutover pause --config FILE --reason TEXT [--by WHO] [--table NAME] [--region R] [--endpoint URL]
-  cutover resume --config FILE [--table NAME] [--region R] [--endpoint URL]
-  cutover failback --config FILE --input FILE --state-machine-arn ARN [--region R] [--dry-run]
-  cutover failover --config FILE --to REGION --reason TEXT --state-machine-arn ARN [--by WHO] [--accept-data-loss] [--override-cooldown] [--table NAME] [--region R] [--endpoint URL] [--dry-run]
-`;
+const HELP_FLAGS = new Set(['--help', '-h']);
+
+/** The version in package.json, read only when asked for. */
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+/** `cutover X --help` (or -h anywhere in its arguments): its summary and options, loading nothing it runs. */
+async function commandHelp(name: CommandName): Promise<string> {
+  if (name !== 'drill') return helpOf(name);
+  const { scenarioList } = await import('./drill-command.js');
+  return `${helpOf(name)}${scenarioList()}`;
+}
 
 /** Returns the process exit code: 0 ok, 1 a refusal or a failed expectation, 2 a usage or setup problem. */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  // `config --help` and `config validate --help` both mean the one config subcommand; so for `local`.
+  const asked = command === 'config' ? 'config validate' : command === 'local' ? 'local up' : command;
+  if (asked && asked in HELP && rest.some((a) => HELP_FLAGS.has(a))) {
+    process.stdout.write(await commandHelp(asked as CommandName));
+    return 0;
+  }
   switch (command) {
     case 'config':
       return configCommand(rest);
@@ -26,6 +40,10 @@ export async function main(argv: string[]): Promise<number> {
     case 'cost': {
       const { costCommand } = await import('./cost-command.js');
       return costCommand(rest);
+    }
+    case 'rto': {
+      const { rtoCommand } = await import('./rto-command.js');
+      return rtoCommand(rest);
     }
     case 'status':
     case 'pause':
@@ -38,6 +56,14 @@ export async function main(argv: string[]): Promise<number> {
       };
       return run[command](rest);
     }
+    case 'audit': {
+      const { auditCommand } = await import('./audit-command.js');
+      return auditCommand(rest);
+    }
+    case 'local': {
+      const { localCommand } = await import('./local-command.js');
+      return localCommand(rest);
+    }
     case 'failback': {
       const { failbackCommand } = await import('./failback-command.js');
       return failbackCommand(rest);
@@ -46,13 +72,30 @@ export async function main(argv: string[]): Promise<number> {
       const { failoverCommand } = await import('./failover-command.js');
       return failoverCommand(rest);
     }
-    case undefined:
+    case '--version':
+    case 'version':
+      process.stdout.write(`cutover ${version()}\n`);
+      return 0;
     case 'help':
     case '--help':
-      process.stdout.write(USAGE);
-      return command ? 0 : 2;
+    case '-h': {
+      const about = rest.join(' ');
+      if (about && about in HELP) {
+        process.stdout.write(await commandHelp(about as CommandName));
+        return 0;
+      }
+      if (about) {
+        process.stderr.write(`no command ${JSON.stringify(about)}\n${overview(version())}`);
+        return 2;
+      }
+      process.stdout.write(overview(version()));
+      return 0;
+    }
+    case undefined:
+      process.stderr.write(overview(version()));
+      return 2;
     default:
-      process.stderr.write(`unknown command ${JSON.stringify(command)}\n${USAGE}`);
+      process.stderr.write(`unknown command ${JSON.stringify(command)}\n${overview(version())}`);
       return 2;
   }
 }
@@ -60,7 +103,7 @@ export async function main(argv: string[]): Promise<number> {
 export function configCommand(argv: string[]): number {
   const [sub, file, ...extra] = argv;
   if (sub !== 'validate' || !file || extra.length) {
-    process.stderr.write(`usage: cutover config validate FILE\n`);
+    process.stderr.write(`${usageOf('config validate')}\n`);
     return 2;
   }
   const config = loadConfig(file, processIo, 'out');

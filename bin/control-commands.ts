@@ -25,15 +25,12 @@ import {
   whoami,
   withUsage,
 } from './options.js';
-
-const TABLE_FLAGS = '[--table NAME] [--region R] [--endpoint URL]';
-const TABLE_NOTE = `  --table defaults to cutover-<application>-control and --region to the lease authority's first region,
-  which is where the CDK app puts the control table; --endpoint talks to DynamoDB Local.`;
+import { usageOf } from './usage.js';
 
 export const USAGE = {
-  status: `usage: cutover status --config FILE ${TABLE_FLAGS} [--json]`,
-  pause: `usage: cutover pause --config FILE --reason TEXT [--by WHO] ${TABLE_FLAGS}`,
-  resume: `usage: cutover resume --config FILE ${TABLE_FLAGS}`,
+  status: usageOf('status'),
+  pause: usageOf('pause'),
+  resume: usageOf('resume'),
 };
 
 export interface ControlCommandDeps {
@@ -72,7 +69,7 @@ async function run<
 ): Promise<number> {
   const io = deps.io ?? processIo;
   const clock = deps.clock ?? systemClock;
-  return withUsage(io, `${usage}\n${TABLE_NOTE}`, async () => {
+  return withUsage(io, usage, async () => {
     const values = parse();
     const file = required(values.config, '--config');
     const config = loadConfig(file, io);

@@ -2,8 +2,9 @@ import { parseArgs } from 'node:util';
 import { type CostEstimate, estimateCost, type LeverRow, levers } from '#core/cost.js';
 import { loadConfig } from './config-file.js';
 import { processIo } from './io.js';
+import { usageOf } from './usage.js';
 
-const USAGE = 'usage: cutover cost --config FILE [--json]\n';
+const USAGE = `${usageOf('cost')}\n`;
 
 /** Exit codes: 0 an estimate, 1 an unreadable or invalid configuration (with its errors), 2 a usage problem. */
 export function costCommand(argv: string[]): number {

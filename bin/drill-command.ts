@@ -2,10 +2,14 @@ import { parseArgs } from 'node:util';
 import { type DrillReport, runDrill } from '../infra/local/drill/run.js';
 import { SCENARIOS, type ScenarioName } from '../infra/local/drill/scenarios.js';
 import { SetupError } from '../infra/local/dynamodb-local.js';
+import { usageOf } from './usage.js';
 
-const USAGE = `usage: cutover drill --scenario NAME [--seed N] [--json] [--out DIR] [--approve] [--synchronous]
-scenarios: ${SCENARIOS.join(', ')}
-`;
+const USAGE = `${usageOf('drill')}\n${scenarioList()}`;
+
+/** The scenario names, for the usage and for `cutover drill --help`. */
+export function scenarioList(): string {
+  return `scenarios: ${SCENARIOS.join(', ')}\n`;
+}
 
 /** Exit codes: 0 the scenario's expectations hold, 1 they do not, 2 a usage or setup problem. */
 export async function drillCommand(argv: string[]): Promise<number> {

@@ -21,11 +21,9 @@ import {
   stateMachineProblems,
   withUsage,
 } from './options.js';
+import { usageOf } from './usage.js';
 
-export const USAGE = `usage: cutover failback --config FILE --input FILE --state-machine-arn ARN [--region R] [--dry-run]
-  --input is the failback input (sample: events/failback-input.sample.json); it is validated and checked against
-  the configuration before anything is sent. The CDK app names the machine cutover-<application>-failback in
-  every control region; --region defaults to the ARN's. --dry-run prints the validated input and sends nothing.`;
+export const USAGE = usageOf('failback');
 
 export interface FailbackCommandDeps {
   io?: Io;

@@ -34,18 +34,9 @@ import {
   whoami,
   withUsage,
 } from './options.js';
+import { usageOf } from './usage.js';
 
-export const USAGE = `usage: cutover failover --config FILE --to REGION --reason TEXT --state-machine-arn ARN [--by WHO] [--accept-data-loss] [--override-cooldown] [--table NAME] [--region R] [--endpoint URL] [--dry-run]
-  Fails over by hand, e.g. when an automatic failover failed after its fence and left the lease revoked. It reads
-  the lease and the open incidents, refuses when --to is not an application region, already holds the lease, or
-  an incident is in flight; otherwise it creates the incident at the current lease epoch (the aggregator's
-  conditional write) and starts the failover machine (cutover-<application>-failover in a control region) with
-  the Failover Requested detail. --table/--region/--endpoint name the control table as for \`cutover status\`;
-  --dry-run reads and checks, writes nothing and sends nothing.
-  A target that a failover left and that is not yet shown to replicate again (\`cutover status\` lists it under
-  "needs rebuild") is refused: promoting it loses every write acknowledged since; --accept-data-loss says so and
-  goes on. A failover inside the cool-down after the last failover or failback is refused; --override-cooldown
-  goes on. Both overrides are recorded, with --reason, in the incident's evidence.`;
+export const USAGE = usageOf('failover');
 
 /** The execution that carries one incident: Step Functions refuses a second start of it under another input. */
 export function manualExecutionName(incident: Pick<Incident, 'application' | 'epoch' | 'attempt'>): string {

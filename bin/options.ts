@@ -117,11 +117,34 @@ export function controlTableClient(table: ControlTable): DynamoDBDocumentClient 
   return DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
 }
 
-/** An AWS call that failed: its error name and message, which is what an operator needs to act on. */
+/**
+ * An AWS call that failed: its error name and message, which is what an operator needs to act on. Missing or
+ * expired credentials get one sentence that says what to set, since the SDK's own message does not.
+ */
 export function describeAwsError(err: unknown): string {
   const e = err as Error & { cause?: unknown };
+  const credentials = credentialsHint(e);
+  if (credentials) return credentials;
   const cause = e.cause instanceof Error ? `: ${e.cause.name}: ${e.cause.message}` : '';
   return `${e.name}: ${e.message}${cause}`;
+}
+
+const CREDENTIAL_ERRORS = new Set([
+  'CredentialsProviderError',
+  'ExpiredToken',
+  'ExpiredTokenException',
+  'UnrecognizedClientException',
+  'InvalidSignatureException',
+  'InvalidClientTokenId',
+]);
+
+function credentialsHint(e: Error): string | null {
+  if (!CREDENTIAL_ERRORS.has(e.name)) return null;
+  const what =
+    e.name === 'CredentialsProviderError'
+      ? 'no AWS credentials were found'
+      : `AWS refused the credentials (${e.name}: ${e.message})`;
+  return `${what}: set AWS_PROFILE (after \`aws sso login\` if it is an SSO profile) or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for the account that runs Cutover, or pass --endpoint URL to talk to a DynamoDB Local instead (\`cutover local up\` starts one with the tables)`;
 }
 
 /** A call to the control table that failed: which table, and the AWS error. */

@@ -255,13 +255,50 @@ export function crossFieldIssues(c: CutoverConfig, valid: ValidSections = () => 
       add(`standby.${key}`, `must differ from primary.${key} (${value}): each region needs its own`);
     }
   }
-  if (valid('database') && c.database) {
-    if (!c.primary.databaseId) add('primary.databaseId', 'is required when database is configured');
-    if (!c.standby.databaseId) add('standby.databaseId', 'is required when database is configured');
-    if (c.database.engine === 'aurora' && !c.database.globalClusterId) {
-      add('database.globalClusterId', 'is required when database.engine is "aurora"');
+  if (valid('database') && c.database) issues.push(...databaseIssues(c.database, c.primary, c.standby));
+  return issues;
+}
+
+/**
+ * The database section against the regions' database ids. RDS and Aurora promote one database per region, named
+ * by databaseId; DynamoDB global tables carry the same table names in every region and promote nothing, so they
+ * are named once, in database.tables, and a databaseId would be a setting that nothing reads.
+ */
+export function databaseIssues(
+  db: NonNullable<CutoverConfig['database']>,
+  primary: Pick<CutoverConfig['primary'], 'databaseId'>,
+  standby: Pick<CutoverConfig['standby'], 'databaseId'>,
+): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const add = (field: string, message: string): void => {
+    issues.push({ field, message });
+  };
+  if (db.engine === 'dynamodb') {
+    if (!db.tables)
+      add('database.tables', 'is required when database.engine is "dynamodb": name the global tables');
+    for (const t of duplicates(db.tables ?? [])) add('database.tables', `lists ${t} twice`);
+    for (const [key, r] of [
+      ['primary', primary],
+      ['standby', standby],
+    ] as const) {
+      if (r.databaseId !== undefined) {
+        add(
+          `${key}.databaseId`,
+          'must be omitted when database.engine is "dynamodb": global tables have the same names in every region (database.tables)',
+        );
+      }
     }
+    if (db.globalClusterId !== undefined) {
+      add('database.globalClusterId', 'is for engine "aurora" only');
+    }
+    return issues;
   }
+  if (!primary.databaseId) add('primary.databaseId', 'is required when database is configured');
+  if (!standby.databaseId) add('standby.databaseId', 'is required when database is configured');
+  if (db.engine === 'aurora' && !db.globalClusterId) {
+    add('database.globalClusterId', 'is required when database.engine is "aurora"');
+  }
+  if (db.tables !== undefined) add('database.tables', 'is for engine "dynamodb" only');
   return issues;
 }
 

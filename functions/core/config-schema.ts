@@ -25,7 +25,7 @@ const applicationRegion = z
     holderCheckUrl: z
       .url({ protocol: /^https?$/, error: 'must be an http(s) URL of the region-specific holder check' })
       .optional(),
-    /** RDS instance identifier (engine rds) or Aurora cluster ARN (engine aurora) in this region. */
+    /** RDS instance identifier (engine rds) or Aurora cluster ARN (engine aurora) in this region; none for dynamodb. */
     databaseId: z.string().min(1).optional(),
   })
   .strict();
@@ -195,8 +195,25 @@ export const configShape = z
       .optional(),
     database: z
       .object({
-        engine: z.enum(['rds', 'aurora']),
+        /**
+         * `rds`: a cross-region read replica (PromoteReadReplica). `aurora`: an Aurora global database
+         * (FailoverGlobalCluster). `dynamodb`: DynamoDB global tables, writable in every replica region: nothing to
+         * promote; the RPO guard reads their ReplicationLatency (issue 10).
+         */
+        engine: z.enum(['rds', 'aurora', 'dynamodb']),
         globalClusterId: z.string().min(1).optional(),
+        /** The application's global tables (engine dynamodb): names as DynamoDB spells them, the same in every region. */
+        tables: z
+          .array(
+            z
+              .string()
+              .regex(
+                /^[A-Za-z0-9_.-]{3,255}$/,
+                'must be a DynamoDB table name: 3-255 letters, digits, _ . or -',
+              ),
+          )
+          .min(1, 'needs at least one table')
+          .optional(),
         promoteTimeoutSeconds: z.number().int().positive().default(900),
       })
       .strict()

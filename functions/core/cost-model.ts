@@ -82,6 +82,8 @@ export interface DeploymentShape {
   responseTimeoutMs: number;
   renewIntervalMs: number;
   retryTimeoutMs: number;
+  /** How traffic moves (traffic.mode); arc and accelerator have an hourly price of their own. */
+  trafficMode?: NonNullable<CutoverConfig['traffic']>['mode'];
 }
 
 export function shapeOf(config: CutoverConfig): DeploymentShape {
@@ -97,6 +99,7 @@ export function shapeOf(config: CutoverConfig): DeploymentShape {
     responseTimeoutMs: config.probe.responseTimeoutMs,
     renewIntervalMs: config.lease.renewIntervalMs,
     retryTimeoutMs: config.lease.retryTimeoutMs,
+    ...(config.traffic ? { trafficMode: config.traffic.mode } : {}),
   };
 }
 
@@ -130,7 +133,8 @@ export type ComponentId =
   | 'dashboard'
   | 'secrets'
   | 'tracing'
-  | 'logs';
+  | 'logs'
+  | 'traffic';
 
 export interface CostLine {
   item: string;

@@ -31,6 +31,10 @@ export interface PriceTable {
   secretMonth: UnitPrice;
   xrayTraceRecorded: UnitPrice;
   logsIngestedGb: UnitPrice;
+  /** Traffic layers other than Route 53 health checks (traffic.mode arc or accelerator). */
+  arcClusterHour: UnitPrice;
+  acceleratorHour: UnitPrice;
+  acceleratorPremiumGb: UnitPrice;
 }
 
 /**
@@ -133,5 +137,24 @@ export const US_EAST_1_LIST_PRICES: PriceTable = {
     per: 1,
     unit: 'GB of logs ingested (Standard class)',
     source: 'https://aws.amazon.com/cloudwatch/pricing/',
+  },
+  arcClusterHour: {
+    usd: 2.5,
+    per: 1,
+    unit: 'ARC cluster-hours (routing control; billed whether or not it is used)',
+    source:
+      "https://aws.amazon.com/application-recovery-controller/pricing/ ($2.50 per cluster-hour; that page is not in this project's searchable sources: the figure is as quoted by third-party summaries of it, verify before relying on it)",
+  },
+  acceleratorHour: {
+    usd: 0.025,
+    per: 1,
+    unit: 'accelerator-hours (fixed fee, per full or partial hour)',
+    source: 'https://aws.amazon.com/global-accelerator/pricing/',
+  },
+  acceleratorPremiumGb: {
+    usd: 0.015,
+    per: 1,
+    unit: 'GB of data transfer premium (DT-Premium), from the United States & Canada to the United States, Mexico and Canada',
+    source: 'https://aws.amazon.com/global-accelerator/pricing/',
   },
 };

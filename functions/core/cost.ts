@@ -192,6 +192,8 @@ export function estimateShape(
       ],
     ),
   ];
+  const traffic = trafficComponent(shape, p);
+  if (traffic) components.push(traffic);
 
   return {
     monthlyUsd: components.reduce((sum, c) => sum + c.usd, 0),
@@ -216,6 +218,34 @@ export function estimateShape(
   };
 }
 
+/**
+ * The traffic layer's own price, when it has one: an ARC cluster (traffic.mode arc) or an accelerator
+ * (traffic.mode accelerator), by the hour. Route 53 health checks and records are priced per check and per
+ * query, which this model leaves out. The accelerator's data transfer premium scales with the application's
+ * traffic, which the configuration does not say: its rate is in the basis, not in the total.
+ */
+function trafficComponent(shape: DeploymentShape, p: PriceTable): ComponentCost | undefined {
+  const hours = DAYS_PER_MONTH * 24;
+  if (shape.trafficMode === 'arc') {
+    return component(
+      'traffic',
+      'Route 53 ARC cluster',
+      'one routing control cluster, billed by the hour whether or not it is used (one cluster can serve every application of the account)',
+      [priced(p.arcClusterHour, hours, 'cluster-hours')],
+    );
+  }
+  if (shape.trafficMode === 'accelerator') {
+    const premium = p.acceleratorPremiumGb;
+    return component(
+      'traffic',
+      'Global Accelerator',
+      `one standard accelerator's fixed fee; not in the total: the data transfer premium on the application's own traffic, $${premium.usd} per ${premium.unit} (other region pairs cost more)`,
+      [priced(p.acceleratorHour, hours, 'accelerator-hours')],
+    );
+  }
+  return undefined;
+}
+
 export function estimateCost(
   config: CutoverConfig,
   prices: PriceTable = US_EAST_1_LIST_PRICES,
@@ -232,7 +262,7 @@ const PASSED_AFTER: Record<string, readonly string[]> = {
   Claim: ['Claimed'],
   RecheckVotes: ['PrimaryRecovered'],
   StopTraffic: ['StopTrafficSubmitted'],
-  Fence: ['WaitOutOldLease'],
+  Fence: ['OldLeaseOver', 'WaitOutOldLease'],
   RpoGuard: ['RpoDecision'],
   Promote: ['PromoteSubmitted'],
   RouteTraffic: ['RouteTrafficSubmitted', 'MoreTrafficSteps'],

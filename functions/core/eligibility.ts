@@ -17,7 +17,7 @@ export interface EligibilitySnapshot {
   /** The current (or, after the fence, the former) primary: the database the target must follow. */
   primary: string;
   mark: RebuildMark | null;
-  database: Pick<DatabaseStatus, 'writable' | 'detail' | 'managed'> | null;
+  database: Pick<DatabaseStatus, 'writable' | 'detail' | 'managed' | 'everyRegionWritable'> | null;
   lag: LagReading | null;
   /** This incident submitted the target's promotion itself (its own audit trail says so). */
   promotedByThisIncident: boolean;
@@ -56,6 +56,15 @@ export function eligibility(s: EligibilitySnapshot): Eligibility {
       eligible: true,
       code: 'NO_DATABASE',
       reason: `no database is managed for ${s.to}: ${s.database.detail}`,
+      clearMark: true,
+    };
+  }
+  if (s.database?.everyRegionWritable) {
+    // Writable by nature and never promoted, so never marked for rebuild: a replica whose lag the RPO guard reads.
+    return {
+      eligible: true,
+      code: 'REPLICA',
+      reason: `the database in ${s.to} takes writes in every region and replicates from ${s.primary} (${s.database.detail})`,
       clearMark: true,
     };
   }

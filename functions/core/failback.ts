@@ -21,7 +21,7 @@ export interface FailbackSnapshot {
   lease: Pick<Lease, 'holder' | 'epoch'> | null;
   /** Fresh votes about `to` (decide's evidence, with `to` as the primary). */
   fresh: readonly VoterEvidence[];
-  database: Pick<DatabaseStatus, 'writable' | 'detail'>;
+  database: Pick<DatabaseStatus, 'writable' | 'detail' | 'everyRegionWritable'>;
   /** Replication lag of `to` behind `from`; null when unknown. */
   lagMs: number | null;
   /** Whether `to` may be promoted (core/eligibility.ts): a region marked for rebuild must show it replicates. */
@@ -61,7 +61,8 @@ export function preconditions(s: FailbackSnapshot): FailbackPreconditions {
       reason: `${healthyVoters.length} fresh watchers (quorum ${s.quorum}) have seen ${s.to} healthy for ${s.minHealthyMinutes} min`,
     });
   }
-  if (s.database.writable) {
+  // Global tables are writable in every region and still replicate: their lag, below, is the precondition.
+  if (s.database.writable && !s.database.everyRegionWritable) {
     unmet.push({
       code: 'NOT_REPLICATING',
       reason: `the database in ${s.to} is writable, not a replica: ${s.database.detail}`,

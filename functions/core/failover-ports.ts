@@ -3,6 +3,8 @@
  * local drill's stand-ins implement them; the step core (functions/steps/core) sees nothing else.
  */
 
+import type { HolderReading } from './holder.js';
+
 export type ChangeStatus = 'PENDING' | 'INSYNC';
 
 /** A DNS change, or none when the routing mode has nothing to change (changeId null). */
@@ -19,16 +21,26 @@ export interface TrafficRouter {
   changeStatus(changeId: string): Promise<ChangeStatus>;
 }
 
+/** Reads a region's holder check (the data plane's view of who holds the lease); never throws. */
+export interface HolderCheckReader {
+  read(region: string): Promise<HolderReading>;
+}
+
 export type PromoteMode = 'unplanned' | 'planned';
 
 export interface DatabaseStatus {
   writable: boolean;
   detail: string;
   /**
-   * False when Cutover manages no database for the application (no `database` section: DynamoDB global tables,
-   * or no state): every region is writable by nature and there is nothing to promote or to rebuild.
+   * False when Cutover manages no database for the application (no `database` section: a data tier Cutover does
+   * not watch, or no state): every region is writable by nature and there is nothing to promote or to rebuild.
    */
   managed?: false;
+  /**
+   * True when every region's copy takes writes (DynamoDB global tables): nothing to promote, yet the copy is a
+   * replica of the primary's writes, so its replication lag still decides whether a failover loses data.
+   */
+  everyRegionWritable?: true;
 }
 
 export interface DatabasePromoter {

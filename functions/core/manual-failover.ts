@@ -52,6 +52,7 @@ export type ManualFailoverVerdict =
       go: false;
       code:
         | 'NOT_AN_APPLICATION_REGION'
+        | 'NO_LEASE'
         | 'TARGET_HOLDS_LEASE'
         | 'INCIDENT_OPEN'
         | 'TARGET_NOT_REPLICA'
@@ -87,6 +88,15 @@ export function manualFailoverVerdict(
   }
   const from = ask.to === primary ? standby : primary;
   const l = s.lease;
+  if (!l) {
+    // Nothing holds writes, so there is nothing to fence, and a failover would only hand a first lease to a
+    // region nobody checked. The lease is created by the keeper of the configured primary on its first tick.
+    return {
+      go: false,
+      code: 'NO_LEASE',
+      reason: `no lease exists for this application: no region accepts writes, so there is nothing to fail over from. Bootstrap it: start the LeaseKeeper (or the scheduled heartbeat) in the configured primary ${primary}, which creates the lease at epoch 1 on its first healthy tick, then check with \`cutover status\`. If ${primary} cannot come up, make ${ask.to} the configured primary and start its keeper instead`,
+    };
+  }
   if (l && l.holder === ask.to) {
     return {
       go: false,
@@ -151,10 +161,9 @@ export function manualFailoverVerdict(
       ? `cool-down overridden: the last failover or failback ended ${c.now - (c.lastMoveAt ?? 0)} ms ago (cool-down ${c.cooldownMs} ms)`
       : null,
   };
-  const epoch = l?.epoch ?? 0;
-  const lease = !l
-    ? 'no lease exists yet'
-    : l.holder === null
+  const epoch = l.epoch;
+  const lease =
+    l.holder === null
       ? `the lease is revoked at epoch ${epoch} with no holder`
       : `${l.holder} holds the lease at epoch ${epoch}${l.valid ? ' (valid: it is fenced first)' : ' (expired)'}`;
   return {

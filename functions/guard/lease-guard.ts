@@ -88,6 +88,11 @@ export class LeaseGuard implements WriteGuard {
     return decision;
   }
 
+  /** The lease as last read (null when none exists or none was read yet); for the holder check and status. */
+  cachedLease(): Lease | null {
+    return this.lease;
+  }
+
   /** Throws WriteFencedError unless a write is allowed now; returns the fencing token. */
   assertWritable(): number {
     const d = this.check();

@@ -4,6 +4,7 @@ import { RDSClient } from '@aws-sdk/client-rds';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { WebClient } from '@slack/web-api';
 import { CloudWatchLagReader } from '#adapters/aws/cloudwatch-lag-reader.js';
+import { GlobalTablesPromoter, ReplicationLatencyReader } from '#adapters/aws/dynamodb-global-tables.js';
 import { EventBridgePublisher } from '#adapters/aws/eventbridge-publisher.js';
 import { LambdaFenceActions } from '#adapters/aws/lambda-fence-actions.js';
 import { RdsDatabasePromoter } from '#adapters/aws/rds-database-promoter.js';
@@ -42,6 +43,10 @@ function perRegion<T>(make: (region: string) => T): (region: string) => T {
 const route53 = new Route53Client({ region: 'us-east-1' });
 const rdsFor = perRegion((region) => new RDSClient({ region }));
 const cloudWatchFor = perRegion((region) => new CloudWatchClient({ region }));
+// Global tables' lag is read in the source region, the one a failover leaves: fail fast, it may be down.
+const cloudWatchSourceFor = perRegion(
+  (region) => new CloudWatchClient({ region, maxAttempts: 2, requestHandler: { requestTimeout: 3000 } }),
+);
 // A fence action calls into a region that may be down: fail fast rather than hold the step.
 const lambdaFor = perRegion(
   (region) => new LambdaClient({ region, maxAttempts: 2, requestHandler: { requestTimeout: 3000 } }),
@@ -76,6 +81,31 @@ export interface PartClients {
   route53: Route53Client;
   rdsFor: (region: string) => RDSClient;
   cloudWatchFor: (region: string) => CloudWatchClient;
+  /** CloudWatch in a region that may be the failed one (global tables' ReplicationLatency); cloudWatchFor if absent. */
+  cloudWatchSourceFor?: (region: string) => CloudWatchClient;
+}
+
+/**
+ * The database promoter and lag reader of the configured engine: RDS and Aurora promote through RDS and read their
+ * lag in the replica's region; DynamoDB global tables promote nothing and read ReplicationLatency in the source
+ * region; without a database section there is neither.
+ */
+export function databasePorts(
+  config: CutoverConfig,
+  clients: Pick<PartClients, 'rdsFor' | 'cloudWatchFor' | 'cloudWatchSourceFor'>,
+  clock: Clock,
+): Pick<StepDeps, 'database' | 'lag'> {
+  if (!config.database) return { database: new NoDatabasePromoter(), lag: new NoDatabaseLagReader() };
+  if (config.database.engine === 'dynamodb') {
+    return {
+      database: new GlobalTablesPromoter(config),
+      lag: new ReplicationLatencyReader(clients.cloudWatchSourceFor ?? clients.cloudWatchFor, config, clock),
+    };
+  }
+  return {
+    database: new RdsDatabasePromoter(clients.rdsFor, config),
+    lag: new CloudWatchLagReader(clients.cloudWatchFor, config, clock),
+  };
 }
 
 /**
@@ -92,10 +122,7 @@ export function partPorts(
     traffic: config.traffic
       ? new Route53TrafficRouter(clients.route53, config)
       : new UnconfiguredTrafficRouter(),
-    database: config.database ? new RdsDatabasePromoter(clients.rdsFor, config) : new NoDatabasePromoter(),
-    lag: config.database
-      ? new CloudWatchLagReader(clients.cloudWatchFor, config, clock)
-      : new NoDatabaseLagReader(),
+    ...databasePorts(config, clients, clock),
   };
 }
 
@@ -113,7 +140,7 @@ export function awsStepDeps(): StepDeps {
     control: new DynamoControlStore(controlTableClient, controlTable),
     votes: new DynamoVoteStore(documentClient, requiredEnv('VOTES_TABLE'), config.watchers),
     events: new EventBridgePublisher(eventBridge, requiredEnv('EVENT_BUS_NAME')),
-    ...partPorts(config, { route53, rdsFor, cloudWatchFor }, systemClock),
+    ...partPorts(config, { route53, rdsFor, cloudWatchFor, cloudWatchSourceFor }, systemClock),
     health: new HttpHealthVerifier(config.probe),
     notifier: notifierFor(config),
     ...(config.fence?.lambdaFunctions.length

@@ -66,15 +66,10 @@ describe('failover state machine, run locally on DynamoDB Local and mocked AWS A
     const run = await runStateMachine(FAILOVER, input, afterFenceWait(h), fast);
     expect(run.status, JSON.stringify(run.error)).toBe('SUCCEEDED');
     expect(run.path).toEqual(
-      expect.arrayContaining([
-        'Claim',
-        'RecheckVotes',
-        'StopTraffic',
-        'Fence',
-        'WaitOutOldLease',
-        'RpoGuard',
-      ]),
+      expect.arrayContaining(['Claim', 'RecheckVotes', 'StopTraffic', 'Fence', 'OldLeaseOver', 'RpoGuard']),
     );
+    // The old lease ran out two minutes ago: nothing to wait for, so the machine skips the Wait.
+    expect(run.path).not.toContain('WaitOutOldLease');
     expect(run.path.at(-1)).toBe('Completed');
 
     // The exact calls, in order.
@@ -175,6 +170,33 @@ describe('failover state machine, run locally on DynamoDB Local and mocked AWS A
     });
   });
 
+  it('waits out a lease that is still running at the fence, to the second after expiry + skew, before the RPO guard', async () => {
+    const { t, h, config, input } = await setup();
+    // The primary renewed a moment ago: its lease still runs for 1.5 s after the fence revokes it.
+    const renewing = new DynamoLeaseStore(t.doc, t.names.control, config.lease, {
+      now: () => Date.now() - config.lease.ttlMs + 1_500,
+    });
+    const renewed = await renewing.renew('orders', 'us-east-1', 1);
+    expect(renewed.ok).toBe(true);
+    const expiresAt = renewed.ok ? renewed.lease.expiresAt : 0;
+    let rpoStartedAt = 0;
+    const run = await runStateMachine(
+      FAILOVER,
+      input,
+      afterFenceWait(h, () => {
+        rpoStartedAt = Date.now();
+      }),
+      fast,
+    );
+    expect(run.status, JSON.stringify(run.error)).toBe('SUCCEEDED');
+    expect(run.path).toEqual(
+      expect.arrayContaining(['Fence', 'OldLeaseOver', 'WaitOutOldLease', 'RpoGuard']),
+    );
+    // Step Functions waits to whole seconds: the fence rounds expiry + skew up to the next one.
+    expect(rpoStartedAt).toBeGreaterThanOrEqual(
+      Math.ceil((expiresAt + config.lease.maxSkewMs) / 1000) * 1000,
+    );
+  });
   it('waits out a live lease plus the skew before it promotes, and the grant then succeeds at once', async () => {
     const { t, h, config, input } = await setup();
     // The primary renewed 28.5 s ago: its lease (ttl 30 s) is still live for 1.5 s, then the 1 s skew margin.

@@ -404,6 +404,25 @@ describe('cutover failover refuses, and then writes nothing and sends nothing', 
     expect(r.sfnCalls).toBe(0);
   });
 
+  it('no lease at all: says how to bootstrap one', async () => {
+    const t = await freshTables('mfnl');
+    const control = new DynamoControlStore(t.doc, t.names.control);
+    const items = async () =>
+      (await t.doc.send(new ScanCommand({ TableName: t.names.control, ConsistentRead: true }))).Items ?? [];
+    const r = await run({ t, items, control } as unknown as Awaited<ReturnType<typeof setup>>, [
+      '--to',
+      'us-west-2',
+      ...ok,
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.io.stderr()).toContain('REFUSED (NO_LEASE): no lease exists for this application');
+    expect(r.io.stderr()).toContain(
+      'start the LeaseKeeper (or the scheduled heartbeat) in the configured primary us-east-1',
+    );
+    expect(await items()).toEqual([]);
+    expect(r.sfnCalls).toBe(0);
+  });
+
   it('a missing --reason, before anything is read', async () => {
     const s = await stuck();
     const r = await run(s, ['--to', 'us-west-2', '--state-machine-arn', MACHINE]);

@@ -117,7 +117,12 @@ describe('the failover machine', () => {
     });
     // Anything but an explicit go-on stops before the fence.
     expect(s.PrimaryRecovered!.Default).toBe('RecheckAbort');
-    expect(s.Fence!.Next).toBe('WaitOutOldLease');
+    // The fence's Wait is skipped only when the fence found the old lease already over (waitNeeded false).
+    expect(s.Fence!.Next).toBe('OldLeaseOver');
+    expect(s.OldLeaseOver!.Choices).toEqual([
+      { Variable: '$.fence.waitNeeded', BooleanEquals: false, Next: 'RpoGuard' },
+    ]);
+    expect(s.OldLeaseOver!.Default).toBe('WaitOutOldLease');
     expect(s.WaitOutOldLease!.Next).toBe('RpoGuard');
     expect(s.PromoteWritable!.Choices[0].Next).toBe('GrantLease');
     expect(s.GrantLease!.Next).toBe('RouteTraffic');

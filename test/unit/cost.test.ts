@@ -227,7 +227,8 @@ describe('the model follows the deployment', () => {
       expect(asl.States[status]!.Type).toBe('Task');
       expect(asl.States[choice]!.Type).toBe('Choice');
     }
-    expect(failoverCost().stateTransitions).toBe(20 + 3 * (12 + 30 + 12));
+    // 21 states on the straight path (the fence's Choice included) + three polls of 12 + 30 + 12 transitions.
+    expect(failoverCost().stateTransitions).toBe(21 + 3 * (12 + 30 + 12));
   });
 
   it('uses the memory, architecture and timeout the CDK app deploys', () => {
@@ -335,5 +336,51 @@ describe('cutover cost', () => {
     expect(r.out).toContain('quorum: must be a majority of the 5 watchers');
     expect(cli(['cost']).code).toBe(2);
     expect(cli(['cost', '--config', '/no/such/file.json']).code).toBe(1);
+  });
+});
+
+describe('the traffic layer in the cost', () => {
+  const withMode = (mode: 'arc' | 'accelerator' | 'records') =>
+    estimateCost(
+      loadConfig({
+        ...JSON.parse(readFileSync('examples/cutover.example.json', 'utf8')),
+        traffic: { ...JSON.parse(readFileSync('examples/cutover.example.json', 'utf8')).traffic, mode },
+      }),
+    );
+  const base = estimateCost(example);
+
+  it('ARC: the cluster by the hour, 720 h × $2.50 = $1,800 a month, on top of the rest', () => {
+    const e = withMode('arc');
+    const traffic = e.components.find((c) => c.id === 'traffic')!;
+    expect(traffic.title).toBe('Route 53 ARC cluster');
+    expect(traffic.lines).toEqual([
+      { item: 'cluster-hours', quantity: 720, unit: e.prices.arcClusterHour.unit, usd: 1_800 },
+    ]);
+    expect(e.monthlyUsd).toBeCloseTo(base.monthlyUsd + 1_800, 9);
+    expect(e.prices.arcClusterHour.source).toMatch(
+      /^https:\/\/aws\.amazon\.com\/application-recovery-controller\/pricing\//,
+    );
+  });
+
+  it('Global Accelerator: the fixed fee, 720 h × $0.025 = $18; the data transfer premium named, not totalled', () => {
+    const e = withMode('accelerator');
+    const traffic = e.components.find((c) => c.id === 'traffic')!;
+    expect(traffic.usd).toBeCloseTo(18, 9);
+    expect(traffic.basis).toContain(
+      "not in the total: the data transfer premium on the application's own traffic, $0.015 per GB",
+    );
+    expect(e.monthlyUsd).toBeCloseTo(base.monthlyUsd + 18, 9);
+  });
+
+  it('Route 53 modes add no hourly component (health checks and queries are not modelled)', () => {
+    expect(base.components.map((c) => c.id)).not.toContain('traffic');
+    expect(withMode('records').components.map((c) => c.id)).not.toContain('traffic');
+  });
+
+  it('cutover cost prints the accelerator of the DynamoDB example', () => {
+    const r = cli(['cost', '--config', 'examples/cutover.dynamodb.json']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^Global Accelerator\s+\$18\.00$/m);
+    expect(r.out).toContain('accelerator-hours: 720 accelerator-hours');
   });
 });

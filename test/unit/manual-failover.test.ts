@@ -101,8 +101,13 @@ describe('manualFailoverVerdict (pure)', () => {
     expect(v).toMatchObject({ go: true, from: 'us-west-2', to: 'us-east-1', epoch: 2 });
   });
 
-  it('goes with no lease at all, at epoch 0', () => {
-    expect(manualFailoverVerdict(snap({ lease: null }), ask)).toMatchObject({ go: true, epoch: 0 });
+  it('refuses when no lease exists, and says how to bootstrap one', () => {
+    const v = manualFailoverVerdict(snap({ lease: null }), ask);
+    expect(v).toMatchObject({ go: false, code: 'NO_LEASE' });
+    expect(v.reason).toContain(
+      'start the LeaseKeeper (or the scheduled heartbeat) in the configured primary us-east-1',
+    );
+    expect(v.reason).toContain('`cutover status`');
   });
 
   it('refuses a region that is not an application region', () => {

@@ -6,7 +6,8 @@ import type {
   ReplicationLagReader,
 } from '#core/failover-ports.js';
 
-const NONE = 'no database is configured (DynamoDB global tables or no state: writable in every region)';
+const NONE =
+  'no database is configured (no state, or a data tier Cutover does not watch: writable in every region; global tables have database.engine "dynamodb")';
 
 /**
  * The DatabasePromoter of a configuration without a `database` section: there is nothing for Cutover to promote.

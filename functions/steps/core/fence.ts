@@ -44,6 +44,8 @@ export async function fence(ev: TaskEvent, deps: StepDeps) {
         expiresAt: fenced.expiresAt,
         safeToTakeAt: fenced.safeToTakeAt,
         waitUntil: waitTimestamp(fenced.safeToTakeAt),
+        // False once the old lease is over on this clock: the machine then skips its Wait (OldLeaseOver).
+        waitNeeded: fenced.safeToTakeAt > deps.clock.now(),
         actions,
       },
     };
