@@ -4,7 +4,9 @@ import { type CutoverConfig, loadConfig } from '#core/config.js';
 import { CutoverDashboard } from './constructs/dashboard.js';
 import { ApplicationStack } from './stacks/application-stack.js';
 import { ControlStack } from './stacks/control-stack.js';
+import { HolderCheckStack } from './stacks/holder-check-stack.js';
 import { ControlTableStack, VotesTableStack } from './stacks/tables.js';
+import { TrafficStack } from './stacks/traffic-stack.js';
 import { WatcherStack } from './stacks/watcher-stack.js';
 import { type Topology, topology as topologyOf } from './topology.js';
 
@@ -17,6 +19,10 @@ export interface CutoverStacks {
   control: ControlStack[];
   watchers: WatcherStack[];
   applications: ApplicationStack[];
+  /** The holder-check function URL in each lease-authority region (traffic.holderCheck function only). */
+  holderChecks: HolderCheckStack[];
+  /** The global traffic layer; absent without a traffic section. */
+  traffic?: TrafficStack;
   all: Stack[];
 }
 
@@ -27,8 +33,9 @@ export function readConfig(file: string): CutoverConfig {
 
 /**
  * One stack per region and role. Stack names carry the application, the role and the region, so several
- * applications can share an account. Deploy order is tables → control → application → watchers: each stack
- * depends only on the tables (by name, never by export, since exports cannot cross regions).
+ * applications can share an account. Deploy order is tables → holder checks → control → application → watchers →
+ * traffic: each stack depends only on the tables (by name, never by export, since exports cannot cross regions),
+ * and the stacks that poll the holder-check function look its URL up at deploy time, after it exists.
  */
 export function buildCutover(app: App, config: CutoverConfig, account?: string): CutoverStacks {
   const topology = topologyOf(config);
@@ -47,6 +54,15 @@ export function buildCutover(app: App, config: CutoverConfig, account?: string):
     description: `Cutover ${config.application}: the control table (${topology.control.mode === 'mrsc' ? 'MRSC' : 'arbiter'}) with the lease`,
   });
   const tables = [votesTable, controlTable];
+
+  const holderChecks = (topology.traffic?.holderFunctionRegions ?? []).map(
+    (region) =>
+      new HolderCheckStack(app, `${prefix}-holder-check-${region}`, {
+        ...common,
+        env: env(region),
+        description: `Cutover ${config.application}: holder-check function URL in lease-authority region ${region}`,
+      }),
+  );
 
   const control = topology.controlRegions.map(
     (region) =>
@@ -73,12 +89,46 @@ export function buildCutover(app: App, config: CutoverConfig, account?: string):
         description: `Cutover ${config.application}: watcher ${region} (prober)`,
       }),
   );
-  for (const stack of [...control, ...applications, ...watchers]) {
+  const traffic = topology.traffic
+    ? new TrafficStack(app, `${prefix}-traffic`, {
+        ...common,
+        env: env(topology.traffic.stackRegion),
+        description: `Cutover ${config.application}: the global traffic layer (${topology.traffic.mode}) on the holder checks`,
+      })
+    : undefined;
+  for (const stack of [
+    ...holderChecks,
+    ...control,
+    ...applications,
+    ...watchers,
+    ...(traffic ? [traffic] : []),
+  ]) {
     for (const t of tables) stack.addStackDependency(t, 'tables are referenced by name');
+  }
+  for (const stack of [...control, ...(traffic ? [traffic] : [])]) {
+    for (const h of holderChecks)
+      stack.addStackDependency(h, 'the holder-check function URL is looked up by name');
   }
   new CutoverDashboard(control[0]!, 'dashboard', common);
 
-  const all: Stack[] = [...tables, ...control, ...applications, ...watchers];
+  const all: Stack[] = [
+    ...tables,
+    ...holderChecks,
+    ...control,
+    ...applications,
+    ...watchers,
+    ...(traffic ? [traffic] : []),
+  ];
   for (const stack of all) Tags.of(stack).add('cutover:application', config.application);
-  return { topology, votesTable, controlTable, control, watchers, applications, all };
+  return {
+    topology,
+    votesTable,
+    controlTable,
+    control,
+    watchers,
+    applications,
+    holderChecks,
+    ...(traffic ? { traffic } : {}),
+    all,
+  };
 }

@@ -15,36 +15,138 @@ export const normalizedRecordName = (name: string): string => name.toLowerCase()
 
 const hostedZoneArn = (zoneId: string) => `arn:${Aws.PARTITION}:route53:::hostedzone/${zoneId}`;
 
-/** Read the application's records and UPSERT only them, only with the configured type. */
-export function route53ChangeStatements(config: CutoverConfig): iam.PolicyStatement[] {
+const globalAccelerator = (resource: string) =>
+  `arn:${Aws.PARTITION}:globalaccelerator::${Aws.ACCOUNT_ID}:${resource}`;
+
+/**
+ * Which ChangeResourceRecordSets actions the Route 53 record router sends, per mode and routing type
+ * (functions/adapters/aws/route53-traffic-router.ts), or null when the mode never changes a record:
+ * - records + weighted: UPSERT of the weights; records + failover: one batch that DELETEs both records and
+ *   CREATEs them with PRIMARY and SECONDARY swapped (a failover record's role cannot be UPSERTed in place
+ *   without a moment with two PRIMARYs or none).
+ * - health-check + weighted: UPSERT, only for a planned failback's weighted steps; the unplanned path moves no
+ *   record. health-check + failover: none; the health checks on the holder checks do all of it.
+ * - accelerator and arc: none (traffic dials and routing controls).
+ */
+export function recordChangeActions(config: CutoverConfig): Array<'CREATE' | 'DELETE' | 'UPSERT'> | null {
+  const traffic = config.traffic;
+  if (!traffic) return null;
+  switch (traffic.mode) {
+    case 'records':
+      return traffic.routing === 'failover' ? ['CREATE', 'DELETE'] : ['UPSERT'];
+    case 'health-check':
+      return traffic.routing === 'weighted' ? ['UPSERT'] : null;
+    case 'accelerator':
+    case 'arc':
+      return null;
+  }
+}
+
+/**
+ * What the traffic steps may do in the configured mode, exactly what its router sends (functions/steps/
+ * traffic-ports.ts). Route 53 record changes are held to the application's record name and type and to the
+ * actions of its routing type by the condition keys route53:ChangeResourceRecordSetsNormalizedRecordNames,
+ * ...RecordTypes and ...Actions (Route 53 developer guide, "Using IAM policy conditions for fine-grained access
+ * control"). Global Accelerator's dials (mode accelerator) and ARC's routing controls (mode arc) have their own.
+ */
+export function trafficChangeStatements(config: CutoverConfig): iam.PolicyStatement[] {
   const traffic = config.traffic;
   if (!traffic) return [];
-  return [
-    new iam.PolicyStatement({
-      actions: ['route53:ListResourceRecordSets'],
-      resources: [hostedZoneArn(traffic.hostedZoneId)],
-    }),
-    new iam.PolicyStatement({
-      actions: ['route53:ChangeResourceRecordSets'],
-      resources: [hostedZoneArn(traffic.hostedZoneId)],
-      conditions: {
-        'ForAllValues:StringEquals': {
-          'route53:ChangeResourceRecordSetsNormalizedRecordNames': [normalizedRecordName(traffic.recordName)],
-          'route53:ChangeResourceRecordSetsRecordTypes': [traffic.recordType],
-          'route53:ChangeResourceRecordSetsActions': ['UPSERT'],
+  const out: iam.PolicyStatement[] = [];
+  const actions = recordChangeActions(config);
+  if (actions) {
+    out.push(
+      new iam.PolicyStatement({
+        actions: ['route53:ListResourceRecordSets'],
+        resources: [hostedZoneArn(traffic.hostedZoneId)],
+      }),
+      new iam.PolicyStatement({
+        actions: ['route53:ChangeResourceRecordSets'],
+        resources: [hostedZoneArn(traffic.hostedZoneId)],
+        conditions: {
+          'ForAllValues:StringEquals': {
+            'route53:ChangeResourceRecordSetsNormalizedRecordNames': [
+              normalizedRecordName(traffic.recordName),
+            ],
+            'route53:ChangeResourceRecordSetsRecordTypes': [traffic.recordType],
+            'route53:ChangeResourceRecordSetsActions': actions,
+          },
         },
-      },
-    }),
-  ];
+      }),
+    );
+  }
+  if (traffic.mode === 'accelerator') {
+    // The dials find the endpoint groups by the configured endpoints, once per container
+    // (functions/adapters/aws/accelerator-traffic-dials.ts): the accelerator is made by another stack, in
+    // us-west-2, so its ids are not known here. ListAccelerators takes no resource (Service Authorization
+    // Reference, AWS Global Accelerator); the rest are held to this account's accelerators.
+    out.push(
+      new iam.PolicyStatement({ actions: ['globalaccelerator:ListAccelerators'], resources: ['*'] }),
+      new iam.PolicyStatement({
+        actions: ['globalaccelerator:ListListeners'],
+        resources: [globalAccelerator('accelerator/*')],
+      }),
+      new iam.PolicyStatement({
+        actions: ['globalaccelerator:ListEndpointGroups'],
+        resources: [globalAccelerator('accelerator/*/listener/*')],
+      }),
+      new iam.PolicyStatement({
+        actions: ['globalaccelerator:UpdateEndpointGroup'],
+        resources: [globalAccelerator('accelerator/*/listener/*/endpoint-group/*')],
+      }),
+    );
+  }
+  if (traffic.mode === 'arc' && traffic.arc) {
+    // One UpdateRoutingControlStates request turns one region On and the other Off, sent to the cluster's
+    // regional endpoints in turn (functions/adapters/aws/arc-routing-controls.ts); the endpoints come from the
+    // configuration, so no DescribeCluster. Held to the configured routing controls (Service Authorization
+    // Reference, Amazon Route 53 Recovery Cluster: resource type routingcontrol).
+    out.push(
+      new iam.PolicyStatement({
+        actions: ['route53-recovery-cluster:UpdateRoutingControlStates'],
+        resources: Object.values(traffic.arc.routingControls),
+      }),
+    );
+  }
+  return out;
 }
 
 /** GetChange takes a change id that Route 53 generates per change, so the resource cannot be narrower. */
-export function route53StatusStatements(config: CutoverConfig): iam.PolicyStatement[] {
-  if (!config.traffic) return [];
+export function trafficStatusStatements(config: CutoverConfig): iam.PolicyStatement[] {
+  const traffic = config.traffic;
+  if (!traffic) return [];
+  if (recordChangeActions(config)) {
+    return [
+      new iam.PolicyStatement({
+        actions: ['route53:GetChange'],
+        resources: [`arn:${Aws.PARTITION}:route53:::change/*`],
+      }),
+    ];
+  }
+  if (traffic.mode === 'accelerator') {
+    // A dial is applied when the accelerator is DEPLOYED again (DescribeAccelerator).
+    return [
+      new iam.PolicyStatement({
+        actions: ['globalaccelerator:DescribeAccelerator'],
+        resources: [globalAccelerator('accelerator/*')],
+      }),
+    ];
+  }
+  // health-check (failover routing) and arc: the status is read from the holder checks over HTTP.
+  return [];
+}
+
+/**
+ * The holder-check function reads the lease item and nothing else: GetItem, on the item whose partition key is
+ * the application (dynamodb:LeadingKeys, "Using IAM policy conditions for fine-grained access control", DynamoDB
+ * developer guide). It is public (a function URL with auth NONE), so it must not be able to write or list.
+ */
+export function holderCheckReadStatements(config: CutoverConfig, tableArn: string): iam.PolicyStatement[] {
   return [
     new iam.PolicyStatement({
-      actions: ['route53:GetChange'],
-      resources: [`arn:${Aws.PARTITION}:route53:::change/*`],
+      actions: ['dynamodb:GetItem'],
+      resources: [tableArn],
+      conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [config.application] } },
     }),
   ];
 }
@@ -72,7 +174,8 @@ function auroraArns(scope: Construct, config: CutoverConfig): { globalCluster: s
 
 /** Promote the region's database: RDS PromoteReadReplica, or Aurora global failover/switchover. */
 export function rdsPromoteStatements(scope: Construct, config: CutoverConfig): iam.PolicyStatement[] {
-  if (!config.database) return [];
+  // DynamoDB global tables: every replica takes writes, nothing is promoted (GlobalTablesPromoter calls no API).
+  if (!config.database || config.database.engine === 'dynamodb') return [];
   if (config.database.engine === 'rds') {
     return [
       new iam.PolicyStatement({
@@ -92,7 +195,7 @@ export function rdsPromoteStatements(scope: Construct, config: CutoverConfig): i
 
 /** Read whether the promoted database is writable yet. */
 export function rdsDescribeStatements(scope: Construct, config: CutoverConfig): iam.PolicyStatement[] {
-  if (!config.database) return [];
+  if (!config.database || config.database.engine === 'dynamodb') return [];
   if (config.database.engine === 'rds') {
     return [
       new iam.PolicyStatement({

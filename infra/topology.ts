@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { CutoverConfig } from '#core/config.js';
 import { mrscRegionSetIssue } from '#core/config-rules.js';
+import { holderCheckUrlOf } from '#core/holder.js';
 
 /**
  * Where each piece of Cutover lives, derived from the configuration alone so that every stack (and every test)
@@ -16,12 +17,53 @@ export interface Topology {
     | { mode: 'mrsc'; home: string; regions: string[]; witnessRegion?: string }
     | { mode: 'arbiter'; home: string; regions: string[] };
   names: Names;
+  /** Where the global traffic layer and the holder checks live; null without a traffic section. */
+  traffic: TrafficPlacement | null;
   /** The region whose control table a function in `region` reads and writes. */
   controlTableRegionFor(region: string): string;
 }
 
+/** What a data-plane health check polls for one application region. */
+export type HolderCheckTarget =
+  /** A URL known at synth: `/cutover/holder` on the application's origin, or the region's holderCheckUrl. */
+  | { served: 'application' | 'configured'; url: string }
+  /** Cutover's holder-check function URL in a lease-authority region, with `?region=`; known only once deployed. */
+  | { served: 'function'; authorityRegion: string };
+
+export interface TrafficPlacement {
+  mode: NonNullable<CutoverConfig['traffic']>['mode'];
+  /**
+   * The one stack of the global traffic resources (Route 53 health checks and records, or the accelerator).
+   * Route 53 resources can be managed from a stack in any region: it goes to the first control region, beside the
+   * dashboard, so Cutover adds no region and its deploy does not hang on the primary region's CloudFormation. Global
+   * Accelerator resources only from us-west-2, its API's one region (Global Accelerator API Reference,
+   * CreateAccelerator: "you must specify the US West (Oregon) Region to create, update, or otherwise work with
+   * accelerators").
+   */
+  stackRegion: string;
+  holderChecks: Record<string, HolderCheckTarget>;
+  /** The lease-authority regions that run the holder-check function (empty unless traffic.holderCheck is function). */
+  holderFunctionRegions: string[];
+}
+
+/**
+ * The regions from which Route 53 health checkers can check an endpoint (HealthCheckConfig.Regions, Route 53 API
+ * Reference; at least three of them when the list is given).
+ */
+export const HEALTH_CHECKER_REGIONS = [
+  'us-east-1',
+  'us-west-1',
+  'us-west-2',
+  'eu-west-1',
+  'ap-southeast-1',
+  'ap-southeast-2',
+  'ap-northeast-1',
+  'sa-east-1',
+] as const;
+export const ACCELERATOR_API_REGION = 'us-west-2';
+
 /** The roles a region's stack plays; one region may host several. */
-export type StackRole = 'control' | 'app' | 'watcher';
+export type StackRole = 'control' | 'app' | 'watcher' | 'holder-check' | 'traffic';
 
 export interface Names {
   votesTable: string;
@@ -92,6 +134,13 @@ export function topology(config: CutoverConfig): Topology {
     secret: (kind) => `cutover/${app}/${kind}`,
   };
 
+  const controlTableRegionFor = (region: string): string => {
+    if (control.regions.includes(region)) return region;
+    // A replica on the same continent (same first name part, as in us-*, eu-*) is the nearest guess.
+    const continent = region.split('-')[0];
+    return control.regions.find((r) => r.split('-')[0] === continent) ?? control.home;
+  };
+
   return {
     application: app,
     applicationRegions,
@@ -100,11 +149,97 @@ export function topology(config: CutoverConfig): Topology {
     votes: { home: config.controlRegions[0]!, regions: votesRegions },
     control,
     names,
-    controlTableRegionFor(region) {
-      if (control.regions.includes(region)) return region;
-      // A replica on the same continent (same first name part, as in us-*, eu-*) is the nearest guess.
-      const continent = region.split('-')[0];
-      return control.regions.find((r) => r.split('-')[0] === continent) ?? control.home;
-    },
+    traffic: trafficPlacement(config, control.regions, controlTableRegionFor),
+    controlTableRegionFor,
+  };
+}
+
+/**
+ * Where the traffic layer goes and what each region's health check polls. Refuses, naming the field, what the
+ * CDK could only deploy half-working: a configuration built in code skips `config validate`.
+ */
+function trafficPlacement(
+  config: CutoverConfig,
+  authorityRegions: readonly string[],
+  controlTableRegionFor: (region: string) => string,
+): TrafficPlacement | null {
+  const traffic = config.traffic;
+  if (!traffic) return null;
+  const regions = [config.primary, config.standby];
+  const function_ = traffic.holderCheck === 'function';
+
+  if (traffic.mode === 'accelerator') {
+    if (!traffic.accelerator)
+      throw new TopologyError('traffic.accelerator', 'traffic mode accelerator needs it');
+    for (const r of regions) {
+      if (!traffic.accelerator.endpoints[r.region]) {
+        throw new TopologyError(
+          `traffic.accelerator.endpoints.${r.region}`,
+          'each application region needs its endpoint (load balancer ARN or Elastic IP allocation)',
+        );
+      }
+    }
+    // Global Accelerator checks the endpoint itself (its IP), so the holder check must be served there.
+    if (function_) {
+      throw new TopologyError(
+        'traffic.holderCheck',
+        'mode accelerator health-checks each endpoint directly: the application must serve /cutover/holder itself',
+      );
+    }
+    if (traffic.createRecords) {
+      throw new TopologyError('traffic.createRecords', 'mode accelerator has no Route 53 records to create');
+    }
+  }
+  if (traffic.mode === 'arc') {
+    if (!traffic.arc) throw new TopologyError('traffic.arc', 'traffic mode arc needs it');
+    for (const r of regions) {
+      if (!traffic.arc.routingControls[r.region]) {
+        throw new TopologyError(
+          `traffic.arc.routingControls.${r.region}`,
+          'each application region needs the routing control that admits its traffic',
+        );
+      }
+    }
+  }
+  const checkers = traffic.healthCheck.regions ?? [];
+  const unknown = checkers.filter((r) => !(HEALTH_CHECKER_REGIONS as readonly string[]).includes(r));
+  if (unknown.length > 0) {
+    throw new TopologyError(
+      'traffic.healthCheck.regions',
+      `${unknown.join(', ')} ${unknown.length === 1 ? 'is not a region' : 'are not regions'} Route 53 checks from: use ${HEALTH_CHECKER_REGIONS.join(', ')}`,
+    );
+  }
+  if (traffic.createRecords) {
+    // The records point at each region's own host (its healthUrl's); only a CNAME can hold a host name.
+    if (traffic.recordType !== 'CNAME') {
+      throw new TopologyError(
+        'traffic.recordType',
+        `createRecords makes CNAME records to each region's healthUrl host; ${traffic.recordType} records need values Cutover does not have`,
+      );
+    }
+    for (const [role, r] of [
+      ['primary', config.primary],
+      ['standby', config.standby],
+    ] as const) {
+      if (!r.setIdentifier) {
+        throw new TopologyError(`${role}.setIdentifier`, 'createRecords names each record by it');
+      }
+    }
+  }
+
+  const holderChecks: Record<string, HolderCheckTarget> = {};
+  for (const r of regions) {
+    holderChecks[r.region] = r.holderCheckUrl
+      ? { served: 'configured', url: r.holderCheckUrl }
+      : function_
+        ? { served: 'function', authorityRegion: controlTableRegionFor(r.region) }
+        : { served: 'application', url: holderCheckUrlOf(r) };
+  }
+  return {
+    mode: traffic.mode,
+    stackRegion: traffic.mode === 'accelerator' ? ACCELERATOR_API_REGION : config.controlRegions[0]!,
+    holderChecks,
+    // Every replica serves it, so an operator can point a check at another authority region by holderCheckUrl.
+    holderFunctionRegions: function_ ? [...authorityRegions] : [],
   };
 }

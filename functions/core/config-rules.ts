@@ -46,8 +46,18 @@ export function mrscRegionSetIssue(la: {
 
 /** EventBridge Scheduler's finest rate: the probers and the Lambda heartbeat start once a minute. */
 export const SCHEDULE_PERIOD_MS = 60_000;
-/** Above this, the fence's wait alone exceeds twice the 60 s recovery target (docs/architecture.md). */
-export const MAX_LEASE_TTL_MS = 120_000;
+/** Lambda's hard limit on one invocation (docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html). */
+export const LAMBDA_MAX_RUN_MS = 900_000;
+/** The recovery target that Cutover is built for: failover within a minute (the brief, "Who uses it"). */
+export const RTO_TARGET_MS = 60_000;
+/**
+ * The lease's TTL is the fence's wait in every failover: the old primary may have renewed the instant before it
+ * failed, and nothing may be promoted until that lease, plus the skew, is over on the taker's clock. Detection
+ * (the debounce) runs alongside that wait, but the promotion, the traffic move and the first write all come after
+ * it. 45 s leaves 15 s of the 60 s target for them (the drill measures about 1.5 s; an RDS promotion alone can
+ * take longer), where the old 120 s bound let the wait alone take twice the target.
+ */
+export const MAX_LEASE_TTL_MS = 45_000;
 /** The cool-down spans at least this many detection windows. */
 export const MIN_COOLDOWN_WINDOWS = 10;
 
@@ -125,6 +135,19 @@ export function crossFieldIssues(c: CutoverConfig, valid: ValidSections = () => 
     if (la.witnessRegion && la.regions.includes(la.witnessRegion)) {
       add('leaseAuthority.witnessRegion', `must not be one of leaseAuthority.regions (${la.witnessRegion})`);
     }
+    // A replica in an application region earns a local read and write; a witness holds no data and serves nobody
+    // there. It only ties one of the authority's three votes to the region whose failure a failover answers, so
+    // that one more fault (a replica's trouble, a partition) leaves no majority to revoke or grant the lease.
+    const appRegions = [
+      ...(valid('primary') ? [c.primary.region] : []),
+      ...(valid('standby') ? [c.standby.region] : []),
+    ];
+    if (la.witnessRegion && appRegions.includes(la.witnessRegion)) {
+      add(
+        'leaseAuthority.witnessRegion',
+        `must not be an application region (${appRegions.join(', ')}): a witness there falls with the region a failover answers; got ${la.witnessRegion}`,
+      );
+    }
     const outsideSet = mrscRegionSetIssue(la);
     if (outsideSet) issues.push(outsideSet);
   } else if (la?.mode === 'arbiter' && valid('primary') && la.region === c.primary.region) {
@@ -186,21 +209,24 @@ export function crossFieldIssues(c: CutoverConfig, valid: ValidSections = () => 
 
   const l = c.lease;
   if (valid('lease')) {
-    // The holder stops writing maxSkew + safetyMargin before its lease ends (functions/core/lease.ts), so that
-    // is the time its renewals have: one interval and two failed attempts must fit in it, or a healthy primary
-    // refuses writes after two slow renewals.
+    // The holder stops writing maxSkew + safetyMargin before its lease ends (functions/core/lease.ts): that is
+    // the time its renewals have. Two failed renewals cost a renew interval and two retry timeouts, and the third
+    // attempt needs its own timeout to land before writes stop. Counting only the third attempt's start (renew +
+    // 2 × retry) is not enough: at that boundary the lease simulation (test/unit/lease-simulation.test.ts) finds a
+    // healthy holder refusing writes in about 1 schedule in 10, for up to 1.4 s, as the issue's ttl 14 s / renew
+    // 10 s / retry 2 s did for 1.56 s.
     const usable = l.ttlMs - l.maxSkewMs - l.safetyMarginMs;
-    const renewBudget = l.renewIntervalMs + 2 * l.retryTimeoutMs;
+    const renewBudget = l.renewIntervalMs + 3 * l.retryTimeoutMs;
     if (usable < renewBudget) {
       add(
         'lease.ttlMs',
-        `lease.ttlMs − lease.maxSkewMs − lease.safetyMarginMs (${usable}) must be at least lease.renewIntervalMs + 2 × lease.retryTimeoutMs = ${renewBudget}, so that the holder rides out two failed renewals`,
+        `lease.ttlMs − lease.maxSkewMs − lease.safetyMarginMs (${usable}) must be at least lease.renewIntervalMs + 3 × lease.retryTimeoutMs = ${renewBudget}, so that the holder rides out two failed renewals and the third lands before writes stop`,
       );
     }
     if (l.ttlMs > MAX_LEASE_TTL_MS) {
       add(
         'lease.ttlMs',
-        `must be at most ${MAX_LEASE_TTL_MS}: a failover waits out the whole old lease (ttl + maxSkew) before it may promote, so a longer lease alone takes the recovery past twice the 60 s target; got ${l.ttlMs}`,
+        `must be at most ${MAX_LEASE_TTL_MS}: every failover waits out the old lease (ttl + maxSkew after the last renewal) before it may promote, and the promotion and the traffic move need the rest of the ${RTO_TARGET_MS / 1000} s recovery target; got ${l.ttlMs}`,
       );
     }
     if (l.renewIntervalMs > SCHEDULE_PERIOD_MS) {
@@ -219,6 +245,22 @@ export function crossFieldIssues(c: CutoverConfig, valid: ValidSections = () => 
       add(
         'lease.safetyMarginMs',
         'must be above 0: a write checked just before the deadline needs time to land before the lease ends',
+      );
+    }
+    // A Lambda heartbeat run starts once a minute and renews for scheduledRunMs, so runs overlap. When one start
+    // is missed (throttled, or an async invoke dropped), the run before it must still be renewing when the start
+    // after it comes, one renew interval into that run's first cycle: 2 periods + one interval.
+    const minRun = 2 * SCHEDULE_PERIOD_MS + l.renewIntervalMs;
+    if (l.keeper === 'scheduled' && l.scheduledRunMs < minRun) {
+      add(
+        'lease.scheduledRunMs',
+        `must be at least 2 × ${SCHEDULE_PERIOD_MS} + lease.renewIntervalMs = ${minRun} with lease.keeper "scheduled", so that one missed start leaves no renewal gap; got ${l.scheduledRunMs}`,
+      );
+    }
+    if (l.keeper === 'scheduled' && l.scheduledRunMs >= LAMBDA_MAX_RUN_MS) {
+      add(
+        'lease.scheduledRunMs',
+        `must be below ${LAMBDA_MAX_RUN_MS}, Lambda's limit on one invocation (the heartbeat's timeout is set above the run); got ${l.scheduledRunMs}`,
       );
     }
   }

@@ -151,6 +151,12 @@ export const configShape = z
           })
           .strict()
           .prefault({}),
+        /**
+         * Who serves the holder checks: `application` (default), the application itself (`/cutover/holder` from its
+         * LeaseGuard, or each region's holderCheckUrl); `function`, Cutover's holder-check function URL in each
+         * lease-authority region, for applications that cannot add a route (a region's holderCheckUrl still wins).
+         */
+        holderCheck: z.enum(['application', 'function']).default('application'),
         /** The CDK creates the records (with the health checks attached) rather than only the health checks. */
         createRecords: z.boolean().default(false),
         /** Global Accelerator (mode accelerator): the endpoint (ALB/NLB ARN or EIP allocation) per region. */

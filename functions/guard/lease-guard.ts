@@ -163,10 +163,10 @@ export class LeaseGuard implements WriteGuard {
     const decision = mayWrite(this.lease, this.options.region, this.clock.now(), this.options.timing);
     if (!decision.allowed) return periodic;
     const ahead = decision.validUntil - this.refreshAheadMs;
-    // Inside the refresh-ahead window, a read that just happened (and found no renewal, or failed fast) is not
-    // repeated at once: the next comes a fifth of the refresh period later, never in a busy loop.
-    const last = Math.max(this.loadedAt, this.lastError?.at ?? this.loadedAt);
-    const retryAt = last + Math.max(1, Math.floor(this.refreshEveryMs / 5));
+    if (!this.lastError) return Math.min(periodic, ahead);
+    // After a failed read inside the refresh-ahead window, not again at once: a read that fails fast (refused, no
+    // route) would otherwise be retried in a busy loop. The next comes a fifth of the refresh period later.
+    const retryAt = this.lastError.at + Math.max(1, Math.floor(this.refreshEveryMs / 5));
     return Math.min(periodic, Math.max(ahead, retryAt));
   }
 

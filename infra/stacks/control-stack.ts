@@ -22,14 +22,15 @@ import {
   pendingHandler,
   traceEveryFunction,
 } from '../constructs/cutover-function.js';
+import { withHolderFunctionUrls } from '../constructs/holder-check.js';
 import { acknowledgeTracing, ControlPlaneAlarms, ONE_MINUTE } from '../constructs/operations.js';
 import {
   fenceLambdaStatements,
   rdsDescribeStatements,
   rdsPromoteStatements,
   replicationLagStatements,
-  route53ChangeStatements,
-  route53StatusStatements,
+  trafficChangeStatements,
+  trafficStatusStatements,
 } from '../iam.js';
 import {
   type Capability,
@@ -62,12 +63,14 @@ export class ControlStack extends Stack {
   readonly pending: string[] = [];
   readonly slackCallbackUrl?: lambda.FunctionUrl;
   private readonly application: string;
+  private readonly trafficMode: string | undefined;
 
   constructor(scope: Construct, id: string, props: RegionStackProps) {
     super(scope, id, props);
     const { config, topology } = props;
     const { names } = topology;
     this.application = config.application;
+    this.trafficMode = config.traffic?.mode;
     const votes = votesReplica(this, topology);
     const control = controlTableFor(this, topology);
     // Every function here that touches the control table reaches it in this region (see Topology).
@@ -131,8 +134,10 @@ export class ControlStack extends Stack {
     const asl = { failover: readAsl('failover'), failback: readAsl('failback') };
     const timeouts = stepFunctionTimeouts(Object.values(asl));
     const used = new Set(Object.values(asl).flatMap(placeholders));
+    // The traffic steps read the holder checks the data plane polls, the function URL's too (deploy-time token).
+    const stepProps = { ...props, config: withHolderFunctionUrls(this, config, topology) };
     for (const spec of STEPS.filter((s) => used.has(s.placeholder))) {
-      const fn = this.stepFunction(spec, props, timeouts.get(spec.placeholder), tableRegion);
+      const fn = this.stepFunction(spec, stepProps, timeouts.get(spec.placeholder), tableRegion);
       bindTable(fn, 'CONTROL_TABLE', control.table, 'readWrite');
       bindTable(fn, 'VOTES_TABLE', votes, 'read');
       bindEventBus(fn, 'EVENT_BUS_NAME', this.bus);
@@ -399,8 +404,9 @@ export class ControlStack extends Stack {
   ): void {
     const { config } = props;
     const statements: Record<Exclude<Capability, 'slack'>, () => iam.PolicyStatement[]> = {
-      'route53-change': () => route53ChangeStatements(config),
-      'route53-status': () => route53StatusStatements(config),
+      // The capabilities keep their names; what they grant follows traffic.mode (infra/iam.ts).
+      'route53-change': () => trafficChangeStatements(config),
+      'route53-status': () => trafficStatusStatements(config),
       'rds-promote': () => rdsPromoteStatements(this, config),
       'rds-describe': () => rdsDescribeStatements(this, config),
       'replication-lag': () => replicationLagStatements(config),
@@ -418,11 +424,25 @@ export class ControlStack extends Stack {
     const ack = (id: string, reason: string) => Validations.of(this).acknowledge({ id, reason });
     acknowledgeTracing(
       this,
-      'cloudwatch:GetMetricData (replication lag) has no resource-level permissions either.',
+      `cloudwatch:GetMetricData (replication lag) has no resource-level permissions either${this.trafficMode === 'accelerator' ? ', nor has globalaccelerator:ListAccelerators' : ''}.`,
     );
     ack(
       'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:route53:::change/*]',
       'route53:GetChange takes a change id that Route 53 generates for each change; it cannot be known in advance.',
     );
+    if (this.trafficMode === 'accelerator') {
+      const why =
+        'The accelerator is created by the traffic stack in us-west-2 and its ids are generated, so the traffic steps find its endpoint groups by the configured endpoints (infra/iam.ts); the grant stays within this account.';
+      for (const resource of [
+        'accelerator/*',
+        'accelerator/*/listener/*',
+        'accelerator/*/listener/*/endpoint-group/*',
+      ]) {
+        ack(
+          `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:globalaccelerator::<AWS::AccountId>:${resource}]`,
+          why,
+        );
+      }
+    }
   }
 }

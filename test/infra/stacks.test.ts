@@ -74,12 +74,12 @@ describe('tables', () => {
     const t = template(stacks.controlTable);
     t.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
       MultiRegionConsistency: 'STRONG',
-      GlobalTableWitnesses: [{ Region: 'us-east-1' }],
+      GlobalTableWitnesses: [{ Region: 'us-east-2' }],
     });
     const table = Object.values(t.findResources('AWS::DynamoDB::GlobalTable'))[0] as {
       Properties: { Replicas: Array<{ Region: string }> };
     };
-    expect(table.Properties.Replicas.map((r) => r.Region).sort()).toEqual(['us-east-2', 'us-west-2']);
+    expect(table.Properties.Replicas.map((r) => r.Region).sort()).toEqual(['us-east-1', 'us-west-2']);
   });
 
   it('control: one single-region table in the arbiter region for the arbiter config', () => {
@@ -332,6 +332,17 @@ describe('IAM scoping', () => {
         expect.arrayContaining([expect.stringMatching(/:cluster:payments-/)]),
       );
     }
+  });
+
+  it('DynamoDB global tables: no RDS action at all, and the RPO guard may read the replication latency', () => {
+    const dynamo = synth(GENERATED['database engine dynamodb']);
+    const t = dynamo.template(dynamo.stacks.control[0]!);
+    expect(
+      statements(t)
+        .flatMap(actionsOf)
+        .filter((a) => a.startsWith('rds:')),
+    ).toEqual([]);
+    expect(functionStatements(t, 'rpo-guard').flatMap(actionsOf)).toContain('cloudwatch:GetMetricData');
   });
 
   it('Lambda fence: PutFunctionConcurrency only on the configured functions in the application regions', () => {

@@ -50,6 +50,11 @@ export const GENERATED = {
     delete r.primary.setIdentifier;
     delete r.standby.setIdentifier;
   }),
+  'database engine dynamodb': generate('database engine dynamodb', (r) => {
+    r.database = { engine: 'dynamodb', tables: ['orders-items'] };
+    delete r.primary.databaseId;
+    delete r.standby.databaseId;
+  }),
   'no database section': generate('no database section', (r) => {
     delete r.database;
     delete r.primary.databaseId;
@@ -71,6 +76,59 @@ export const GENERATED = {
     r.primary.databaseId = 'arn:aws:rds:us-east-1:123456789012:cluster:orders-use1';
     r.standby.databaseId = 'arn:aws:rds:us-west-2:123456789012:cluster:orders-usw2';
   }),
+  // The traffic modes (issue 10); the examples are all mode health-check with application-served checks.
+  'traffic: function holder check, weighted records created, 3 checker regions': generate(
+    'traffic: function holder check, weighted records created, 3 checker regions',
+    (r) => {
+      r.traffic.holderCheck = 'function';
+      r.traffic.createRecords = true;
+      r.traffic.healthCheck = {
+        requestIntervalSeconds: 30,
+        failureThreshold: 2,
+        regions: ['us-east-1', 'us-west-2', 'eu-west-1'],
+      };
+    },
+  ),
+  'traffic: mode records, failover records created, arbiter': generate(
+    'traffic: mode records, failover records created, arbiter',
+    (r) => {
+      r.leaseAuthority = { mode: 'arbiter', region: 'us-east-2' };
+      r.traffic.mode = 'records';
+      r.traffic.routing = 'failover';
+      r.traffic.createRecords = true;
+      r.primary.holderCheckUrl = 'https://holder.orders-use1.example.com:8443/ready?for=cutover';
+    },
+  ),
+  'traffic: mode accelerator': generate('traffic: mode accelerator', (r) => {
+    r.traffic.mode = 'accelerator';
+    r.traffic.accelerator = {
+      endpoints: {
+        'us-east-1':
+          'arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/orders/0123456789abcdef',
+        'us-west-2': 'eipalloc-0123456789abcdef0',
+      },
+      healthCheckIntervalSeconds: 30,
+      thresholdCount: 2,
+    };
+  }),
+  'traffic: mode arc, failover records created': generate(
+    'traffic: mode arc, failover records created',
+    (r) => {
+      r.traffic.mode = 'arc';
+      r.traffic.routing = 'failover';
+      r.traffic.createRecords = true;
+      r.traffic.failbackSteps = [100];
+      r.traffic.arc = {
+        clusterArn: 'arn:aws:route53-recovery-control::123456789012:cluster/orders-cluster',
+        routingControls: {
+          'us-east-1':
+            'arn:aws:route53-recovery-control::123456789012:controlpanel/orders/routingcontrol/use1',
+          'us-west-2':
+            'arn:aws:route53-recovery-control::123456789012:controlpanel/orders/routingcontrol/usw2',
+        },
+      };
+    },
+  ),
 } as const satisfies Record<string, GeneratedConfig>;
 
 /** Every configuration the synthesis matrix covers, by name: the examples, then the generated ones. */

@@ -1,4 +1,4 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -70,13 +70,21 @@ function observed(clock: FakeClock) {
   return { real, store, stats };
 }
 
-async function setup(app: string) {
+async function setup(app: string, refresh: { refreshEveryMs?: number; refreshAheadMs?: number } = {}) {
   const clock = new FakeClock();
   const { real, store, stats } = observed(clock);
   const acquired = await real.acquire(app, REGION, null);
   if (!acquired.ok) throw new Error('bootstrap failed');
   const timers = new ManualTimers();
-  const guard = new LeaseGuard({ store, application: app, region: REGION, timing, clock, timers });
+  const guard = new LeaseGuard({
+    store,
+    application: app,
+    region: REGION,
+    timing,
+    clock,
+    timers,
+    ...refresh,
+  });
   return { clock, real, stats, timers, guard, lease: acquired.lease };
 }
 
@@ -159,6 +167,47 @@ describe('LeaseGuard on DynamoDB Local', () => {
     stats.failing = false;
     await timers.fire();
     expect(guard.check()).toMatchObject({ allowed: false, code: 'EXPIRED' });
+  });
+
+  it('stops writes at once when a refresh finds the lease item deleted', async () => {
+    const { guard, clock, lease } = await setup('deleted');
+    await guard.start();
+    expect(guard.check()).toMatchObject({ allowed: true, epoch: lease.epoch });
+    await doc.send(new DeleteCommand({ TableName: table, Key: { pk: 'deleted', sk: 'lease' } }));
+    // Same instant, well inside the old cached window: the read that saw no item is what decides.
+    await guard.refresh();
+    expect(clock.t).toBeLessThan(holderDeadline(lease, timing));
+    expect(guard.check()).toMatchObject({ allowed: false, code: 'NO_LEASE', epoch: null });
+    expect(() => guard.assertWritable()).toThrow(WriteFencedError);
+  });
+
+  it('schedules its refresh refreshAheadMs before the cached lease stops allowing writes', async () => {
+    // A periodic refresh far in the future, so that only refreshAheadMs can bring the read forward.
+    const { guard, timers, clock, lease, stats } = await setup('ahead', {
+      refreshEveryMs: 3_600_000,
+      refreshAheadMs: 4_000,
+    });
+    await guard.start();
+    const deadline = holderDeadline(lease, timing);
+    expect(timers.pending.map((p) => p.ms)).toEqual([deadline - 4_000 - clock.t]);
+
+    // A frozen sandbox: ensureFresh reads exactly when the ahead window opens, not a millisecond before.
+    guard.stop();
+    const reads = stats.reads;
+    clock.t = deadline - 4_000 - 1;
+    await guard.ensureFresh();
+    expect(stats.reads).toBe(reads);
+    clock.t = deadline - 4_000;
+    await guard.ensureFresh();
+    expect(stats.reads).toBe(reads + 1);
+  });
+
+  it('defaults refreshAheadMs to one renew interval', async () => {
+    const { guard, timers, clock, lease } = await setup('ahead-default', { refreshEveryMs: 3_600_000 });
+    await guard.start();
+    expect(timers.pending.map((p) => p.ms)).toEqual([
+      holderDeadline(lease, timing) - timing.renewIntervalMs - clock.t,
+    ]);
   });
 
   it('shares one read among concurrent refreshes', async () => {

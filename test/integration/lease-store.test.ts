@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DynamoLeaseStore } from '#adapters/dynamodb/lease-store.js';
 import { StoreError } from '#core/errors.js';
 import { type LeaseTiming, safeToTakeAt } from '#core/lease.js';
+import { localClients } from '../../infra/local/tables.js';
 import { freshTables } from '../support/dynamodb.js';
 import { FakeClock } from '../support/fake-clock.js';
 
@@ -11,11 +12,13 @@ const timing: LeaseTiming = { ttlMs: 30_000, renewIntervalMs: 10_000, maxSkewMs:
 
 let doc: DynamoDBDocumentClient;
 let table: string;
+let endpoint: string;
 
 beforeAll(async () => {
   const t = await freshTables('lease');
   doc = t.doc;
   table = t.names.control;
+  endpoint = t.endpoint;
 });
 
 const storeWith = (clock: FakeClock) => new DynamoLeaseStore(doc, table, timing, clock);
@@ -231,5 +234,37 @@ describe('DynamoLeaseStore on DynamoDB Local', () => {
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StoreError);
     expect((err as Error).cause).toBeInstanceOf(ReplicatedWriteConflictException);
+  });
+
+  it('reads the lease with ConsistentRead on the wire, every time', async () => {
+    // DynamoDB Local answers every read consistently, so only the request itself can show an eventually
+    // consistent read: capture each GetItem body as the real client signs and sends it.
+    const { raw, doc: captured } = localClients(endpoint);
+    const bodies: Record<string, unknown>[] = [];
+    raw.middlewareStack.add(
+      (next) => async (args) => {
+        const req = args.request as { headers: Record<string, string>; body?: unknown };
+        if (req.headers['x-amz-target'] === 'DynamoDB_20120810.GetItem') {
+          const text =
+            typeof req.body === 'string' ? req.body : new TextDecoder().decode(req.body as Uint8Array);
+          bodies.push(JSON.parse(text) as Record<string, unknown>);
+        }
+        return next(args);
+      },
+      { step: 'finalizeRequest', name: 'captureGetItem' },
+    );
+    const clock = new FakeClock();
+    const store = new DynamoLeaseStore(captured, table, timing, clock);
+    expect(await store.read('consistent')).toBeNull();
+    await store.acquire('consistent', 'us-east-1', null);
+    expect(await store.read('consistent')).toMatchObject({ holder: 'us-east-1', epoch: 1 });
+    expect(bodies).toHaveLength(2);
+    for (const body of bodies) {
+      expect(body).toEqual({
+        TableName: table,
+        Key: { pk: { S: 'consistent' }, sk: { S: 'lease' } },
+        ConsistentRead: true,
+      });
+    }
   });
 });

@@ -164,7 +164,7 @@ const rules: Rule[] = [
   {
     rule: 'an MRSC replica in no region set',
     mutate: (r) => {
-      r.leaseAuthority = { mode: 'mrsc', regions: ['us-east-2', 'us-west-1'], witnessRegion: 'us-east-1' };
+      r.leaseAuthority = { mode: 'mrsc', regions: ['us-east-1', 'us-west-1'], witnessRegion: 'us-east-2' };
     },
     fields: ['leaseAuthority.regions'],
     message: /us-west-1 is outside the US set$/,
@@ -226,14 +226,13 @@ const rules: Rule[] = [
     message: /must be at least probe\.intervalMs \+ probe\.responseTimeoutMs = 13000/,
   },
   {
-    rule: 'renewInterval + 2 × retryTimeout > ttl − skew − margin',
+    rule: 'renewInterval + 3 × retryTimeout > ttl − skew − margin',
     mutate: (r) => {
-      r.lease.renewIntervalMs = 10_001;
-      r.lease.retryTimeoutMs = 9_250;
+      r.lease.retryTimeoutMs = 6_167;
     },
     fields: ['lease.ttlMs'],
     message:
-      /\(28500\) must be at least lease\.renewIntervalMs \+ 2 × lease\.retryTimeoutMs = 28501, so that the holder rides out two failed renewals/,
+      /\(28500\) must be at least lease\.renewIntervalMs \+ 3 × lease\.retryTimeoutMs = 28501, so that the holder rides out two failed renewals and the third lands before writes stop/,
   },
   {
     // Issue 11's case: 10 + 2 × 2 = 14 fits a 14 s lease only if skew and margin are forgotten.
@@ -249,16 +248,46 @@ const rules: Rule[] = [
       r.takeoverAfterMs = 180_000;
     },
     fields: ['lease.ttlMs'],
-    message: /\(12500\) must be at least .* = 14000/,
+    message: /\(12500\) must be at least .* = 16000/,
   },
   {
-    rule: 'a lease ttl over two minutes',
+    // Issue 11: ttl 12 s, renew 4 s, retry 4 s left a renewal gap; 4 + 3 × 4 = 16 > 12 − 1 − 0.5.
+    rule: 'two 4 s retries after a 4 s interval in a 12 s lease',
+    mutate: (r) => {
+      r.lease = {
+        ttlMs: 12_000,
+        renewIntervalMs: 4_000,
+        retryTimeoutMs: 4_000,
+        maxSkewMs: 1_000,
+        safetyMarginMs: 500,
+      };
+    },
+    fields: ['lease.ttlMs'],
+    message: /\(10500\) must be at least .* = 16000/,
+  },
+  {
+    // Issue 11: retry 25 s in a 60 s lease; it also breaks the TTL bound, under the same field.
+    rule: 'a 25 s retry timeout in a 60 s lease',
+    mutate: (r) => {
+      r.lease = {
+        ttlMs: 60_000,
+        renewIntervalMs: 10_000,
+        retryTimeoutMs: 25_000,
+        maxSkewMs: 1_000,
+        safetyMarginMs: 500,
+      };
+    },
+    fields: ['lease.ttlMs'],
+    message: /\(58500\) must be at least .* = 85000/,
+  },
+  {
+    rule: 'a lease ttl of a day',
     mutate: (r) => {
       r.lease.ttlMs = 86_400_000;
       r.takeoverAfterMs = 90_000_000;
     },
     fields: ['lease.ttlMs'],
-    message: /must be at most 120000: a failover waits out the whole old lease/,
+    message: /must be at most 45000: every failover waits out the old lease .* the 60 s recovery target/,
   },
   {
     rule: 'a renew interval over a minute',
@@ -271,7 +300,8 @@ const rules: Rule[] = [
         safetyMarginMs: 500,
       };
     },
-    fields: ['lease.renewIntervalMs'],
+    // The interval cannot fit a lease the TTL bound allows either.
+    fields: ['lease.renewIntervalMs', 'lease.ttlMs'],
     message: /must be at most 60000 \(a scheduled heartbeat starts once a minute\), got 61000/,
   },
   {
@@ -480,12 +510,12 @@ describe('cross-field rules', () => {
     expect(accepted((r) => (r.voteStalenessMs = 13_000))).toBe(true);
     expect(accepted((r) => (r.probe.connectTimeoutMs = 3_000))).toBe(true);
     expect(accepted((r) => (r.probe.responseTimeoutMs = 9_999))).toBe(true);
-    expect(accepted((r) => (r.lease.retryTimeoutMs = 9_250))).toBe(true);
+    expect(accepted((r) => (r.lease.retryTimeoutMs = 6_166))).toBe(true);
     expect(
       accepted((r) => {
         r.lease = {
           ttlMs: 30_000,
-          renewIntervalMs: 20_000,
+          renewIntervalMs: 18_000,
           retryTimeoutMs: 2_000,
           maxSkewMs: 5_500,
           safetyMarginMs: 500,
@@ -496,17 +526,6 @@ describe('cross-field rules', () => {
     expect(accepted((r) => (r.cooldownMs = 300_000))).toBe(true);
     expect(accepted((r) => (r.reopenAfterMs = 30_000))).toBe(true);
     expect(accepted((r) => (r.probe.intervalMs = 15_000))).toBe(true);
-    expect(
-      accepted((r) => {
-        r.lease = {
-          ttlMs: 120_000,
-          renewIntervalMs: 60_000,
-          retryTimeoutMs: 2_000,
-          maxSkewMs: 1_000,
-          safetyMarginMs: 500,
-        };
-      }),
-    ).toBe(true);
     for (const n of [4, 6]) {
       const watchers = [
         'eu-west-1',
@@ -530,8 +549,8 @@ describe('cross-field rules', () => {
       accepted((r) => {
         r.leaseAuthority = {
           mode: 'mrsc',
-          regions: ['us-east-2', 'us-west-2'],
-          witnessRegion: 'us-east-1',
+          regions: ['us-east-1', 'us-west-2'],
+          witnessRegion: 'us-east-2',
         };
       }),
     ).toBe(true);
@@ -743,6 +762,153 @@ describe('all errors at once', () => {
   });
 });
 
+interface Boundary {
+  rule: string;
+  /** The configuration exactly at the bound: accepted. */
+  atBound: (raw: Raw) => void;
+  /** One step past it: refused, naming exactly `field`. */
+  pastBound: (raw: Raw) => void;
+  field: string;
+  message: RegExp;
+}
+
+const lease = (l: Record<string, unknown>) => (r: Raw) => {
+  r.lease = { ...r.lease, ...l };
+};
+
+// Issue 11: each lease and authority rule accepted at its boundary and refused one step past it.
+const boundaries: Boundary[] = [
+  {
+    rule: 'the holder rides out two failed renewals and the third attempt, skew and margin included',
+    // 30 000 − 1 000 − 500 = 28 500 must hold 10 000 + 3 × retry.
+    atBound: lease({ retryTimeoutMs: 6_166 }),
+    pastBound: lease({ retryTimeoutMs: 6_167 }),
+    field: 'lease.ttlMs',
+    message: /\(28500\) must be at least lease\.renewIntervalMs \+ 3 × lease\.retryTimeoutMs = 28501/,
+  },
+  {
+    rule: 'the renewal budget counts the skew',
+    atBound: lease({ ttlMs: 14_000, renewIntervalMs: 10_000, retryTimeoutMs: 800, maxSkewMs: 1_100 }),
+    pastBound: lease({ ttlMs: 14_000, renewIntervalMs: 10_000, retryTimeoutMs: 800, maxSkewMs: 1_101 }),
+    field: 'lease.ttlMs',
+    message: /\(12399\) must be at least .* = 12400/,
+  },
+  {
+    rule: 'the renewal budget counts the safety margin',
+    atBound: lease({ ttlMs: 14_000, renewIntervalMs: 10_000, retryTimeoutMs: 800, safetyMarginMs: 600 }),
+    pastBound: lease({ ttlMs: 14_000, renewIntervalMs: 10_000, retryTimeoutMs: 800, safetyMarginMs: 601 }),
+    field: 'lease.ttlMs',
+    message: /\(12399\) must be at least .* = 12400/,
+  },
+  {
+    rule: 'the TTL bound: the fence waits out the whole lease within the 60 s recovery target',
+    atBound: lease({ ttlMs: 45_000 }),
+    pastBound: lease({ ttlMs: 45_001 }),
+    field: 'lease.ttlMs',
+    message: /must be at most 45000: every failover waits out the old lease .*; got 45001/,
+  },
+  {
+    rule: 'a clock skew above zero',
+    atBound: lease({ maxSkewMs: 1 }),
+    pastBound: lease({ maxSkewMs: 0 }),
+    field: 'lease.maxSkewMs',
+    message: /must be above 0/,
+  },
+  {
+    rule: 'a safety margin above zero',
+    atBound: lease({ safetyMarginMs: 1 }),
+    pastBound: lease({ safetyMarginMs: 0 }),
+    field: 'lease.safetyMarginMs',
+    message: /must be above 0/,
+  },
+  {
+    rule: 'a scheduled run that outlives one missed start',
+    atBound: lease({ keeper: 'scheduled', scheduledRunMs: 130_000 }),
+    pastBound: lease({ keeper: 'scheduled', scheduledRunMs: 129_999 }),
+    field: 'lease.scheduledRunMs',
+    message: /must be at least 2 × 60000 \+ lease\.renewIntervalMs = 130000 .*; got 129999/,
+  },
+  {
+    rule: 'a scheduled run that grows with the renew interval',
+    atBound: lease({ keeper: 'scheduled', renewIntervalMs: 12_000, scheduledRunMs: 132_000 }),
+    pastBound: lease({ keeper: 'scheduled', renewIntervalMs: 12_000, scheduledRunMs: 131_999 }),
+    field: 'lease.scheduledRunMs',
+    message: /= 132000 with lease\.keeper "scheduled"/,
+  },
+  {
+    rule: 'a scheduled run within one Lambda invocation',
+    atBound: lease({ keeper: 'scheduled', scheduledRunMs: 899_999 }),
+    pastBound: lease({ keeper: 'scheduled', scheduledRunMs: 900_000 }),
+    field: 'lease.scheduledRunMs',
+    message: /must be below 900000, Lambda's limit on one invocation/,
+  },
+  {
+    rule: 'a witness outside the primary region',
+    atBound: (r) => {
+      r.leaseAuthority = { mode: 'mrsc', regions: ['us-east-1', 'us-west-2'], witnessRegion: 'us-east-2' };
+    },
+    pastBound: (r) => {
+      r.leaseAuthority = { mode: 'mrsc', regions: ['us-east-2', 'us-west-2'], witnessRegion: 'us-east-1' };
+    },
+    field: 'leaseAuthority.witnessRegion',
+    message: /must not be an application region \(us-east-1, us-west-2\): .*; got us-east-1/,
+  },
+  {
+    rule: 'a witness outside the standby region',
+    atBound: (r) => {
+      r.leaseAuthority = { mode: 'mrsc', regions: ['us-east-1', 'us-west-2'], witnessRegion: 'us-east-2' };
+    },
+    pastBound: (r) => {
+      r.leaseAuthority = { mode: 'mrsc', regions: ['us-east-1', 'us-east-2'], witnessRegion: 'us-west-2' };
+    },
+    field: 'leaseAuthority.witnessRegion',
+    message: /must not be an application region .*; got us-west-2/,
+  },
+  {
+    rule: 'an arbiter outside the primary region',
+    atBound: (r) => {
+      r.leaseAuthority = { mode: 'arbiter', region: 'us-east-2' };
+    },
+    pastBound: (r) => {
+      r.leaseAuthority = { mode: 'arbiter', region: 'us-east-1' };
+    },
+    field: 'leaseAuthority.region',
+    message: /must not be the primary region \(us-east-1\)/,
+  },
+  {
+    rule: 'an arbiter outside the standby region',
+    atBound: (r) => {
+      r.leaseAuthority = { mode: 'arbiter', region: 'us-east-2' };
+    },
+    pastBound: (r) => {
+      r.leaseAuthority = { mode: 'arbiter', region: 'us-west-2' };
+    },
+    field: 'leaseAuthority.region',
+    message: /must not be the standby region \(us-west-2\)/,
+  },
+];
+
+describe('lease and lease-authority rules, both ways', () => {
+  it.each(boundaries)('$rule: accepted at the bound, refused past it under $field', (b) => {
+    const at = exampleConfigJson() as Raw;
+    b.atBound(at);
+    expect(parseConfig(at)).toMatchObject({ ok: true });
+    const issues = issuesOf(b.pastBound);
+    expect(fieldsOf(issues)).toEqual([b.field]);
+    expect(issues.map((i) => i.message)).toContainEqual(expect.stringMatching(b.message));
+  });
+
+  it('leaves the scheduled cycle alone when the keeper is the application process', () => {
+    expect(accepted(lease({ keeper: 'process', scheduledRunMs: 1_000 }))).toBe(true);
+    expect(accepted(lease({ keeper: 'process', scheduledRunMs: 1_000_000 }))).toBe(true);
+  });
+
+  it('refuses a negative skew or margin in the shape, naming the field', () => {
+    expect(fieldsOf(issuesOf(lease({ maxSkewMs: -1 })))).toEqual(['lease.maxSkewMs']);
+    expect(fieldsOf(issuesOf(lease({ safetyMarginMs: -1 })))).toEqual(['lease.safetyMarginMs']);
+  });
+});
+
 describe('defaults', () => {
   const minimal = (): Raw => ({
     application: 'orders',
@@ -804,6 +970,7 @@ describe('defaults', () => {
       ttlSeconds: 60,
       failbackSteps: [100],
       healthCheck: { requestIntervalSeconds: 10, failureThreshold: 1 },
+      holderCheck: 'application',
       createRecords: false,
     });
     expect(config.fence).toEqual({ lambdaFunctions: [] });
