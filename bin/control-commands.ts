@@ -142,7 +142,14 @@ export function resumeCommand(argv: string[], deps: ControlCommandDeps = {}): Pr
 export interface ControlStatus {
   application: string;
   at: number;
-  lease: { holder: string | null; epoch: number; expiresAt: number; valid: boolean } | null;
+  lease: {
+    holder: string | null;
+    epoch: number;
+    expiresAt: number;
+    valid: boolean;
+    /** Held by a region and expired: that region refuses writes, and no failover revoked its lease. */
+    selfFenced: boolean;
+  } | null;
   pause: PauseRecord | null;
   verdict: VerdictRecord | null;
   openIncident: Incident | null;
@@ -190,6 +197,7 @@ function leaseStatus(lease: Lease, now: number): NonNullable<ControlStatus['leas
     epoch: lease.epoch,
     expiresAt: lease.expiresAt,
     valid: lease.holder !== null && now < lease.expiresAt,
+    selfFenced: lease.holder !== null && now >= lease.expiresAt,
   };
 }
 
@@ -203,7 +211,7 @@ export function formatStatus(s: ControlStatus & { table: { name: string; region:
       ? `revoked at epoch ${l.epoch}: no holder, writes are fenced (old lease expires ${iso(l.expiresAt)})`
       : l.valid
         ? `${l.holder} at epoch ${l.epoch}, valid until ${iso(l.expiresAt)} (in ${ago(l.expiresAt - s.at)})`
-        : `${l.holder} at epoch ${l.epoch}, NOT valid: expired ${iso(l.expiresAt)} (${ago(s.at - l.expiresAt)} ago, not renewed)`;
+        : `SELF-FENCED: ${l.holder} at epoch ${l.epoch}, NOT valid: expired ${iso(l.expiresAt)} (${ago(s.at - l.expiresAt)} ago, not renewed); ${l.holder} refuses writes and no failover revoked its lease${s.openIncident ? ` (incident ${s.openIncident.id} is open: a failover may be fencing it)` : ': see its Primary Self-Fenced page (docs/lease-keeper.md)'}`;
   const rows: [string, string][] = [
     ['application', s.application],
     ['control table', `${s.table.name} (${s.table.region}), read ${iso(s.at)}`],

@@ -113,6 +113,24 @@ export class LeaseGuard implements WriteGuard {
     this.timer = null;
   }
 
+  /**
+   * A lease this process just read or wrote (the LeaseKeeper's renewal), taken into the cache so the guard does
+   * not wait for its next read. Never older than the cache: a lower epoch, or the same epoch with an earlier
+   * expiry, is ignored.
+   */
+  observe(lease: Lease): void {
+    if (lease.application !== this.options.application) return;
+    const cached = this.lease;
+    if (this.loadedAt !== null && cached) {
+      if (lease.epoch < cached.epoch) return;
+      if (lease.epoch === cached.epoch && lease.expiresAt < cached.expiresAt) return;
+    }
+    this.lease = lease;
+    this.loadedAt = this.clock.now();
+    this.lastError = null;
+    if (this.inflight === null) this.schedule();
+  }
+
   /** Reads the lease unless the cache is fresh enough; for callers whose timers may have been frozen. */
   async ensureFresh(): Promise<void> {
     if (this.dueAt() > this.clock.now()) return;
@@ -143,7 +161,13 @@ export class LeaseGuard implements WriteGuard {
     if (this.loadedAt === null) return Number.NEGATIVE_INFINITY;
     const periodic = (this.lastError?.at ?? this.loadedAt) + this.refreshEveryMs;
     const decision = mayWrite(this.lease, this.options.region, this.clock.now(), this.options.timing);
-    return decision.allowed ? Math.min(periodic, decision.validUntil - this.refreshAheadMs) : periodic;
+    if (!decision.allowed) return periodic;
+    const ahead = decision.validUntil - this.refreshAheadMs;
+    if (!this.lastError) return Math.min(periodic, ahead);
+    // After a failed read inside the refresh-ahead window, not again at once: a read that fails fast (refused, no
+    // route) would otherwise be retried in a busy loop. The next comes a fifth of the refresh period later.
+    const retryAt = this.lastError.at + Math.max(1, Math.floor(this.refreshEveryMs / 5));
+    return Math.min(periodic, Math.max(ahead, retryAt));
   }
 
   private schedule(): void {

@@ -173,6 +173,25 @@ describe('local drills (real DynamoDB Local, PostgreSQL replication, ASL in proc
     expect(again.acked).toBeGreaterThan(0);
   });
 
+  it('heartbeat-gap: a paused keeper fences its region by itself, pages once, and writes resume; no failover', async () => {
+    const { report, again } = await drill('heartbeat-gap');
+    expect(report.reasons).toEqual([]);
+    expect(again.executions).toBe(0);
+    const resumed = again.timeline.find((e) => e.type === 'keeper_resumed')!;
+    const fenced = again.timeline.filter((e) => e.type === 'primary_self_fenced');
+    expect(fenced).toHaveLength(1);
+    expect(fenced[0]).toMatchObject({ source: 'keeper@us-east-1', code: 'EXPIRED' });
+    expect(again.acked_.some((a) => a.region === 'us-east-1' && a.at > resumed.at)).toBe(true);
+  });
+
+  it('slow-health: health just under the watchers’ timeout keeps every vote healthy and the lease renewed', async () => {
+    const { report, again } = await drill('slow-health');
+    expect(report.reasons).toEqual([]);
+    expect(again.executions).toBe(0);
+    const slowed = again.timeline.find((e) => e.type === 'health_slowed')!;
+    expect(again.timeline.filter((e) => e.at > slowed.at && e.type === 'primary_self_fenced')).toEqual([]);
+  });
+
   it('the CLI refuses a wrong scenario with exit code 2 and a missing Java with exit code 2 and what to install', async () => {
     const node = process.execPath;
     const bad = await run(node, ['bin/cutover.mjs', 'drill', '--scenario', 'meteor'], {

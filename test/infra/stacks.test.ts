@@ -90,8 +90,12 @@ describe('tables', () => {
       MultiRegionConsistency: Match.absent(),
       Replicas: [Match.objectLike({ Region: 'us-east-2' })],
     });
-    // Every function that uses the lease reaches it in the arbiter region.
-    for (const stack of [...stacks.control, ...stacks.applications]) {
+    // Every function and keeper that uses the lease reaches it in the arbiter region, and there only.
+    for (const stack of stacks.applications) {
+      const policy = JSON.stringify(template(stack).findResources('AWS::IAM::ManagedPolicy'));
+      expect(new Set(policy.match(/:dynamodb:[a-z0-9-]+:/g))).toEqual(new Set([':dynamodb:us-east-2:']));
+    }
+    for (const stack of stacks.control) {
       template(stack).hasResourceProperties('AWS::Lambda::Function', {
         Environment: {
           Variables: Match.objectLike({
@@ -333,7 +337,11 @@ describe('IAM scoping', () => {
   it('DynamoDB global tables: no RDS action at all, and the RPO guard may read the replication latency', () => {
     const dynamo = synth(GENERATED['database engine dynamodb']);
     const t = dynamo.template(dynamo.stacks.control[0]!);
-    expect(statements(t).flatMap(actionsOf).filter((a) => a.startsWith('rds:'))).toEqual([]);
+    expect(
+      statements(t)
+        .flatMap(actionsOf)
+        .filter((a) => a.startsWith('rds:')),
+    ).toEqual([]);
     expect(functionStatements(t, 'rpo-guard').flatMap(actionsOf)).toContain('cloudwatch:GetMetricData');
   });
 
@@ -400,23 +408,64 @@ describe('watcher and application stacks', () => {
     }
   });
 
-  it('a heartbeat in each application region with its health URL and the lease table region', () => {
+  it('lease.keeper process (the default): no heartbeat Lambda; a policy for the application role, and both pages', () => {
     const { stacks, template } = example();
     expect(stacks.applications.map((s) => s.region)).toEqual(['us-east-1', 'us-west-2']);
+    for (const stack of stacks.applications) {
+      const t = template(stack);
+      t.resourceCountIs('AWS::Lambda::Function', 0);
+      t.resourceCountIs('AWS::Scheduler::Schedule', 0);
+      expect(stack.heartbeat).toBeUndefined();
+      for (const detailType of ['Lease Renewal Failed', 'Primary Self-Fenced']) {
+        t.hasResourceProperties('AWS::Events::Rule', {
+          EventPattern: { source: ['cutover'], 'detail-type': [detailType] },
+          Targets: [Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('^alarmstopic') } })],
+        });
+      }
+      // Lease item of this application only, on every lease replica, this region's first.
+      const policy = Object.values(t.findResources('AWS::IAM::ManagedPolicy'))[0] as {
+        Properties: { PolicyDocument: { Statement: Array<Record<string, unknown>> } };
+      };
+      const [lease, put] = policy.Properties.PolicyDocument.Statement;
+      expect(lease?.Action).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
+      expect(lease?.Condition).toEqual({
+        'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['orders'] },
+      });
+      const regions = JSON.stringify(lease?.Resource).match(/:dynamodb:([a-z0-9-]+):/g);
+      expect(regions?.[0]).toBe(`:dynamodb:${stack.region}:`);
+      expect(new Set(regions)).toEqual(
+        new Set(['us-east-2', 'us-east-1', 'us-west-2'].map((r) => `:dynamodb:${r}:`)),
+      );
+      expect(put?.Action).toBe('events:PutEvents');
+    }
+  });
+
+  it('lease.keeper scheduled: an overlapping, reserved, never-retried heartbeat in each application region', () => {
+    const { stacks, template } = synth(GENERATED['scheduled keeper']);
     const t = template(stacks.applications[0]!);
     t.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(1 minute)' });
+    // Runs of 130 s started every minute: up to 3 alive at once, one more in reserve; the timeout is above the run.
     t.hasResourceProperties('AWS::Lambda::Function', {
       FunctionName: 'cutover-orders-heartbeat',
+      Timeout: 140,
+      ReservedConcurrentExecutions: 4,
       Environment: {
         Variables: Match.objectLike({
           HEALTH_URL: 'https://orders-use1.example.com/health',
-          LEASE_TABLE_REGION: 'us-east-1',
           CONTROL_TABLE: 'cutover-orders-control',
         }),
       },
     });
+    t.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      MaximumRetryAttempts: 0,
+      MaximumEventAgeInSeconds: 60,
+    });
+    const renew = functionStatements(t, 'heartbeat').find((s) =>
+      actionsOf(s).includes('dynamodb:UpdateItem'),
+    );
+    expect(JSON.stringify(renew?.Resource)).toContain(':dynamodb:us-east-2:');
     t.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: { source: ['cutover'], 'detail-type': ['Lease Renewal Failed'] },
+      EventPattern: { source: ['cutover'], 'detail-type': ['Primary Self-Fenced'] },
     });
   });
 });
@@ -448,7 +497,7 @@ describe('what the cost model assumes (functions/core/cost.ts DEPLOYED)', () => 
   };
 
   it('deploys the memory size and tracing the cost model prices, for every function kind', () => {
-    const fns = functionsOf(example());
+    const fns = functionsOf(synth(GENERATED['scheduled keeper']));
     expect(new Set(fns.map(([k]) => k))).toEqual(new Set(['prober', 'heartbeat', 'aggregator', 'step']));
     for (const [kind, f] of fns) {
       const name = f.Properties.FunctionName;
@@ -460,7 +509,7 @@ describe('what the cost model assumes (functions/core/cost.ts DEPLOYED)', () => 
   });
 
   it('traces the prober, heartbeat and aggregator only with -c traceEveryFunction=true, and cdk-nag stays clean', () => {
-    const traced = synth(CONFIGS.example, { traceEveryFunction: 'true' });
+    const traced = synth(GENERATED['scheduled keeper'], { traceEveryFunction: 'true' });
     for (const [, f] of functionsOf(traced)) {
       expect(f.Properties.TracingConfig, f.Properties.FunctionName).toEqual({ Mode: 'Active' });
     }
@@ -498,9 +547,14 @@ describe('operations', () => {
       AlarmActions: [{ Ref: Match.stringLikeRegexp('^alarmstopic') }],
     });
     expect(alarmNames(template(stacks.watchers[0]!))).toContain('cutover-orders-prober-silent');
-    expect(alarmNames(template(stacks.applications[0]!))).toEqual(
+    expect(alarmNames(template(stacks.applications[0]!))).toEqual([
+      'cutover-orders-us-east-1-lease-not-renewed',
+      'cutover-orders-us-east-1-primary-self-fenced',
+    ]);
+    const scheduled = synth(GENERATED['scheduled keeper']);
+    expect(alarmNames(scheduled.template(scheduled.stacks.applications[0]!))).toEqual(
       expect.arrayContaining([
-        'cutover-orders-us-east-1-lease-not-renewed',
+        'cutover-orders-heartbeat-us-east-1-errors',
         'cutover-orders-heartbeat-us-east-1-silent',
       ]),
     );

@@ -67,6 +67,10 @@ export const GENERATED = {
   'arbiter mode': generate('arbiter mode', (r) => {
     r.leaseAuthority = { mode: 'arbiter', region: 'us-east-2' };
   }),
+  // Applications that are Lambda functions: the scheduled heartbeat instead of the in-process LeaseKeeper.
+  'scheduled keeper': generate('scheduled keeper', (r) => {
+    r.lease.keeper = 'scheduled';
+  }),
   'Aurora engine': generate('Aurora engine', (r) => {
     r.database = { engine: 'aurora', globalClusterId: 'orders-global', promoteTimeoutSeconds: 900 };
     r.primary.databaseId = 'arn:aws:rds:us-east-1:123456789012:cluster:orders-use1';

@@ -124,7 +124,13 @@ describe('cutover status (DynamoDB Local)', () => {
       application: 'orders',
       at: T0 + 70_000,
       table: { name: t.names.control, region: 'us-east-1' },
-      lease: { holder: 'us-west-2', epoch: 3, expiresAt: T0 + 60_000 + 30_000, valid: true },
+      lease: {
+        holder: 'us-west-2',
+        epoch: 3,
+        expiresAt: T0 + 60_000 + 30_000,
+        valid: true,
+        selfFenced: false,
+      },
       pause: { pausedBy: 'alice', pausedAt: T0 + 60_000, reason: 'db maintenance' },
       verdict: { kind: 'suspect', code: 'PRIMARY_SUSPECT', since: T0 + 60_000 },
       openIncident: { id: 'orders:3:1', kind: 'failback', status: 'running', executionArn: 'arn:exec:2' },
@@ -144,13 +150,16 @@ describe('cutover status (DynamoDB Local)', () => {
       'needs rebuild            us-east-1 since 2026-03-01T12:00:01.000Z (failover orders:1:1 promoted us-west-2 in its place): not a replica of the primary until shown replicating; a failover to it loses data',
     );
 
-    // Once the holder stops renewing, the same lease reads as expired.
+    // Once the holder stops renewing, the same lease reads as expired: held, not revoked, so self-fenced.
     clock.advance(30_000);
     const later = capture();
     await statusCommand(['--config', CONFIG, ...table], { io: later, clock });
     expect(later.stdout()).toContain(
-      'us-west-2 at epoch 3, NOT valid: expired 2026-03-01T12:01:30.000Z (10.0 s ago',
+      'SELF-FENCED: us-west-2 at epoch 3, NOT valid: expired 2026-03-01T12:01:30.000Z (10.0 s ago, not renewed); us-west-2 refuses writes and no failover revoked its lease (incident orders:3:1 is open: a failover may be fencing it)',
     );
+    const json = capture();
+    await statusCommand(['--config', CONFIG, ...table, '--json'], { io: json, clock });
+    expect(JSON.parse(json.stdout()).lease).toMatchObject({ valid: false, selfFenced: true });
     await control.clearPause(app);
   });
 });

@@ -5,7 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoLeaseStore } from '#adapters/dynamodb/lease-store.js';
 import { probeHealth } from '#adapters/http/health-probe.js';
 import { RecordingPublisher } from '#adapters/local/recording-publisher.js';
-import { type HeartbeatDeps, LEASE_RENEWAL_FAILED, runHeartbeat } from '#commons/heartbeat-loop.js';
+import {
+  type HeartbeatDeps,
+  LEASE_RENEWAL_FAILED,
+  PRIMARY_SELF_FENCED,
+  runHeartbeat,
+} from '#commons/heartbeat-loop.js';
 import { type CutoverConfig, loadConfig } from '#core/config.js';
 import { safeToTakeAt } from '#core/lease.js';
 import example from '../../examples/cutover.example.json' with { type: 'json' };
@@ -124,7 +129,14 @@ describe('heartbeat on DynamoDB Local and a real health endpoint', () => {
     expect(ticks[3]?.reason).toMatch(
       /^not renewing epoch 1: us-east-1 is unhealthy \(status 503\); the lease lapses at/,
     );
-    expect(publisher.events).toEqual([]);
+    // No renewal failed (it chose not to renew), but the lease ran out under a holder that nobody revoked: the
+    // tick that finds it healthy again pages once before renewing.
+    expect(publisher.ofType(LEASE_RENEWAL_FAILED)).toEqual([]);
+    expect(ticks.map((t) => t.selfFenced !== undefined)).toEqual([false, false, false, false, false, true]);
+    expect(publisher.ofType(PRIMARY_SELF_FENCED).map((e) => e.detail)).toEqual([
+      expect.objectContaining({ region: PRIMARY, epoch: 1, code: 'EXPIRED', healthy: true }),
+    ]);
+    for (const e of publisher.events) expect(eventErrors(e.detailType, e.detail)).toEqual([]);
     // While it was unhealthy, the stored expiry stayed where the last healthy renewal put it.
     expect(ticks[3]?.expiresAt).toBe(start + 20_000 + config.lease.ttlMs);
     expect((await leases.read('sick'))?.expiresAt).toBe(start + 50_000 + config.lease.ttlMs);

@@ -15,6 +15,7 @@ const EMITTED = [
   'Primary Suspect',
   'Primary Recovered',
   'Lease Renewal Failed',
+  'Primary Self-Fenced',
   'Failover Completed',
   'Failover Failed',
   'Failover Aborted',

@@ -6,6 +6,11 @@ import type { Clock, LeaseResult, LeaseStore } from '#core/ports.js';
 
 const LEASE_SK = 'lease';
 
+/** Per call: an AbortSignal that ends the request (and any retry) when it fires, whatever the client's timeouts. */
+export interface LeaseCall {
+  signal?: AbortSignal;
+}
+
 /**
  * The lease item on the control table. Every change is one conditional UpdateItem on the epoch (and holder or
  * expiry): on an MRSC table the condition is checked against the latest replicated version, so two concurrent
@@ -21,7 +26,7 @@ export class DynamoLeaseStore implements LeaseStore {
     private readonly retry = { attempts: 5, baseDelayMs: 20 },
   ) {}
 
-  async read(application: string): Promise<Lease | null> {
+  async read(application: string, call: LeaseCall = {}): Promise<Lease | null> {
     const res = await this.send(
       () =>
         this.client.send(
@@ -30,13 +35,20 @@ export class DynamoLeaseStore implements LeaseStore {
             Key: { pk: application, sk: LEASE_SK },
             ConsistentRead: true,
           }),
+          { abortSignal: call.signal },
         ),
       `read the lease of ${application}`,
+      call,
     );
     return res.Item ? toLease(application, res.Item) : null;
   }
 
-  async acquire(application: string, region: string, expectedEpoch: number | null): Promise<LeaseResult> {
+  async acquire(
+    application: string,
+    region: string,
+    expectedEpoch: number | null,
+    call: LeaseCall = {},
+  ): Promise<LeaseResult> {
     const now = this.clock.now();
     const condition =
       expectedEpoch === null
@@ -62,10 +74,16 @@ export class DynamoLeaseStore implements LeaseStore {
       },
       'LOST_RACE',
       `acquire the lease of ${application} for ${region}`,
+      call,
     );
   }
 
-  async renew(application: string, region: string, epoch: number): Promise<LeaseResult> {
+  async renew(
+    application: string,
+    region: string,
+    epoch: number,
+    call: LeaseCall = {},
+  ): Promise<LeaseResult> {
     const now = this.clock.now();
     const result = await this.update(
       application,
@@ -82,6 +100,7 @@ export class DynamoLeaseStore implements LeaseStore {
       },
       'NOT_HOLDER',
       `renew the lease of ${application} for ${region}`,
+      call,
     );
     // Still the holder, and the stored expiry already reaches as far (a second renewal in the same instant, or
     // a grant written by a clock ahead of ours): the lease is held, nothing to extend.
@@ -143,6 +162,7 @@ export class DynamoLeaseStore implements LeaseStore {
     input: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName' | 'Key'>,
     lostCode: 'LOST_RACE' | 'NOT_HOLDER',
     what: string,
+    call: LeaseCall = {},
   ): Promise<LeaseResult> {
     try {
       const res = await this.send(
@@ -155,13 +175,15 @@ export class DynamoLeaseStore implements LeaseStore {
               ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
               ...input,
             }),
+            { abortSignal: call.signal },
           ),
         what,
+        call,
       );
       return { ok: true, lease: toLease(application, res.Attributes ?? {}) };
     } catch (err) {
       if (err instanceof ConditionalCheckFailedException) {
-        const current = err.Item ? toLeaseFromRaw(application, err.Item) : await this.read(application);
+        const current = err.Item ? toLeaseFromRaw(application, err.Item) : await this.read(application, call);
         return { ok: false, code: lostCode, current };
       }
       throw err;
@@ -169,13 +191,17 @@ export class DynamoLeaseStore implements LeaseStore {
   }
 
   /** Retries MRSC's ReplicatedWriteConflictException with jittered backoff; other errors become StoreError. */
-  private async send<T>(call: () => Promise<T>, what: string): Promise<T> {
+  private async send<T>(call: () => Promise<T>, what: string, options: LeaseCall = {}): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await call();
       } catch (err) {
         if (err instanceof ConditionalCheckFailedException) throw err;
-        if (err instanceof ReplicatedWriteConflictException && attempt < this.retry.attempts) {
+        if (
+          err instanceof ReplicatedWriteConflictException &&
+          attempt < this.retry.attempts &&
+          !options.signal?.aborted
+        ) {
           const delay = this.retry.baseDelayMs * 2 ** (attempt - 1) * (0.5 + Math.random());
           await new Promise((r) => setTimeout(r, delay));
           continue;

@@ -93,6 +93,18 @@ export class DrillContext {
     this.stack.slowRegion(name, ms);
   }
 
+  /** The region's app process stops renewing its lease for `ms` (its LeaseKeeper paused), then carries on. */
+  async pauseKeeper(name: string, ms: number): Promise<void> {
+    this.fault('keeper_paused', name, { ms });
+    await this.stack.pauseKeeper(name, ms);
+  }
+
+  /** Only the region's health endpoint answers `ms` late; writes are not slowed. */
+  slowHealth(name: string, ms: number): void {
+    this.fault('health_slowed', name, { ms });
+    this.stack.region(name).app.slow({ healthDelayMs: ms });
+  }
+
   /** Clients in the same region as the app, reaching it directly: a partition does not cut them off. */
   startLocalClients(region: string): void {
     let refusedSeen = 0;

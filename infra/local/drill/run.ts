@@ -129,6 +129,7 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
     const present = new Set(finalRows.map((r) => r.id));
     const outcome: Outcome = {
       numbers,
+      config,
       timeline: timeline.events,
       approve,
       synchronous: opts.synchronous ?? scenario.synchronous ?? false,

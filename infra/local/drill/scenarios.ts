@@ -14,12 +14,16 @@ export const SCENARIOS = [
   'control-region-outage',
   'failback',
   'double-failover',
+  'heartbeat-gap',
+  'slow-health',
   'control-plane-outage',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface Outcome {
   numbers: DrillNumbers;
+  /** The validated configuration the drill ran with. */
+  config: CutoverConfig;
   timeline: readonly TimelineEvent[];
   approve: boolean;
   /** Synchronous replication: an acknowledged write is on the standby, so none may be lost. */
@@ -88,6 +92,32 @@ function noFailover(o: Outcome, reasons: string[]): void {
   noneLost(o, reasons);
 }
 
+/** Scheduling on a busy machine: the keeper's timer and its health check come on top of the budgets. */
+const KEEPER_SLACK_MS = 250;
+
+/**
+ * The cut-off primary's keeper says so in time: `Lease Renewal Failed` within one renew interval (the next
+ * tick) plus the retry timeout (the renewal through every lease replica, aborted) of the cut.
+ */
+function keeperReported(o: Outcome, reasons: string[]): void {
+  const cut = o.timeline.find((e) => e.type === 'partitioned');
+  if (!cut) return;
+  const l = o.config.lease;
+  const failed = o.timeline.find(
+    (e) => e.type === 'lease_renewal_failed' && e.source === `keeper@${cut.region}` && e.at >= cut.at,
+  );
+  const bound = l.renewIntervalMs + l.retryTimeoutMs + KEEPER_SLACK_MS;
+  if (!failed) reasons.push('the partitioned primary’s keeper never published Lease Renewal Failed');
+  else if (failed.at - cut.at > bound)
+    reasons.push(
+      `Lease Renewal Failed came ${failed.at - cut.at} ms after the cut, over renew interval + retry timeout (${bound} ms with slack)`,
+    );
+}
+
+/** Events from the region's keeper after `since`, other than plain renewals. */
+const keeperTrouble = (o: Outcome, region: string, since: number) =>
+  o.timeline.filter((e) => e.source === `keeper@${region}` && e.at >= since && e.type !== 'renewed');
+
 export const scenarios: Record<ScenarioName, Scenario> = {
   'region-outage': {
     name: 'region-outage',
@@ -138,6 +168,7 @@ export const scenarios: Record<ScenarioName, Scenario> = {
       }
       if (!has(o, 'local_write_refused'))
         r.push('the partitioned primary never refused a local write by itself');
+      keeperReported(o, r);
       return r;
     },
   },
@@ -387,6 +418,92 @@ export const scenarios: Record<ScenarioName, Scenario> = {
         (e) => e.type === 'traffic_served' && completed && e.region === completed.to,
       );
       if (!served) r.push('no client request was served by the new primary through the front door');
+      return r;
+    },
+  },
+
+  'heartbeat-gap': {
+    name: 'heartbeat-gap',
+    summary:
+      "the primary's process stops renewing its lease for longer than the lease lasts for writes, then carries on: it refuses writes meanwhile and pages Primary Self-Fenced; no failover; writes resume",
+    async run(ctx) {
+      await sleep(1_000);
+      // Past the holder's write deadline (ttl − skew − margin after the last renewal), short of a detection window.
+      await ctx.pauseKeeper(ctx.primary, ctx.config.lease.ttlMs + 500);
+      await ctx.waitForAckFrom(ctx.primary, 5_000, true);
+      await sleep(ctx.config.debounceMs * 1.5);
+    },
+    expect(o) {
+      const r: string[] = [];
+      noFailover(o, r);
+      const paused = o.timeline.find((e) => e.type === 'keeper_paused');
+      const resumed = o.timeline.find((e) => e.type === 'keeper_resumed');
+      if (!paused || !resumed) {
+        r.push('the keeper was never paused and resumed');
+        return r;
+      }
+      const fenced = o.timeline.filter((e) => e.type === 'primary_self_fenced');
+      if (fenced.length !== 1) r.push(`expected one Primary Self-Fenced page, got ${fenced.length}`);
+      else if (fenced[0]!.at < resumed.at) r.push('Primary Self-Fenced came before the keeper resumed');
+      if (
+        !o.timeline.some(
+          (e) => e.type === 'renewed' && e.source === `keeper@${paused.region}` && e.at > resumed.at,
+        )
+      )
+        r.push('the keeper did not renew after the pause');
+      if (!o.acked.some((a) => a.region === paused.region && a.at > resumed.at))
+        r.push('writes did not resume on the primary after the pause');
+      return r;
+    },
+  },
+
+  'slow-health': {
+    name: 'slow-health',
+    summary:
+      "the primary's health endpoint answers just under the watchers' response timeout, which is longer than the lease's retry timeout: every vote stays healthy and the keeper, with the watchers' timeout, keeps renewing; no failover, no fencing",
+    // A response timeout above the retry timeout: a keeper that bounded its health check by the retry timeout
+    // (as the heartbeat once did) would find the region unhealthy at every tick and fence it, silently.
+    configure: (raw) => {
+      raw.probe = { intervalMs: 900, connectTimeoutMs: 300, responseTimeoutMs: 800 };
+      raw.voteStalenessMs = 1_800;
+    },
+    async run(ctx) {
+      await sleep(500);
+      ctx.slowHealth(ctx.primary, ctx.config.probe.responseTimeoutMs - 200);
+      await sleep(ctx.config.debounceMs * 3);
+    },
+    expect(o) {
+      const r: string[] = [];
+      noFailover(o, r);
+      const slowed = o.timeline.find((e) => e.type === 'health_slowed');
+      if (!slowed) {
+        r.push('the health endpoint was never slowed');
+        return r;
+      }
+      const region = String(slowed.region);
+      const trouble = keeperTrouble(o, region, slowed.at);
+      const paged = trouble.filter(
+        (e) => e.type === 'primary_self_fenced' || e.type === 'lease_renewal_failed',
+      );
+      if (paged.length) r.push(`the keeper fenced a healthy primary: ${paged.map((e) => e.type).join(', ')}`);
+      // A tick that the machine's load pushes past the timeout is a vote any watcher could cast too; what must
+      // not happen is two renewals missed in a row, the start of a fence.
+      const end = o.timeline.find((e) => e.type === 'scenario_finished')?.at ?? slowed.at;
+      const ticks = o.timeline.filter(
+        (e) => e.source === `keeper@${region}` && e.at >= slowed.at && e.at <= end,
+      );
+      for (const [k, e] of ticks.entries()) {
+        if (e.type === 'renewed') continue;
+        const back = ticks.slice(k + 1).find((n) => n.type === 'renewed')?.at ?? end;
+        if (back - e.at >= 2 * o.config.lease.renewIntervalMs)
+          r.push(`the keeper did not renew for ${back - e.at} ms from ${e.type} (two renewals missed)`);
+      }
+      const acks = o.acked.filter((a) => a.region === region && a.at >= slowed.at).map((a) => a.at);
+      const gap = Math.max(0, ...acks.slice(1).map((t, k) => t - acks[k]!));
+      if (acks.length === 0 || end - acks.at(-1)! > 2_000)
+        r.push('the primary did not acknowledge writes to the end');
+      if (gap >= 2 * o.config.lease.renewIntervalMs)
+        r.push(`the primary stopped acknowledging writes for ${gap} ms under a slow but healthy endpoint`);
       return r;
     },
   },

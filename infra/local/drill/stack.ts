@@ -4,15 +4,16 @@ import { join } from 'node:path';
 import { DynamoApprovalStore } from '#adapters/dynamodb/approval-store.js';
 import { DynamoControlStore } from '#adapters/dynamodb/control-store.js';
 import { DynamoLeaseStore } from '#adapters/dynamodb/lease-store.js';
+import { ReplicaLeaseStore } from '#adapters/dynamodb/replica-lease-store.js';
 import { DynamoVoteStore } from '#adapters/dynamodb/vote-store.js';
 import { probeHealth } from '#adapters/http/health-probe.js';
 import { RecordingPublisher } from '#adapters/local/recording-publisher.js';
-import { runHeartbeat } from '#commons/heartbeat-loop.js';
 import type { CutoverConfig } from '#core/config.js';
 import type { WriteGuard } from '#core/guard.js';
 import type { Clock, LeaseStore } from '#core/ports.js';
 import { systemClock } from '#core/ports.js';
 import { LeaseGuard } from '#guard/lease-guard.js';
+import { LEASE_RENEWAL_FAILED, LeaseKeeper, PRIMARY_SELF_FENCED, urlHealth } from '#guard/lease-keeper.js';
 import { LocalDetection } from '../detection.js';
 import { drillEdgeTimings } from '../drill-config.js';
 import { type DynamoDbLocal, freePort, startDynamoDbLocal } from '../dynamodb-local.js';
@@ -22,7 +23,6 @@ import { type LoadGenerator, startLoadGenerator } from '../load-generator.js';
 import { createReplica, initPrimary, type PostgresServer } from '../postgres.js';
 import { type RecordSet, Route53StandIn } from '../route53-standin.js';
 import { createOrdersSchema, type SampleApp, startSampleApp } from '../sample-app.js';
-import { type ScheduledFunction, scheduleInvocations } from '../schedule.js';
 import { createTables, localClients, type TableNames } from '../tables.js';
 import type { Timeline } from '../timeline.js';
 import { LagSampler } from './lag-sampler.js';
@@ -31,7 +31,7 @@ import type { AckedWrite } from './report.js';
 
 const HOST = '127.0.0.1';
 
-/** One application "region" of the drill: its database, its app, its heartbeat and the guard in its write path. */
+/** One application "region" of the drill: its database, its app, its lease keeper and the guard in its write path. */
 export interface DrillRegion {
   readonly name: string;
   /** Replaced when the region is rebuilt as a replica of the new primary. */
@@ -40,7 +40,8 @@ export interface DrillRegion {
   readonly guard: LeaseGuard;
   /** The region's link to the control table (lease reads and renewals). */
   readonly controlLink: FaultProxy;
-  readonly heartbeat: ScheduledFunction;
+  /** Renews the lease from inside the app's process, as an ECS task or EC2 instance would (docs/lease-keeper.md). */
+  readonly keeper: LeaseKeeper;
   /** The region's own view of the lease store, through its control link. */
   readonly leases: LeaseStore;
 }
@@ -160,6 +161,16 @@ export class DrillStack {
   async start(): Promise<void> {
     const { config, timeline } = this.opts;
     this.#events = new RecordingPublisher();
+    // What the application regions' keepers page about goes on the timeline, with the region it came from.
+    this.#events.subscribe((e) => {
+      if (e.detailType === LEASE_RENEWAL_FAILED || e.detailType === PRIMARY_SELF_FENCED) {
+        timeline.record(`keeper@${String(e.detail.region)}`, typeOf(e.detailType), {
+          epoch: e.detail.epoch,
+          code: e.detail.code,
+          reason: e.detail.reason,
+        });
+      }
+    });
     this.dir = await mkdtemp(join(tmpdir(), 'cutover-drill-'));
     // PostgreSQL runs as the postgres user when the drill runs as root: it must reach the data dirs.
     await chmod(this.dir, 0o755);
@@ -214,6 +225,7 @@ export class DrillStack {
     const boot = await this.#leases.acquire(config.application, primaryName, null);
     if (!boot.ok) throw new Error(`could not bootstrap the lease: ${boot.code}`);
     for (const r of this.regions.values()) await r.guard.start();
+    for (const r of this.regions.values()) this.startKeeper(r);
     // After the guards: the health checkers' first round must see the primary's holder check answer 200.
     await this.startEdge(primaryName, standbyName);
 
@@ -307,11 +319,32 @@ export class DrillStack {
     return this.load?.acked().some((a) => a.region === region && a.at >= since) ?? false;
   }
 
-  /** The region dies: application and database killed, heartbeat gone, guard stopped. */
+  /** The region dies: application and database killed, keeper and guard gone with the process. */
   async killRegion(name: string): Promise<void> {
     const r = this.region(name);
-    await Promise.all([r.app.kill(), r.db.kill(), r.heartbeat.stop()]);
+    await Promise.all([r.app.kill(), r.db.kill(), r.keeper.stop()]);
     r.guard.stop();
+  }
+
+  /**
+   * The app's process stops renewing for `ms` (a long pause, a stuck event loop, its keeper's timers stopped),
+   * then carries on. The guard keeps reading the lease meanwhile, so it stops writes when the lease runs out.
+   */
+  async pauseKeeper(name: string, ms: number): Promise<void> {
+    const r = this.region(name);
+    await r.keeper.stop();
+    this.opts.timeline.record(`keeper@${name}`, 'keeper_paused', { ms });
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    this.opts.timeline.record(`keeper@${name}`, 'keeper_resumed', {});
+    this.startKeeper(r);
+  }
+
+  private startKeeper(r: DrillRegion): void {
+    r.keeper
+      .start()
+      .catch((err: unknown) =>
+        this.opts.timeline.record(`keeper@${r.name}`, 'keeper_failed', { error: String(err) }),
+      );
   }
 
   /** The region keeps running but loses the watchers, the control table, its replica and the front door. */
@@ -386,8 +419,7 @@ export class DrillStack {
     this.sampleLag(name, source, replica);
     await r.app.start();
     await r.guard.start();
-    r.heartbeat = this.startHeartbeat(name, r.leases, r.app.url);
-    this.cleanup.push(() => r.heartbeat.stop());
+    this.startKeeper(r);
     this.opts.timeline.record(`region@${name}`, 'rebuilt_as_replica', { from, port: replica.port });
   }
 
@@ -401,8 +433,7 @@ export class DrillStack {
     await r.db.start();
     await r.app.start();
     await r.guard.start();
-    r.heartbeat = this.startHeartbeat(name, r.leases, r.app.url);
-    this.cleanup.push(() => r.heartbeat.stop());
+    this.startKeeper(r);
     this.opts.timeline.record(`region@${name}`, 'region_restarted', { standalone: true, port: r.db.port });
   }
 
@@ -482,49 +513,52 @@ export class DrillStack {
     this.cleanup.push(() => doorLink.stop());
     this.frontDoorLinks.set(name, doorLink);
 
-    const region: MutableRegion = {
-      name,
-      db,
-      app,
-      guard,
-      controlLink,
-      leases: regionLeases,
-      heartbeat: this.startHeartbeat(name, regionLeases, app.url),
-    };
-    this.cleanup.push(() => region.heartbeat.stop());
+    const keeper = this.keeperFor(name, regionLeases, guard, app.url);
+    const region: MutableRegion = { name, db, app, guard, controlLink, leases: regionLeases, keeper };
+    this.cleanup.push(() => keeper.stop());
     this.regions.set(name, region);
     timeline.record(`region@${name}`, 'region_ready', { app: app.url, db: db.port });
   }
 
-  /** The heartbeat as its once-a-minute schedule would run it, restarted after each invocation. */
-  private startHeartbeat(region: string, leases: LeaseStore, appUrl: string): ScheduledFunction {
+  /**
+   * The app's LeaseKeeper, wired as docs/lease-keeper.md shows: the watchers' health check of the app's own
+   * endpoint with their timeouts, renewal through the region's lease link (the drill has one lease replica) within
+   * retryTimeoutMs, each renewed lease fed to the guard.
+   */
+  private keeperFor(
+    region: string,
+    leases: DynamoLeaseStore,
+    guard: LeaseGuard,
+    appUrl: string,
+  ): LeaseKeeper {
     const { config, timeline } = this.opts;
-    const invocationMs = Math.max(10 * config.lease.renewIntervalMs, 5_000);
     let lastCode = '';
-    return scheduleInvocations({
-      invocationMs,
-      invoke: ({ sleep, remainingMs }) =>
-        runHeartbeat({
-          config,
-          region,
-          leases,
-          probe: probeHealth,
-          publisher: this.#events,
-          clock: this.clockOf(region),
-          sleep,
-          remainingMs,
-          healthUrl: `${appUrl}/health`,
-          log: (_message, fields) => {
-            const code = String(fields.code ?? '');
-            if (code && code !== lastCode) {
-              lastCode = code;
-              timeline.record(`heartbeat@${region}`, code.toLowerCase(), { epoch: fields.epoch });
-            }
-          },
-        }),
-      onError: (err) => timeline.record(`heartbeat@${region}`, 'invocation_failed', { error: String(err) }),
-      betweenMs: 50,
-      afterErrorMs: 50,
+    let lastAt = 0;
+    return new LeaseKeeper({
+      application: config.application,
+      region,
+      primaryRegion: config.primary.region,
+      timing: config.lease,
+      leases: new ReplicaLeaseStore({
+        replicas: [{ region, store: leases }],
+        budgetMs: config.lease.retryTimeoutMs,
+      }),
+      health: urlHealth(probeHealth, `${appUrl}/health`, config.probe),
+      publisher: this.#events,
+      guard,
+      clock: this.clockOf(region),
+      onTick: (tick) => {
+        // Each change of code, and the first tick after a gap (a paused keeper), so the timeline shows both.
+        const gap = tick.at - lastAt > 2 * config.lease.renewIntervalMs;
+        lastAt = tick.at;
+        if (tick.code !== lastCode || gap) {
+          lastCode = tick.code;
+          timeline.record(`keeper@${region}`, tick.code.toLowerCase(), {
+            epoch: tick.epoch,
+            reason: tick.reason,
+          });
+        }
+      },
     });
   }
 
@@ -542,4 +576,9 @@ export class DrillStack {
     const skew = this.opts.skewMs?.[region] ?? 0;
     return skew === 0 ? systemClock : { now: () => Date.now() + skew };
   }
+}
+
+/** `Lease Renewal Failed` → lease_renewal_failed, as the timeline spells its event types. */
+function typeOf(detailType: string): string {
+  return detailType.toLowerCase().replaceAll(/[ -]/g, '_');
 }
