@@ -84,6 +84,13 @@ export interface DeploymentShape {
   retryTimeoutMs: number;
   /** How traffic moves (traffic.mode); arc and accelerator have an hourly price of their own. */
   trafficMode?: NonNullable<CutoverConfig['traffic']>['mode'];
+  /**
+   * Who renews the lease (lease.keeper): `process`, the LeaseKeeper in the application (no Lambda, no schedule);
+   * `scheduled` (the default here), a Lambda started every minute whose runs last `scheduledRunMs` and overlap.
+   */
+  keeper?: CutoverConfig['lease']['keeper'];
+  /** How long one scheduled run renews (lease.scheduledRunMs); absent: one minute. */
+  scheduledRunMs?: number;
 }
 
 export function shapeOf(config: CutoverConfig): DeploymentShape {
@@ -99,6 +106,8 @@ export function shapeOf(config: CutoverConfig): DeploymentShape {
     responseTimeoutMs: config.probe.responseTimeoutMs,
     renewIntervalMs: config.lease.renewIntervalMs,
     retryTimeoutMs: config.lease.retryTimeoutMs,
+    keeper: config.lease.keeper,
+    scheduledRunMs: config.lease.scheduledRunMs,
     ...(config.traffic ? { trafficMode: config.traffic.mode } : {}),
   };
 }

@@ -52,16 +52,23 @@ export function estimateShape(
   // Lease, open incident, pause, last failover: one small item or short query each.
   const controlReads = 4;
 
-  // Heartbeat: in both application regions; the holder renews once a tick, the standby reads once a tick.
+  // Lease renewal in both application regions: the holder renews once a tick, the standby reads once a tick.
+  // The in-process LeaseKeeper runs in the application (no Lambda, no schedule); the scheduled heartbeat starts a
+  // run every minute that renews for scheduledRunMs, so runs overlap and each minute's start adds one run's ticks.
+  const inProcess = shape.keeper === 'process';
+  const runMs = shape.scheduledRunMs ?? invocationMs;
   const budget = 2 * shape.retryTimeoutMs + 1_000;
-  const ticks = loopRounds(invocationMs, shape.renewIntervalMs, budget);
-  const heartbeatMs = loopDurationMs(ticks, shape.renewIntervalMs, a.heartbeatTickMs);
-  const heartbeatInvocations = applicationRegions * MINUTES_PER_MONTH;
+  const ticks = inProcess
+    ? Math.floor(60_000 / shape.renewIntervalMs)
+    : loopRounds(runMs, shape.renewIntervalMs, budget);
+  const heartbeatMs = inProcess ? 0 : loopDurationMs(ticks, shape.renewIntervalMs, a.heartbeatTickMs);
+  const heartbeatInvocations = inProcess ? 0 : applicationRegions * MINUTES_PER_MONTH;
   const leaseRenewals = MINUTES_PER_MONTH * ticks;
   const leaseWritePrice =
     shape.leaseReplicas > 1 ? p.dynamoReplicatedWriteRequestUnit : p.dynamoWriteRequestUnit;
+  const scheduledLoops = shape.watchers + (inProcess ? 0 : applicationRegions);
 
-  const schedulerInvocations = (shape.watchers + applicationRegions) * MINUTES_PER_MONTH;
+  const schedulerInvocations = scheduledLoops * MINUTES_PER_MONTH;
 
   const components: ComponentCost[] = [
     component(
@@ -115,11 +122,21 @@ export function estimateShape(
     ),
     component(
       'heartbeat',
-      `Lease heartbeat (${applicationRegions} application regions)`,
-      `${ticks} ticks a minute; the holder's conditional renewal is billed in ${shape.leaseReplicas} replica table(s) (MRSC: one replicated write unit per full replica; a witness holds no table); the standby reads the lease each tick`,
+      inProcess
+        ? `Lease keeper (in the application's process, ${applicationRegions} application regions)`
+        : `Lease heartbeat (${applicationRegions} application regions)`,
+      `${inProcess ? `${ticks} renewals a minute from the application itself (no Lambda, no schedule)` : `${ticks} ticks a run, a run started every minute and lasting ${(runMs / 1000).toFixed(0)} s`}; the holder's conditional renewal is billed in ${shape.leaseReplicas} replica table(s) (MRSC: one replicated write unit per full replica; a witness holds no table); the standby reads the lease each tick`,
       [
-        priced(p.lambdaRequest, heartbeatInvocations, 'invocations'),
-        priced(p.lambdaArmGbSecond, gbSeconds('heartbeat', heartbeatInvocations, heartbeatMs), 'duration'),
+        ...(inProcess
+          ? []
+          : [
+              priced(p.lambdaRequest, heartbeatInvocations, 'invocations'),
+              priced(
+                p.lambdaArmGbSecond,
+                gbSeconds('heartbeat', heartbeatInvocations, heartbeatMs),
+                'duration',
+              ),
+            ]),
         priced(leaseWritePrice, leaseRenewals * shape.leaseReplicas, 'lease renewals × replicas'),
         priced(
           p.dynamoReadRequestUnit,
@@ -131,7 +148,7 @@ export function estimateShape(
     component(
       'scheduler',
       'EventBridge Scheduler',
-      `${shape.watchers + applicationRegions} every-minute schedules (probers and heartbeats)`,
+      `${scheduledLoops} every-minute schedules (probers${inProcess ? '' : ' and heartbeats'})`,
       [priced(p.schedulerInvocation, schedulerInvocations, 'invocations')],
     ),
     component(

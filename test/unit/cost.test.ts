@@ -46,6 +46,29 @@ describe('cost model arithmetic', () => {
     expect(loopRounds(3_000, 1_000, 4_000)).toBe(0);
   });
 
+  it('prices the lease keeper by its mode: in-process has no Lambda and no schedule; scheduled runs overlap', () => {
+    const inProcess = byId({ ...small, keeper: 'process' });
+    // 60 s / 10 s = 6 renewals a minute × 43,200 minutes, in 1 arbiter table; no invocation or duration line.
+    expect(inProcess.heartbeat!.lines.map((l) => l.item)).toEqual([
+      'lease renewals × replicas',
+      'standby lease reads, holder first read',
+    ]);
+    expect(inProcess.heartbeat!.lines[0]!.quantity).toBe(6 * 43_200);
+    // Only the 3 watchers' schedules remain.
+    expect(inProcess.scheduler!.lines[0]!.quantity).toBe(3 * 43_200);
+    // Scheduled runs of 130 s: rounds start while more than 2 × 2 s + 1 s is left, so 13 ticks a run, one run
+    // started a minute in each of the 2 application regions, each billed to its last tick (120 s + 0.3 s).
+    const scheduled = estimateShape({ ...small, keeper: 'scheduled', scheduledRunMs: 130_000 });
+    expect(scheduled.usage.heartbeatTicksPerInvocation).toBe(13);
+    expect(scheduled.usage.heartbeatInvocations).toBe(2 * 43_200);
+    expect(scheduled.usage.heartbeatBilledMs).toBe(120_300);
+    expect(
+      byId({ ...small, keeper: 'scheduled', scheduledRunMs: 130_000 }).scheduler!.lines[0]!.quantity,
+    ).toBe(5 * 43_200);
+    // The example (keeper process by default) has no heartbeat Lambda to pay for.
+    expect(estimateCost(example).usage.heartbeatInvocations).toBe(0);
+  });
+
   it('matches a hand-computed small deployment', () => {
     const e = estimateShape(small);
     const c = byId(small);
@@ -248,7 +271,10 @@ describe('the model follows the deployment', () => {
       expect(source(stack).match(/memorySize:/g) ?? []).toHaveLength(stack === 'control-stack' ? 0 : 1);
     }
     expect(source('watcher-stack')).toContain('timeout: Duration.minutes(1)');
-    expect(source('application-stack')).toContain('timeout: Duration.minutes(1)');
+    // The scheduled heartbeat renews for lease.scheduledRunMs and its Lambda timeout sits above it.
+    expect(source('application-stack')).toContain(
+      'timeout: Duration.seconds(Math.ceil((lease.scheduledRunMs + tickBudgetMs) / 1_000))',
+    );
     const control = source('control-stack');
     expect(control.match(/new secretsmanager\.Secret\(/g)).toHaveLength(DEPLOYED.secretsPerControlRegion);
   });
