@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { CutoverConfig } from '#core/config.js';
-import { mrscRegionSetIssue } from '#core/config-rules.js';
+import { HEALTH_CHECKER_REGIONS, mrscRegionSetIssue, trafficIssues } from '#core/config-rules.js';
 import { holderCheckUrlOf } from '#core/holder.js';
 
 /**
@@ -46,20 +46,7 @@ export interface TrafficPlacement {
   holderFunctionRegions: string[];
 }
 
-/**
- * The regions from which Route 53 health checkers can check an endpoint (HealthCheckConfig.Regions, Route 53 API
- * Reference; at least three of them when the list is given).
- */
-export const HEALTH_CHECKER_REGIONS = [
-  'us-east-1',
-  'us-west-1',
-  'us-west-2',
-  'eu-west-1',
-  'ap-southeast-1',
-  'ap-southeast-2',
-  'ap-northeast-1',
-  'sa-east-1',
-] as const;
+export { HEALTH_CHECKER_REGIONS };
 export const ACCELERATOR_API_REGION = 'us-west-2';
 
 /** The roles a region's stack plays; one region may host several. */
@@ -168,55 +155,11 @@ function trafficPlacement(
   const regions = [config.primary, config.standby];
   const function_ = traffic.holderCheck === 'function';
 
-  if (traffic.mode === 'accelerator') {
-    if (!traffic.accelerator)
-      throw new TopologyError('traffic.accelerator', 'traffic mode accelerator needs it');
-    for (const r of regions) {
-      if (!traffic.accelerator.endpoints[r.region]) {
-        throw new TopologyError(
-          `traffic.accelerator.endpoints.${r.region}`,
-          'each application region needs its endpoint (load balancer ARN or Elastic IP allocation)',
-        );
-      }
-    }
-    // Global Accelerator checks the endpoint itself (its IP), so the holder check must be served there.
-    if (function_) {
-      throw new TopologyError(
-        'traffic.holderCheck',
-        'mode accelerator health-checks each endpoint directly: the application must serve /cutover/holder itself',
-      );
-    }
-    if (traffic.createRecords) {
-      throw new TopologyError('traffic.createRecords', 'mode accelerator has no Route 53 records to create');
-    }
-  }
-  if (traffic.mode === 'arc') {
-    if (!traffic.arc) throw new TopologyError('traffic.arc', 'traffic mode arc needs it');
-    for (const r of regions) {
-      if (!traffic.arc.routingControls[r.region]) {
-        throw new TopologyError(
-          `traffic.arc.routingControls.${r.region}`,
-          'each application region needs the routing control that admits its traffic',
-        );
-      }
-    }
-  }
-  const checkers = traffic.healthCheck.regions ?? [];
-  const unknown = checkers.filter((r) => !(HEALTH_CHECKER_REGIONS as readonly string[]).includes(r));
-  if (unknown.length > 0) {
-    throw new TopologyError(
-      'traffic.healthCheck.regions',
-      `${unknown.join(', ')} ${unknown.length === 1 ? 'is not a region' : 'are not regions'} Route 53 checks from: use ${HEALTH_CHECKER_REGIONS.join(', ')}`,
-    );
-  }
+  // The same rules `config validate` applies (functions/core/config-rules.ts): a configuration built in code
+  // skips it, and the CDK must not deploy a traffic layer that could only half work.
+  const issue = trafficIssues(config)[0];
+  if (issue) throw new TopologyError(issue.field, issue.message);
   if (traffic.createRecords) {
-    // The records point at each region's own host (its healthUrl's); only a CNAME can hold a host name.
-    if (traffic.recordType !== 'CNAME') {
-      throw new TopologyError(
-        'traffic.recordType',
-        `createRecords makes CNAME records to each region's healthUrl host; ${traffic.recordType} records need values Cutover does not have`,
-      );
-    }
     for (const [role, r] of [
       ['primary', config.primary],
       ['standby', config.standby],

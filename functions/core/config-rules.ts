@@ -297,6 +297,7 @@ export function crossFieldIssues(c: CutoverConfig, valid: ValidSections = () => 
       add(`standby.${key}`, `must differ from primary.${key} (${value}): each region needs its own`);
     }
   }
+  if (valid('traffic') && c.traffic) issues.push(...trafficIssues(c));
   if (valid('database') && c.database) issues.push(...databaseIssues(c.database, c.primary, c.standby));
   return issues;
 }
@@ -359,4 +360,93 @@ export function minimumLeaseTtlMs(
   l: Pick<CutoverConfig['lease'], 'renewIntervalMs' | 'retryTimeoutMs' | 'maxSkewMs' | 'safetyMarginMs'>,
 ): number {
   return l.renewIntervalMs + 3 * l.retryTimeoutMs + l.maxSkewMs + l.safetyMarginMs;
+}
+
+/**
+ * The regions from which Route 53 health checkers can check an endpoint (HealthCheckConfig.Regions, Route 53 API
+ * Reference; at least three of them when the list is given).
+ */
+export const HEALTH_CHECKER_REGIONS = [
+  'us-east-1',
+  'us-west-1',
+  'us-west-2',
+  'eu-west-1',
+  'ap-southeast-1',
+  'ap-southeast-2',
+  'ap-northeast-1',
+  'sa-east-1',
+] as const;
+
+/**
+ * What each traffic mode needs to work at incident time, by field: `config validate` refuses it, and the CDK app
+ * (infra/topology.ts) refuses the same for a configuration built in code.
+ */
+export function trafficIssues(c: Pick<CutoverConfig, 'traffic' | 'primary' | 'standby'>): ConfigIssue[] {
+  const t = c.traffic;
+  if (!t) return [];
+  const issues: ConfigIssue[] = [];
+  const add = (field: string, message: string) => issues.push({ field, message });
+  const regions = [c.primary.region, c.standby.region];
+  if (t.mode === 'accelerator') {
+    if (!t.accelerator) add('traffic.accelerator', 'traffic mode accelerator needs it');
+    else {
+      for (const r of regions) {
+        if (!t.accelerator.endpoints[r]) {
+          add(
+            `traffic.accelerator.endpoints.${r}`,
+            'each application region needs its endpoint (load balancer ARN or Elastic IP allocation)',
+          );
+        }
+      }
+    }
+    // Global Accelerator checks the endpoint itself (its IP), so the holder check must be served there.
+    if (t.holderCheck === 'function') {
+      add(
+        'traffic.holderCheck',
+        'mode accelerator health-checks each endpoint directly: the application must serve /cutover/holder itself',
+      );
+    }
+    if (t.createRecords) add('traffic.createRecords', 'mode accelerator has no Route 53 records to create');
+  }
+  if (t.mode === 'arc') {
+    if (!t.arc) add('traffic.arc', 'traffic mode arc needs it');
+    else {
+      for (const r of regions) {
+        if (!t.arc.routingControls[r]) {
+          add(
+            `traffic.arc.routingControls.${r}`,
+            'each application region needs the routing control that admits its traffic',
+          );
+        }
+      }
+      if (!t.arc.clusterEndpoints?.length) {
+        add(
+          'traffic.arc.clusterEndpoints',
+          "needs the cluster's regional endpoints (DescribeCluster's ClusterEndpoints, copied once): the failover tries each in turn and must not call the us-west-2 control plane to find them",
+        );
+      }
+    }
+    if (t.failbackSteps.some((w) => w !== 100)) {
+      add(
+        'traffic.failbackSteps',
+        `routing controls are on or off: mode arc moves all of the traffic at once, so the steps must be [100], got ${JSON.stringify(t.failbackSteps)}`,
+      );
+    }
+  }
+  const checkers = t.healthCheck.regions ?? [];
+  const unknown = checkers.filter((r) => !(HEALTH_CHECKER_REGIONS as readonly string[]).includes(r));
+  if (unknown.length > 0) {
+    add(
+      'traffic.healthCheck.regions',
+      `${unknown.join(', ')} ${unknown.length === 1 ? 'is not a region' : 'are not regions'} Route 53 checks from: use ${HEALTH_CHECKER_REGIONS.join(', ')}`,
+    );
+  }
+  if (t.createRecords && t.recordType !== 'CNAME') {
+    // The records point at each region's own host (its healthUrl's); only a CNAME can hold a host name.
+    add(
+      'traffic.recordType',
+      `createRecords makes CNAME records to each region's healthUrl host; ${t.recordType} records need values Cutover does not have`,
+    );
+  }
+  return issues;
 }

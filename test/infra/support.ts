@@ -120,6 +120,10 @@ export const GENERATED = {
       r.traffic.failbackSteps = [100];
       r.traffic.arc = {
         clusterArn: 'arn:aws:route53-recovery-control::123456789012:cluster/orders-cluster',
+        clusterEndpoints: [
+          { region: 'us-west-2', endpoint: 'https://host-aaaaaa.us-west-2.example.com/v1' },
+          { region: 'eu-west-1', endpoint: 'https://host-bbbbbb.eu-west-1.example.com/v1' },
+        ],
         routingControls: {
           'us-east-1':
             'arn:aws:route53-recovery-control::123456789012:controlpanel/orders/routingcontrol/use1',

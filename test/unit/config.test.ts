@@ -993,3 +993,71 @@ describe('defaults', () => {
     expect(result.ok ? [] : result.issues.map((i) => i.field)).toEqual(['approval.slack.approvers']);
   });
 });
+
+describe('traffic modes: what each needs at incident time, refused by field', () => {
+  const accelerator = (raw: Raw) => {
+    raw.traffic.mode = 'accelerator';
+    raw.traffic.accelerator = { endpoints: { 'us-east-1': 'alb-use1', 'us-west-2': 'alb-usw2' } };
+  };
+  const arc = (raw: Raw) => {
+    raw.traffic.mode = 'arc';
+    raw.traffic.failbackSteps = [100];
+    raw.traffic.arc = {
+      clusterArn: 'arn:aws:route53-recovery-control::123456789012:cluster/c1',
+      clusterEndpoints: [{ region: 'us-west-2', endpoint: 'https://host-a.us-west-2.example.com/v1' }],
+      routingControls: {
+        'us-east-1': 'arn:aws:route53-recovery-control::123456789012:controlpanel/p/routingcontrol/use1',
+        'us-west-2': 'arn:aws:route53-recovery-control::123456789012:controlpanel/p/routingcontrol/usw2',
+      },
+    };
+  };
+  const fields = (mutate: (raw: Raw) => void) => issuesOf(mutate).map((i) => i.field);
+
+  it('accelerator: its section and an endpoint per region; no function-served check, no records', () => {
+    expect(accepted(accelerator)).toBe(true);
+    expect(fields((r) => (r.traffic.mode = 'accelerator'))).toEqual(['traffic.accelerator']);
+    expect(
+      fields((r) => {
+        accelerator(r);
+        delete r.traffic.accelerator.endpoints['us-west-2'];
+        r.traffic.holderCheck = 'function';
+        r.traffic.createRecords = true;
+      }),
+    ).toEqual(['traffic.accelerator.endpoints.us-west-2', 'traffic.holderCheck', 'traffic.createRecords']);
+  });
+
+  it('arc: its section, a routing control per region, the cluster endpoints, and all-at-once failback', () => {
+    expect(accepted(arc)).toBe(true);
+    expect(fields((r) => (r.traffic.mode = 'arc'))).toEqual(['traffic.arc', 'traffic.failbackSteps']);
+    const issues = issuesOf((r) => {
+      arc(r);
+      delete r.traffic.arc.routingControls['us-east-1'];
+      delete r.traffic.arc.clusterEndpoints;
+      r.traffic.failbackSteps = [10, 100];
+    });
+    expect(issues.map((i) => i.field)).toEqual([
+      'traffic.arc.routingControls.us-east-1',
+      'traffic.arc.clusterEndpoints',
+      'traffic.failbackSteps',
+    ]);
+    expect(issues[2]!.message).toContain('must be [100], got [10,100]');
+  });
+
+  it("Route 53's checker regions, and records that only a CNAME can hold", () => {
+    expect(
+      accepted((r) => (r.traffic.healthCheck = { regions: ['us-east-1', 'eu-west-1', 'sa-east-1'] })),
+    ).toBe(true);
+    const [checkers] = issuesOf(
+      (r) => (r.traffic.healthCheck = { regions: ['us-east-1', 'eu-west-1', 'eu-west-3'] }),
+    );
+    expect(checkers).toMatchObject({ field: 'traffic.healthCheck.regions' });
+    expect(checkers!.message).toMatch(/^eu-west-3 is not a region Route 53 checks from/);
+    expect(accepted((r) => (r.traffic.createRecords = true))).toBe(true);
+    expect(
+      fields((r) => {
+        r.traffic.createRecords = true;
+        r.traffic.recordType = 'A';
+      }),
+    ).toEqual(['traffic.recordType']);
+  });
+});
