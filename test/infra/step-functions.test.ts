@@ -136,8 +136,17 @@ describe.each(SYNTH_MATRIX)('the step functions of the %s config', (_name, confi
           ? 'Route53TrafficRouter'
           : 'ModeTrafficRouter'
         : 'UnconfiguredTrafficRouter',
-      database ? 'RdsDatabasePromoter' : 'NoDatabasePromoter',
-      database ? 'CloudWatchLagReader' : 'NoDatabaseLagReader',
+      // DynamoDB global tables: nothing to promote, and the lag is the tables' ReplicationLatency.
+      !database
+        ? 'NoDatabasePromoter'
+        : database.engine === 'dynamodb'
+          ? 'GlobalTablesPromoter'
+          : 'RdsDatabasePromoter',
+      !database
+        ? 'NoDatabaseLagReader'
+        : database.engine === 'dynamodb'
+          ? 'ReplicationLatencyReader'
+          : 'CloudWatchLagReader',
     ]);
   });
 

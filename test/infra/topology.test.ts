@@ -75,14 +75,15 @@ describe('topology', () => {
       'us-west-2': { served: 'configured', url: 'https://holder.example.com/usw2' },
     });
     expect(t.traffic?.holderFunctionRegions).toEqual(['us-east-2', 'us-east-1', 'us-west-2']);
-    // Witness config: us-east-1 is only the witness, so its check is served from the nearest replica.
+    // Witness config: replicas in both application regions, the witness (no table) in us-east-2: each region's
+    // check is served from its own replica, and none from the witness (a witness is never an application region).
     const witness = { ...readConfig(CONFIGS.witness) };
     witness.traffic = { ...witness.traffic!, holderCheck: 'function' };
-    expect(topology(witness).traffic?.holderChecks['us-east-1']).toEqual({
-      served: 'function',
-      authorityRegion: 'us-east-2',
+    expect(topology(witness).traffic?.holderChecks).toEqual({
+      'us-east-1': { served: 'function', authorityRegion: 'us-east-1' },
+      'us-west-2': { served: 'function', authorityRegion: 'us-west-2' },
     });
-    expect(topology(witness).traffic?.holderFunctionRegions).toEqual(['us-east-2', 'us-west-2']);
+    expect(topology(witness).traffic?.holderFunctionRegions).toEqual(['us-east-1', 'us-west-2']);
   });
 
   it.each([
