@@ -21,6 +21,7 @@ import { NoDatabaseLagReader, NoDatabasePromoter } from '#adapters/unconfigured/
 import { controlTableClient, documentClient, eventBridge } from '#commons/clients.js';
 import { configFromEnv, requiredEnv } from '#commons/env-config.js';
 import { logger, logTo } from '#commons/logger.js';
+import { boundedRequests } from '#commons/request-timeouts.js';
 import { secretByArnEnv } from '#commons/slack-secrets.js';
 import type { CutoverConfig } from '#core/config.js';
 import type { Notifier } from '#core/failover-ports.js';
@@ -40,12 +41,14 @@ function perRegion<T>(make: (region: string) => T): (region: string) => T {
   };
 }
 
+// Every client below whose timeout a step relies on throws when it passes (throwOnRequestTimeout, see
+// functions/commons/request-timeouts.ts): the Node handler's default only logs a warning.
 // Route 53 is global; its API lives in us-east-1. Bounded: on the unplanned path (mode records) a change is
 // best effort, and a silent API must not hold the step until its timeout.
 const route53 = new Route53Client({
   region: 'us-east-1',
   maxAttempts: 2,
-  requestHandler: { connectionTimeout: 3_000, requestTimeout: 5_000 },
+  requestHandler: { connectionTimeout: 3_000, requestTimeout: 5_000, throwOnRequestTimeout: true },
 });
 // Global Accelerator's API is served from us-west-2 only (Global Accelerator API Reference).
 const accelerator = new GlobalAcceleratorClient({ region: 'us-west-2' });
@@ -53,11 +56,11 @@ const rdsFor = perRegion((region) => new RDSClient({ region }));
 const cloudWatchFor = perRegion((region) => new CloudWatchClient({ region }));
 // Global tables' lag is read in the source region, the one a failover leaves: fail fast, it may be down.
 const cloudWatchSourceFor = perRegion(
-  (region) => new CloudWatchClient({ region, maxAttempts: 2, requestHandler: { requestTimeout: 3000 } }),
+  (region) => new CloudWatchClient({ region, maxAttempts: 2, requestHandler: boundedRequests(3_000) }),
 );
 // A fence action calls into a region that may be down: fail fast rather than hold the step.
 const lambdaFor = perRegion(
-  (region) => new LambdaClient({ region, maxAttempts: 2, requestHandler: { requestTimeout: 3000 } }),
+  (region) => new LambdaClient({ region, maxAttempts: 2, requestHandler: boundedRequests(3_000) }),
 );
 
 /** Without Slack in the configuration, notifications are structured log lines. */

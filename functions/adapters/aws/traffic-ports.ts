@@ -23,12 +23,13 @@ export interface TrafficClients {
 }
 
 // One ARC request must not hold the step: a refused or silent endpoint gives way to the next one quickly.
-const arcClient = (ep: ArcClusterEndpoint) =>
+export const arcClient = (ep: ArcClusterEndpoint) =>
   new Route53RecoveryClusterClient({
     region: ep.region,
     endpoint: ep.endpoint,
     maxAttempts: 1,
-    requestHandler: { connectionTimeout: 2_000, requestTimeout: 3_000 },
+    // throwOnRequestTimeout: without it the Node handler only warns when requestTimeout passes (boundedRequests).
+    requestHandler: { connectionTimeout: 2_000, requestTimeout: 3_000, throwOnRequestTimeout: true },
   });
 
 /**
