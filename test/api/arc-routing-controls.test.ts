@@ -154,16 +154,20 @@ describe('ArcRoutingControlRouter', () => {
 });
 
 describe('traffic port by mode', () => {
-  const arcConfig = (withEndpoints: boolean) =>
-    exampleConfig((c) => {
-      c.traffic.mode = 'arc';
-      c.traffic.failbackSteps = [100];
-      c.traffic.arc = {
+  const arcConfig = (withEndpoints: boolean) => {
+    const c = exampleConfig((x) => {
+      x.traffic.mode = 'arc';
+      x.traffic.failbackSteps = [100];
+      x.traffic.arc = {
         clusterArn: 'arn:aws:route53-recovery-control::123456789012:cluster/abc',
         routingControls: { 'us-east-1': EAST, 'us-west-2': WEST },
-        ...(withEndpoints ? { clusterEndpoints: endpoints } : {}),
+        clusterEndpoints: endpoints,
       };
     });
+    // `config validate` refuses mode arc without endpoints; a configuration built in code may still lack them.
+    if (!withEndpoints) delete c.traffic!.arc!.clusterEndpoints;
+    return c;
+  };
 
   it('mode arc: routing controls through the configured endpoints, no weighted steps', async () => {
     const { mocks, clientFor } = cluster();
