@@ -81,5 +81,10 @@ export async function runHeartbeat(deps: HeartbeatDeps): Promise<HeartbeatTick[]
     if (deps.remainingMs() - Math.max(wait, 0) <= budget) break;
     if (wait > 0) await deps.sleep(wait);
   }
+  // The pages run beside the ticks; send them before the invocation ends, within what is left of it.
+  await Promise.race([
+    renewer.flushed(),
+    deps.sleep(Math.max(0, Math.min(deps.remainingMs() - 500, budget))),
+  ]);
   return ticks;
 }

@@ -102,6 +102,7 @@ export interface RenewerOptions {
 export class LeaseRenewer {
   private known: Lease | null | undefined;
   private selfFenceReported = false;
+  private readonly pending = new Set<Promise<void>>();
 
   constructor(private readonly o: RenewerOptions) {}
 
@@ -216,7 +217,7 @@ export class LeaseRenewer {
     const { o } = this;
     const result = { ...tick, epoch };
     o.metric?.('LeaseRenewalFailed', 1);
-    await this.publish(LEASE_RENEWAL_FAILED, {
+    this.publish(LEASE_RENEWAL_FAILED, {
       application: o.application,
       region: o.region,
       epoch,
@@ -243,7 +244,7 @@ export class LeaseRenewer {
     if (check.code !== 'SELF_FENCED' || !check.publish) return undefined;
     this.selfFenceReported = true;
     o.metric?.('PrimarySelfFenced', 1);
-    await this.publish(PRIMARY_SELF_FENCED, {
+    this.publish(PRIMARY_SELF_FENCED, {
       application: o.application,
       region: o.region,
       epoch: check.epoch,
@@ -258,17 +259,30 @@ export class LeaseRenewer {
     return check.reason;
   }
 
-  private async publish(detailType: string, detail: Record<string, unknown>): Promise<void> {
-    try {
-      await this.o.publisher.publish(detailType, detail);
-    } catch (err) {
-      const what = detailType === LEASE_RENEWAL_FAILED ? 'the failed renewal' : `the ${detailType} event`;
-      this.o.log?.(`could not publish ${what}`, {
-        code: detail.code,
-        reason: detail.reason,
-        error: describe(err),
-      });
-    }
+  /**
+   * Pages without holding the tick: a PutEvents that stalls must never delay the next renewal (the renewal rule
+   * counts no time for it), so the send runs on its own and a failure is logged. `flushed()` waits for them.
+   */
+  private publish(detailType: string, detail: Record<string, unknown>): void {
+    const sent = (async () => {
+      try {
+        await this.o.publisher.publish(detailType, detail);
+      } catch (err) {
+        const what = detailType === LEASE_RENEWAL_FAILED ? 'the failed renewal' : `the ${detailType} event`;
+        this.o.log?.(`could not publish ${what}`, {
+          code: detail.code,
+          reason: detail.reason,
+          error: describe(err),
+        });
+      }
+    })();
+    this.pending.add(sent);
+    void sent.finally(() => this.pending.delete(sent));
+  }
+
+  /** Resolves once every page this renewer started has been sent or has failed (e.g. before a Lambda returns). */
+  async flushed(): Promise<void> {
+    await Promise.all([...this.pending]);
   }
 }
 

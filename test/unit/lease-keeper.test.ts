@@ -201,6 +201,30 @@ describe('LeaseKeeper: its schedule', () => {
     expect(h.publisher.ofType(PRIMARY_SELF_FENCED)).toEqual([]);
   });
 
+  it('a page that never leaves (PutEvents stalled) does not hold the next renewal', async () => {
+    const h = keeperHarness();
+    let stalled = 0;
+    h.publisher.publish = () => {
+      stalled += 1;
+      return new Promise<void>(() => {});
+    };
+    await h.keeper.start();
+    await h.timers.advance(9_000);
+    h.leases.down = true;
+    await h.timers.advance(3_000);
+    h.leases.down = false;
+    await h.timers.advance(12_000);
+    // The same schedule as with a publisher that answers: the two pages are still stuck, the renewals went on.
+    expect(h.schedule()).toEqual([
+      ['BOOTSTRAPPED', 0],
+      ['RENEWAL_ERROR', 10_000],
+      ['RENEWAL_ERROR', 12_000],
+      ['RENEWED', 14_000],
+      ['RENEWED', 24_000],
+    ]);
+    expect(stalled).toBe(2);
+  });
+
   it('stop() ends the ticks and leaves no timer; start() again resumes at once', async () => {
     const h = keeperHarness();
     await h.keeper.start();
