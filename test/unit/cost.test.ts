@@ -18,6 +18,7 @@ import {
   MINUTES_PER_MONTH,
   tracedPerSecond,
 } from '#core/cost.js';
+import { withTrafficMode } from '../support/fixtures.js';
 
 const example = loadConfig(JSON.parse(readFileSync('examples/cutover.example.json', 'utf8')));
 const byId = (shape: DeploymentShape) =>
@@ -366,13 +367,11 @@ describe('cutover cost', () => {
 });
 
 describe('the traffic layer in the cost', () => {
-  const withMode = (mode: 'arc' | 'accelerator' | 'records') =>
-    estimateCost(
-      loadConfig({
-        ...JSON.parse(readFileSync('examples/cutover.example.json', 'utf8')),
-        traffic: { ...JSON.parse(readFileSync('examples/cutover.example.json', 'utf8')).traffic, mode },
-      }),
-    );
+  const withMode = (mode: 'arc' | 'accelerator' | 'records') => {
+    const raw = JSON.parse(readFileSync('examples/cutover.example.json', 'utf8'));
+    withTrafficMode(raw, mode);
+    return estimateCost(loadConfig(raw));
+  };
   const base = estimateCost(example);
 
   it('ARC: the cluster by the hour, 720 h × $2.50 = $1,800 a month, on top of the rest', () => {

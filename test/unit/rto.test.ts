@@ -13,7 +13,7 @@ import {
   SOURCES,
 } from '#core/rto.js';
 import { MAX_ATTEMPTS, POLL_SECONDS } from '#steps/core/state.js';
-import { exampleConfig } from '../support/fixtures.js';
+import { exampleConfig, withTrafficMode } from '../support/fixtures.js';
 
 const fromFile = (file: string) => loadConfig(JSON.parse(readFileSync(file, 'utf8')));
 const phaseOf = (e: RtoEstimate, id: PhaseId) => e.phases.find((p) => p.id === id)!;
@@ -190,7 +190,7 @@ describe('rto modes', () => {
   it('arc: the routing control update, the status to DNS, the TTL', () => {
     const e = estimateRto(
       exampleConfig((c) => {
-        c.traffic.mode = 'arc';
+        withTrafficMode(c, 'arc');
         c.traffic.ttlSeconds = 30;
       }),
     );
@@ -245,7 +245,7 @@ describe('rto properties', () => {
         c.debounceMs = v.windows * v.interval;
         c.voteStalenessMs = Math.max(c.voteStalenessMs, v.interval + c.probe.responseTimeoutMs);
         c.traffic.ttlSeconds = v.ttl;
-        c.traffic.mode = v.mode;
+        withTrafficMode(c, v.mode);
         c.traffic.healthCheck = { requestIntervalSeconds: v.requestInterval, failureThreshold: v.threshold };
         if (v.engine === 'none' || v.engine === 'dynamodb') {
           delete c.primary.databaseId;
