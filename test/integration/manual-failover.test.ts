@@ -171,7 +171,7 @@ describe('cutover failover after a failover that failed after its fence (DynamoD
         source: 'operator',
         operator: 'alice',
         readAt: res.incident.requestedAt,
-        lease: { holder: null, epoch: 2, expiresAt: revoked!.expiresAt, valid: false },
+        lease: { holder: null, epoch: 2, expiresAt: revoked!.expiresAt, valid: false, selfFenced: false },
         pause: null,
         verdict: null,
         lastCompletedFailover: null,
