@@ -80,7 +80,10 @@ describe('failover with the optional traffic and database sections left out', ()
     expect(calls(h, 'RDS')).toEqual([]);
     expect(calls(h, 'CloudWatch')).toEqual([]);
     expect(calls(h, 'Route53')).toEqual([]);
-    expect(h.holder.reads.at(-2)).toMatchObject({ region: 'us-west-2', status: 200 });
+    // The router reads both checks at once: the new holder's answer is one of the last two readings.
+    expect(h.holder.reads.slice(-2)).toContainEqual(
+      expect.objectContaining({ region: 'us-west-2', status: 200 }),
+    );
   });
 
   it('without a database only, traffic mode records: one record change after the grant', async () => {
