@@ -10,6 +10,7 @@ export const CONFIGS = {
   example: 'examples/cutover.example.json',
   witness: 'examples/cutover.mrsc-witness.json',
   arbiter: 'examples/cutover.arbiter.json',
+  dynamodb: 'examples/cutover.dynamodb.json',
 } as const;
 
 // biome-ignore lint/suspicious/noExplicitAny: raw JSON, edited freely before validation
