@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 import { type CutoverConfig, parseConfigText } from '#core/config.js';
 import type { Io } from './io.js';
 
@@ -21,4 +22,28 @@ export function loadConfig(file: string, io: Io, invalidTo: 'out' | 'err' = 'err
   report(`INVALID ${file}: ${result.issues.length} problem(s)\n`);
   for (const issue of result.issues) report(`  ${issue.field}: ${issue.message}\n`);
   return null;
+}
+
+/**
+ * `--config FILE [--json]`, the flags of the commands that only read a configuration (`cost`, `rto`). A usage
+ * problem is printed with the usage; null then means exit 2.
+ */
+export function configAndJsonFlags(argv: string[], usage: string): { file: string; json: boolean } | null {
+  let values: { config?: string; json?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: { config: { type: 'string' }, json: { type: 'boolean', default: false } },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n${usage}`);
+    return null;
+  }
+  if (!values.config) {
+    process.stderr.write(`--config is required\n${usage}`);
+    return null;
+  }
+  return { file: values.config, json: values.json ?? false };
 }

@@ -1,6 +1,5 @@
-import { parseArgs } from 'node:util';
 import { type CostEstimate, estimateCost, type LeverRow, levers } from '#core/cost.js';
-import { loadConfig } from './config-file.js';
+import { configAndJsonFlags, loadConfig } from './config-file.js';
 import { processIo } from './io.js';
 import { usageOf } from './usage.js';
 
@@ -8,28 +7,14 @@ const USAGE = `${usageOf('cost')}\n`;
 
 /** Exit codes: 0 an estimate, 1 an unreadable or invalid configuration (with its errors), 2 a usage problem. */
 export function costCommand(argv: string[]): number {
-  let values: { config?: string; json?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: { config: { type: 'string' }, json: { type: 'boolean', default: false } },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  const file = values.config;
-  if (!file) {
-    process.stderr.write(`--config is required\n${USAGE}`);
-    return 2;
-  }
+  const flags = configAndJsonFlags(argv, USAGE);
+  if (!flags) return 2;
+  const { file } = flags;
   const config = loadConfig(file, processIo, 'out');
   if (!config) return 1;
   const estimate = estimateCost(config);
   const rows = levers(config);
-  if (values.json) {
+  if (flags.json) {
     process.stdout.write(
       `${JSON.stringify({ application: config.application, ...estimate, levers: rows })}\n`,
     );

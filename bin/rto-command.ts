@@ -1,6 +1,5 @@
-import { parseArgs } from 'node:util';
 import { estimateRto, type RtoEstimate, SOURCES, type Span } from '#core/rto.js';
-import { loadConfig } from './config-file.js';
+import { configAndJsonFlags, loadConfig } from './config-file.js';
 import { processIo } from './io.js';
 import { usageOf } from './usage.js';
 
@@ -11,27 +10,13 @@ const USAGE = `${usageOf('rto')}\n`;
  * configuration is unreadable or invalid (with its errors), 2 a usage problem.
  */
 export function rtoCommand(argv: string[]): number {
-  let values: { config?: string; json?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: { config: { type: 'string' }, json: { type: 'boolean', default: false } },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  const file = values.config;
-  if (!file) {
-    process.stderr.write(`--config is required\n${USAGE}`);
-    return 2;
-  }
+  const flags = configAndJsonFlags(argv, USAGE);
+  if (!flags) return 2;
+  const { file } = flags;
   const config = loadConfig(file, processIo, 'out');
   if (!config) return 1;
   const estimate = estimateRto(config);
-  process.stdout.write(values.json ? `${JSON.stringify(estimate)}\n` : formatRto(estimate));
+  process.stdout.write(flags.json ? `${JSON.stringify(estimate)}\n` : formatRto(estimate));
   return estimate.total.expected <= estimate.targetMs ? 0 : 1;
 }
 

@@ -56,3 +56,16 @@ export class MalformedItemError extends Error {
     this.issues = issues;
   }
 }
+
+/**
+ * An error as one log or audit sentence: its name and message, and its cause when the message does not already
+ * say it (a StoreError wraps the SDK's error).
+ */
+export function describeError(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const cause =
+    err.cause instanceof Error && !err.message.includes(err.cause.message)
+      ? ` (${err.cause.name}: ${err.cause.message})`
+      : '';
+  return `${err.name}: ${err.message}${cause}`;
+}

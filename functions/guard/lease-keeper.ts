@@ -1,3 +1,4 @@
+import { describeError } from '#core/errors.js';
 import { planHeartbeat } from '#core/heartbeat.js';
 import { type GuardDecision, type Lease, type LeaseTiming, mayWrite } from '#core/lease.js';
 import type { Clock, EventPublisher, LeaseStore } from '#core/ports.js';
@@ -116,7 +117,10 @@ export class LeaseRenewer {
     const health = await o
       .health()
       .catch(
-        (err: unknown): HealthState => ({ healthy: false, detail: `health check failed: ${describe(err)}` }),
+        (err: unknown): HealthState => ({
+          healthy: false,
+          detail: `health check failed: ${describeError(err)}`,
+        }),
       );
     const out = (code: HeartbeatCode, reason: string, lease: Lease | null | undefined): HeartbeatTick => ({
       at: o.clock.now(),
@@ -134,7 +138,7 @@ export class LeaseRenewer {
         o.metric?.('LeaseReadFailed', 1);
         return this.withSelfFence(
           health,
-          out('READ_ERROR', `could not read the lease: ${describe(err)}`, null),
+          out('READ_ERROR', `could not read the lease: ${describeError(err)}`, null),
         );
       }
     }
@@ -183,7 +187,7 @@ export class LeaseRenewer {
       } catch (err) {
         this.known = undefined;
         o.metric?.('LeaseReadFailed', 1);
-        return out('READ_ERROR', `could not create the lease: ${describe(err)}`, null);
+        return out('READ_ERROR', `could not create the lease: ${describeError(err)}`, null);
       }
     }
     const before = this.known;
@@ -204,7 +208,7 @@ export class LeaseRenewer {
     } catch (err) {
       // Keep the lease we had: a timeout may have renewed it, and the next renewal is conditional anyway.
       this.known = before;
-      const reason = `renewal of epoch ${plan.epoch} failed: ${describe(err)}`;
+      const reason = `renewal of epoch ${plan.epoch} failed: ${describeError(err)}`;
       return await this.failed(out('RENEWAL_ERROR', reason, before), plan.epoch, before);
     }
   }
@@ -272,7 +276,7 @@ export class LeaseRenewer {
         this.o.log?.(`could not publish ${what}`, {
           code: detail.code,
           reason: detail.reason,
-          error: describe(err),
+          error: describeError(err),
         });
       }
     })();
@@ -400,19 +404,11 @@ export class LeaseKeeper {
     const handle = this.timers.setTimeout(() => {
       this.timer = null;
       if (this.running)
-        void this.run().catch((err: unknown) => this.o.log?.('keeper tick failed', { error: describe(err) }));
+        void this.run().catch((err: unknown) =>
+          this.o.log?.('keeper tick failed', { error: describeError(err) }),
+        );
     }, delay);
     if (typeof handle === 'object' && handle.unref) handle.unref();
     this.timer = handle;
   }
-}
-
-function describe(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  // The cause adds something only when the message does not already say it (a StoreError wraps the SDK's error).
-  const cause =
-    err.cause instanceof Error && !err.message.includes(err.cause.message)
-      ? ` (${err.cause.name}: ${err.cause.message})`
-      : '';
-  return `${err.name}: ${err.message}${cause}`;
 }

@@ -1,6 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CutoverConfig } from '#core/config.js';
-import { StoreError } from '#core/errors.js';
+import { describeError, StoreError } from '#core/errors.js';
 import type { Lease } from '#core/lease.js';
 import { leaseReplicaOrder, replicaAttemptMs } from '#core/lease-replicas.js';
 import type { Clock, LeaseResult, LeaseStore } from '#core/ports.js';
@@ -108,7 +108,7 @@ export class ReplicaLeaseStore implements LeaseStore {
       } catch (err) {
         lastError = err;
         failures.push(
-          `${replica.region}: ${controller.signal.aborted ? `no answer within ${share} ms` : describe(err)}`,
+          `${replica.region}: ${controller.signal.aborted ? `no answer within ${share} ms` : describeError(err)}`,
         );
         const next = replicas[i + 1];
         if (next) this.options.onFallback?.(replica.region, next.region, err);
@@ -120,16 +120,6 @@ export class ReplicaLeaseStore implements LeaseStore {
       cause: lastError,
     });
   }
-}
-
-function describe(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  // The cause adds something only when the message does not already say it (a StoreError wraps the SDK's error).
-  const cause =
-    err.cause instanceof Error && !err.message.includes(err.cause.message)
-      ? ` (${err.cause.name}: ${err.cause.message})`
-      : '';
-  return `${err.name}: ${err.message}${cause}`;
 }
 
 export interface ReplicaClientsOptions {
