@@ -208,19 +208,22 @@ export function crossFieldIssues(c: CutoverConfig, valid: ValidSections = () => 
   }
 
   const l = c.lease;
-  if (valid('lease')) {
+  if (valid('lease', 'probe')) {
     // The holder stops writing maxSkew + safetyMargin before its lease ends (functions/core/lease.ts): that is
     // the time its renewals have. Two failed renewals cost a renew interval and two retry timeouts, and the third
     // attempt needs its own timeout to land before writes stop. Counting only the third attempt's start (renew +
     // 2 × retry) is not enough: at that boundary the lease simulation (test/unit/lease-simulation.test.ts) finds a
     // healthy holder refusing writes in about 1 schedule in 10, for up to 1.4 s, as the issue's ttl 14 s / renew
     // 10 s / retry 2 s did for 1.56 s.
+    // The first failed attempt also waits for the local health check, which may take the watchers' response
+    // timeout (the keeper uses their criteria, and an endpoint answering just under it is healthy to them); the
+    // retries reuse that verdict (functions/guard/lease-keeper.ts, LeaseRenewer.tick), so it counts once.
     const usable = l.ttlMs - l.maxSkewMs - l.safetyMarginMs;
-    const renewBudget = l.renewIntervalMs + 3 * l.retryTimeoutMs;
-    if (l.ttlMs < minimumLeaseTtlMs(l)) {
+    const renewBudget = minimumLeaseTtlMs(l, c.probe) - l.maxSkewMs - l.safetyMarginMs;
+    if (usable < renewBudget) {
       add(
         'lease.ttlMs',
-        `lease.ttlMs − lease.maxSkewMs − lease.safetyMarginMs (${usable}) must be at least lease.renewIntervalMs + 3 × lease.retryTimeoutMs = ${renewBudget}, so that the holder rides out two failed renewals and the third lands before writes stop`,
+        `lease.ttlMs − lease.maxSkewMs − lease.safetyMarginMs (${usable}) must be at least lease.renewIntervalMs + probe.responseTimeoutMs + 3 × lease.retryTimeoutMs = ${renewBudget}, so that the holder rides out a health check as slow as the watchers allow and two failed renewals, and the third lands before writes stop`,
       );
     }
     if (l.ttlMs > MAX_LEASE_TTL_MS) {
@@ -353,13 +356,15 @@ function duplicates(xs: readonly string[]): string[] {
 }
 
 /**
- * The shortest lease TTL the renewal rule accepts for these timings: renewInterval + 3 × retryTimeout before the
- * holder's write deadline (ttl − maxSkew − safetyMargin). `cutover rto` proposes no shorter one.
+ * The shortest lease TTL the renewal rule accepts for these timings: renewInterval + one health check (the
+ * watchers' response timeout) + 3 × retryTimeout before the holder's write deadline (ttl − maxSkew −
+ * safetyMargin). `cutover rto` proposes no shorter one.
  */
 export function minimumLeaseTtlMs(
   l: Pick<CutoverConfig['lease'], 'renewIntervalMs' | 'retryTimeoutMs' | 'maxSkewMs' | 'safetyMarginMs'>,
+  probe: Pick<CutoverConfig['probe'], 'responseTimeoutMs'>,
 ): number {
-  return l.renewIntervalMs + 3 * l.retryTimeoutMs + l.maxSkewMs + l.safetyMarginMs;
+  return l.renewIntervalMs + probe.responseTimeoutMs + 3 * l.retryTimeoutMs + l.maxSkewMs + l.safetyMarginMs;
 }
 
 /**

@@ -658,7 +658,7 @@ function changesFor(c: CutoverConfig): Change[] {
     });
   }
   const l = c.lease;
-  const ttl = Math.ceil(minimumLeaseTtlMs(l) / 1_000) * 1_000;
+  const ttl = Math.ceil(minimumLeaseTtlMs(l, c.probe) / 1_000) * 1_000;
   if (l.ttlMs > ttl) {
     out.push({
       settings: [`lease.ttlMs: ${ttl}`],

@@ -104,6 +104,8 @@ export class LeaseRenewer {
   private known: Lease | null | undefined;
   private selfFenceReported = false;
   private readonly pending = new Set<Promise<void>>();
+  /** The healthy verdict of a tick whose attempt failed, kept for its retry (see tick()), and when it was checked. */
+  private retryHealth: { state: HealthState; at: number } | null = null;
 
   constructor(private readonly o: RenewerOptions) {}
 
@@ -112,16 +114,34 @@ export class LeaseRenewer {
     return this.known;
   }
 
+  /**
+   * One tick. A retry after a failed attempt reuses the healthy verdict of the tick it retries (checked at most
+   * one renew interval before) instead of checking again: a health check may take up to the watchers' response
+   * timeout, and the renewal rule gives each retry only `retryTimeoutMs`, so checking again before every retry
+   * could push the third attempt past the holder's write deadline while the region is healthy by the watchers'
+   * own measure.
+   */
   async tick(): Promise<HeartbeatTick> {
     const { o } = this;
-    const health = await o
-      .health()
-      .catch(
+    const saved = this.retryHealth;
+    this.retryHealth = null;
+    const reuse = saved && o.clock.now() - saved.at <= o.timing.renewIntervalMs ? saved : null;
+    const checkedAt = reuse?.at ?? o.clock.now();
+    const health =
+      reuse?.state ??
+      (await o.health().catch(
         (err: unknown): HealthState => ({
           healthy: false,
           detail: `health check failed: ${describeError(err)}`,
         }),
-      );
+      ));
+    const tick = await this.tickWith(health);
+    if (health.healthy && retrySooner(tick.code)) this.retryHealth = { state: health, at: checkedAt };
+    return tick;
+  }
+
+  private async tickWith(health: HealthState): Promise<HeartbeatTick> {
+    const { o } = this;
     const out = (code: HeartbeatCode, reason: string, lease: Lease | null | undefined): HeartbeatTick => ({
       at: o.clock.now(),
       healthy: health.healthy,

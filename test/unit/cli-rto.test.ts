@@ -64,7 +64,8 @@ describe('cutover rto', { timeout: 30_000 }, () => {
     raw.fence.lambdaFunctions = [];
     raw.probe.intervalMs = 5000;
     raw.debounceMs = 10000;
-    raw.lease.ttlMs = 18000;
+    // The shortest lease the renewal rule takes here: 10 + 3 (one health check) + 3 × 2 + 1.5 = 20.5 s.
+    raw.lease.ttlMs = 21000;
     raw.traffic.mode = 'accelerator';
     raw.traffic.accelerator = {
       endpoints: { 'us-east-1': 'alb-use1', 'us-west-2': 'alb-usw2' },

@@ -226,13 +226,13 @@ const rules: Rule[] = [
     message: /must be at least probe\.intervalMs \+ probe\.responseTimeoutMs = 13000/,
   },
   {
-    rule: 'renewInterval + 3 × retryTimeout > ttl − skew − margin',
+    rule: 'renewInterval + health timeout + 3 × retryTimeout > ttl − skew − margin',
     mutate: (r) => {
-      r.lease.retryTimeoutMs = 6_167;
+      r.lease.retryTimeoutMs = 5_167;
     },
     fields: ['lease.ttlMs'],
     message:
-      /\(28500\) must be at least lease\.renewIntervalMs \+ 3 × lease\.retryTimeoutMs = 28501, so that the holder rides out two failed renewals and the third lands before writes stop/,
+      /\(28500\) must be at least lease\.renewIntervalMs \+ probe\.responseTimeoutMs \+ 3 × lease\.retryTimeoutMs = 28501, so that the holder rides out a health check as slow as the watchers allow and two failed renewals, and the third lands before writes stop/,
   },
   {
     // Issue 11's case: 10 + 2 × 2 = 14 fits a 14 s lease only if skew and margin are forgotten.
@@ -248,7 +248,7 @@ const rules: Rule[] = [
       r.takeoverAfterMs = 180_000;
     },
     fields: ['lease.ttlMs'],
-    message: /\(12500\) must be at least .* = 16000/,
+    message: /\(12500\) must be at least .* = 19000/,
   },
   {
     // Issue 11: ttl 12 s, renew 4 s, retry 4 s left a renewal gap; 4 + 3 × 4 = 16 > 12 − 1 − 0.5.
@@ -263,7 +263,7 @@ const rules: Rule[] = [
       };
     },
     fields: ['lease.ttlMs'],
-    message: /\(10500\) must be at least .* = 16000/,
+    message: /\(10500\) must be at least .* = 19000/,
   },
   {
     // Issue 11: retry 25 s in a 60 s lease; it also breaks the TTL bound, under the same field.
@@ -278,7 +278,7 @@ const rules: Rule[] = [
       };
     },
     fields: ['lease.ttlMs'],
-    message: /\(58500\) must be at least .* = 85000/,
+    message: /\(58500\) must be at least .* = 88000/,
   },
   {
     rule: 'a lease ttl of a day',
@@ -510,12 +510,12 @@ describe('cross-field rules', () => {
     expect(accepted((r) => (r.voteStalenessMs = 13_000))).toBe(true);
     expect(accepted((r) => (r.probe.connectTimeoutMs = 3_000))).toBe(true);
     expect(accepted((r) => (r.probe.responseTimeoutMs = 9_999))).toBe(true);
-    expect(accepted((r) => (r.lease.retryTimeoutMs = 6_166))).toBe(true);
+    expect(accepted((r) => (r.lease.retryTimeoutMs = 5_166))).toBe(true);
     expect(
       accepted((r) => {
         r.lease = {
           ttlMs: 30_000,
-          renewIntervalMs: 18_000,
+          renewIntervalMs: 15_000,
           retryTimeoutMs: 2_000,
           maxSkewMs: 5_500,
           safetyMarginMs: 500,
@@ -780,25 +780,27 @@ const lease = (l: Record<string, unknown>) => (r: Raw) => {
 const boundaries: Boundary[] = [
   {
     rule: 'the holder rides out two failed renewals and the third attempt, skew and margin included',
-    // 30 000 − 1 000 − 500 = 28 500 must hold 10 000 + 3 × retry.
-    atBound: lease({ retryTimeoutMs: 6_166 }),
-    pastBound: lease({ retryTimeoutMs: 6_167 }),
+    // 30 000 − 1 000 − 500 = 28 500 must hold 10 000 + 3 000 (one health check) + 3 × retry.
+    atBound: lease({ retryTimeoutMs: 5_166 }),
+    pastBound: lease({ retryTimeoutMs: 5_167 }),
     field: 'lease.ttlMs',
-    message: /\(28500\) must be at least lease\.renewIntervalMs \+ 3 × lease\.retryTimeoutMs = 28501/,
+    message:
+      /\(28500\) must be at least lease\.renewIntervalMs \+ probe\.responseTimeoutMs \+ 3 × lease\.retryTimeoutMs = 28501/,
   },
   {
     rule: 'the renewal budget counts the skew',
-    atBound: lease({ ttlMs: 14_000, renewIntervalMs: 10_000, retryTimeoutMs: 800, maxSkewMs: 1_100 }),
-    pastBound: lease({ ttlMs: 14_000, renewIntervalMs: 10_000, retryTimeoutMs: 800, maxSkewMs: 1_101 }),
+    // 17 000 − skew − 500 must hold 10 000 + 3 000 + 3 × 800 = 15 400.
+    atBound: lease({ ttlMs: 17_000, renewIntervalMs: 10_000, retryTimeoutMs: 800, maxSkewMs: 1_100 }),
+    pastBound: lease({ ttlMs: 17_000, renewIntervalMs: 10_000, retryTimeoutMs: 800, maxSkewMs: 1_101 }),
     field: 'lease.ttlMs',
-    message: /\(12399\) must be at least .* = 12400/,
+    message: /\(15399\) must be at least .* = 15400/,
   },
   {
     rule: 'the renewal budget counts the safety margin',
-    atBound: lease({ ttlMs: 14_000, renewIntervalMs: 10_000, retryTimeoutMs: 800, safetyMarginMs: 600 }),
-    pastBound: lease({ ttlMs: 14_000, renewIntervalMs: 10_000, retryTimeoutMs: 800, safetyMarginMs: 601 }),
+    atBound: lease({ ttlMs: 17_000, renewIntervalMs: 10_000, retryTimeoutMs: 800, safetyMarginMs: 600 }),
+    pastBound: lease({ ttlMs: 17_000, renewIntervalMs: 10_000, retryTimeoutMs: 800, safetyMarginMs: 601 }),
     field: 'lease.ttlMs',
-    message: /\(12399\) must be at least .* = 12400/,
+    message: /\(15399\) must be at least .* = 15400/,
   },
   {
     rule: 'the TTL bound: the fence waits out the whole lease within the 60 s recovery target',

@@ -106,6 +106,7 @@ function keeperHarness(region = PRIMARY, opts: { guard?: boolean; refreshAheadMs
   const leases = new MemoryLeases(clock);
   const publisher = new RecordingPublisher(() => clock.now());
   let healthy = true;
+  let checks = 0;
   const ticks: HeartbeatTick[] = [];
   const metrics: Partial<Record<KeeperMetric, number>> = {};
   const guard = opts.guard
@@ -125,7 +126,10 @@ function keeperHarness(region = PRIMARY, opts: { guard?: boolean; refreshAheadMs
     primaryRegion: PRIMARY,
     timing: L,
     leases,
-    health: async () => ({ healthy, detail: healthy ? 'ok 200' : 'status 503' }),
+    health: async () => {
+      checks += 1;
+      return { healthy, detail: healthy ? 'ok 200' : 'status 503' };
+    },
     publisher,
     clock,
     timers,
@@ -149,6 +153,8 @@ function keeperHarness(region = PRIMARY, opts: { guard?: boolean; refreshAheadMs
     setHealthy: (h: boolean) => {
       healthy = h;
     },
+    /** How many times the keeper checked the local health. */
+    healthChecks: () => checks,
     /** [code, ms since start] of every tick so far. */
     schedule: () => ticks.map((t) => [t.code, t.at - start]),
   };
@@ -199,6 +205,24 @@ describe('LeaseKeeper: its schedule', () => {
     expect(h.metrics).toMatchObject({ LeaseRenewalFailed: 2, LeaseRenewed: 2 });
     // Two failed renewals are ridden out: the lease never ran out, so nothing was fenced.
     expect(h.publisher.ofType(PRIMARY_SELF_FENCED)).toEqual([]);
+  });
+
+  it('a retry reuses the healthy verdict of the tick it retries; a new interval checks again', async () => {
+    const h = keeperHarness();
+    await h.keeper.start(); // 0: checks, bootstraps
+    await h.timers.advance(9_000);
+    h.leases.down = true;
+    await h.timers.advance(3_000); // 10 s: checks, fails; 12 s: retries on the same verdict, fails
+    h.leases.down = false;
+    await h.timers.advance(12_000); // 14 s: retries on the verdict of 10 s, renews; 24 s: a new interval, checks
+    expect(h.schedule()).toEqual([
+      ['BOOTSTRAPPED', 0],
+      ['RENEWAL_ERROR', 10_000],
+      ['RENEWAL_ERROR', 12_000],
+      ['RENEWED', 14_000],
+      ['RENEWED', 24_000],
+    ]);
+    expect(h.healthChecks()).toBe(3);
   });
 
   it('a page that never leaves (PutEvents stalled) does not hold the next renewal', async () => {

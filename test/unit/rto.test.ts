@@ -148,7 +148,7 @@ describe('rto verdicts', () => {
     expect(e.verdict.code).toBe('MISSES_TARGET');
     // Every setting at once: detection 16, fence 6.6, traffic 0.3 + 5 + 10 + 5 = 20.3: 16 + 1.1 + 6.6 + 0.9 + 20.3.
     expect(e.verdict.reason).toContain(
-      'probe.intervalMs: 5000, debounceMs: 10000, lease.ttlMs: 18000, traffic.ttlSeconds: 10 would bring the expected to 44.9 s',
+      'probe.intervalMs: 5000, debounceMs: 10000, lease.ttlMs: 21000, traffic.ttlSeconds: 10 would bring the expected to 44.9 s',
     );
   });
 
@@ -166,14 +166,16 @@ describe('rto verdicts', () => {
   it('offers levers that pass the configuration rules as they are', () => {
     for (const file of ['examples/cutover.example.json', 'examples/cutover.dynamodb.json']) {
       const levers = estimateRto(fromFile(file)).levers;
-      expect(levers.length, file).toBeGreaterThan(0);
+      // The DynamoDB example is already at its fastest settings (its 16 s lease is the rule's shortest).
+      if (file.includes('dynamodb')) expect(levers).toEqual([]);
+      else expect(levers.length, file).toBeGreaterThan(0);
       expect(levers.filter((l) => l.note !== undefined)).toEqual([]);
     }
     // The example's fastest settings, applied by hand, validate.
     const x: CutoverConfig = structuredClone(noDatabase());
     x.probe.intervalMs = 5_000;
     x.debounceMs = 10_000;
-    x.lease.ttlMs = 18_000;
+    x.lease.ttlMs = 21_000;
     x.traffic!.ttlSeconds = 10;
     expect(crossFieldIssues(x)).toEqual([]);
     expect(estimateRto(x).total.expected).toBe(44_900);
