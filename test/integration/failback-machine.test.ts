@@ -32,10 +32,12 @@ afterEach(() => {
 async function setup(edit: Parameters<typeof exampleConfig>[0] = () => {}) {
   const t = await freshTables('fb');
   const config = exampleConfig((c) => {
+    // 1 000 + 700 (one health check) + 3 × 300 ≤ 3 000 − 200 − 200: the renewal rule.
+    c.probe = { ...c.probe, connectTimeoutMs: 300, responseTimeoutMs: 700 };
     c.lease = {
       ttlMs: 3000,
       renewIntervalMs: 1000,
-      retryTimeoutMs: 500,
+      retryTimeoutMs: 300,
       maxSkewMs: 200,
       safetyMarginMs: 200,
     };
