@@ -12,6 +12,7 @@ import {
   processIo,
   required,
   tableError,
+  tableFlags,
   UsageError,
   withUsage,
 } from './options.js';
@@ -89,9 +90,7 @@ function parse(argv: string[]) {
     options: {
       config: { type: 'string' },
       json: { type: 'boolean', default: false },
-      table: { type: 'string' },
-      region: { type: 'string' },
-      endpoint: { type: 'string' },
+      ...tableFlags,
     },
     strict: true,
     allowPositionals: true,
