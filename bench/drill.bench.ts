@@ -1,6 +1,8 @@
 /**
  * RTO breakdown over repeated region-outage drills, and the control plane's own overhead: the RTO minus
  * what the configuration makes it wait on purpose (the debounce window and the fence's wait for the old lease).
+ * Then one control-plane-outage run (Route 53's API and the dead region's database API down; traffic follows the
+ * lease through the edge's health checks) and its RTO as a ratio to the region-outage median (goal: ≤ 1.5x).
  * Run: npm run bench -- [runs]   (default 3). Numbers are from one run on one machine; compare ratios.
  */
 import { runDrill } from '../infra/local/drill/run.js';
@@ -36,6 +38,8 @@ const median = (xs: number[]) => {
 const col = (k: string) => rows.map((r) => r[k]).filter((v): v is number => typeof v === 'number');
 const rto = median(col('rto_ms'));
 const overhead = median(col('overhead_ms'));
+const cpo = await runDrill({ scenario: 'control-plane-outage', seed: 1 });
+process.stderr.write(`control-plane-outage: ${cpo.verdict}, rto ${cpo.rto_ms} ms\n`);
 console.log(
   JSON.stringify(
     {
@@ -45,6 +49,12 @@ console.log(
       overhead_share_of_rto: Number((overhead / rto).toFixed(3)),
       goal_overhead_ms: 1000,
       goal_met: overhead <= 1000,
+      control_plane_outage: {
+        pass: cpo.verdict === 'pass',
+        rto_ms: cpo.rto_ms,
+        ratio_to_region_outage: cpo.rto_ms === null ? null : Number((cpo.rto_ms / rto).toFixed(2)),
+        goal_ratio: 1.5,
+      },
     },
     null,
     2,

@@ -400,12 +400,23 @@ export const scenarios: Record<ScenarioName, Scenario> = {
       await ctx.killRegion(ctx.primary);
       await ctx.waitFor('failover_completed', 40_000);
       await ctx.waitForAckFrom(ctx.standby, 10_000);
+      // The edge's checkers see the new holder healthy (a resolver may have answered it earlier: weighted
+      // routing answers every record while all are unhealthy).
+      await ctx.waitForCount(
+        'health_changed',
+        1,
+        10_000,
+        (e) => e.region === ctx.standby && e.healthy === true,
+      );
     },
     expect(o) {
       const r: string[] = [];
       oneFailover(o, r);
       lostWithinLag(o, r);
       if (o.numbers.rto_ms === null) r.push('no write was acknowledged by the new primary');
+      const to = o.timeline.find((e) => e.type === 'failover_completed')?.to;
+      if (to && !o.timeline.some((e) => e.type === 'health_changed' && e.region === to && e.healthy === true))
+        r.push(`the edge's health checkers never saw ${String(to)}, the new holder, healthy`);
       // Static stability: with traffic following the lease, the unplanned path calls no record API at all.
       const mode = o.timeline.find((e) => e.type === 'edge_ready')?.mode;
       const calls = o.timeline.filter((e) => e.type === 'api_call' && e.source === 'route53');
