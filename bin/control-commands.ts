@@ -3,6 +3,7 @@ import type { CutoverConfig } from '#core/config.js';
 import type { RebuildMark } from '#core/eligibility.js';
 import type { Incident } from '#core/incident.js';
 import type { Lease } from '#core/lease.js';
+import { type NextStep, nextStep, type Stopped, whereItStopped } from '#core/next-step.js';
 import {
   type Clock,
   type ControlStore,
@@ -22,6 +23,7 @@ import {
   required,
   tableError,
   tableFlags,
+  UsageError,
   whoami,
   withUsage,
 } from './options.js';
@@ -85,18 +87,145 @@ async function run<
   });
 }
 
-export function statusCommand(argv: string[], deps: ControlCommandDeps = {}): Promise<number> {
+export interface StatusCommandDeps extends ControlCommandDeps {
+  /** Ends `--watch` (the CLI's is the first SIGINT or SIGTERM); a test aborts it after a few redraws. */
+  signal?: AbortSignal;
+}
+
+/** `cutover status`: one snapshot, or with --watch [SECONDS] one every SECONDS (default 5) until Ctrl-C. */
+export function statusCommand(argv: string[], deps: StatusCommandDeps = {}): Promise<number> {
+  let every: number | null = null;
   return run(
     USAGE.status,
     deps,
-    () =>
-      flags(argv, { config: { type: 'string' }, json: { type: 'boolean', default: false }, ...tableFlags }),
+    () => {
+      const w = watchOption(argv);
+      every = w.every;
+      return flags(w.rest, {
+        config: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        ...tableFlags,
+      });
+    },
     async (ctx, values) => {
-      const status = await readStatus(ctx.config.application, ctx, ctx.clock.now());
-      const shown = { ...status, table: { name: ctx.table.name, region: ctx.table.region } };
-      ctx.io.out(values.json ? `${JSON.stringify(shown)}\n` : formatStatus(shown));
+      const show = async () => {
+        const status = await readStatus(ctx.config.application, ctx, ctx.clock.now());
+        const screen = statusScreen(status, ctx.config, ctx.table, commandFlags(values));
+        return values.json ? `${JSON.stringify(screen)}\n` : formatStatus(screen);
+      };
+      if (every === null) {
+        ctx.io.out(await show());
+        return;
+      }
+      const signal = deps.signal ?? untilSignal();
+      // A redraw clears a terminal; into a pipe or a file each snapshot follows the last, with a blank line.
+      const clear = !values.json && process.stdout.isTTY && !deps.io ? '\x1b[2J\x1b[H' : '';
+      let first = true;
+      while (!signal.aborted) {
+        let text: string;
+        try {
+          text = await show();
+        } catch (err) {
+          // A failed read is shown and retried at the next refresh: the screen must outlive a blip.
+          text = tableError(ctx.table, err);
+        }
+        ctx.io.out(`${clear || first || values.json ? clear : '\n'}${text}`);
+        if (!values.json) ctx.io.out(`  (refreshing every ${every} s; Ctrl-C stops)\n`);
+        first = false;
+        await sleep(every * 1000, signal);
+      }
     },
   );
+}
+
+/** `--watch`, `--watch SECONDS` or `--watch=SECONDS`, taken out before the strict flags are parsed. */
+function watchOption(argv: string[]): { every: number | null; rest: string[] } {
+  const i = argv.findIndex((a) => a === '--watch' || a.startsWith('--watch='));
+  if (i < 0) return { every: null, rest: argv };
+  const arg = argv[i]!;
+  const inline = arg.startsWith('--watch=') ? arg.slice('--watch='.length) : undefined;
+  const next = argv[i + 1];
+  const given = inline ?? (next !== undefined && /^\d/.test(next) ? next : undefined);
+  const every = given === undefined ? 5 : Number(given);
+  if (!Number.isFinite(every) || every < 0.1 || every > 3600) {
+    throw new UsageError(
+      `--watch takes the seconds between refreshes, from 0.1 to 3600 (default 5), got ${JSON.stringify(given)}`,
+    );
+  }
+  const rest = argv.filter(
+    (_, j) => j !== i && !(j === i + 1 && inline === undefined && given !== undefined),
+  );
+  return { every, rest };
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+
+function untilSignal(): AbortSignal {
+  const ac = new AbortController();
+  const stop = () => {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    ac.abort();
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return ac.signal;
+}
+
+/** The flags that named the configuration and the table, repeated in every command the screen suggests. */
+function commandFlags(values: {
+  config?: string | undefined;
+  table?: string | undefined;
+  region?: string | undefined;
+  endpoint?: string | undefined;
+}): string {
+  const shell = (v: string) => (/^[\w@%+=:,./-]+$/.test(v) ? v : `'${v.replace(/'/g, "'\\''")}'`);
+  return [
+    ['--config', values.config],
+    ['--table', values.table],
+    ['--region', values.region],
+    ['--endpoint', values.endpoint],
+  ]
+    .filter((p): p is [string, string] => p[1] !== undefined)
+    .map(([k, v]) => `${k} ${shell(v)}`)
+    .join(' ');
+}
+
+export type StatusScreen = ControlStatus & { table: { name: string; region: string }; next: NextStep };
+
+/** The snapshot with what to type next, as both the screen and --json show it. */
+export function statusScreen(
+  status: ControlStatus,
+  config: CutoverConfig,
+  table: ControlTable,
+  commandLine: string,
+): StatusScreen {
+  const next = nextStep({
+    application: config.application,
+    primary: config.primary.region,
+    standby: config.standby.region,
+    flags: commandLine,
+    engine: config.database?.engine ?? null,
+    databaseIds: {
+      [config.primary.region]: config.primary.databaseId,
+      [config.standby.region]: config.standby.databaseId,
+    },
+    lease: status.lease,
+    pause: status.pause,
+    open: status.openIncident,
+    stopped: status.lastStopped,
+    rebuilds: status.rebuilds,
+  });
+  return { ...status, table: { name: table.name, region: table.region }, next };
 }
 
 export function pauseCommand(argv: string[], deps: ControlCommandDeps = {}): Promise<number> {
@@ -154,6 +283,11 @@ export interface ControlStatus {
   verdict: VerdictRecord | null;
   openIncident: Incident | null;
   lastCompletedFailover: Incident | null;
+  /**
+   * The last failover or failback that failed or aborted, when it is newer than the last completed one: where it
+   * stopped, why, and how far it got.
+   */
+  lastStopped: Stopped | null;
   /** Regions a failover or failback left, not yet shown to replicate from the primary again. */
   rebuilds: RebuildMark[];
 }
@@ -167,14 +301,22 @@ export async function readStatus(
   stores: { control: ControlStore; leases: LeaseStore },
   now: number,
 ): Promise<ControlStatus> {
-  const [lease, pauseRecord, verdict, open, lastFailover, rebuilds] = await Promise.all([
+  const [lease, pauseRecord, verdict, open, lastFailover, rebuilds, unfinished] = await Promise.all([
     stores.leases.read(application),
     stores.control.getPause(application),
     stores.control.getVerdict(application),
     stores.control.openIncident(application, 0, LAST_EPOCH),
     stores.control.lastCompletedFailover(application),
     stores.control.listRebuilds(application),
+    stores.control.lastClosedIncident(application, ['failed', 'aborted']),
   ]);
+  // A failure that a later failover or failback put right is history (`cutover audit` still has it).
+  const stale =
+    unfinished !== null && lastFailover !== null && (lastFailover.closedAt ?? 0) > (unfinished.closedAt ?? 0);
+  const lastStopped =
+    unfinished && !stale
+      ? whereItStopped(unfinished, await stores.control.listAudit(application, unfinished.id), lease)
+      : null;
   return {
     application,
     at: now,
@@ -183,6 +325,7 @@ export async function readStatus(
     verdict,
     openIncident: open,
     lastCompletedFailover: lastFailover,
+    lastStopped,
     rebuilds,
   };
 }
@@ -203,7 +346,7 @@ function leaseStatus(lease: Lease, now: number): NonNullable<ControlStatus['leas
 
 const ago = (ms: number) => `${(Math.abs(ms) / 1000).toFixed(1)} s`;
 
-export function formatStatus(s: ControlStatus & { table: { name: string; region: string } }): string {
+export function formatStatus(s: StatusScreen): string {
   const l = s.lease;
   const lease = !l
     ? 'none: no lease has ever been granted'
@@ -228,6 +371,9 @@ export function formatStatus(s: ControlStatus & { table: { name: string; region:
     ],
     ['open incident', s.openIncident ? describeIncident(s.openIncident) : 'none'],
     ['last completed failover', s.lastCompletedFailover ? describeIncident(s.lastCompletedFailover) : 'none'],
+    ...(s.lastStopped
+      ? describeStopped(s.lastStopped)
+      : [['last failed or aborted', 'none'] as [string, string]]),
     [
       'needs rebuild',
       s.rebuilds.length
@@ -240,8 +386,23 @@ export function formatStatus(s: ControlStatus & { table: { name: string; region:
         : 'none',
     ],
   ];
+  rows.push(['next', `${s.next.reason} (${s.next.code})`]);
+  if (s.next.command) rows.push(['  type', s.next.command]);
   const w = Math.max(...rows.map(([k]) => k.length));
   return `${rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`).join('\n')}\n`;
+}
+
+function describeStopped(s: Stopped): [string, string][] {
+  const yes = (b: boolean) => (b ? 'yes' : 'no');
+  const p = s.progress;
+  return [
+    [`last ${s.incident.status}`, describeIncident(s.incident)],
+    ['  stopped at', `${s.step}: ${s.error}: ${s.cause}`],
+    [
+      '  how far',
+      `fenced ${yes(p.fenced)}, promoted ${yes(p.promoted)}, lease granted ${yes(p.leaseGranted)}, traffic moved ${yes(p.trafficMoved)}`,
+    ],
+  ];
 }
 
 function describeIncident(i: Incident): string {

@@ -39,9 +39,13 @@ export const HELP = {
   is within 60 s, 1 when it is not or the configuration is invalid, 2 for a usage problem.`,
   },
   status: {
-    summary: 'show the lease, the pause flag, open incidents and the last failover or failback',
-    usage: `usage: cutover status --config FILE ${TABLE_FLAGS} [--json]`,
-    details: TABLE_NOTE,
+    summary: 'the incident screen: lease, pause, open and last failed incident, and the next command to type',
+    usage: `usage: cutover status --config FILE ${TABLE_FLAGS} [--json] [--watch [SECONDS]]`,
+    details: `  Shows the lease (holder, epoch, expiry), the pause, the open incident, the last failed or aborted one (the
+  step it stopped at, error, cause, and whether it fenced, promoted, granted the lease, moved traffic) and the
+  exact command to type next. --watch redraws it every SECONDS (default 5) until Ctrl-C; --json prints the
+  same facts as one JSON object (one per refresh with --watch).
+${TABLE_NOTE}`,
   },
   audit: {
     summary: "an incident's audit trail: each step's time, duration, outcome and the decision it acted on",

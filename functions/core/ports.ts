@@ -110,6 +110,14 @@ export interface IncidentStore {
    * cool-down counts from its close.
    */
   lastCompletedFailover(application: string): Promise<Incident | null>;
+  /**
+   * The newest closed incident (among the newest 20) whose status is one of `statuses`: `cutover status` shows
+   * the last failed or aborted one, with how far it got and what to type next.
+   */
+  lastClosedIncident(
+    application: string,
+    statuses: readonly Extract<IncidentStatus, 'aborted' | 'failed' | 'completed'>[],
+  ): Promise<Incident | null>;
 }
 
 /**

@@ -286,6 +286,9 @@ export function controlStoreContract(name: string, makeStore: () => Promise<Cont
         // The cool-down counts from the newest move of the primary, a failback included.
         expect((await store.lastCompletedFailover(app))?.id).toBe(failback.id);
         expect(await store.lastCompletedFailover(newApp())).toBeNull();
+        // `cutover status` asks for the newest failed or aborted one: none here, and an open one never counts.
+        expect((await store.lastClosedIncident(app, ['completed', 'failed']))?.id).toBe(failback.id);
+        expect(await store.lastClosedIncident(app, ['failed', 'aborted'])).toBeNull();
       });
     });
 

@@ -173,12 +173,16 @@ export class MemoryControlStore implements ControlStore {
   }
 
   async lastCompletedFailover(application: string): Promise<Incident | null> {
+    return this.lastClosedIncident(application, ['completed']);
+  }
+
+  async lastClosedIncident(application: string, statuses: readonly string[]): Promise<Incident | null> {
     // Like the DynamoDB query, only the newest 20 incidents are looked at.
-    const done = this.query(application, (sk) => sk.startsWith(keys.incidentPrefix), 'descending')
+    const found = this.query(application, (sk) => sk.startsWith(keys.incidentPrefix), 'descending')
       .slice(0, 20)
       .map(toIncident)
-      .find((i) => i.status === 'completed');
-    return done ?? null;
+      .find((i) => statuses.includes(i.status));
+    return found ?? null;
   }
 
   async recordVerdict(application: string, kind: string, code: string, now: number): Promise<VerdictChange> {

@@ -40,6 +40,7 @@ export class DynamoControlStore implements ControlStore {
   takeOverIncident = (...a: Args<'takeOverIncident'>) => this.incidents.takeOverIncident(...a);
   closeIncident = (...a: Args<'closeIncident'>) => this.incidents.closeIncident(...a);
   lastCompletedFailover = (...a: Args<'lastCompletedFailover'>) => this.incidents.lastCompletedFailover(...a);
+  lastClosedIncident = (...a: Args<'lastClosedIncident'>) => this.incidents.lastClosedIncident(...a);
   recordVerdict = (...a: Args<'recordVerdict'>) => this.verdicts.recordVerdict(...a);
   getVerdict = (...a: Args<'getVerdict'>) => this.verdicts.getVerdict(...a);
   claimPublish = (...a: Args<'claimPublish'>) => this.publication.claimPublish(...a);

@@ -235,7 +235,7 @@ export async function abort(ev: TaskEvent, deps: StepDeps) {
     );
     return {
       outcome: why.code,
-      result: { event: `${title(s.kind)} Aborted`, code: why.code, fenced, notified },
+      result: { event: `${title(s.kind)} Aborted`, code: why.code, step: why.step, reason, fenced, notified },
     };
   });
 }
@@ -341,6 +341,18 @@ export async function reportFailure(ev: TaskEvent, deps: StepDeps) {
       `${title(kind)} of ${application} FAILED at ${failedStep}: ${detail.error}: ${detail.cause}`,
       detail,
     );
-    return { outcome: 'failed', result: { event: `${title(kind)} Failed`, closed, notified, ...progress } };
+    // The step, error and cause go into the audit entry too: `cutover status` reads them back from there.
+    return {
+      outcome: 'failed',
+      result: {
+        event: `${title(kind)} Failed`,
+        step: failedStep,
+        error: detail.error,
+        cause: detail.cause,
+        closed,
+        notified,
+        ...progress,
+      },
+    };
   });
 }

@@ -1,5 +1,5 @@
 import { LostRaceError, StoreError } from '#core/errors.js';
-import { type Incident, parseIncidentId } from '#core/incident.js';
+import { type Incident, type IncidentStatus, parseIncidentId } from '#core/incident.js';
 import type {
   IncidentClaim,
   IncidentClose,
@@ -238,6 +238,13 @@ export class DynamoIncidentStore implements IncidentStore {
   }
 
   async lastCompletedFailover(application: string): Promise<Incident | null> {
+    return this.lastClosedIncident(application, ['completed']);
+  }
+
+  async lastClosedIncident(
+    application: string,
+    statuses: readonly IncidentStatus[],
+  ): Promise<Incident | null> {
     const items = await this.table.query(
       {
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
@@ -247,7 +254,7 @@ export class DynamoIncidentStore implements IncidentStore {
       },
       `list the incidents of ${application}`,
     );
-    return items.map(toIncident).find((i) => i.status === 'completed') ?? null;
+    return items.map(toIncident).find((i) => statuses.includes(i.status)) ?? null;
   }
 
   private async read(application: string, epoch: number): Promise<Incident | null> {
