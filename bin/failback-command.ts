@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CutoverConfig } from '#core/config.js';
+import { failbackCooldown } from '#core/failback.js';
+import { type Incident, inFlightEpochs } from '#core/incident.js';
 import { type Clock, systemClock } from '#core/ports.js';
 import {
   type FailbackInput,
@@ -10,15 +13,22 @@ import {
 } from '#steps/core/state.js';
 import { loadConfig } from './config-file.js';
 import {
+  type ControlTable,
+  derivedMachine,
   describeAwsError,
   flags,
+  type IdentityReader,
   type Io,
   iso,
+  MachineArnError,
   machineOption,
+  openControlTable,
   processIo,
   required,
   type StateMachineRef,
   stateMachineProblems,
+  tableError,
+  tableFlags,
   withUsage,
 } from './options.js';
 import { usageOf } from './usage.js';
@@ -29,14 +39,17 @@ export interface FailbackCommandDeps {
   io?: Io;
   clock?: Clock;
   sfn?: (region: string) => SFNClient;
+  /** The caller's account, for the machine's ARN when --state-machine-arn is not given (STS by default). */
+  identity?: IdentityReader;
+  client?: (table: ControlTable) => DynamoDBDocumentClient;
 }
 
 type Issue = { field: string; message: string };
 
 /**
  * Starts a planned failback. Exit codes: 0 started (or, with --dry-run, validated); 1 the configuration, the
- * input or the machine is refused, or Step Functions refused the start; 2 a usage problem. Nothing is sent
- * unless every check passes.
+ * input, the lease or the machine is refused, or Step Functions refused the start; 2 a usage problem. Nothing
+ * is sent unless every check passes.
  */
 export async function failbackCommand(argv: string[], deps: FailbackCommandDeps = {}): Promise<number> {
   const io = deps.io ?? processIo;
@@ -45,17 +58,17 @@ export async function failbackCommand(argv: string[], deps: FailbackCommandDeps 
       config: { type: 'string' },
       input: { type: 'string' },
       'state-machine-arn': { type: 'string' },
-      region: { type: 'string' },
       'dry-run': { type: 'boolean', default: false },
+      ...tableFlags,
     });
-    const dryRun = v['dry-run'] ?? false;
-    const arn = machineOption(v['state-machine-arn'], dryRun, 'failback');
     const values = {
       config: required(v.config, '--config'),
       input: required(v.input, '--input'),
-      arn,
+      arn: machineOption(v['state-machine-arn'], 'failback'),
+      table: v.table,
       region: v.region,
-      dryRun,
+      endpoint: v.endpoint,
+      dryRun: v['dry-run'] ?? false,
     };
     return startFailback(values, io, deps);
   });
@@ -66,12 +79,15 @@ async function startFailback(
     config: string;
     input: string;
     arn: StateMachineRef | null;
+    table?: string | undefined;
     region?: string | undefined;
+    endpoint?: string | undefined;
     dryRun: boolean;
   },
   io: Io,
   deps: FailbackCommandDeps,
 ): Promise<number> {
+  const clock = deps.clock ?? systemClock;
   const config = loadConfig(values.config, io);
   if (!config) return 1;
   let raw: unknown;
@@ -87,18 +103,24 @@ async function startFailback(
     for (const issue of checked.issues) io.err(`  ${issue.field}: ${issue.message}\n`);
     return 1;
   }
-  if (values.dryRun || !values.arn) {
-    io.out(`${JSON.stringify(checked.input, null, 2)}\n`);
-    return 0;
-  }
+  if (values.dryRun) return dryRun(checked.input, config, values, io, deps, clock);
 
-  const region = values.region ?? values.arn.region;
-  const name = executionName(checked.input, (deps.clock ?? systemClock).now());
-  const sfn = (deps.sfn ?? ((r) => new SFNClient({ region: r })))(region);
+  let machine = values.arn;
+  if (!machine) {
+    try {
+      machine = await derivedMachine(config, 'failback', deps.identity);
+    } catch (err) {
+      if (!(err instanceof MachineArnError)) throw err;
+      io.err(`${err.message}; nothing was sent\n`);
+      return 1;
+    }
+  }
+  const name = executionName(checked.input, clock.now());
+  const sfn = (deps.sfn ?? ((r) => new SFNClient({ region: r })))(machine.region);
   try {
     const res = await sfn.send(
       new StartExecutionCommand({
-        stateMachineArn: values.arn.arn,
+        stateMachineArn: machine.arn,
         name,
         input: JSON.stringify(checked.input),
       }),
@@ -106,15 +128,84 @@ async function startFailback(
     const i = checked.input;
     io.out(
       `started the failback of ${i.application} from ${i.from} to ${i.to}\n` +
-        `  execution ${res.executionArn}\n` +
+        `  execution ${res.executionArn}${values.arn ? '' : " (machine derived from the configuration and the caller's account)"}\n` +
         `  started   ${res.startDate ? iso(res.startDate.getTime()) : '-'}\n` +
-        `  next      the machine checks that ${i.from} holds the lease and the preconditions, then asks for approval\n`,
+        `  next      the machine checks that ${i.from} holds the lease and the preconditions, then asks for approval; follow it with \`cutover status\`\n`,
     );
     return 0;
   } catch (err) {
-    io.err(`StartExecution of ${values.arn.arn} failed, nothing started: ${describeAwsError(err)}\n`);
+    io.err(`StartExecution of ${machine.arn} failed, nothing started: ${describeAwsError(err)}\n`);
     return 1;
   }
+}
+
+/**
+ * A dry run reads what the failback machine's first state reads (functions/steps/core/failback.ts): the lease,
+ * which `from` must hold; the last move, whose cool-down needs overrideCooldown; an incident in flight, which a
+ * failback may not run beside. It refuses as that state would, and sends nothing. The preconditions that need
+ * the votes and the database (healthy for N minutes, replicating, lag) are the machine's to check.
+ */
+async function dryRun(
+  input: FailbackInput,
+  config: CutoverConfig,
+  values: Parameters<typeof openControlTable>[1],
+  io: Io,
+  deps: FailbackCommandDeps,
+  clock: Clock,
+): Promise<number> {
+  const { table, control, leases } = openControlTable(config, values, clock, deps.client);
+  const now = clock.now();
+  let lease: Awaited<ReturnType<typeof leases.read>>;
+  let last: Incident | null;
+  let open: Incident | null;
+  try {
+    lease = await leases.read(input.application);
+    [last, open] = await Promise.all([
+      control.lastCompletedFailover(input.application),
+      lease
+        ? control.openIncident(input.application, inFlightEpochs(lease.epoch).fromEpoch, lease.epoch)
+        : Promise.resolve(null),
+    ]);
+  } catch (err) {
+    io.err(tableError(table, err));
+    return 1;
+  }
+  const held = lease
+    ? `${lease.holder ?? 'nobody (revoked)'} holds the lease at epoch ${lease.epoch}${lease.holder ? `, ${now < lease.expiresAt ? `valid until ${iso(lease.expiresAt)}` : `EXPIRED at ${iso(lease.expiresAt)}`}` : ''}`
+    : 'no lease exists';
+  const issues: Issue[] = [];
+  if (!lease || lease.holder !== input.from) {
+    issues.push({
+      field: 'from',
+      message: `must be the region that holds the lease; ${lease?.holder ?? 'nobody'} holds it at epoch ${lease?.epoch ?? '-'}${lease && lease.holder === null ? ': run a manual failover first (`cutover status` gives the command)' : ''}`,
+    });
+  }
+  const cooldown = failbackCooldown({
+    lastMoveAt: last?.closedAt ?? null,
+    cooldownMs: config.cooldownMs,
+    now,
+    override: input.overrideCooldown ?? false,
+  });
+  if (!cooldown.go) issues.push({ field: 'overrideCooldown', message: cooldown.reason });
+  if (open) {
+    issues.push({
+      field: 'from',
+      message: `incident ${open.id} (${open.kind} ${open.from} → ${open.to}) is ${open.status}: a failback does not run beside it; wait for it (\`cutover status\`)`,
+    });
+  }
+  if (issues.length) {
+    io.err(
+      `REFUSED dry run: ${held} (${table.name}, ${table.region}); a real run's first state would refuse it; nothing was sent\n`,
+    );
+    for (const issue of issues) io.err(`  ${issue.field}: ${issue.message}\n`);
+    return 1;
+  }
+  io.out(
+    `dry run: ${held} (${table.name}, ${table.region}); the input is valid and the lease is where it says; nothing was sent\n` +
+      `  the machine still checks that ${input.to} has been healthy for ${input.minHealthyMinutes} min and replicates with lag under ${input.maxLagMs} ms, then asks for approval\n` +
+      `${JSON.stringify(input, null, 2)}\n`,
+  );
+  return 0;
 }
 
 export type FailbackRequest = { ok: true; input: FailbackInput } | { ok: false; issues: Issue[] };

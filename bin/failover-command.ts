@@ -20,10 +20,13 @@ import { loadConfig } from './config-file.js';
 import { readStatus } from './control-commands.js';
 import {
   type ControlTable,
+  derivedMachine,
   describeAwsError,
   flags,
+  type IdentityReader,
   type Io,
   iso,
+  MachineArnError,
   machineOption,
   openControlTable,
   processIo,
@@ -263,6 +266,8 @@ export interface FailoverCommandDeps {
   whoami?: () => string;
   client?: (table: ControlTable) => DynamoDBDocumentClient;
   sfn?: (region: string) => SFNClient;
+  /** The caller's account, for the machine's ARN when --state-machine-arn is not given (STS by default). */
+  identity?: IdentityReader;
 }
 
 /**
@@ -274,9 +279,18 @@ export async function failoverCommand(argv: string[], deps: FailoverCommandDeps 
   const clock = deps.clock ?? systemClock;
   return withUsage(io, USAGE, async () => {
     const v = parse(argv);
-    const machine = machineOption(v.arn, v.dryRun, 'failover');
+    let machine = machineOption(v.arn, 'failover');
     const config = loadConfig(v.config, io);
     if (!config) return 1;
+    if (!machine && !v.dryRun) {
+      try {
+        machine = await derivedMachine(config, 'failover', deps.identity);
+      } catch (err) {
+        if (!(err instanceof MachineArnError)) throw err;
+        io.err(`${err.message}; nothing was written or sent\n`);
+        return 1;
+      }
+    }
     if (machine) {
       const problems = stateMachineProblems(machine, config, 'failover');
       if (problems.length) {

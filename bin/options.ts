@@ -175,14 +175,67 @@ export function parseStateMachineArn(arn: string, kind: MachineKind): StateMachi
   return { arn, region: m[1]!, name: m[2]! };
 }
 
-/** --state-machine-arn: required for a real start; a dry run only validates, so it needs no machine. */
-export function machineOption(
-  arn: string | undefined,
-  dryRun: boolean,
+/** --state-machine-arn as given: parsed when present; a dry run and a derived machine start without it. */
+export function machineOption(arn: string | undefined, kind: MachineKind): StateMachineRef | null {
+  return arn === undefined ? null : parseStateMachineArn(required(arn, '--state-machine-arn'), kind);
+}
+
+/** Who the caller is, as STS GetCallerIdentity says: the account and partition a derived ARN needs. */
+export interface CallerIdentity {
+  account: string;
+  partition: string;
+}
+
+export type IdentityReader = (region: string) => Promise<CallerIdentity>;
+
+/**
+ * The caller's account from STS GetCallerIdentity, which needs no permission (an explicit deny cannot block it:
+ * https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html). The client is imported only
+ * here, so that a command that does not start a machine does not load it.
+ */
+export const callerIdentity: IdentityReader = async (region) => {
+  const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
+  const res = await new STSClient({ region }).send(new GetCallerIdentityCommand({}));
+  return { account: res.Account ?? '', partition: res.Arn?.split(':')[1] ?? 'aws' };
+};
+
+/**
+ * The machine the CDK app deploys for this configuration: `cutover-<application>-<kind>` (infra/topology.ts) in
+ * the first control region, in the caller's account. Every control region has one; --state-machine-arn picks
+ * another.
+ */
+export async function derivedMachine(
+  config: CutoverConfig,
   kind: MachineKind,
-): StateMachineRef | null {
-  const value = dryRun ? arn : required(arn, '--state-machine-arn');
-  return value === undefined ? null : parseStateMachineArn(value, kind);
+  identity: IdentityReader = callerIdentity,
+): Promise<StateMachineRef> {
+  const region = config.controlRegions[0]!;
+  const name = topology(config).names.stateMachine(kind);
+  let who: CallerIdentity;
+  try {
+    who = await identity(region);
+  } catch (err) {
+    throw new MachineArnError(
+      `could not derive the ${kind} state machine's ARN (${name} in ${region}): STS GetCallerIdentity failed: ${describeAwsError(err)}; or pass --state-machine-arn`,
+    );
+  }
+  if (!/^\d{12}$/.test(who.account)) {
+    throw new MachineArnError(
+      `could not derive the ${kind} state machine's ARN: STS GetCallerIdentity answered account ${JSON.stringify(who.account)}; pass --state-machine-arn`,
+    );
+  }
+  return parseStateMachineArn(
+    `arn:${who.partition}:states:${region}:${who.account}:stateMachine:${name}`,
+    kind,
+  );
+}
+
+/** The machine's ARN could not be derived: the command exits 1 with this sentence, nothing written or sent. */
+export class MachineArnError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MachineArnError';
+  }
 }
 
 /** What is wrong with the machine for this application: not the one the CDK app deploys, or not in a control region. */

@@ -73,12 +73,13 @@ ${TABLE_NOTE}`,
   failover: {
     summary: 'fail over by hand: create the incident and start the failover state machine',
     usage:
-      'usage: cutover failover --config FILE --to REGION --reason TEXT --state-machine-arn ARN [--by WHO] [--accept-data-loss] [--override-cooldown] [--table NAME] [--region R] [--endpoint URL] [--dry-run]',
+      'usage: cutover failover --config FILE --to REGION --reason TEXT [--state-machine-arn ARN] [--by WHO] [--accept-data-loss] [--override-cooldown] [--table NAME] [--region R] [--endpoint URL] [--dry-run]',
     details: `  Fails over by hand, e.g. when an automatic failover failed after its fence and left the lease revoked. It reads
   the lease and the open incidents, refuses when no lease exists, when --to is not an application region, already
   holds the lease, or an incident is in flight; otherwise it creates the incident at the current lease epoch (the
-  aggregator's conditional write) and starts the failover machine (cutover-<application>-failover in a control
-  region) with the Failover Requested detail. --table/--region/--endpoint name the control table as for
+  aggregator's conditional write) and starts the failover machine with the Failover Requested detail: by default
+  cutover-<application>-failover in the first control region of the caller's account (STS GetCallerIdentity),
+  or the one --state-machine-arn names. --table/--region/--endpoint name the control table as for
   \`cutover status\`; --dry-run reads and checks, writes nothing and sends nothing.
   A target that a failover left and that is not yet shown to replicate again (\`cutover status\` lists it under
   "needs rebuild") is refused: promoting it loses every write acknowledged since; --accept-data-loss says so and
@@ -87,11 +88,14 @@ ${TABLE_NOTE}`,
   },
   failback: {
     summary: 'start a planned failback (zero data loss) to the original region',
-    usage:
-      'usage: cutover failback --config FILE --input FILE --state-machine-arn ARN [--region R] [--dry-run]',
+    usage: `usage: cutover failback --config FILE --input FILE [--state-machine-arn ARN] ${TABLE_FLAGS} [--dry-run]`,
     details: `  --input is the failback input (sample: events/failback-input.sample.json); it is validated and checked against
-  the configuration before anything is sent. The CDK app names the machine cutover-<application>-failback in
-  every control region; --region defaults to the ARN's. --dry-run prints the validated input and sends nothing.`,
+  the configuration before anything is sent. The machine defaults to cutover-<application>-failback (the CDK app's
+  name) in the first control region of the caller's account (STS GetCallerIdentity); --state-machine-arn names
+  another. --dry-run also reads the lease from the control table and refuses, as the machine's first state
+  would, when --input's "from" does not hold it, inside the cool-down, or beside an incident in flight; it sends
+  nothing.
+${TABLE_NOTE}`,
   },
 } satisfies Record<string, CommandHelp>;
 

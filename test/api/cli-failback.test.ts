@@ -59,19 +59,10 @@ describe('cutover failback', () => {
     expect(io.stdout()).toContain('started   2026-03-01T12:00:00.120Z');
   });
 
-  it('fills in the schema defaults before sending, and --region overrides the ARN region for the client', async () => {
+  it('fills in the schema defaults before sending; the client is in the ARN region', async () => {
     const { minHealthyMinutes: _m, maxLagMs: _l, trafficSteps: _t, ...minimal } = sample();
     const file = inputFile(minimal);
-    const { code } = await run([
-      '--config',
-      CONFIG,
-      '--input',
-      file,
-      '--state-machine-arn',
-      ARN,
-      '--region',
-      'us-east-1',
-    ]);
+    const { code } = await run(['--config', CONFIG, '--input', file, '--state-machine-arn', ARN]);
     expect(code).toBe(0);
     const call = sfn.commandCalls(StartExecutionCommand)[0]!;
     expect(JSON.parse(call.args[0].input.input ?? '')).toEqual({
@@ -79,15 +70,7 @@ describe('cutover failback', () => {
       minHealthyMinutes: 10,
       maxLagMs: 1000,
     });
-    expect(await (call.thisValue as SFNClient).config.region()).toBe('us-east-1');
-  });
-
-  it('--dry-run prints the validated input only and sends nothing', async () => {
-    const { code, io } = await run(['--config', CONFIG, '--input', SAMPLE, '--dry-run']);
-    expect(code).toBe(0);
-    expect(JSON.parse(io.stdout())).toEqual(sample());
-    expect(io.stderr()).toBe('');
-    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+    expect(await (call.thisValue as SFNClient).config.region()).toBe('us-east-2');
   });
 
   it('refuses a bad input file with every error and its field, exit 1, nothing sent', async () => {
@@ -140,9 +123,21 @@ describe('cutover failback', () => {
     expect(
       (await run(['--config', CONFIG, '--input', '/no/such.json', '--state-machine-arn', ARN])).code,
     ).toBe(1);
-    const missingArn = await run(['--config', CONFIG, '--input', SAMPLE]);
-    expect(missingArn.code).toBe(2);
-    expect(missingArn.io.stderr()).toMatch(/^--state-machine-arn is required\nusage: cutover failback/);
+    // Without --state-machine-arn the ARN is derived from the caller's account: no credentials, one sentence.
+    const noCredentials = capture();
+    const missingArn = await failbackCommand(['--config', CONFIG, '--input', SAMPLE], {
+      io: noCredentials,
+      clock: new FakeClock(T0),
+      identity: async () => {
+        throw Object.assign(new Error('Could not load credentials from any providers'), {
+          name: 'CredentialsProviderError',
+        });
+      },
+    });
+    expect(missingArn).toBe(1);
+    expect(noCredentials.stderr()).toMatch(
+      /^could not derive the failback state machine's ARN \(cutover-orders-failback in us-east-2\): STS GetCallerIdentity failed: no AWS credentials were found: set AWS_PROFILE .*; or pass --state-machine-arn; nothing was sent\n$/,
+    );
     const badArn = await run([
       '--config',
       CONFIG,
