@@ -304,6 +304,18 @@ export class ControlStack extends Stack {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
     }
+    // The failure events themselves go to the pager topic at once: the alarm above says that an execution failed,
+    // the event says where it stopped and how far it got (step, error, cause, fenced, promoted, leaseGranted,
+    // trafficMoved), which is what docs/runbook.md asks for first. `Failback Failed` also comes from an aggregator
+    // that abandoned a stalled failback, when no execution fails at all.
+    for (const detailType of ['Failover Failed', 'Failback Failed'] as const) {
+      new events.Rule(this, `${detailType.toLowerCase().replace(' ', '-')}-rule`, {
+        eventBus: this.bus,
+        description: `${detailType} events: where the execution stopped and how far it got, to the pager`,
+        eventPattern: { source: ['cutover'], detailType: [detailType] },
+        targets: [new eventTargets.SnsTopic(this.alarms.topic)],
+      });
+    }
     const requestApproval = this.steps.get('RequestApprovalFunctionName');
     if (requestApproval) {
       // Each approval request invokes this function once; the alarm stays up for the approval's 5-minute window
