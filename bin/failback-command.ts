@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CutoverConfig } from '#core/config.js';
 import { failbackCooldown } from '#core/failback.js';
@@ -26,6 +26,7 @@ import {
   processIo,
   required,
   type StateMachineRef,
+  sfnClient,
   stateMachineProblems,
   tableError,
   tableFlags,
@@ -38,7 +39,7 @@ export const USAGE = usageOf('failback');
 export interface FailbackCommandDeps {
   io?: Io;
   clock?: Clock;
-  sfn?: (region: string) => SFNClient;
+  sfn?: (region: string) => SFNClient | Promise<SFNClient>;
   /** The caller's account, for the machine's ARN when --state-machine-arn is not given (STS by default). */
   identity?: IdentityReader;
   client?: (table: ControlTable) => DynamoDBDocumentClient;
@@ -116,8 +117,9 @@ async function startFailback(
     }
   }
   const name = executionName(checked.input, clock.now());
-  const sfn = (deps.sfn ?? ((r) => new SFNClient({ region: r })))(machine.region);
+  const sfn = await (deps.sfn ?? sfnClient)(machine.region);
   try {
+    const { StartExecutionCommand } = await import('@aws-sdk/client-sfn');
     const res = await sfn.send(
       new StartExecutionCommand({
         stateMachineArn: machine.arn,

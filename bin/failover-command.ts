@@ -1,4 +1,4 @@
-import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CutoverConfig } from '#core/config.js';
 import { failoverRequestedDetail } from '#core/events.js';
@@ -31,6 +31,7 @@ import {
   openControlTable,
   processIo,
   required,
+  sfnClient,
   stateMachineProblems,
   tableError,
   tableFlags,
@@ -182,6 +183,7 @@ export async function requestManualFailover(
 
   const name = manualExecutionName(incident);
   try {
+    const { StartExecutionCommand } = await import('@aws-sdk/client-sfn');
     const res = await deps.machine.sfn.send(
       new StartExecutionCommand({
         stateMachineArn: deps.machine.stateMachineArn,
@@ -265,7 +267,7 @@ export interface FailoverCommandDeps {
   clock?: Clock;
   whoami?: () => string;
   client?: (table: ControlTable) => DynamoDBDocumentClient;
-  sfn?: (region: string) => SFNClient;
+  sfn?: (region: string) => SFNClient | Promise<SFNClient>;
   /** The caller's account, for the machine's ARN when --state-machine-arn is not given (STS by default). */
   identity?: IdentityReader;
 }
@@ -300,7 +302,7 @@ export async function failoverCommand(argv: string[], deps: FailoverCommandDeps 
       }
     }
     const { table, control, leases } = openControlTable(config, v, clock, deps.client);
-    const sfn = machine ? (deps.sfn ?? ((r) => new SFNClient({ region: r })))(machine.region) : null;
+    const sfn = machine && !v.dryRun ? await (deps.sfn ?? sfnClient)(machine.region) : null;
     let result: ManualFailoverResult;
     try {
       result = await requestManualFailover(

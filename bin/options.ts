@@ -1,6 +1,7 @@
 import { userInfo } from 'node:os';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoControlStore } from '#adapters/dynamodb/control-store.js';
 import { DynamoLeaseStore } from '#adapters/dynamodb/lease-store.js';
@@ -178,6 +179,12 @@ export function parseStateMachineArn(arn: string, kind: MachineKind): StateMachi
 /** --state-machine-arn as given: parsed when present; a dry run and a derived machine start without it. */
 export function machineOption(arn: string | undefined, kind: MachineKind): StateMachineRef | null {
   return arn === undefined ? null : parseStateMachineArn(required(arn, '--state-machine-arn'), kind);
+}
+
+/** A Step Functions client, loaded only by a command that starts a machine (a dry run never does). */
+export async function sfnClient(region: string): Promise<SFNClient> {
+  const { SFNClient } = await import('@aws-sdk/client-sfn');
+  return new SFNClient({ region });
 }
 
 /** Who the caller is, as STS GetCallerIdentity says: the account and partition a derived ARN needs. */
