@@ -19,25 +19,33 @@ try {
 }
 
 rmSync(out, { recursive: true, force: true });
-const result = await esbuild.build({
-  absWorkingDir: root,
-  entryPoints: ['bin/cli.ts'],
-  bundle: true,
-  // The packages are bundled too: resolving the SDK's hundreds of small modules in node_modules cost more than
-  // parsing them (bench/cli-startup.ts). Chunks keep each command's imports lazy, as in the sources.
-  splitting: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node22',
-  outdir: out,
-  metafile: true,
-  // The ESM builds of the packages where they have one; the CommonJS ones that remain get a `require`.
-  mainFields: ['module', 'main'],
-  banner: {
-    js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-  },
-  logLevel: 'warning',
-});
+let result;
+try {
+  result = await esbuild.build({
+    absWorkingDir: root,
+    entryPoints: ['bin/cli.ts'],
+    bundle: true,
+    // The packages are bundled too: resolving the SDK's hundreds of small modules in node_modules cost more than
+    // parsing them (bench/cli-startup.ts). Chunks keep each command's imports lazy, as in the sources.
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node22',
+    outdir: out,
+    metafile: true,
+    // The ESM builds of the packages where they have one; the CommonJS ones that remain get a `require`.
+    mainFields: ['module', 'main'],
+    banner: {
+      js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+    },
+    logLevel: 'warning',
+  });
+} catch (err) {
+  // A failed build must not fail `npm install`: without dist/inputs.json the CLI runs through tsx.
+  rmSync(out, { recursive: true, force: true });
+  process.stderr.write(`cutover: could not prebuild the CLI (${err.message}); it runs through tsx\n`);
+  process.exit(0);
+}
 // What the bundle was built from, with the build time: bin/cutover.mjs falls back to tsx when any of these is
 // newer or gone. package.json too, since its "imports" map decides what `#core/*` means.
 const inputs = [...Object.keys(result.metafile.inputs), 'package.json'].filter(
