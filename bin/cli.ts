@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { loadConfig } from './config-file.js';
 import { processIo } from './io.js';
 import { type CommandName, HELP, helpOf, overview, usageOf } from './usage.js';
 
@@ -32,7 +31,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   switch (command) {
     case 'config':
-      return configCommand(rest);
+      return await configCommand(rest);
     case 'drill': {
       const { drillCommand } = await import('./drill-command.js');
       return drillCommand(rest);
@@ -100,12 +99,14 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-export function configCommand(argv: string[]): number {
+export async function configCommand(argv: string[]): Promise<number> {
   const [sub, file, ...extra] = argv;
   if (sub !== 'validate' || !file || extra.length) {
     process.stderr.write(`${usageOf('config validate')}\n`);
     return 2;
   }
+  // Loaded here, not at the top: the schema (zod) is most of what --help and --version would otherwise load.
+  const { loadConfig } = await import('./config-file.js');
   const config = loadConfig(file, processIo, 'out');
   if (!config) return 1;
   process.stdout.write(
