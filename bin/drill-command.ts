@@ -153,7 +153,7 @@ export function summary(r: DrillReport, out: string): string {
     ['configuration', `${r.config_source} (timings ÷ ${r.time_scale})`],
     [
       'write rate',
-      `${r.write_rate.achieved_per_s ?? '—'} acknowledged/s achieved (${r.write_rate.asked_per_s}/s asked)`,
+      `${r.write_rate.achieved_per_s ?? '—'} acknowledged/s achieved over the run, ${r.write_rate.before_fault_per_s ?? '—'}/s before the fault (${r.write_rate.asked_per_s}/s asked)`,
     ],
     ['verdict', r.verdict.toUpperCase()],
     ['RTO', ms(r.rto_ms)],

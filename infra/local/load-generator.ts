@@ -73,6 +73,8 @@ export interface LoadGenerator {
   stats(): LoadStats;
   /** Acknowledged writes a second from the start until now (or until stop()). */
   achievedRate(): number;
+  /** Epoch ms (the `now` clock) at which the generator started. */
+  readonly startedAt: number;
   acked(): readonly AckedWrite[];
   /** Stops sending, waits for the requests in flight, and returns every acknowledged write. */
   stop(): Promise<LoadReport>;
@@ -196,6 +198,7 @@ export function startLoadGenerator(options: LoadGeneratorOptions): LoadGenerator
   };
 
   const startedAt = performance.now();
+  const startedAtEpoch = now();
   let stoppedAt: number | null = null;
   /** Requests due so far (sent or skipped). */
   let due = 0;
@@ -234,6 +237,7 @@ export function startLoadGenerator(options: LoadGeneratorOptions): LoadGenerator
     stats: () => ({ ...stats, byCode: { ...stats.byCode } }),
     acked: () => acked,
     achievedRate,
+    startedAt: startedAtEpoch,
     stop: async () => {
       clearInterval(timer);
       stoppedAt ??= performance.now();

@@ -329,6 +329,11 @@ export class DrillStack {
     return this.load ? this.load.achievedRate() : null;
   }
 
+  /** When the front door's clients started (epoch ms), null before. */
+  clientsStartedAt(): number | null {
+    return this.load?.startedAt ?? null;
+  }
+
   async stopClients(): Promise<AckedWrite[]> {
     return this.load ? [...(await this.load.stop()).acked] : [];
   }
