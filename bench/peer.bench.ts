@@ -78,16 +78,28 @@ const groups = new Set<number>();
 const postmasterDirs: string[] = [];
 let workDir = '';
 
-function start(cmd: string, args: string[], logFile: string, asPostgres: boolean): ChildProcess {
+/** Output of each daemon this script started, kept in memory and shown when its run fails. */
+const logs = new Map<string, Buffer[]>();
+
+function start(cmd: string, args: string[], name: string, asPostgres: boolean): ChildProcess {
   const [file, argv] =
     asPostgres && isRoot ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args];
   const child = spawn(file, argv, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   if (child.pid) groups.add(child.pid);
   const chunks: Buffer[] = [];
+  logs.set(name, chunks);
   child.stdout?.on('data', (c: Buffer) => chunks.push(c));
   child.stderr?.on('data', (c: Buffer) => chunks.push(c));
-  child.on('exit', () => writeFileSync(logFile, Buffer.concat(chunks)));
   return child;
+}
+
+function logTails(): string {
+  return [...logs]
+    .map(
+      ([name, chunks]) =>
+        `--- ${name} (last lines)\n${Buffer.concat(chunks).toString('utf8').split('\n').slice(-15).join('\n')}`,
+    )
+    .join('\n');
 }
 
 function signalGroup(pid: number, signal: NodeJS.Signals): void {
@@ -238,7 +250,7 @@ async function startPatroniNode(name: string, etcdPort: number): Promise<Patroni
   writeFileSync(file, JSON.stringify(config, null, 2));
   if (isRoot) execFileSync('chown', ['-R', 'postgres:postgres', dir]);
   postmasterDirs.push(dataDir);
-  const proc = start('patroni', [file], join(workDir, `${name}.log`), true);
+  const proc = start('patroni', [file], name, true);
   return { name, api: `http://${HOST}:${apiPort}`, pgPort, dataDir, proc };
 }
 
@@ -344,7 +356,7 @@ async function patroniRun(): Promise<Row> {
       `--initial-advertise-peer-urls=http://${HOST}:${etcdPeer}`,
       `--initial-cluster=peerbench=http://${HOST}:${etcdPeer}`,
     ],
-    join(workDir, 'etcd.log'),
+    'etcd',
     false,
   );
   await until('etcd', 30_000, async () => (await get(`http://${HOST}:${etcdPort}/health`)).status === 200);
@@ -434,7 +446,8 @@ if (!patroniProblem && only !== 'cutover') {
   try {
     rows.push(await patroniRun());
   } catch (err) {
-    patroniProblem = `the Patroni run failed: ${(err as Error).message} (logs were in ${workDir})`;
+    patroniProblem = `the Patroni run failed: ${(err as Error).message}`;
+    process.stderr.write(`${patroniProblem}\n${logTails()}\n`);
   } finally {
     await cleanup();
   }
