@@ -322,6 +322,12 @@ export class DrillStack {
   /** Starts the clients that write through the front door; their acknowledged writes are the drill's record. */
   startClients(idPrefix: string): void {
     this.load = startLoadGenerator({ url: this.#frontDoor.url, rate: this.rate, idPrefix });
+    // On the timeline, so that the achieved rate can be recomputed from the artifacts.
+    this.opts.timeline.record('clients', 'clients_started', {
+      rate: this.rate,
+      idPrefix,
+      startedAt: this.load.startedAt,
+    });
   }
 
   /** Acknowledged writes a second the front door's clients achieved, from their start to now (or their stop). */
