@@ -19,7 +19,8 @@
  *
  * Patroni's writer: a small HTTP app that answers the load generator's POST /orders by inserting into the leader,
  * which it finds as HAProxy does in Patroni's own examples (GET /primary on each node's REST API: 200 only on the
- * leader), every 250 ms (HAProxy's example checks every 3 s: this favours Patroni). An acknowledgement is a
+ * leader), every 250 ms (the haproxy.cfg in Patroni's repository checks with `inter 3s fall 3 rise 2`: this favours
+ * Patroni). An acknowledgement is a
  * committed INSERT; after the run every acknowledged id is looked up in the new leader.
  *
  * Cleanup ends only what this script started: each daemon is spawned as its own process group, whose id is kept
