@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { type DrillReport, runDrill } from '../infra/local/drill/run.js';
-import { SCENARIOS, type ScenarioName } from '../infra/local/drill/scenarios.js';
+import { SCENARIOS, type ScenarioName, scenarios } from '../infra/local/drill/scenarios.js';
+import { DrillConfigError, scaledDrillConfig } from '../infra/local/drill-config.js';
 import { SetupError } from '../infra/local/dynamodb-local.js';
 import { usageOf } from './usage.js';
 
@@ -20,6 +22,9 @@ export async function drillCommand(argv: string[]): Promise<number> {
     out?: string;
     approve?: boolean;
     synchronous?: boolean;
+    config?: string;
+    'time-scale'?: string;
+    rate?: string;
   };
   try {
     ({ values } = parseArgs({
@@ -31,6 +36,9 @@ export async function drillCommand(argv: string[]): Promise<number> {
         out: { type: 'string' },
         approve: { type: 'boolean', default: false },
         synchronous: { type: 'boolean', default: false },
+        config: { type: 'string' },
+        'time-scale': { type: 'string' },
+        rate: { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -50,9 +58,38 @@ export async function drillCommand(argv: string[]): Promise<number> {
     process.stderr.write(`--seed must be a non-negative integer, got ${JSON.stringify(values.seed)}\n`);
     return 2;
   }
+  const rate = values.rate === undefined ? undefined : Number(values.rate);
+  if (rate !== undefined && !(Number.isFinite(rate) && rate > 0 && rate <= MAX_RATE)) {
+    process.stderr.write(
+      `--rate must be a number of writes a second above 0 and at most ${MAX_RATE}, got ${JSON.stringify(values.rate)}\n`,
+    );
+    return 2;
+  }
+  if (values['time-scale'] !== undefined && values.config === undefined) {
+    process.stderr.write(
+      '--time-scale needs --config FILE: the built-in drill configuration is already compressed (÷ 20)\n',
+    );
+    return 2;
+  }
+  const timeScale = values['time-scale'] === undefined ? undefined : Number(values['time-scale']);
+  if (timeScale !== undefined && !(Number.isFinite(timeScale) && timeScale >= 1)) {
+    process.stderr.write(
+      `--time-scale must be a number ≥ 1 (every timing is divided by it), got ${JSON.stringify(values['time-scale'])}\n`,
+    );
+    return 2;
+  }
+  let config: { input: unknown; source: string } | undefined;
+  if (values.config !== undefined) {
+    const loaded = readConfig(values.config, timeScale ?? 1, values.scenario as ScenarioName);
+    if (!loaded) return 2;
+    config = loaded;
+  }
   const out = values.out ?? `drill-out/${values.scenario}`;
   try {
     const report = await runDrill({
+      ...(config ? { config } : {}),
+      ...(timeScale !== undefined ? { timeScale } : {}),
+      ...(rate !== undefined ? { rate } : {}),
       scenario: values.scenario as ScenarioName,
       seed,
       out,
@@ -64,12 +101,45 @@ export async function drillCommand(argv: string[]): Promise<number> {
     else process.stdout.write(summary(report, out));
     return report.verdict === 'pass' ? 0 : 1;
   } catch (err) {
+    if (err instanceof DrillConfigError) {
+      process.stderr.write(`drill refused, nothing started: ${err.message}\n`);
+      return 2;
+    }
     if (err instanceof SetupError || (err as Error).name === 'SetupError') {
       process.stderr.write(`setup problem: ${(err as Error).message}\n`);
       return 2;
     }
     throw err;
   }
+}
+
+/** Above this the drill's single process spends its time on clients, not on the control plane it rehearses. */
+const MAX_RATE = 2_000;
+
+/**
+ * Reads and validates a --config file before anything starts: as written, and with its timings divided by the
+ * scale (the scenario's own adjustments applied, as the drill will). Refused: every problem by field on stderr.
+ */
+function readConfig(
+  file: string,
+  scale: number,
+  scenario: ScenarioName,
+): { input: unknown; source: string } | null {
+  let input: unknown;
+  try {
+    input = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    process.stderr.write(`--config ${file}: cannot be read as JSON: ${(err as Error).message}\n`);
+    return null;
+  }
+  try {
+    scaledDrillConfig(input, scale, (raw) => scenarios[scenario].configure?.(raw), file);
+  } catch (err) {
+    if (!(err instanceof DrillConfigError)) throw err;
+    process.stderr.write(`drill refused, nothing started: ${err.message}\n`);
+    return null;
+  }
+  return { input, source: file };
 }
 
 const ms = (v: number | null) => (v === null ? '—' : `${v} ms`);
@@ -79,6 +149,11 @@ export function summary(r: DrillReport, out: string): string {
     [
       'scenario',
       `${r.scenario} (seed ${r.seed}${r.approve ? ', --approve' : ''}, ${r.replication} replication)`,
+    ],
+    ['configuration', `${r.config_source} (timings ÷ ${r.time_scale})`],
+    [
+      'write rate',
+      `${r.write_rate.achieved_per_s ?? '—'} acknowledged/s achieved over the run, ${r.write_rate.before_fault_per_s ?? '—'}/s before the fault (${r.write_rate.asked_per_s}/s asked)`,
     ],
     ['verdict', r.verdict.toUpperCase()],
     ['RTO', ms(r.rto_ms)],

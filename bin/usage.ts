@@ -21,9 +21,13 @@ export const HELP = {
   },
   drill: {
     summary: 'run the whole control plane on this machine against real stand-ins, one scenario',
-    usage: 'usage: cutover drill --scenario NAME [--seed N] [--json] [--out DIR] [--approve] [--synchronous]',
+    usage:
+      'usage: cutover drill --scenario NAME [--config FILE [--time-scale N]] [--rate N] [--seed N] [--json] [--out DIR] [--approve] [--synchronous]',
     details: `  Writes report.json, timeline.jsonl, acked.jsonl and final-rows.jsonl to --out (default drill-out/NAME).
-  --approve answers an approval request in the Slack stand-in; --synchronous runs the state machine in the
+  --config rehearses your own configuration (validated as \`cutover config validate\` does) instead of the
+  compressed example; --time-scale N divides every timing in it, and AWS's own (Route 53), by N (default 1: as
+  written); a scaled configuration must still pass the rules. --rate N: writes a second the clients send (default
+  100). --approve answers an approval request in the Slack stand-in; --synchronous runs the state machine in the
   aggregator's process; --json prints the report instead of the summary.`,
   },
   cost: {

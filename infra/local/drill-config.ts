@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { type CutoverConfig, loadConfig } from '#core/config.js';
+import { type ConfigIssue, type CutoverConfig, loadConfig, parseConfig } from '#core/config.js';
 
 /**
  * The example configuration with its timings compressed for a local drill (a 10 s probe interval becomes
@@ -33,13 +33,110 @@ export function drillConfig(overrides: (raw: RawConfig) => void = () => {}): Cut
   return loadConfig(raw);
 }
 
-/** The drill compresses AWS's timings by this factor (a 10 s probe interval becomes 0.5 s). */
+/** The default drill compresses AWS's timings by this factor (a 10 s probe interval becomes 0.5 s). */
 export const TIME_SCALE = 20;
+
+/**
+ * The configuration's timings, in milliseconds, that `--time-scale N` divides: every field of the schema that is a
+ * duration the control plane or the application waits out. Paths into the parsed configuration (defaults filled).
+ */
+export const SCALED_MS_FIELDS = [
+  'probe.intervalMs',
+  'probe.connectTimeoutMs',
+  'probe.responseTimeoutMs',
+  'debounceMs',
+  'voteStalenessMs',
+  'cooldownMs',
+  'reopenAfterMs',
+  'rpoBudgetMs',
+  'takeoverAfterMs',
+  'lease.ttlMs',
+  'lease.renewIntervalMs',
+  'lease.retryTimeoutMs',
+  'lease.maxSkewMs',
+  'lease.safetyMarginMs',
+  'lease.scheduledRunMs',
+] as const;
+
+/**
+ * Durations in whole seconds (the schema's unit for them); divided too, and rounded up so that none becomes 0. The
+ * Route 53 / Global Accelerator intervals and the record TTL are AWS's values, not the configuration's to choose
+ * freely: they are compressed by drillEdgeTimings with the same scale.
+ */
+export const SCALED_SECONDS_FIELDS = ['approval.timeoutSeconds', 'database.promoteTimeoutSeconds'] as const;
+
+/** A configuration the drill refuses, with every problem by field (as `cutover config validate` reports them). */
+export class DrillConfigError extends Error {
+  constructor(
+    message: string,
+    readonly issues: ConfigIssue[],
+  ) {
+    super(`${message}\n${issues.map((i) => `  ${i.field}: ${i.message}`).join('\n')}`);
+    this.name = 'DrillConfigError';
+  }
+}
+
+function get(obj: RawConfig, path: string): unknown {
+  return path
+    .split('.')
+    .reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as RawConfig)[k] : undefined), obj);
+}
+
+function set(obj: RawConfig, path: string, value: number): void {
+  const keys = path.split('.');
+  const last = keys.pop()!;
+  const parent = keys.reduce<RawConfig | undefined>((o, k) => o?.[k], obj);
+  if (parent && typeof parent[last] === 'number') parent[last] = value;
+}
+
+/**
+ * Every timing of a parsed configuration divided by `scale` (a copy): milliseconds rounded to the nearest whole
+ * one, but never below 1; seconds rounded up. Pure; the result is validated by the caller.
+ */
+export function scaleTimings(config: CutoverConfig, scale: number): RawConfig {
+  if (!(Number.isFinite(scale) && scale >= 1))
+    throw new RangeError(`time scale must be a number ≥ 1, got ${scale}`);
+  const raw = structuredClone(config) as RawConfig;
+  for (const path of SCALED_MS_FIELDS) {
+    const v = get(raw, path);
+    if (typeof v === 'number') set(raw, path, Math.max(1, Math.round(v / scale)));
+  }
+  for (const path of SCALED_SECONDS_FIELDS) {
+    const v = get(raw, path);
+    if (typeof v === 'number') set(raw, path, Math.max(1, Math.ceil(v / scale)));
+  }
+  return raw;
+}
+
+/**
+ * A user's configuration for `cutover drill --config FILE --time-scale N`: validated as written (the project's
+ * own validator), its timings divided by N, the scenario's own adjustments applied, and validated again, so that a
+ * scale that breaks a rule (say lease.scheduledRunMs below two schedule periods) is refused by name.
+ */
+export function scaledDrillConfig(
+  input: unknown,
+  scale: number,
+  overrides: (raw: RawConfig) => void = () => {},
+  source = 'the configuration',
+): CutoverConfig {
+  const asWritten = parseConfig(input);
+  if (!asWritten.ok) throw new DrillConfigError(`${source} is invalid:`, asWritten.issues);
+  const raw = scaleTimings(asWritten.config, scale);
+  overrides(raw);
+  const scaled = parseConfig(raw);
+  if (!scaled.ok) {
+    throw new DrillConfigError(
+      `${source} is valid as written, but its timings divided by --time-scale ${scale} break the configuration rules (choose a smaller scale):`,
+      scaled.issues,
+    );
+  }
+  return scaled.config;
+}
 
 /** Route 53's checker regions when a configuration names none (three, the fewest Route 53 accepts). */
 const DEFAULT_CHECKER_REGIONS = ['us-east-1', 'eu-west-1', 'ap-southeast-1'];
 
-/** The drill's Route 53 edge, from the configuration's traffic section, compressed like everything else. */
+/** The drill's Route 53 edge, from the configuration's traffic section, compressed by the drill's scale like everything else. */
 export interface DrillEdgeTimings {
   mode: NonNullable<CutoverConfig['traffic']>['mode'];
   routing: 'weighted' | 'failover';
@@ -57,7 +154,7 @@ export interface DrillEdgeTimings {
   requestTimeoutMs: number;
 }
 
-export function drillEdgeTimings(config: CutoverConfig): DrillEdgeTimings {
+export function drillEdgeTimings(config: CutoverConfig, scale: number = TIME_SCALE): DrillEdgeTimings {
   const t = config.traffic;
   const hc = t?.healthCheck;
   const ga = t?.mode === 'accelerator' ? t.accelerator : undefined;
@@ -67,23 +164,23 @@ export function drillEdgeTimings(config: CutoverConfig): DrillEdgeTimings {
       mode: 'accelerator',
       routing: 'weighted',
       checkerRegions: DEFAULT_CHECKER_REGIONS,
-      intervalMs: (ga.healthCheckIntervalSeconds * 1_000) / TIME_SCALE,
+      intervalMs: (ga.healthCheckIntervalSeconds * 1_000) / scale,
       failureThreshold: ga.thresholdCount,
-      timeoutMs: 6_000 / TIME_SCALE,
+      timeoutMs: 6_000 / scale,
       ttlMs: 0,
-      propagationMs: 60_000 / TIME_SCALE,
-      requestTimeoutMs: 40_000 / TIME_SCALE,
+      propagationMs: 60_000 / scale,
+      requestTimeoutMs: 40_000 / scale,
     };
   }
   return {
     mode: t?.mode ?? 'health-check',
     routing: t?.routing ?? 'weighted',
     checkerRegions: hc?.regions ?? DEFAULT_CHECKER_REGIONS,
-    intervalMs: ((hc?.requestIntervalSeconds ?? 10) * 1_000) / TIME_SCALE,
+    intervalMs: ((hc?.requestIntervalSeconds ?? 10) * 1_000) / scale,
     failureThreshold: hc?.failureThreshold ?? 1,
-    timeoutMs: 6_000 / TIME_SCALE,
-    ttlMs: ((t?.ttlSeconds ?? 60) * 1_000) / TIME_SCALE,
-    propagationMs: 60_000 / TIME_SCALE,
-    requestTimeoutMs: 40_000 / TIME_SCALE,
+    timeoutMs: 6_000 / scale,
+    ttlMs: ((t?.ttlSeconds ?? 60) * 1_000) / scale,
+    propagationMs: 60_000 / scale,
+    requestTimeoutMs: 40_000 / scale,
   };
 }

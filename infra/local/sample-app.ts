@@ -76,6 +76,7 @@ export interface OrderRow {
 }
 
 const HOST = '127.0.0.1';
+const WRITE_CONNECTIONS = 8;
 
 const connectionString = (db: PgEndpoint) => `postgres://postgres@${db.host}:${db.port}/postgres`;
 
@@ -182,9 +183,12 @@ class LocalSampleApp implements SampleApp {
     this.generation += 1;
     const cs = connectionString(this.options.database);
     // Separate pools so that a health check measures the database, not a queue behind slow writes.
+    // 8 writers: a few hundred writes a second with room for a slow commit (each holds a connection only for
+    // its one statement). Two regions' apps, health checks and the drill's own readers stay under the
+    // databases' max_connections (20, infra/local/postgres.ts).
     this.writes = new pg.Pool({
       connectionString: cs,
-      max: 4,
+      max: WRITE_CONNECTIONS,
       connectionTimeoutMillis: this.writeTimeoutMs,
       idleTimeoutMillis: 10_000,
       application_name: `sample-app-${this.region}`,

@@ -78,6 +78,17 @@ describe('local drills (real DynamoDB Local, PostgreSQL replication, ASL in proc
     expect(first.epoch).toBe(grant.epoch);
     const fault = again.timeline.find((e) => e.type === 'fault_injected')!;
     expect(report.rto_ms).toBe(first.at - fault.at);
+    // The write load (--rate, default 100 a second) and the scale are stated, and the rate before the fault is
+    // recomputed from acked.jsonl and the clients' start on the timeline. No bound on it: timing is noisy here.
+    expect(report).toMatchObject({ time_scale: 20, edge_time_scale: 20, write_rate: { asked_per_s: 100 } });
+    const clients = again.timeline.find((e) => e.type === 'clients_started') as unknown as {
+      startedAt: number;
+    };
+    const frontDoorAcks = again.acked_.filter((a) => a.at < fault.at && !a.id.startsWith('local-')).length;
+    expect(report.write_rate.before_fault_per_s).toBe(
+      Math.round((frontDoorAcks / ((fault.at - clients.startedAt) / 1_000)) * 10) / 10,
+    );
+    expect(report.write_rate.before_fault_per_s).toBeGreaterThan(0);
     expect(report.steps.detection_ms).toBeGreaterThanOrEqual(report.config.debounceMs);
     // The whole drill (JVM, two PostgreSQL clusters, Node) stays under its 1.5 GiB budget.
     expect(report.peak_memory_mib).toBeGreaterThan(0);

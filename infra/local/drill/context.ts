@@ -5,6 +5,9 @@ import type { LocalControl } from './control.js';
 import type { AckedWrite } from './report.js';
 import type { DrillStack } from './stack.js';
 
+/** The built-in drill configuration's debounce + lease TTL + max skew (infra/local/drill-config.ts), ms. */
+const BUILT_IN_DETECT_AND_FENCE_MS = 2_500 + 4_000 + 250;
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -105,13 +108,23 @@ export class DrillContext {
     this.stack.region(name).app.slow({ healthDelayMs: ms });
   }
 
+  /**
+   * A scenario's waits are written for the built-in drill timings; a slower configuration (`--config` at a small
+   * `--time-scale`) stretches them by how much longer its detection and fence take.
+   */
+  private patient(timeoutMs: number): number {
+    const c = this.config;
+    const factor = (c.debounceMs + c.lease.ttlMs + c.lease.maxSkewMs) / BUILT_IN_DETECT_AND_FENCE_MS;
+    return Math.round(timeoutMs * Math.max(1, factor));
+  }
+
   /** Clients in the same region as the app, reaching it directly: a partition does not cut them off. */
   startLocalClients(region: string): void {
     let refusedSeen = 0;
     this.localClients = startLoadGenerator({
       url: this.stack.region(region).app.url,
-      intervalMs: 25,
-      concurrency: 1,
+      // At the drill's rate, like the clients behind the front door (`--rate`).
+      rate: this.stack.rate,
       idPrefix: `local-${region}`,
       onResult: (res) => {
         if (res.status !== 201 && res.status !== null && refusedSeen++ === 0) {
@@ -138,7 +151,8 @@ export class DrillContext {
   }
 
   /** Waits for the first of `types` after the fault; an execution that ends without it also ends the wait. */
-  async waitFor(types: string | string[], timeoutMs: number): Promise<boolean> {
+  async waitFor(types: string | string[], timeout: number): Promise<boolean> {
+    const timeoutMs = this.patient(timeout);
     const wanted = Array.isArray(types) ? types : [types];
     const since = this.firstFaultAt ?? 0;
     const waitStart = Date.now();
@@ -155,7 +169,8 @@ export class DrillContext {
     return false;
   }
 
-  async waitForAckFrom(region: string, timeoutMs: number, fromNow = false): Promise<boolean> {
+  async waitForAckFrom(region: string, timeout: number, fromNow = false): Promise<boolean> {
+    const timeoutMs = this.patient(timeout);
     const since = fromNow ? Date.now() : (this.firstFaultAt ?? 0);
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
@@ -180,9 +195,10 @@ export class DrillContext {
   async waitForCount(
     type: string,
     n: number,
-    timeoutMs: number,
+    timeout: number,
     where: (e: Record<string, unknown>) => boolean = () => true,
   ): Promise<boolean> {
+    const timeoutMs = this.patient(timeout);
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (this.timeline.events.filter((e) => e.type === type && where(e)).length >= n) return true;

@@ -64,7 +64,7 @@ export class RecordedTraffic implements TrafficRouter {
 
 /** The configured traffic mode's router for the drill (accelerator and arc are steered by health, as health-check). */
 export function drillTrafficRouter(stack: DrillStack): TrafficRouter {
-  const edge = drillEdgeTimings(stack.config);
+  const edge = drillEdgeTimings(stack.config, stack.timeScale);
   if (edge.mode === 'records') return stack.route53;
   const { primary, standby } = stack.config;
   return new HealthCheckTrafficRouter(new HttpHolderCheckReader(stack.holderCheckUrls(), edge.timeoutMs), [

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CutoverConfig } from '#core/config.js';
-import { drillConfig } from '../drill-config.js';
+import { drillConfig, scaledDrillConfig, TIME_SCALE } from '../drill-config.js';
 import { SetupError } from '../dynamodb-local.js';
 import { listOrders } from '../sample-app.js';
 import { Timeline, type TimelineEvent } from '../timeline.js';
@@ -16,7 +16,7 @@ import {
   trafficPhaseMs,
 } from './report.js';
 import { type Outcome, SCENARIOS, type ScenarioName, scenarios } from './scenarios.js';
-import { DrillStack } from './stack.js';
+import { DEFAULT_RATE, DrillStack } from './stack.js';
 
 export interface DrillOptions {
   scenario: ScenarioName;
@@ -29,6 +29,21 @@ export interface DrillOptions {
   synchronous?: boolean;
   /** Tests only (see StackOptions.unsafeBypassGuard). */
   unsafeBypassGuard?: boolean;
+  /**
+   * A user's configuration (parsed JSON) to rehearse instead of the compressed example, and where it came from
+   * (`cutover drill --config FILE`). Validated as written, then with its timings divided by `timeScale`.
+   */
+  config?: { input: unknown; source: string };
+  /** Divides the configuration's timings (and AWS's edge timings): default 1 with `config`, else 20. */
+  timeScale?: number;
+  /** Writes a second the clients send (default 100). */
+  rate?: number;
+  /**
+   * Divides AWS's fixed edge timings (Route 53's check interval, record TTL, propagation) when it must differ from
+   * `timeScale`: bench/peer.bench.ts rehearses a 20 s lease as written (scale 1) behind the drill's usual compressed
+   * edge (20), since the peer's clients find their leader by polling, not through DNS. Not a CLI option.
+   */
+  edgeTimeScale?: number;
 }
 
 export interface DrillReport {
@@ -50,7 +65,21 @@ export interface DrillReport {
   replication: 'synchronous' | 'asynchronous';
   duration_ms: number;
   config: CutoverConfig;
+  /** The configuration rehearsed: a file given with --config, or the compressed example. */
+  config_source: string;
+  /** Every timing of the configuration (and AWS's edge timings) was divided by this. */
+  time_scale: number;
+  /** AWS's edge timings were divided by this (the time scale unless a benchmark set it apart). */
+  edge_time_scale: number;
+  /**
+   * The front door's clients: writes a second asked, acknowledged writes a second achieved over their whole run
+   * (outage included), and before the first fault (the steady load; null without a fault).
+   */
+  write_rate: { asked_per_s: number; achieved_per_s: number | null; before_fault_per_s: number | null };
 }
+
+/** How the built-in drill configuration differs from the example: its own compressed timings (drill-config.ts). */
+const DRILL_CONFIG_NOTE = `drill timings of infra/local/drill-config.ts, AWS edge timings ÷ ${TIME_SCALE}`;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -74,9 +103,23 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
   const rand = random(seed);
   // A planned failback is started by an operator who means it: the drill's approver says yes to it.
   const approve = (opts.approve ?? false) || scenario.name === 'failback';
-  const config = drillConfig((raw) => scenario.configure?.(raw));
+  const timeScale = opts.timeScale ?? (opts.config ? 1 : TIME_SCALE);
+  const rate = opts.rate ?? DEFAULT_RATE;
+  // A configuration the rules refuse (as written, or once scaled) throws DrillConfigError before anything starts.
+  const config = opts.config
+    ? scaledDrillConfig(opts.config.input, timeScale, (raw) => scenario.configure?.(raw), opts.config.source)
+    : drillConfig((raw) => scenario.configure?.(raw));
+  const configSource =
+    opts.config?.source ?? `examples/cutover.example.json, compressed (${DRILL_CONFIG_NOTE})`;
   const timeline = new Timeline({ live: opts.live ?? false, ...(opts.write ? { write: opts.write } : {}) });
-  timeline.record('drill', 'drill_started', { scenario: scenario.name, seed, approve });
+  timeline.record('drill', 'drill_started', {
+    scenario: scenario.name,
+    seed,
+    approve,
+    config: configSource,
+    timeScale: opts.edgeTimeScale ?? timeScale,
+    rate,
+  });
   const skewMs = scenario.skew?.(config) ?? {};
   const stack = new DrillStack({
     config,
@@ -84,6 +127,8 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
     synchronous: opts.synchronous ?? scenario.synchronous ?? false,
     skewMs,
     unsafeBypassGuard: opts.unsafeBypassGuard ?? false,
+    timeScale: opts.edgeTimeScale ?? timeScale,
+    rate,
   });
   if (Object.keys(skewMs).length) timeline.record('drill', 'clock_skew', { skewMs });
   const started = Date.now();
@@ -106,6 +151,16 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
     timeline.record('drill', 'scenario_finished', {});
 
     const acked: AckedWrite[] = [...(await stack.stopClients()), ...(await ctx.stopLocalClients())];
+    const achievedRate = stack.achievedRate();
+    const clientsFrom = stack.clientsStartedAt();
+    const beforeFault =
+      ctx.faultAt === null || clientsFrom === null || ctx.faultAt <= clientsFrom
+        ? null
+        : Math.round(
+            (acked.filter((a) => a.at < ctx.faultAt! && !a.id.startsWith('local-')).length /
+              ((ctx.faultAt - clientsFrom) / 1_000)) *
+              10,
+          ) / 10;
     await Promise.race([control.settle(), sleep(15_000)]);
     const lease = await stack.leases.read(config.application).catch(() => null);
     // The final primary is the lease holder. With the lease revoked (an aborted failover) nobody holds it and
@@ -157,6 +212,10 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
       replication: (opts.synchronous ?? scenario.synchronous) ? 'synchronous' : 'asynchronous',
       duration_ms: Date.now() - started,
       config,
+      config_source: configSource,
+      time_scale: timeScale,
+      edge_time_scale: opts.edgeTimeScale ?? timeScale,
+      write_rate: { asked_per_s: rate, achieved_per_s: achievedRate, before_fault_per_s: beforeFault },
     };
     if (opts.out) writeArtifacts(opts.out, report, timeline, acked, finalRows);
     return report;

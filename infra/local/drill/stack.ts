@@ -15,7 +15,7 @@ import { systemClock } from '#core/ports.js';
 import { LeaseGuard } from '#guard/lease-guard.js';
 import { LEASE_RENEWAL_FAILED, LeaseKeeper, PRIMARY_SELF_FENCED, urlHealth } from '#guard/lease-keeper.js';
 import { LocalDetection } from '../detection.js';
-import { drillEdgeTimings } from '../drill-config.js';
+import { drillEdgeTimings, TIME_SCALE } from '../drill-config.js';
 import { type DynamoDbLocal, freePort, startDynamoDbLocal } from '../dynamodb-local.js';
 import { type CutMode, type FaultProxy, startFaultProxy } from '../fault-proxy.js';
 import { type FrontDoor, startFrontDoor } from '../front-door.js';
@@ -79,7 +79,14 @@ export interface StackOptions {
    * the drill's split-brain check catches a broken fence; never a CLI option.
    */
   unsafeBypassGuard?: boolean;
+  /** AWS's fixed timings (the Route 53 edge) are divided by this, as the configuration's were (default 20). */
+  timeScale?: number;
+  /** Writes a second the clients send through the front door (and a partitioned region's local clients). */
+  rate?: number;
 }
+
+/** The drill's default write load, writes a second: enough that the window around a fence is full of writes. */
+export const DEFAULT_RATE = 100;
 
 /**
  * The whole control plane and two application regions on one machine. Every link between "regions" passes
@@ -120,6 +127,13 @@ export class DrillStack {
   }
   get timeline(): Timeline {
     return this.opts.timeline;
+  }
+  get timeScale(): number {
+    return this.opts.timeScale ?? TIME_SCALE;
+  }
+  /** The write rate asked of the clients, writes a second. */
+  get rate(): number {
+    return this.opts.rate ?? DEFAULT_RATE;
   }
   get frontDoor(): FrontDoor {
     return this.#frontDoor;
@@ -257,7 +271,7 @@ export class DrillStack {
    */
   private async startEdge(primary: string, standby: string): Promise<void> {
     const { config, timeline } = this.opts;
-    const edge = drillEdgeTimings(config);
+    const edge = drillEdgeTimings(config, this.timeScale);
     // Health-check mode provisions records that never change: equal weights (or PRIMARY/SECONDARY), and the
     // health checks decide. The record-change mode starts with all the weight on the primary.
     const records: RecordSet = {
@@ -307,7 +321,23 @@ export class DrillStack {
 
   /** Starts the clients that write through the front door; their acknowledged writes are the drill's record. */
   startClients(idPrefix: string): void {
-    this.load = startLoadGenerator({ url: this.#frontDoor.url, intervalMs: 20, concurrency: 2, idPrefix });
+    this.load = startLoadGenerator({ url: this.#frontDoor.url, rate: this.rate, idPrefix });
+    // On the timeline, so that the achieved rate can be recomputed from the artifacts.
+    this.opts.timeline.record('clients', 'clients_started', {
+      rate: this.rate,
+      idPrefix,
+      startedAt: this.load.startedAt,
+    });
+  }
+
+  /** Acknowledged writes a second the front door's clients achieved, from their start to now (or their stop). */
+  achievedRate(): number | null {
+    return this.load ? this.load.achievedRate() : null;
+  }
+
+  /** When the front door's clients started (epoch ms), null before. */
+  clientsStartedAt(): number | null {
+    return this.load?.startedAt ?? null;
   }
 
   async stopClients(): Promise<AckedWrite[]> {
