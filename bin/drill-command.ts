@@ -1,4 +1,6 @@
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { formatSummary } from '../infra/local/drill/report.js';
 import { type DrillReport, runDrill } from '../infra/local/drill/run.js';
 import { SCENARIOS, type ScenarioName } from '../infra/local/drill/scenarios.js';
 import { SetupError } from '../infra/local/dynamodb-local.js';
@@ -20,6 +22,7 @@ export async function drillCommand(argv: string[]): Promise<number> {
     out?: string;
     approve?: boolean;
     synchronous?: boolean;
+    open?: boolean;
   };
   try {
     ({ values } = parseArgs({
@@ -31,6 +34,7 @@ export async function drillCommand(argv: string[]): Promise<number> {
         out: { type: 'string' },
         approve: { type: 'boolean', default: false },
         synchronous: { type: 'boolean', default: false },
+        open: { type: 'boolean', default: false },
       },
       strict: true,
       allowPositionals: false,
@@ -62,6 +66,9 @@ export async function drillCommand(argv: string[]): Promise<number> {
     });
     if (values.json) process.stdout.write(`${JSON.stringify(report)}\n`);
     else process.stdout.write(summary(report, out));
+    // The page's path alone on the last line (to stderr under --json, whose stdout is one JSON line), to open.
+    if (values.open)
+      (values.json ? process.stderr : process.stdout).write(`${resolve(out, 'report.html')}\n`);
     return report.verdict === 'pass' ? 0 : 1;
   } catch (err) {
     if (err instanceof SetupError || (err as Error).name === 'SetupError') {
@@ -72,34 +79,7 @@ export async function drillCommand(argv: string[]): Promise<number> {
   }
 }
 
-const ms = (v: number | null) => (v === null ? '—' : `${v} ms`);
-
+/** The printed summary (see drill/report.ts formatSummary). */
 export function summary(r: DrillReport, out: string): string {
-  const rows: [string, string][] = [
-    [
-      'scenario',
-      `${r.scenario} (seed ${r.seed}${r.approve ? ', --approve' : ''}, ${r.replication} replication)`,
-    ],
-    ['verdict', r.verdict.toUpperCase()],
-    ['RTO', ms(r.rto_ms)],
-    ['  detection', ms(r.steps.detection_ms)],
-    ['  decision', ms(r.steps.decision_ms)],
-    ['  fence', ms(r.steps.fence_ms)],
-    ['  promote', ms(r.steps.promote_ms)],
-    ['  traffic', ms(r.steps.traffic_ms)],
-    ['acknowledged writes', String(r.acked_writes)],
-    [
-      'lost acknowledged writes',
-      `${r.lost_acked_writes}${r.lag_at_fault_ms === null ? '' : ` (lag at fault ${r.lag_at_fault_ms} ms)`}`,
-    ],
-    ['split-brain writes', String(r.split_brain_writes)],
-    ['failover executions', String(r.failover_executions)],
-    ['failovers completed', String(r.failovers_completed)],
-    ['peak memory (process tree)', r.peak_memory_mib === null ? '—' : `${r.peak_memory_mib} MiB`],
-    ['artifacts', out],
-  ];
-  const w = Math.max(...rows.map(([k]) => k.length));
-  const lines = rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`);
-  const reasons = r.reasons.map((x) => `  ✗ ${x}`);
-  return `\n${lines.join('\n')}\n${reasons.length ? `${reasons.join('\n')}\n` : ''}`;
+  return formatSummary(r, out);
 }

@@ -21,8 +21,10 @@ export const HELP = {
   },
   drill: {
     summary: 'run the whole control plane on this machine against real stand-ins, one scenario',
-    usage: 'usage: cutover drill --scenario NAME [--seed N] [--json] [--out DIR] [--approve] [--synchronous]',
-    details: `  Writes report.json, timeline.jsonl, acked.jsonl and final-rows.jsonl to --out (default drill-out/NAME).
+    usage:
+      'usage: cutover drill --scenario NAME [--seed N] [--json] [--out DIR] [--approve] [--synchronous] [--open]',
+    details: `  Writes report.json, report.html, timeline.jsonl, acked.jsonl and final-rows.jsonl to --out (default
+  drill-out/NAME); --open prints the path of report.html, a self-contained page, on the last line.
   --approve answers an approval request in the Slack stand-in; --synchronous runs the state machine in the
   aggregator's process; --json prints the report instead of the summary.`,
   },
