@@ -176,13 +176,21 @@ function ticks(a: Axis, top: number, bottom: number, faultAt: number | null): st
   return out.join('');
 }
 
-/** The window worth drawing: from a little before the scenario starts to the end of the drill's events. */
+/**
+ * The window worth drawing: from the control plane's start (or a little before the scenario's) to the end of the
+ * drill's events; the stand-ins' start-up before it is left out.
+ */
 function window(timeline: readonly TimelineEvent[], acked: readonly AckedWrite[]): [number, number] {
-  const started = timeline.find((e) => e.type === 'scenario_started')?.at;
-  const all = [...timeline.map((e) => e.at), ...acked.map((a) => a.at)];
-  const first = started !== undefined ? started - 2_000 : Math.min(...all);
-  const last = Math.max(...all);
-  return [Math.max(Math.min(...all), first), last];
+  const ready = timeline.find((e) => e.type === 'control_plane_ready')?.at;
+  const scenario = timeline.find((e) => e.type === 'scenario_started')?.at;
+  const started = ready ?? (scenario === undefined ? undefined : scenario - 2_000);
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  for (const at of [...timeline.map((e) => e.at), ...acked.map((a) => a.at)]) {
+    min = Math.min(min, at);
+    max = Math.max(max, at);
+  }
+  return [started !== undefined ? Math.max(min, started) : min, max];
 }
 
 function writesSection(
@@ -193,7 +201,9 @@ function writesSection(
   if (!acked.length)
     return `<section id="writes"><h2>Acknowledged writes</h2><p class="note">No write was acknowledged.</p></section>`;
   const regions = [...new Set(acked.map((a) => a.region))].sort();
-  const [from, to] = window(timeline, acked);
+  // Every acknowledged write is drawn, from the clients' first on.
+  const [start, to] = window(timeline, acked);
+  const from = acked.reduce((m, w) => Math.min(m, w.at), start);
   const rowH = 70;
   const top = 24;
   const height = top + regions.length * rowH + 24;
@@ -217,7 +227,7 @@ function writesSection(
     const y0 = top + i * rowH;
     const base = y0 + rowH - 16;
     const color = REGION_COLORS[i % REGION_COLORS.length]!;
-    const mine = acked.filter((w) => w.region === region && w.at >= from);
+    const mine = acked.filter((w) => w.region === region);
     const counts = new Map<number, number>();
     for (const w of mine) {
       const b = Math.floor((w.at - from) / bucket);
