@@ -350,6 +350,50 @@ describe('report.html', () => {
     expect(html).not.toContain('<script');
   });
 
+  it('a number field edited into markup stays inert', () => {
+    const bad = '<b>x</b>' as unknown as number;
+    const report = reportOf({ rto_ms: bad, duration_ms: bad });
+    const html = renderReportHtml(
+      { ...report, phases: report.phases.map((p) => ({ ...p, ms: bad })) },
+      [],
+      [],
+    );
+    expect(html).not.toContain('<b>');
+  });
+
+  it('marks lost and split-brain writes in the write plot, and the outage from the fault to the RTO’s end', () => {
+    const timeline = [
+      ...outage({
+        detected: 10_350,
+        requested: 13_100,
+        decision: 900,
+        fence: 250,
+        promote: 1_000,
+        grant: 15_400,
+      }),
+    ];
+    const acked = [
+      ack('lost-1', 'us-east-1', 1, 9_900),
+      ack('ok-1', 'us-east-1', 1, 9_000),
+      ack('split-1', 'us-east-1', 1, 15_500),
+      ack('b', 'us-west-2', 3, 17_000),
+    ];
+    const report = reportOf({
+      lost_writes: attributeLost([acked[0]!], timeline, {
+        faultAt: FAULT,
+        lagAtFaultMs: 0,
+        allowed: ['replication-lag'],
+      }),
+    });
+    const html = renderReportHtml(report, timeline, acked);
+    expect(html.match(/class="ack lost" data-region="us-east-1"/g)).toHaveLength(1);
+    expect(html.match(/class="ack split-brain" data-region="us-east-1"/g)).toHaveLength(1);
+    expect(html.match(/<circle class="ack" data-region="us-east-1"/g)).toHaveLength(1);
+    expect(html.match(/<circle class="ack" data-region="us-west-2"/g)).toHaveLength(1);
+    expect(html).toContain('fault → first write elsewhere: 7,000 ms');
+    expect(html).toContain('1 acknowledged by us-east-1 in the last 300 ms before the fault');
+  });
+
   it('is a pure function of its artifacts: the same input, the same page', () => {
     const timeline = outage({
       detected: 10_350,

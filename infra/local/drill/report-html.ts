@@ -88,7 +88,8 @@ export function esc(v: unknown): string {
     .replaceAll("'", '&#39;');
 }
 
-const fmtMs = (ms: number | null) => (ms === null ? '—' : `${ms.toLocaleString('en-US')} ms`);
+// Number(): a report.json edited by hand cannot put markup where a number goes.
+const fmtMs = (ms: number | null) => (ms === null ? '—' : `${Number(ms).toLocaleString('en-US')} ms`);
 
 function checksSection(r: DrillReport): string {
   const items = (r.checks ?? []).map(
@@ -111,14 +112,14 @@ function rtoSection(r: DrillReport): string {
   const total = r.rto_ms ?? r.phases.reduce((s, p) => s + p.ms, 0);
   const segments = r.phases.map((p, i) => {
     const share = total > 0 ? (100 * p.ms) / total : 0;
-    return `<div class="phase" data-phase="${esc(p.id)}" data-ms="${p.ms}" style="width:${share.toFixed(3)}%;background:${PHASE_COLORS[i % PHASE_COLORS.length]}" title="${esc(`${p.label}: ${fmtMs(p.ms)}`)}">${share > 9 ? esc(`${p.label} ${fmtMs(p.ms)}`) : ''}</div>`;
+    return `<div class="phase" data-phase="${esc(p.id)}" data-ms="${Number(p.ms)}" style="width:${share.toFixed(3)}%;background:${PHASE_COLORS[i % PHASE_COLORS.length]}" title="${esc(`${p.label}: ${fmtMs(p.ms)}`)}">${share > 9 ? esc(`${p.label} ${fmtMs(p.ms)}`) : ''}</div>`;
   });
   const rows = r.phases.map(
     (p, i) =>
-      `<tr data-phase="${esc(p.id)}"><td><span class="swatch" style="background:${PHASE_COLORS[i % PHASE_COLORS.length]}"></span><span class="label">${esc(p.label)}</span></td><td class="num ms" data-ms="${p.ms}">${fmtMs(p.ms)}</td><td class="note">${esc(relativeTime(p.start_at, r.fault_at))} → ${esc(relativeTime(p.end_at, r.fault_at))}</td><td class="note">${esc(p.holds)}</td></tr>`,
+      `<tr data-phase="${esc(p.id)}"><td><span class="swatch" style="background:${PHASE_COLORS[i % PHASE_COLORS.length]}"></span><span class="label">${esc(p.label)}</span></td><td class="num ms" data-ms="${Number(p.ms)}">${fmtMs(p.ms)}</td><td class="note">${esc(relativeTime(p.start_at, r.fault_at))} → ${esc(relativeTime(p.end_at, r.fault_at))}</td><td class="note">${esc(p.holds)}</td></tr>`,
   );
   const sum = r.phases.reduce((s, p) => s + p.ms, 0);
-  return `<section id="rto"><h2>RTO <span id="rto-ms" data-ms="${r.rto_ms ?? ''}">${fmtMs(r.rto_ms)}</span></h2>
+  return `<section id="rto"><h2>RTO <span id="rto-ms" data-ms="${r.rto_ms === null ? '' : Number(r.rto_ms)}">${fmtMs(r.rto_ms)}</span></h2>
 <div class="bar" role="img" aria-label="${esc(`RTO ${fmtMs(r.rto_ms)} split into ${r.phases.length} phases`)}">${segments.join('')}</div>
 <table class="phases"><tbody>${rows.join('\n')}</tbody>
 <tfoot><tr><th>sum</th><td class="num">${fmtMs(sum)}</td><td colspan="2" class="note">${
