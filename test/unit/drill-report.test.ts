@@ -149,11 +149,12 @@ describe('the RTO as consecutive phases between named timeline points', () => {
 });
 
 describe('lost acknowledged writes, attributed to their cause', () => {
-  const timeline = [
+  const cut = (kind: string) => [
     ev(1_000, 'lease_granted', { region: 'us-east-1', epoch: 1 }),
-    ev(FAULT, 'fault_injected', { region: 'us-east-1' }),
+    ev(FAULT, 'fault_injected', { region: 'us-east-1', kind }),
     ev(15_000, 'lease_granted', { region: 'us-west-2', epoch: 3 }),
   ];
+  const timeline = cut('partitioned');
 
   it('an isolated primary serving its clients until its lease ran out, allowed where the scenario says so', () => {
     const lost = Array.from({ length: 61 }, (_, i) => ack(`p${i}`, 'us-east-1', 1, FAULT + 50 * i));
@@ -191,6 +192,18 @@ describe('lost acknowledged writes, attributed to their cause', () => {
     );
     expect(groups[2]!.sentence).toContain('after the lease passed to us-west-2 at +5.00 s: not allowed');
     expect(groups[3]!.sentence).toContain('between +6.00 s and +6.00 s, for no known reason');
+  });
+
+  it('a killed primary: what it committed in the moments it took to die, not an isolated primary', () => {
+    const lost = [ack('a', 'us-east-1', 1, FAULT + 20), ack('b', 'us-east-1', 1, FAULT + 140)];
+    const [g] = attributeLost(lost, cut('region_killed'), {
+      faultAt: FAULT,
+      lagAtFaultMs: 0,
+      allowed: ['replication-lag', 'dying-primary'],
+    });
+    expect(g!.sentence).toBe(
+      '2 acknowledged by us-east-1 in the 140 ms after the fault while it was being killed, committed there and never replicated: allowed in this scenario',
+    );
   });
 });
 

@@ -210,6 +210,7 @@ export const reasonsOf = (checks: readonly Check[]): string[] =>
 /** Why an acknowledged write is missing from the final primary. */
 export type LossCause =
   | 'replication-lag'
+  | 'dying-primary'
   | 'older-than-lag'
   | 'isolated-primary'
   | 'after-new-lease'
@@ -239,9 +240,10 @@ export interface LossContext {
 
 /**
  * Each lost acknowledged write with its cause, grouped by cause and region: acknowledged inside the replication
- * lag before the fault (asynchronous replication loses these by design), before that, by the faulted primary
- * after the fault but before the lease passed on (an isolated primary serving its clients until its lease runs
- * out), by it after the lease passed on, during a planned failback, or none of these.
+ * lag before the fault (asynchronous replication loses these by design), before that, by a killed primary in the
+ * moments it took to die, by a primary still running after the fault but before the lease passed on (an isolated
+ * primary serving its clients until its lease runs out), by it after the lease passed on, during a planned
+ * failback, or none of these.
  */
 export function attributeLost(
   lost: readonly AckedWrite[],
@@ -260,8 +262,9 @@ export function attributeLost(
     if (failback && w.at >= failback.at) return 'planned-failback';
     if (faultAt === null) return 'unexplained';
     if (w.at < faultAt) return w.at >= faultAt - window ? 'replication-lag' : 'older-than-lag';
-    if (w.region === faulted) return handover && w.at >= handover.at ? 'after-new-lease' : 'isolated-primary';
-    return 'unexplained';
+    if (w.region !== faulted) return 'unexplained';
+    if (handover && w.at >= handover.at) return 'after-new-lease';
+    return fault?.kind === 'region_killed' ? 'dying-primary' : 'isolated-primary';
   };
   const groups = new Map<string, AckedWrite[]>();
   for (const w of [...lost].sort((a, b) => a.at - b.at)) {
@@ -279,7 +282,8 @@ export function attributeLost(
     const head: Record<LossCause, string> = {
       'replication-lag': `${n} acknowledged by ${region} in the last ${window} ms before the fault, inside the replication lag (${ctx.lagAtFaultMs ?? 0} ms at the fault)`,
       'older-than-lag': `${n} acknowledged by ${region} more than ${window} ms before the fault, earlier than the replication lag explains`,
-      'isolated-primary': `${n} acknowledged by the isolated primary ${region} to its clients in the ${secs(last - (faultAt ?? last))} after the fault, before its lease ran out`,
+      'dying-primary': `${n} acknowledged by ${region} in the ${last - (faultAt ?? last)} ms after the fault while it was being killed, committed there and never replicated`,
+      'isolated-primary': `${n} acknowledged by the ${fault?.kind === 'partitioned' ? 'isolated' : 'old'} primary ${region} to its clients in the ${secs(last - (faultAt ?? last))} after the fault, before its lease ran out`,
       'after-new-lease': `${n} acknowledged by ${region} after the lease passed to ${String(handover?.region)} at ${relativeTime(handover?.at ?? last, faultAt)}`,
       'planned-failback': `${n} acknowledged by ${region} during the planned failback`,
       unexplained: `${n} acknowledged by ${region} between ${relativeTime(first, faultAt)} and ${relativeTime(last, faultAt)}, for no known reason`,

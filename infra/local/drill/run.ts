@@ -116,7 +116,10 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
     const lostGroups = attributeLost(lost, timeline.events, {
       faultAt: ctx.faultAt,
       lagAtFaultMs: ctx.lagAtFaultMs,
-      allowed: (scenario.allowsLoss ?? []).filter((c) => !synchronous || c !== 'replication-lag'),
+      // Synchronous replication: a write acknowledged is on the standby; none may be lost to the lag.
+      allowed: (scenario.allowsLoss ?? []).filter(
+        (c) => !synchronous || (c !== 'replication-lag' && c !== 'dying-primary'),
+      ),
     });
     const outcome: Outcome = {
       numbers,
