@@ -15,10 +15,19 @@ import {
  * from report.json, timeline.jsonl and acked.jsonl. Every string that comes from an artifact is escaped.
  */
 export function renderReportHtml(
-  report: DrillReport,
+  given: DrillReport,
   timeline: readonly TimelineEvent[],
   acked: readonly AckedWrite[],
 ): string {
+  // A report.json written before checks, phases and causes existed still renders, from what it has.
+  const report: DrillReport = {
+    ...given,
+    checks: given.checks ?? [],
+    reasons: given.reasons ?? [],
+    phases: given.phases ?? [],
+    lost_writes: given.lost_writes ?? [],
+    fault_at: given.fault_at ?? timeline.find((e) => e.type === 'fault_injected')?.at ?? null,
+  };
   const pass = report.verdict === 'pass';
   const faultAt = report.fault_at;
   const summary = timeline.find((e) => e.type === 'scenario_started')?.summary;
@@ -66,7 +75,7 @@ ul.checks{list-style:none;padding:0;margin:0}ul.checks li{padding:2px 0}
 .ok{color:#17803a;font-weight:700}.ko{color:#b3141b;font-weight:700}
 li.failed{background:#fff1f1}
 table{border-collapse:collapse}td,th{padding:3px 10px 3px 0;text-align:left;vertical-align:top}
-td.num{text-align:right;font-variant-numeric:tabular-nums}
+td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}td.when{white-space:nowrap}
 .bar{display:flex;height:38px;border-radius:6px;overflow:hidden;border:1px solid #c8cfd8}
 .bar div{display:flex;align-items:center;justify-content:center;font-size:12px;color:#fff;white-space:nowrap;overflow:hidden;min-width:2px}
 .swatch{display:inline-block;width:12px;height:12px;border-radius:2px;vertical-align:middle;margin-right:6px}
@@ -92,7 +101,7 @@ export function esc(v: unknown): string {
 const fmtMs = (ms: number | null) => (ms === null ? '—' : `${Number(ms).toLocaleString('en-US')} ms`);
 
 function checksSection(r: DrillReport): string {
-  const items = (r.checks ?? []).map(
+  const items = r.checks.map(
     (c) =>
       `<li class="${c.ok ? 'held' : 'failed'}" data-ok="${c.ok}"><span class="${c.ok ? 'ok' : 'ko'}">${c.ok ? '✓' : '✗'}</span> ${esc(c.name)}: ${esc(c.detail)}</li>`,
   );
@@ -116,7 +125,7 @@ function rtoSection(r: DrillReport): string {
   });
   const rows = r.phases.map(
     (p, i) =>
-      `<tr data-phase="${esc(p.id)}"><td><span class="swatch" style="background:${PHASE_COLORS[i % PHASE_COLORS.length]}"></span><span class="label">${esc(p.label)}</span></td><td class="num ms" data-ms="${Number(p.ms)}">${fmtMs(p.ms)}</td><td class="note">${esc(relativeTime(p.start_at, r.fault_at))} → ${esc(relativeTime(p.end_at, r.fault_at))}</td><td class="note">${esc(p.holds)}</td></tr>`,
+      `<tr data-phase="${esc(p.id)}"><td><span class="swatch" style="background:${PHASE_COLORS[i % PHASE_COLORS.length]}"></span><span class="label">${esc(p.label)}</span></td><td class="num ms" data-ms="${Number(p.ms)}">${fmtMs(p.ms)}</td><td class="note when">${esc(relativeTime(p.start_at, r.fault_at))} → ${esc(relativeTime(p.end_at, r.fault_at))}</td><td class="note">${esc(p.holds)}</td></tr>`,
   );
   const sum = r.phases.reduce((s, p) => s + p.ms, 0);
   return `<section id="rto"><h2>RTO <span id="rto-ms" data-ms="${r.rto_ms === null ? '' : Number(r.rto_ms)}">${fmtMs(r.rto_ms)}</span></h2>
@@ -140,9 +149,7 @@ function numbersSection(r: DrillReport): string {
     ['replication lag at the fault', fmtMs(r.lag_at_fault_ms)],
     ['peak memory (process tree)', r.peak_memory_mib === null ? '—' : `${r.peak_memory_mib} MiB`],
   ];
-  const lost = (r.lost_writes ?? []).map(
-    (g) => `<li class="${g.allowed ? '' : 'lost'}">${esc(g.sentence)}</li>`,
-  );
+  const lost = r.lost_writes.map((g) => `<li class="${g.allowed ? '' : 'lost'}">${esc(g.sentence)}</li>`);
   return `<section id="numbers"><h2>Numbers</h2>
 <table><tbody>${rows.map(([k, v]) => `<tr><td>${esc(k)}</td><td class="num">${esc(v)}</td></tr>`).join('')}</tbody></table>
 ${lost.length ? `<h3>Lost acknowledged writes, by cause</h3><ul id="lost-causes">${lost.join('')}</ul>` : ''}
@@ -209,7 +216,7 @@ function writesSection(
   const top = 24;
   const height = top + regions.length * rowH + 24;
   const a = axis(from, to, 120, 1020);
-  const lostIds = new Set((r.lost_writes ?? []).flatMap((g) => g.ids));
+  const lostIds = new Set(r.lost_writes.flatMap((g) => g.ids));
   const splitIds = new Set(splitBrainWrites(timeline, acked).map((w) => w.id));
   const bucket = 500;
   const parts: string[] = [ticks(a, top, height - 24, r.fault_at)];
@@ -238,7 +245,7 @@ function writesSection(
     const bars = [...counts.entries()].map(([b, n]) => {
       const x = a.x(from + b * bucket);
       const h = ((rowH - 26) * n) / peak;
-      return `<rect x="${x.toFixed(1)}" y="${(base - h).toFixed(1)}" width="${Math.max(1, a.x(from + (b + 1) * bucket) - x - 1).toFixed(1)}" height="${h.toFixed(1)}" fill="${color}" opacity="0.25"><title>${esc(`${n} writes in ${bucket} ms`)}</title></rect>`;
+      return `<rect x="${x.toFixed(1)}" y="${(base - h).toFixed(1)}" width="${Math.max(1, Math.min(a.x(from + (b + 1) * bucket), a.left + a.width) - x - 1).toFixed(1)}" height="${h.toFixed(1)}" fill="${color}" opacity="0.25"><title>${esc(`${n} writes in ${bucket} ms`)}</title></rect>`;
     });
     const points = mine.map((w) => {
       const kind = splitIds.has(w.id) ? 'split-brain' : lostIds.has(w.id) ? 'lost' : 'ok';
