@@ -51,8 +51,8 @@ const runs: [ScenarioName, boolean][] = SCENARIOS.flatMap((s): [ScenarioName, bo
 );
 if (config) console.log(`configuration: ${config.source}, timings ÷ ${timeScale ?? 1}`);
 const lines = [
-  '| scenario | verdict | RTO ms | detection | decision | fence | promote | traffic | acked | acked/s | lost acked | split-brain | executions | completed |',
-  '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  '| scenario | verdict | RTO ms | first failed probe | detection | claim & re-check | fence | promote | grant | traffic | acked | acked/s | lost acked | split-brain | executions | completed |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
 ];
 let failed = 0;
 for (const [scenario, approve] of runs) {
@@ -70,7 +70,7 @@ for (const [scenario, approve] of runs) {
   if (r.verdict !== 'pass') failed++;
   const s = r.steps;
   lines.push(
-    `| ${name} | ${r.verdict}${r.reasons.length ? ` (${r.reasons.join('; ')})` : ''} | ${ms(r.rto_ms)} | ${ms(s.detection_ms)} | ${ms(s.decision_ms)} | ${ms(s.fence_ms)} | ${ms(s.promote_ms)} | ${ms(s.traffic_ms)} | ${r.acked_writes} | ${r.write_rate.achieved_per_s ?? '—'} | ${r.lost_acked_writes} | ${r.split_brain_writes} | ${r.failover_executions} | ${r.failovers_completed} |`,
+    `| ${name} | ${r.verdict}${r.reasons.length ? ` (${r.reasons.join('; ')})` : ''} | ${ms(r.rto_ms)} | ${ms(s.probe_ms)} | ${ms(s.detection_ms)} | ${ms(s.claim_recheck_ms)} | ${ms(s.fence_ms)} | ${ms(s.promote_ms)} | ${ms(s.grant_ms)} | ${ms(s.traffic_ms)} | ${r.acked_writes} | ${r.write_rate.achieved_per_s ?? '—'} | ${r.lost_acked_writes} | ${r.split_brain_writes} | ${r.failover_executions} | ${r.failovers_completed} |`,
   );
 }
 console.log(lines.join('\n'));

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { formatSummary } from '../infra/local/drill/report.js';
 import { type DrillReport, runDrill } from '../infra/local/drill/run.js';
 import { SCENARIOS, type ScenarioName, scenarios } from '../infra/local/drill/scenarios.js';
 import { DrillConfigError, scaledDrillConfig } from '../infra/local/drill-config.js';
@@ -25,6 +27,7 @@ export async function drillCommand(argv: string[]): Promise<number> {
     config?: string;
     'time-scale'?: string;
     rate?: string;
+    open?: boolean;
   };
   try {
     ({ values } = parseArgs({
@@ -39,6 +42,7 @@ export async function drillCommand(argv: string[]): Promise<number> {
         config: { type: 'string' },
         'time-scale': { type: 'string' },
         rate: { type: 'string' },
+        open: { type: 'boolean', default: false },
       },
       strict: true,
       allowPositionals: false,
@@ -99,6 +103,9 @@ export async function drillCommand(argv: string[]): Promise<number> {
     });
     if (values.json) process.stdout.write(`${JSON.stringify(report)}\n`);
     else process.stdout.write(summary(report, out));
+    // The page's path alone on the last line (to stderr under --json, whose stdout is one JSON line), to open.
+    if (values.open)
+      (values.json ? process.stderr : process.stdout).write(`${resolve(out, 'report.html')}\n`);
     return report.verdict === 'pass' ? 0 : 1;
   } catch (err) {
     if (err instanceof DrillConfigError) {
@@ -142,39 +149,7 @@ function readConfig(
   return { input, source: file };
 }
 
-const ms = (v: number | null) => (v === null ? '—' : `${v} ms`);
-
+/** The printed summary (see drill/report.ts formatSummary). */
 export function summary(r: DrillReport, out: string): string {
-  const rows: [string, string][] = [
-    [
-      'scenario',
-      `${r.scenario} (seed ${r.seed}${r.approve ? ', --approve' : ''}, ${r.replication} replication)`,
-    ],
-    ['configuration', `${r.config_source} (timings ÷ ${r.time_scale})`],
-    [
-      'write rate',
-      `${r.write_rate.achieved_per_s ?? '—'} acknowledged/s achieved over the run, ${r.write_rate.before_fault_per_s ?? '—'}/s before the fault (${r.write_rate.asked_per_s}/s asked)`,
-    ],
-    ['verdict', r.verdict.toUpperCase()],
-    ['RTO', ms(r.rto_ms)],
-    ['  detection', ms(r.steps.detection_ms)],
-    ['  decision', ms(r.steps.decision_ms)],
-    ['  fence', ms(r.steps.fence_ms)],
-    ['  promote', ms(r.steps.promote_ms)],
-    ['  traffic', ms(r.steps.traffic_ms)],
-    ['acknowledged writes', String(r.acked_writes)],
-    [
-      'lost acknowledged writes',
-      `${r.lost_acked_writes}${r.lag_at_fault_ms === null ? '' : ` (lag at fault ${r.lag_at_fault_ms} ms)`}`,
-    ],
-    ['split-brain writes', String(r.split_brain_writes)],
-    ['failover executions', String(r.failover_executions)],
-    ['failovers completed', String(r.failovers_completed)],
-    ['peak memory (process tree)', r.peak_memory_mib === null ? '—' : `${r.peak_memory_mib} MiB`],
-    ['artifacts', out],
-  ];
-  const w = Math.max(...rows.map(([k]) => k.length));
-  const lines = rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`);
-  const reasons = r.reasons.map((x) => `  ✗ ${x}`);
-  return `\n${lines.join('\n')}\n${reasons.length ? `${reasons.join('\n')}\n` : ''}`;
+  return formatSummary(r, out);
 }

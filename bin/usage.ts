@@ -22,8 +22,9 @@ export const HELP = {
   drill: {
     summary: 'run the whole control plane on this machine against real stand-ins, one scenario',
     usage:
-      'usage: cutover drill --scenario NAME [--config FILE [--time-scale N]] [--rate N] [--seed N] [--json] [--out DIR] [--approve] [--synchronous]',
-    details: `  Writes report.json, timeline.jsonl, acked.jsonl and final-rows.jsonl to --out (default drill-out/NAME).
+      'usage: cutover drill --scenario NAME [--config FILE [--time-scale N]] [--rate N] [--seed N] [--json] [--out DIR] [--approve] [--synchronous] [--open]',
+    details: `  Writes report.json, report.html, timeline.jsonl, acked.jsonl and final-rows.jsonl to --out (default
+  drill-out/NAME); --open prints the path of report.html, a self-contained page, on the last line.
   --config rehearses your own configuration (validated as \`cutover config validate\` does) instead of the
   compressed example; --time-scale N divides every timing in it, and AWS's own (Route 53), by N (default 1: as
   written); a scaled configuration must still pass the rules. --rate N: writes a second the clients send (default

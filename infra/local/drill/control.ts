@@ -230,6 +230,10 @@ export class LocalControl {
         stack.timeline.record('eventbus', event.detailType.toLowerCase().replaceAll(' ', '_'), {
           incidentId: event.detail.incidentId,
           code: event.detail.code ?? event.detail.verdictCode,
+          // The report's detection phase starts and ends at the request's own instants (drill/report.ts).
+          detectedAt: event.detail.detectedAt,
+          requestedAt: event.detail.requestedAt,
+          unhealthySince: unhealthySince(event.detail.evidence),
         });
       if (completed) {
         stack.timeline.record(
@@ -368,4 +372,15 @@ export class LocalControl {
   async settle(): Promise<RunResult[]> {
     return Promise.all(this.executions.map((e) => e.result));
   }
+}
+
+/** When each watcher in a request's evidence began to see the target unhealthy (report.html's watchers lanes). */
+function unhealthySince(evidence: unknown): Record<string, number> | undefined {
+  const fresh = (evidence as { fresh?: unknown } | undefined)?.fresh;
+  if (!Array.isArray(fresh)) return undefined;
+  const out: Record<string, number> = {};
+  for (const v of fresh as { voter?: unknown; healthy?: unknown; since?: unknown }[])
+    if (v.healthy === false && typeof v.voter === 'string' && typeof v.since === 'number')
+      out[v.voter] = v.since;
+  return Object.keys(out).length ? out : undefined;
 }

@@ -1,3 +1,4 @@
+import type { CutoverConfig } from '#core/config.js';
 import type { TimelineEvent } from '../timeline.js';
 
 export interface AckedWrite {
@@ -12,13 +13,8 @@ export interface FinalRow {
   epoch: number;
 }
 
-export interface StepTimings {
-  detection_ms: number | null;
-  decision_ms: number | null;
-  fence_ms: number | null;
-  promote_ms: number | null;
-  traffic_ms: number | null;
-}
+/** The phases of the RTO, in ms by phase id (see `phasesOf`); null for a phase the drill never reached. */
+export type StepTimings = { [K in PhaseId as `${K}_ms`]: number | null };
 
 /** The numbers of report.json that anyone can recompute from timeline.jsonl, acked.jsonl and final-rows.jsonl. */
 export interface DrillNumbers {
@@ -45,25 +41,10 @@ export function computeNumbers(
   finalRows: readonly FinalRow[],
 ): DrillNumbers {
   const present = new Set(finalRows.map((r) => r.id));
-  const grants = timeline
-    .filter((e) => e.type === 'lease_granted')
-    .map((e) => ({ at: e.at, epoch: Number(e.epoch), region: String(e.region) }))
-    .sort((a, b) => a.at - b.at);
-  let splitBrain = 0;
-  for (const a of acked) {
-    let newest = Number.NEGATIVE_INFINITY;
-    for (const g of grants) if (g.at <= a.at) newest = Math.max(newest, g.epoch);
-    if (a.epoch < newest) splitBrain++;
-  }
+  const splitBrain = splitBrainWrites(timeline, acked).length;
   const fault = timeline.find((e) => e.type === 'fault_injected');
-  let rto: number | null = null;
-  if (fault) {
-    const faultRegion = typeof fault.region === 'string' ? fault.region : null;
-    const after = acked
-      .filter((a) => a.at >= fault.at && faultRegion !== null && a.region !== faultRegion)
-      .sort((x, y) => x.at - y.at)[0];
-    rto = after ? after.at - fault.at : null;
-  }
+  const end = fault ? rtoEnd(fault, acked) : null;
+  const rto = fault && end ? end.at - fault.at : null;
   return {
     rto_ms: rto,
     lost_acked_writes: acked.filter((a) => !present.has(a.id)).length,
@@ -75,6 +56,31 @@ export function computeNumbers(
   };
 }
 
+/** Writes acknowledged under an epoch lower than the newest one granted before the acknowledgement. */
+export function splitBrainWrites(
+  timeline: readonly TimelineEvent[],
+  acked: readonly AckedWrite[],
+): AckedWrite[] {
+  const grants = timeline
+    .filter((e) => e.type === 'lease_granted')
+    .map((e) => ({ at: e.at, epoch: Number(e.epoch) }));
+  return acked.filter((a) => {
+    let newest = Number.NEGATIVE_INFINITY;
+    for (const g of grants) if (g.at <= a.at) newest = Math.max(newest, g.epoch);
+    return a.epoch < newest;
+  });
+}
+
+/** The RTO's end: the first write acknowledged after the fault by a region other than the faulted one. */
+function rtoEnd(fault: TimelineEvent, acked: readonly AckedWrite[]): AckedWrite | null {
+  const faultRegion = typeof fault.region === 'string' ? fault.region : null;
+  if (faultRegion === null) return null;
+  let first: AckedWrite | null = null;
+  for (const a of acked)
+    if (a.at >= fault.at && a.region !== faultRegion && (first === null || a.at < first.at)) first = a;
+  return first;
+}
+
 export function parseJsonl<T>(text: string): T[] {
   return text
     .split('\n')
@@ -82,22 +88,309 @@ export function parseJsonl<T>(text: string): T[] {
     .map((l) => JSON.parse(l) as T);
 }
 
+export const PHASES = [
+  {
+    id: 'probe',
+    label: 'first failed probe',
+    holds: 'from the fault to the earliest failed probe among the watchers whose votes made the quorum',
+  },
+  {
+    id: 'detection',
+    label: 'detection',
+    holds:
+      'from that probe to the failover request: the debounce window and the quorum (the execution’s detectionMs)',
+  },
+  {
+    id: 'claim_recheck',
+    label: 'claim & re-check',
+    holds:
+      'from the request to the fence’s first step: the rule starts the execution, it claims the incident, asks for approval when needed and re-checks the votes',
+  },
+  {
+    id: 'fence',
+    label: 'fence',
+    holds:
+      'traffic stopped, writes drained, the lease revoked and the old lease plus the skew margin waited out',
+  },
+  {
+    id: 'promote',
+    label: 'promote',
+    holds: 'the RPO guard, then the standby promoted until it accepts writes',
+  },
+  { id: 'grant', label: 'grant', holds: 'until the lease is granted to the new primary' },
+  {
+    id: 'traffic',
+    label: 'traffic',
+    holds:
+      'from the grant to the first write acknowledged by the new primary: the edge’s health checks turn, resolvers’ cached answers run out, a client gets there',
+  },
+] as const;
+export type PhaseId = (typeof PHASES)[number]['id'];
+
+export interface Phase {
+  id: PhaseId;
+  label: string;
+  holds: string;
+  start_at: number;
+  end_at: number;
+  ms: number;
+}
+
 /**
- * The traffic phase as the clients saw it: from the lease grant to the failover's target until the first client
- * request the front door had served (2xx) by that region: the health checkers saw its holder check, the
- * resolvers' cached answers ran out, and a client got there. Not the router's call or its INSYNC. Null when no
- * failover completed after the fault or no client request was served by its target.
+ * The RTO cut into consecutive phases between named points of the timeline: the fault, the earliest failed probe
+ * of the quorum and the request (both from the `Failover Requested` event), the fence's start and end and the
+ * promotion (the execution's own step records, as its timings give them from the request), the new primary's
+ * lease grant, and the first write it acknowledged (the RTO's end). Each point is clamped between the one before
+ * it and the RTO's end, so the phases of a failover that completed add up to the RTO exactly. A failover that
+ * never completed has the phases it reached; one without a fault, none.
  */
-export function trafficPhaseMs(timeline: readonly TimelineEvent[], faultAt: number | null): number | null {
+export function phasesOf(timeline: readonly TimelineEvent[], acked: readonly AckedWrite[]): Phase[] {
+  const fault = timeline.find((e) => e.type === 'fault_injected');
+  if (!fault) return [];
+  const end = rtoEnd(fault, acked)?.at ?? null;
+  const request = timeline.find((e) => e.type === 'failover_requested' && e.at >= fault.at);
+  const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+  const requestedAt = num(request?.requestedAt) ?? request?.at ?? null;
+  const detectedAt = num(request?.detectedAt) ?? requestedAt;
   const completed = timeline.find(
-    (e) => e.type === 'failover_completed' && (faultAt === null || e.at >= faultAt),
+    (e) =>
+      e.type === 'failover_completed' &&
+      e.at >= fault.at &&
+      (request?.incidentId === undefined || e.incidentId === request.incidentId),
   );
+  const t = (completed?.timings ?? {}) as Record<string, unknown>;
+  const after = (from: number | null, ms: unknown) =>
+    from === null || num(ms) === null ? null : from + num(ms)!;
+  const fenceStart = completed ? after(requestedAt, t.decisionMs) : null;
+  const fenceEnd = after(fenceStart, t.fenceMs);
+  const promoted = after(fenceEnd, t.promoteMs);
   const to = completed?.to;
-  if (typeof to !== 'string') return null;
-  const grant = timeline.find(
-    (e) => e.type === 'lease_granted' && e.region === to && (faultAt === null || e.at >= faultAt),
+  const granted =
+    promoted === null
+      ? null
+      : (timeline.find((e) => e.type === 'lease_granted' && e.region === to && e.at >= fault.at)?.at ?? null);
+  const raw = [detectedAt, requestedAt, fenceStart, fenceEnd, promoted, granted, end];
+  const phases: Phase[] = [];
+  let previous = fault.at;
+  for (const [i, p] of PHASES.entries()) {
+    const at = raw[i];
+    if (at === null || at === undefined) break;
+    const clamped = end === null ? Math.max(previous, at) : Math.min(end, Math.max(previous, at));
+    phases.push({ ...p, start_at: previous, end_at: clamped, ms: clamped - previous });
+    previous = clamped;
+  }
+  return phases;
+}
+
+/** The phases by id, as report.json's `steps` gives them. */
+export function stepTimings(phases: readonly Phase[]): StepTimings {
+  const out = Object.fromEntries(PHASES.map((p) => [`${p.id}_ms`, null])) as StepTimings;
+  for (const p of phases) out[`${p.id}_ms`] = p.ms;
+  return out;
+}
+
+/** A time relative to the fault ("+3.21 s", "−0.40 s"), or ISO 8601 when there was no fault. */
+export function relativeTime(at: number, faultAt: number | null): string {
+  if (faultAt === null) return new Date(at).toISOString();
+  const d = (at - faultAt) / 1000;
+  return `${d < 0 ? '−' : '+'}${Math.abs(d).toFixed(2)} s`;
+}
+
+/** One expectation a scenario checked: what it expects, whether it held, and what the drill saw. */
+export interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+/** The sentences of the failed checks: report.json's `reasons`. */
+export const reasonsOf = (checks: readonly Check[]): string[] =>
+  checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`);
+
+/** Why an acknowledged write is missing from the final primary. */
+export type LossCause =
+  | 'replication-lag'
+  | 'dying-primary'
+  | 'older-than-lag'
+  | 'isolated-primary'
+  | 'after-new-lease'
+  | 'planned-failback'
+  | 'unexplained';
+
+export interface LostGroup {
+  cause: LossCause;
+  region: string;
+  count: number;
+  first_at: number;
+  last_at: number;
+  allowed: boolean;
+  /** "61 acknowledged by …: allowed in this scenario". */
+  sentence: string;
+  ids: string[];
+}
+
+export interface LossContext {
+  faultAt: number | null;
+  lagAtFaultMs: number | null;
+  /** Scheduling slack on top of the measured lag (the lag is sampled, not known to the ms). */
+  slackMs?: number;
+  /** The causes this scenario allows. */
+  allowed: readonly LossCause[];
+}
+
+/**
+ * Each lost acknowledged write with its cause, grouped by cause and region: acknowledged inside the replication
+ * lag before the fault (asynchronous replication loses these by design), before that, by a killed primary in the
+ * moments it took to die, by a primary still running after the fault but before the lease passed on (an isolated
+ * primary serving its clients until its lease runs out), by it after the lease passed on, during a planned
+ * failback, or none of these.
+ */
+export function attributeLost(
+  lost: readonly AckedWrite[],
+  timeline: readonly TimelineEvent[],
+  ctx: LossContext,
+): LostGroup[] {
+  const { faultAt } = ctx;
+  const window = (ctx.lagAtFaultMs ?? 0) + (ctx.slackMs ?? 300);
+  const fault = timeline.find((e) => e.type === 'fault_injected');
+  const faulted = typeof fault?.region === 'string' ? fault.region : null;
+  const handover = timeline.find(
+    (e) => e.type === 'lease_granted' && faultAt !== null && e.at >= faultAt && e.region !== faulted,
   );
-  if (!grant) return null;
-  const served = timeline.find((e) => e.type === 'traffic_served' && e.region === to && e.at >= grant.at);
-  return served ? served.at - grant.at : null;
+  const failback = timeline.find((e) => e.type === 'failback_window_open');
+  const causeOf = (w: AckedWrite): LossCause => {
+    if (failback && w.at >= failback.at) return 'planned-failback';
+    if (faultAt === null) return 'unexplained';
+    if (w.at < faultAt) return w.at >= faultAt - window ? 'replication-lag' : 'older-than-lag';
+    if (w.region !== faulted) return 'unexplained';
+    if (handover && w.at >= handover.at) return 'after-new-lease';
+    return fault?.kind === 'region_killed' ? 'dying-primary' : 'isolated-primary';
+  };
+  const groups = new Map<string, AckedWrite[]>();
+  for (const w of [...lost].sort((a, b) => a.at - b.at)) {
+    const key = `${causeOf(w)}\u0000${w.region}`;
+    groups.set(key, [...(groups.get(key) ?? []), w]);
+  }
+  return [...groups.entries()].map(([key, ws]) => {
+    const cause = key.split('\u0000')[0] as LossCause;
+    const region = ws[0]!.region;
+    const first = ws[0]!.at;
+    const last = ws.at(-1)!.at;
+    const allowed = ctx.allowed.includes(cause);
+    const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+    const n = ws.length;
+    const head: Record<LossCause, string> = {
+      'replication-lag': `${n} acknowledged by ${region} in the last ${window} ms before the fault, inside the replication lag (${ctx.lagAtFaultMs ?? 0} ms at the fault)`,
+      'older-than-lag': `${n} acknowledged by ${region} more than ${window} ms before the fault, earlier than the replication lag explains`,
+      'dying-primary': `${n} acknowledged by ${region} in the ${last - (faultAt ?? last)} ms after the fault while it was being killed, committed there and never replicated`,
+      'isolated-primary': `${n} acknowledged by the ${fault?.kind === 'partitioned' ? 'isolated' : 'old'} primary ${region} to its clients in the ${secs(last - (faultAt ?? last))} after the fault, before its lease ran out`,
+      'after-new-lease': `${n} acknowledged by ${region} after the lease passed to ${String(handover?.region)} at ${relativeTime(handover?.at ?? last, faultAt)}`,
+      'planned-failback': `${n} acknowledged by ${region} during the planned failback`,
+      unexplained: `${n} acknowledged by ${region} between ${relativeTime(first, faultAt)} and ${relativeTime(last, faultAt)}, for no known reason`,
+    };
+    return {
+      cause,
+      region,
+      count: n,
+      first_at: first,
+      last_at: last,
+      allowed,
+      sentence: `${head[cause]}: ${allowed ? 'allowed' : 'not allowed'} in this scenario`,
+      ids: ws.map((w) => w.id),
+    };
+  });
+}
+
+/** report.json. */
+export interface DrillReportOf<S extends string = string> {
+  scenario: S;
+  seed: number;
+  verdict: 'pass' | 'fail';
+  /** Every expectation the scenario checked, held (ok) or broken, with what the drill saw. */
+  checks: Check[];
+  /** The broken checks as sentences ("name: detail"); empty on a pass. */
+  reasons: string[];
+  /** The fault, epoch ms (null for a scenario without one); the summary gives times relative to it. */
+  fault_at: number | null;
+  rto_ms: number | null;
+  /** The RTO as consecutive phases between named points of the timeline; they add up to rto_ms. */
+  phases: Phase[];
+  /** The phases' ms by id. */
+  steps: StepTimings;
+  lost_acked_writes: number;
+  /** The lost acknowledged writes by cause, each allowed or not by the scenario. */
+  lost_writes: LostGroup[];
+  split_brain_writes: number;
+  failover_executions: number;
+  failovers_completed: number;
+  acked_writes: number;
+  lag_at_fault_ms: number | null;
+  /** Peak resident memory of the drill's whole process tree (an upper bound: shared pages count per process). */
+  peak_memory_mib: number | null;
+  approve: boolean;
+  replication: 'synchronous' | 'asynchronous';
+  duration_ms: number;
+  config: CutoverConfig;
+  /** The configuration rehearsed: a file given with --config, or the compressed example. */
+  config_source: string;
+  /** Every timing of the configuration (and AWS's edge timings) was divided by this. */
+  time_scale: number;
+  /** AWS's edge timings were divided by this (the time scale unless a benchmark set it apart). */
+  edge_time_scale: number;
+  /**
+   * The front door's clients: writes a second asked, acknowledged writes a second achieved over their whole run
+   * (outage included), and before the first fault (the steady load; null without a fault).
+   */
+  write_rate: { asked_per_s: number; achieved_per_s: number | null; before_fault_per_s: number | null };
+}
+
+const fmtMs = (v: number | null) => (v === null ? '—' : `${v.toLocaleString('en-US')} ms`);
+
+/**
+ * The summary `cutover drill` prints: the numbers, the RTO's phases (they add up to it) with their times relative
+ * to the fault, each lost write's cause, and every check the scenario made with ✓ or ✗.
+ */
+export function formatSummary(r: DrillReportOf, out: string): string {
+  const rel = (at: number) => relativeTime(at, r.fault_at);
+  const rows: [string, string][] = [
+    [
+      'scenario',
+      `${r.scenario} (seed ${r.seed}${r.approve ? ', --approve' : ''}, ${r.replication} replication)`,
+    ],
+    ['configuration', `${r.config_source} (timings ÷ ${r.time_scale})`],
+    [
+      'write rate',
+      `${r.write_rate.achieved_per_s ?? '—'} acknowledged/s achieved over the run, ${r.write_rate.before_fault_per_s ?? '—'}/s before the fault (${r.write_rate.asked_per_s}/s asked)`,
+    ],
+    ['verdict', r.verdict === 'pass' ? '✓ PASS' : '✗ FAIL'],
+    ['fault', r.fault_at === null ? '—' : `at ${new Date(r.fault_at).toISOString()} (times below: from it)`],
+    [
+      'RTO',
+      `${fmtMs(r.rto_ms)}${r.rto_ms === null ? '' : ' (to the first write the new primary acknowledged)'}`,
+    ],
+  ];
+  for (const p of r.phases)
+    rows.push([`  ${p.label}`, `${fmtMs(p.ms).padStart(9)}  ${rel(p.start_at)} → ${rel(p.end_at)}`]);
+  rows.push(
+    ['acknowledged writes', String(r.acked_writes)],
+    [
+      'lost acknowledged writes',
+      `${r.lost_acked_writes}${r.lag_at_fault_ms === null ? '' : ` (replication lag at the fault ${fmtMs(r.lag_at_fault_ms)})`}`,
+    ],
+  );
+  for (const g of r.lost_writes) rows.push(['', g.sentence]);
+  rows.push(
+    ['split-brain writes', String(r.split_brain_writes)],
+    ['failover executions', String(r.failover_executions)],
+    ['failovers completed', String(r.failovers_completed)],
+    ['peak memory (process tree)', r.peak_memory_mib === null ? '—' : `${r.peak_memory_mib} MiB`],
+    ['artifacts', out],
+    ['report page', `${out.replace(/\/$/, '')}/report.html`],
+  );
+  const w = Math.max(...rows.map(([k]) => k.length));
+  const lines = rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`);
+  const checks = r.checks.length
+    ? r.checks.map((c) => `    ${c.ok ? '✓' : '✗'} ${c.name}: ${c.detail}`)
+    : r.reasons.map((x) => `    ✗ ${x}`);
+  return `\n${lines.join('\n')}\n  checks\n${checks.join('\n')}\n`;
 }

@@ -1,20 +1,23 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CutoverConfig } from '#core/config.js';
 import { drillConfig, scaledDrillConfig, TIME_SCALE } from '../drill-config.js';
 import { SetupError } from '../dynamodb-local.js';
 import { listOrders } from '../sample-app.js';
-import { Timeline, type TimelineEvent } from '../timeline.js';
+import { Timeline } from '../timeline.js';
 import { DrillContext } from './context.js';
 import { LocalControl } from './control.js';
 import { watchPeakMemory } from './memory.js';
 import {
   type AckedWrite,
+  attributeLost,
   computeNumbers,
+  type DrillReportOf,
   type FinalRow,
-  type StepTimings,
-  trafficPhaseMs,
+  phasesOf,
+  reasonsOf,
+  stepTimings,
 } from './report.js';
+import { renderReportHtml } from './report-html.js';
 import { type Outcome, SCENARIOS, type ScenarioName, scenarios } from './scenarios.js';
 import { DEFAULT_RATE, DrillStack } from './stack.js';
 
@@ -46,37 +49,7 @@ export interface DrillOptions {
   edgeTimeScale?: number;
 }
 
-export interface DrillReport {
-  scenario: ScenarioName;
-  seed: number;
-  verdict: 'pass' | 'fail';
-  reasons: string[];
-  rto_ms: number | null;
-  steps: StepTimings;
-  lost_acked_writes: number;
-  split_brain_writes: number;
-  failover_executions: number;
-  failovers_completed: number;
-  acked_writes: number;
-  lag_at_fault_ms: number | null;
-  /** Peak resident memory of the drill's whole process tree (an upper bound: shared pages count per process). */
-  peak_memory_mib: number | null;
-  approve: boolean;
-  replication: 'synchronous' | 'asynchronous';
-  duration_ms: number;
-  config: CutoverConfig;
-  /** The configuration rehearsed: a file given with --config, or the compressed example. */
-  config_source: string;
-  /** Every timing of the configuration (and AWS's edge timings) was divided by this. */
-  time_scale: number;
-  /** AWS's edge timings were divided by this (the time scale unless a benchmark set it apart). */
-  edge_time_scale: number;
-  /**
-   * The front door's clients: writes a second asked, acknowledged writes a second achieved over their whole run
-   * (outage included), and before the first fault (the steady load; null without a fault).
-   */
-  write_rate: { asked_per_s: number; achieved_per_s: number | null; before_fault_per_s: number | null };
-}
+export type DrillReport = DrillReportOf<ScenarioName>;
 
 /** How the built-in drill configuration differs from the example: its own compressed timings (drill-config.ts). */
 const DRILL_CONFIG_NOTE = `drill timings of infra/local/drill-config.ts, AWS edge timings ÷ ${TIME_SCALE}`;
@@ -182,26 +155,43 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
 
     const numbers = computeNumbers(timeline.events, acked, finalRows);
     const present = new Set(finalRows.map((r) => r.id));
+    const synchronous = opts.synchronous ?? scenario.synchronous ?? false;
+    const lost = acked.filter((a) => !present.has(a.id));
+    const lostGroups = attributeLost(lost, timeline.events, {
+      faultAt: ctx.faultAt,
+      lagAtFaultMs: ctx.lagAtFaultMs,
+      // Synchronous replication: a write acknowledged is on the standby; none may be lost to the lag.
+      allowed: (scenario.allowsLoss ?? []).filter(
+        (c) => !synchronous || (c !== 'replication-lag' && c !== 'dying-primary'),
+      ),
+    });
     const outcome: Outcome = {
       numbers,
       config,
       timeline: timeline.events,
       approve,
-      synchronous: opts.synchronous ?? scenario.synchronous ?? false,
+      synchronous,
       lagAtFaultMs: ctx.lagAtFaultMs,
       faultAt: ctx.faultAt,
       acked,
-      lost: acked.filter((a) => !present.has(a.id)),
+      lost,
+      lostGroups,
     };
-    const reasons = scenario.expect(outcome);
+    const checks = scenario.expect(outcome);
+    const reasons = reasonsOf(checks);
+    const phases = phasesOf(timeline.events, acked);
     const report: DrillReport = {
       scenario: scenario.name,
       seed,
       verdict: reasons.length ? 'fail' : 'pass',
+      checks,
       reasons,
+      fault_at: ctx.faultAt,
       rto_ms: numbers.rto_ms,
-      steps: stepTimings(timeline.events, ctx.faultAt),
+      phases,
+      steps: stepTimings(phases),
       lost_acked_writes: numbers.lost_acked_writes,
+      lost_writes: lostGroups,
       split_brain_writes: numbers.split_brain_writes,
       failover_executions: numbers.failover_executions,
       failovers_completed: numbers.failovers_completed,
@@ -226,22 +216,6 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
   }
 }
 
-function stepTimings(events: readonly TimelineEvent[], faultAt: number | null): StepTimings {
-  const completed = events.find((e) => e.type === 'failover_completed');
-  const t = (completed?.timings ?? {}) as Record<string, number | null>;
-  const requested = events.find(
-    (e) => e.type === 'failover_requested' && (faultAt === null || e.at >= faultAt),
-  );
-  return {
-    detection_ms: requested && faultAt !== null ? requested.at - faultAt : null,
-    decision_ms: t.decisionMs ?? null,
-    fence_ms: t.fenceMs ?? null,
-    promote_ms: t.promoteMs ?? null,
-    // The clients' view, not the execution's: until the first request the new region served through the edge.
-    traffic_ms: trafficPhaseMs(events, faultAt),
-  };
-}
-
 export function writeArtifacts(
   out: string,
   report: DrillReport,
@@ -259,4 +233,5 @@ export function writeArtifacts(
     jsonl(acked.map(({ id, region, epoch, at }) => ({ id, region, epoch, at }))),
   );
   writeFileSync(join(out, 'final-rows.jsonl'), jsonl(finalRows));
+  writeFileSync(join(out, 'report.html'), renderReportHtml(report, timeline.events, acked));
 }

@@ -2,7 +2,7 @@ import type { CutoverConfig } from '#core/config.js';
 import type { RawConfig } from '../drill-config.js';
 import type { TimelineEvent } from '../timeline.js';
 import type { DrillContext } from './context.js';
-import type { DrillNumbers } from './report.js';
+import { type Check, type DrillNumbers, type LossCause, type LostGroup, relativeTime } from './report.js';
 
 export const SCENARIOS = [
   'region-outage',
@@ -34,6 +34,8 @@ export interface Outcome {
   /** Acked writes as the clients saw them, for per-scenario checks. */
   acked: readonly { id: string; region: string; epoch: number; at: number }[];
   lost: readonly { id: string; region: string; epoch: number; at: number }[];
+  /** The lost writes grouped by cause, each allowed or not by the scenario's `allowsLoss`. */
+  lostGroups: readonly LostGroup[];
 }
 
 export interface Scenario {
@@ -46,50 +48,87 @@ export interface Scenario {
   skew?: (config: CutoverConfig) => Record<string, number>;
   /** Injects the fault(s) and waits until the scenario has played out. */
   run(ctx: DrillContext): Promise<void>;
-  /** Every broken expectation, as a sentence; empty means pass. */
-  expect(o: Outcome): string[];
+  /**
+   * The causes of lost acknowledged writes this scenario allows (report.ts attributeLost); none by default.
+   * The replication lag before the fault counts only with asynchronous replication.
+   */
+  allowsLoss?: readonly LossCause[];
+  /** Every expectation checked, held or broken; the scenario passes when all hold. */
+  expect(o: Outcome): Check[];
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function expectEqual(reasons: string[], what: string, actual: unknown, expected: unknown): void {
-  if (actual !== expected) reasons.push(`${what}: expected ${String(expected)}, got ${String(actual)}`);
+/**
+ * Writes a scenario may lose when the standby's replication is asynchronous: those inside the lag at the fault,
+ * and those a killed primary committed in the moments it took to die.
+ */
+const LAG: readonly LossCause[] = ['replication-lag', 'dying-primary'];
+
+/** The checks of one scenario, in the order it made them. */
+class Checks {
+  readonly list: Check[] = [];
+
+  /** `what` must equal `expected`. */
+  equal(what: string, actual: unknown, expected: unknown): this {
+    const ok = actual === expected;
+    return this.that(what, ok, String(actual), `expected ${String(expected)}, got ${String(actual)}`);
+  }
+
+  /** A named expectation; `seen` says what the drill saw when it held, `broken` when it did not. */
+  that(name: string, ok: boolean, seen: string, broken: string = seen): this {
+    this.list.push({ name, ok, detail: ok ? seen : broken });
+    return this;
+  }
 }
 
-/** Lost writes are allowed only for writes acknowledged within the replication lag before the fault. */
-function lostWithinLag(o: Outcome, reasons: string[], slackMs = 300): void {
-  if (o.synchronous) {
-    noneLost(o, reasons);
-    return;
-  }
-  if (o.faultAt === null) return;
-  const window = (o.lagAtFaultMs ?? 0) + slackMs;
-  const outside = o.lost.filter((w) => w.at < o.faultAt! - window);
-  if (outside.length) {
-    reasons.push(
-      `${outside.length} lost acknowledged writes were acked more than ${window} ms before the fault (outside the asynchronous lag), e.g. ${outside[0]?.id}`,
-    );
-  }
+/**
+ * Lost acknowledged writes, each group with its cause (report.ts attributeLost): only the causes the scenario
+ * allows (`allowsLoss`; the replication lag before the fault only with asynchronous replication).
+ */
+function lossCheck(o: Outcome, c: Checks): void {
+  const n = o.numbers.lost_acked_writes;
+  c.that(
+    'lost acknowledged writes',
+    o.lostGroups.every((g) => g.allowed),
+    n === 0 ? '0' : `${n}: ${o.lostGroups.map((g) => g.sentence).join('; ')}`,
+  );
 }
 
-function noneLost(o: Outcome, reasons: string[]): void {
-  expectEqual(reasons, 'lost acknowledged writes', o.numbers.lost_acked_writes, 0);
+function noneLost(o: Outcome, c: Checks): void {
+  const n = o.numbers.lost_acked_writes;
+  c.that(
+    'lost acknowledged writes',
+    n === 0,
+    '0',
+    `expected 0, got ${n}: ${o.lostGroups.map((g) => g.sentence).join('; ')}`,
+  );
 }
 
 const has = (o: Outcome, type: string) => o.timeline.some((e) => e.type === type);
+const at = (o: Outcome, ms: number) => relativeTime(ms, o.faultAt);
 
 /** Exactly one failover started and completed, and no write was accepted under a superseded epoch. */
-function oneFailover(o: Outcome, reasons: string[]): void {
-  expectEqual(reasons, 'failover executions', o.numbers.failover_executions, 1);
-  expectEqual(reasons, 'failovers completed', o.numbers.failovers_completed, 1);
-  expectEqual(reasons, 'split-brain writes', o.numbers.split_brain_writes, 0);
+function oneFailover(o: Outcome, c: Checks): void {
+  c.equal('failover executions', o.numbers.failover_executions, 1);
+  c.equal('failovers completed', o.numbers.failovers_completed, 1);
+  c.equal('split-brain writes', o.numbers.split_brain_writes, 0);
 }
 
 /** Nothing happened: no failover started, nothing lost, no split brain. */
-function noFailover(o: Outcome, reasons: string[]): void {
-  expectEqual(reasons, 'failover executions', o.numbers.failover_executions, 0);
-  expectEqual(reasons, 'split-brain writes', o.numbers.split_brain_writes, 0);
-  noneLost(o, reasons);
+function noFailover(o: Outcome, c: Checks): void {
+  c.equal('failover executions', o.numbers.failover_executions, 0);
+  c.equal('split-brain writes', o.numbers.split_brain_writes, 0);
+  noneLost(o, c);
+}
+
+function newPrimaryAcked(o: Outcome, c: Checks): void {
+  c.that(
+    'the new primary acknowledged a write',
+    o.numbers.rto_ms !== null,
+    `RTO ${o.numbers.rto_ms} ms`,
+    'no write was acknowledged by the new primary',
+  );
 }
 
 /** Scheduling on a busy machine: the keeper's timer and its health check come on top of the budgets. */
@@ -99,7 +138,7 @@ const KEEPER_SLACK_MS = 250;
  * The cut-off primary's keeper says so in time: `Lease Renewal Failed` within one renew interval (the next
  * tick) plus the retry timeout (the renewal through every lease replica, aborted) of the cut.
  */
-function keeperReported(o: Outcome, reasons: string[]): void {
+function keeperReported(o: Outcome, c: Checks): void {
   const cut = o.timeline.find((e) => e.type === 'partitioned');
   if (!cut) return;
   const l = o.config.lease;
@@ -107,10 +146,14 @@ function keeperReported(o: Outcome, reasons: string[]): void {
     (e) => e.type === 'lease_renewal_failed' && e.source === `keeper@${cut.region}` && e.at >= cut.at,
   );
   const bound = l.renewIntervalMs + l.retryTimeoutMs + KEEPER_SLACK_MS;
-  if (!failed) reasons.push('the partitioned primary’s keeper never published Lease Renewal Failed');
-  else if (failed.at - cut.at > bound)
-    reasons.push(
-      `Lease Renewal Failed came ${failed.at - cut.at} ms after the cut, over renew interval + retry timeout (${bound} ms with slack)`,
+  const name = `the partitioned primary’s keeper published Lease Renewal Failed within ${bound} ms of the cut`;
+  if (!failed) c.that(name, false, '', 'it never did');
+  else
+    c.that(
+      name,
+      failed.at - cut.at <= bound,
+      `${failed.at - cut.at} ms`,
+      `${failed.at - cut.at} ms, over renew interval + retry timeout (${bound} ms with slack)`,
     );
 }
 
@@ -127,12 +170,13 @@ export const scenarios: Record<ScenarioName, Scenario> = {
       await ctx.waitFor('failover_completed', 40_000);
       await ctx.waitForAckFrom(ctx.standby, 5_000);
     },
+    allowsLoss: LAG,
     expect(o) {
-      const r: string[] = [];
-      oneFailover(o, r);
-      lostWithinLag(o, r);
-      if (o.numbers.rto_ms === null) r.push('no write was acknowledged by the new primary');
-      return r;
+      const c = new Checks();
+      oneFailover(o, c);
+      lossCheck(o, c);
+      newPrimaryAcked(o, c);
+      return c.list;
     },
   },
 
@@ -156,20 +200,31 @@ export const scenarios: Record<ScenarioName, Scenario> = {
       await ctx.waitForAckFrom(ctx.standby, 5_000);
       await sleep(1_000);
     },
+    // Writes the cut-off primary acknowledged under its still-valid lease never reach the standby.
+    allowsLoss: [...LAG, 'isolated-primary'],
     expect(o) {
-      const r: string[] = [];
-      oneFailover(o, r);
+      const c = new Checks();
+      oneFailover(o, c);
       const grant = o.timeline.filter((e) => e.type === 'lease_granted').at(-1);
       const lastOld = o.acked.filter((a) => a.region !== grant?.region).at(-1);
-      if (grant && lastOld && lastOld.at >= grant.at) {
-        r.push(
-          `the partitioned primary acknowledged a write at ${lastOld.at}, after the new lease at ${grant.at}`,
-        );
-      }
-      if (!has(o, 'local_write_refused'))
-        r.push('the partitioned primary never refused a local write by itself');
-      keeperReported(o, r);
-      return r;
+      c.that(
+        'the partitioned primary stopped acknowledging before the new lease',
+        !(grant && lastOld && lastOld.at >= grant.at),
+        grant && lastOld
+          ? `last at ${at(o, lastOld.at)}, the new lease at ${at(o, grant.at)}`
+          : 'no new lease or no write',
+        `it acknowledged a write at ${at(o, lastOld?.at ?? 0)}, after the new lease at ${at(o, grant?.at ?? 0)}`,
+      );
+      const refused = o.timeline.find((e) => e.type === 'local_write_refused');
+      c.that(
+        'the partitioned primary refused local writes by itself',
+        refused !== undefined,
+        `first at ${at(o, refused?.at ?? 0)}`,
+        'it never refused one',
+      );
+      keeperReported(o, c);
+      lossCheck(o, c);
+      return c.list;
     },
   },
 
@@ -189,9 +244,9 @@ export const scenarios: Record<ScenarioName, Scenario> = {
       await sleep(ctx.config.debounceMs * 1.5);
     },
     expect(o) {
-      const r: string[] = [];
-      noFailover(o, r);
-      return r;
+      const c = new Checks();
+      noFailover(o, c);
+      return c.list;
     },
   },
 
@@ -204,9 +259,9 @@ export const scenarios: Record<ScenarioName, Scenario> = {
       await sleep(ctx.config.debounceMs * 3);
     },
     expect(o) {
-      const r: string[] = [];
-      noFailover(o, r);
-      return r;
+      const c = new Checks();
+      noFailover(o, c);
+      return c.list;
     },
   },
 
@@ -221,16 +276,25 @@ export const scenarios: Record<ScenarioName, Scenario> = {
       await ctx.waitFor('execution_finished', 45_000);
       if (ctx.approve) await ctx.waitForAckFrom(ctx.standby, 5_000);
     },
+    // With --approve a person accepted the loss of what the stalled replica never got.
+    allowsLoss: [...LAG, 'older-than-lag'],
     expect(o) {
-      const r: string[] = [];
-      if (!has(o, 'approval_requested')) r.push('no approval was requested');
-      expectEqual(r, 'failover executions', o.numbers.failover_executions, 1);
-      expectEqual(r, 'failovers completed', o.numbers.failovers_completed, o.approve ? 1 : 0);
-      expectEqual(r, 'split-brain writes', o.numbers.split_brain_writes, 0);
-      if (!o.approve && !has(o, 'failover_aborted')) r.push('the failover did not abort without approval');
-      // Nothing was promoted: the writes the stalled replica never got sit on the old primary's disk.
-      if (!o.approve) noneLost(o, r);
-      return r;
+      const c = new Checks();
+      c.that('approval was requested', has(o, 'approval_requested'), 'yes', 'no approval was requested');
+      c.equal('failover executions', o.numbers.failover_executions, 1);
+      c.equal('failovers completed', o.numbers.failovers_completed, o.approve ? 1 : 0);
+      c.equal('split-brain writes', o.numbers.split_brain_writes, 0);
+      if (!o.approve) {
+        c.that(
+          'without approval the failover aborted',
+          has(o, 'failover_aborted'),
+          'aborted',
+          'it did not abort',
+        );
+        // Nothing was promoted: the writes the stalled replica never got sit on the old primary's disk.
+        noneLost(o, c);
+      } else lossCheck(o, c);
+      return c.list;
     },
   },
 
@@ -242,11 +306,12 @@ export const scenarios: Record<ScenarioName, Scenario> = {
       await ctx.waitFor('failover_completed', 40_000);
       await ctx.waitForAckFrom(ctx.standby, 5_000);
     },
+    allowsLoss: LAG,
     expect(o) {
-      const r: string[] = [];
+      const c = new Checks();
       // The example policy is "ask": a unanimous, sustained timeout is not ambiguous, so it fails over.
-      oneFailover(o, r);
-      return r;
+      oneFailover(o, c);
+      return c.list;
     },
   },
 
@@ -265,37 +330,57 @@ export const scenarios: Record<ScenarioName, Scenario> = {
       }
       await ctx.waitForAckFrom(ctx.standby, 5_000);
     },
+    allowsLoss: LAG,
     expect(o) {
-      const r: string[] = [];
-      expectEqual(r, 'failovers completed', o.numbers.failovers_completed, 1);
-      expectEqual(r, 'split-brain writes', o.numbers.split_brain_writes, 0);
+      const c = new Checks();
+      c.equal('failovers completed', o.numbers.failovers_completed, 1);
+      c.equal('split-brain writes', o.numbers.split_brain_writes, 0);
       const killed = o.timeline.find((e) => e.type === 'control_region_killed');
-      if (!killed) r.push('no control region was killed during the failover');
+      c.that(
+        'a control region was killed during the failover',
+        killed !== undefined,
+        `${String(killed?.region)} at ${at(o, killed?.at ?? 0)}`,
+        'none was',
+      );
       // Two executions are started for the one incident: the dead region's, then the survivor's after the takeover.
       const started = o.timeline.filter((e) => e.type === 'execution_started' && e.machine === 'failover');
       const incidents = new Set(started.map((e) => String(e.incidentId)));
-      expectEqual(r, 'incidents with a failover execution', incidents.size, 1);
-      expectEqual(r, 'failover executions', o.numbers.failover_executions, 2);
+      c.equal('incidents with a failover execution', incidents.size, 1);
+      c.equal('failover executions', o.numbers.failover_executions, 2);
       const takeovers = o.timeline.filter((e) => e.type === 'taken-over');
-      expectEqual(r, 'takeovers', takeovers.length, 1);
-      if (killed && takeovers[0]?.source === `aggregator@${killed.region}`)
-        r.push('the dead control region took the incident over');
+      c.equal('takeovers', takeovers.length, 1);
+      c.that(
+        'a surviving control region took the incident over',
+        !(killed && takeovers[0]?.source === `aggregator@${killed.region}`),
+        String(takeovers[0]?.source ?? 'none'),
+        'the dead control region took the incident over',
+      );
       const finished = o.timeline.filter((e) => e.type === 'execution_finished' && e.machine === 'failover');
       const dead = finished.filter((e) => killed && e.source === `sfn@${killed.region}`);
-      if (dead.length !== 1 || dead[0]?.status !== 'ABORTED')
-        r.push(
-          `the dead region's execution should end ABORTED, got ${dead.map((e) => e.status).join(', ') || 'none'}`,
-        );
+      c.that(
+        "the dead region's execution ended ABORTED",
+        dead.length === 1 && dead[0]?.status === 'ABORTED',
+        'ABORTED',
+        `got ${dead.map((e) => e.status).join(', ') || 'none'}`,
+      );
       const done = finished.filter((e) => e.status === 'SUCCEEDED');
-      if (done.length !== 1 || (killed && done[0]?.source === `sfn@${killed.region}`))
-        r.push('exactly one execution, in a surviving region, should succeed');
+      c.that(
+        'exactly one execution, in a surviving region, succeeded',
+        done.length === 1 && !(killed && done[0]?.source === `sfn@${killed.region}`),
+        String(done[0]?.source),
+        `${done.length} succeeded (${done.map((e) => e.source).join(', ') || 'none'})`,
+      );
       // I4 across the takeover: never two executions of the incident past their claim at once, and no Task
       // started by an execution after it ended.
       const overlap = o.timeline.filter((e) => e.type === 'execution_overlap');
-      if (overlap.length)
-        r.push(`${overlap.length} execution overlaps for one incident, e.g. ${overlap[0]?.why}`);
-      lostWithinLag(o, r);
-      return r;
+      c.that(
+        'never two executions of the incident at once',
+        overlap.length === 0,
+        'none overlapped',
+        `${overlap.length} execution overlaps for one incident, e.g. ${String(overlap[0]?.why)}`,
+      );
+      lossCheck(o, c);
+      return c.list;
     },
   },
 
@@ -313,16 +398,21 @@ export const scenarios: Record<ScenarioName, Scenario> = {
       await ctx.waitFor('failback_completed', 45_000);
       await ctx.waitForAckFrom(ctx.primary, 5_000, true);
     },
+    allowsLoss: LAG,
     expect(o) {
-      const r: string[] = [];
-      expectEqual(r, 'failovers completed', o.numbers.failovers_completed, 1);
-      if (!has(o, 'failback_completed')) r.push('the failback did not complete');
-      expectEqual(r, 'split-brain writes', o.numbers.split_brain_writes, 0);
+      const c = new Checks();
+      c.equal('failovers completed', o.numbers.failovers_completed, 1);
+      c.that('the failback completed', has(o, 'failback_completed'), 'yes', 'it did not complete');
+      c.equal('split-brain writes', o.numbers.split_brain_writes, 0);
       const window = o.timeline.find((e) => e.type === 'failback_window_open');
       const lostInFailback = window ? o.lost.filter((w) => w.at >= window.at) : [];
-      if (lostInFailback.length)
-        r.push(`${lostInFailback.length} writes acked during the planned failback were lost`);
-      return r;
+      c.that(
+        'no write acknowledged during the planned failback was lost',
+        lostInFailback.length === 0,
+        '0 lost',
+        `${lostInFailback.length} were lost`,
+      );
+      return c.list;
     },
   },
 
@@ -351,42 +441,51 @@ export const scenarios: Record<ScenarioName, Scenario> = {
       await ctx.waitForCount('execution_finished', 2, 60_000, second);
       if (ctx.approve) await ctx.waitForAckFrom(ctx.primary, 5_000, true);
     },
+    allowsLoss: LAG,
     expect(o) {
-      const r: string[] = [];
-      expectEqual(r, 'failover executions', o.numbers.failover_executions, 2);
-      expectEqual(r, 'failovers completed', o.numbers.failovers_completed, o.approve ? 2 : 1);
-      expectEqual(r, 'split-brain writes', o.numbers.split_brain_writes, 0);
+      const c = new Checks();
+      c.equal('failover executions', o.numbers.failover_executions, 2);
+      c.equal('failovers completed', o.numbers.failovers_completed, o.approve ? 2 : 1);
+      c.equal('split-brain writes', o.numbers.split_brain_writes, 0);
       const second = o.timeline.find((e) => e.type === 'second_failure');
-      if (!second) {
-        r.push('the new primary was never killed');
-        return r;
-      }
+      c.that('the new primary was killed', second !== undefined, `at ${at(o, second?.at ?? 0)}`, 'never');
+      if (!second) return c.list;
       const after = o.timeline.filter((e) => e.at >= second.at);
       const asked = after.filter((e) => e.type === 'approval_requested');
-      if (!asked.some((e) => String(e.reason ?? '').includes('DATA LOSS')))
-        r.push('no approval with a data-loss warning was requested after the new primary died');
-      if (
-        asked.some(
+      c.that(
+        'approval with a data-loss warning was requested after the new primary died',
+        asked.some((e) => String(e.reason ?? '').includes('DATA LOSS')),
+        'yes',
+        'none was',
+      );
+      c.that(
+        'the question came from the stale target, not the cool-down',
+        !asked.some(
           (e) =>
             String(e.reason ?? '').includes('INSIDE_COOLDOWN') ||
             String(e.reason ?? '').includes('cool-down'),
-        )
-      )
-        r.push(
-          'the second failure came inside the cool-down: the question did not come from the stale target',
-        );
+        ),
+        'yes',
+        'the second failure came inside the cool-down',
+      );
       if (!o.approve) {
-        if (after.some((e) => e.type === 'failover_completed' || e.type === 'promote_requested'))
-          r.push('the stale database was promoted without approval');
+        c.that(
+          'the stale database was not promoted without approval',
+          !after.some((e) => e.type === 'failover_completed' || e.type === 'promote_requested'),
+          'not promoted',
+          'it was promoted',
+        );
         // The first failover may lose what was inside the asynchronous lag; nothing the new primary acknowledged.
-        lostWithinLag(o, r);
+        lossCheck(o, c);
         const byNewPrimary = o.lost.filter((w) => w.region === second.region);
-        if (byNewPrimary.length)
-          r.push(
-            `${byNewPrimary.length} writes acknowledged by the new primary were lost, e.g. ${byNewPrimary[0]?.id}`,
-          );
+        c.that(
+          'no write acknowledged by the new primary was lost',
+          byNewPrimary.length === 0,
+          '0 lost',
+          `${byNewPrimary.length} were lost, e.g. ${byNewPrimary[0]?.id}`,
+        );
       }
-      return r;
+      return c.list;
     },
   },
 
@@ -409,27 +508,40 @@ export const scenarios: Record<ScenarioName, Scenario> = {
         (e) => e.region === ctx.standby && e.healthy === true,
       );
     },
+    allowsLoss: LAG,
     expect(o) {
-      const r: string[] = [];
-      oneFailover(o, r);
-      lostWithinLag(o, r);
-      if (o.numbers.rto_ms === null) r.push('no write was acknowledged by the new primary');
-      const to = o.timeline.find((e) => e.type === 'failover_completed')?.to;
-      if (to && !o.timeline.some((e) => e.type === 'health_changed' && e.region === to && e.healthy === true))
-        r.push(`the edge's health checkers never saw ${String(to)}, the new holder, healthy`);
+      const c = new Checks();
+      oneFailover(o, c);
+      lossCheck(o, c);
+      newPrimaryAcked(o, c);
+      const completed = o.timeline.find((e) => e.type === 'failover_completed');
+      const to = completed?.to;
+      if (to)
+        c.that(
+          `the edge's health checkers saw ${String(to)}, the new holder, healthy`,
+          o.timeline.some((e) => e.type === 'health_changed' && e.region === to && e.healthy === true),
+          'yes',
+          'never',
+        );
       // Static stability: with traffic following the lease, the unplanned path calls no record API at all.
       const mode = o.timeline.find((e) => e.type === 'edge_ready')?.mode;
       const calls = o.timeline.filter((e) => e.type === 'api_call' && e.source === 'route53');
-      if (mode !== 'records' && calls.length)
-        r.push(
-          `the failover called the Route 53 API ${calls.length} times (e.g. ${calls[0]?.action}) in ${String(mode)} mode`,
-        );
-      const completed = o.timeline.find((e) => e.type === 'failover_completed');
+      c.that(
+        'the failover called no Route 53 API',
+        mode === 'records' || calls.length === 0,
+        mode === 'records' ? `${calls.length} calls (records mode)` : '0 calls',
+        `${calls.length} calls (e.g. ${String(calls[0]?.action)}) in ${String(mode)} mode`,
+      );
       const served = o.timeline.find(
         (e) => e.type === 'traffic_served' && completed && e.region === completed.to,
       );
-      if (!served) r.push('no client request was served by the new primary through the front door');
-      return r;
+      c.that(
+        'a client request was served by the new primary through the front door',
+        served !== undefined,
+        `at ${at(o, served?.at ?? 0)}`,
+        'none was',
+      );
+      return c.list;
     },
   },
 
@@ -445,26 +557,34 @@ export const scenarios: Record<ScenarioName, Scenario> = {
       await sleep(ctx.config.debounceMs * 1.5);
     },
     expect(o) {
-      const r: string[] = [];
-      noFailover(o, r);
+      const c = new Checks();
+      noFailover(o, c);
       const paused = o.timeline.find((e) => e.type === 'keeper_paused');
       const resumed = o.timeline.find((e) => e.type === 'keeper_resumed');
-      if (!paused || !resumed) {
-        r.push('the keeper was never paused and resumed');
-        return r;
-      }
+      c.that('the keeper was paused and resumed', Boolean(paused && resumed), 'yes', 'never');
+      if (!paused || !resumed) return c.list;
       const fenced = o.timeline.filter((e) => e.type === 'primary_self_fenced');
-      if (fenced.length !== 1) r.push(`expected one Primary Self-Fenced page, got ${fenced.length}`);
-      else if (fenced[0]!.at < resumed.at) r.push('Primary Self-Fenced came before the keeper resumed');
-      if (
-        !o.timeline.some(
+      c.that(
+        'one Primary Self-Fenced page, after the keeper resumed',
+        fenced.length === 1 && fenced[0]!.at >= resumed.at,
+        '1',
+        fenced.length === 1 ? 'it came before the keeper resumed' : `got ${fenced.length}`,
+      );
+      c.that(
+        'the keeper renewed after the pause',
+        o.timeline.some(
           (e) => e.type === 'renewed' && e.source === `keeper@${paused.region}` && e.at > resumed.at,
-        )
-      )
-        r.push('the keeper did not renew after the pause');
-      if (!o.acked.some((a) => a.region === paused.region && a.at > resumed.at))
-        r.push('writes did not resume on the primary after the pause');
-      return r;
+        ),
+        'yes',
+        'it did not',
+      );
+      c.that(
+        'writes resumed on the primary after the pause',
+        o.acked.some((a) => a.region === paused.region && a.at > resumed.at),
+        'yes',
+        'they did not',
+      );
+      return c.list;
     },
   },
 
@@ -484,38 +604,51 @@ export const scenarios: Record<ScenarioName, Scenario> = {
       await sleep(ctx.config.debounceMs * 3);
     },
     expect(o) {
-      const r: string[] = [];
-      noFailover(o, r);
+      const c = new Checks();
+      noFailover(o, c);
       const slowed = o.timeline.find((e) => e.type === 'health_slowed');
-      if (!slowed) {
-        r.push('the health endpoint was never slowed');
-        return r;
-      }
+      c.that('the health endpoint was slowed', slowed !== undefined, 'yes', 'never');
+      if (!slowed) return c.list;
       const region = String(slowed.region);
       const trouble = keeperTrouble(o, region, slowed.at);
       const paged = trouble.filter(
         (e) => e.type === 'primary_self_fenced' || e.type === 'lease_renewal_failed',
       );
-      if (paged.length) r.push(`the keeper fenced a healthy primary: ${paged.map((e) => e.type).join(', ')}`);
+      c.that(
+        'the keeper did not fence a healthy primary',
+        paged.length === 0,
+        'no page',
+        `it paged ${paged.map((e) => e.type).join(', ')}`,
+      );
       // A tick that the machine's load pushes past the timeout is a vote any watcher could cast too; what must
       // not happen is two renewals missed in a row, the start of a fence.
       const end = o.timeline.find((e) => e.type === 'scenario_finished')?.at ?? slowed.at;
       const ticks = o.timeline.filter(
         (e) => e.source === `keeper@${region}` && e.at >= slowed.at && e.at <= end,
       );
+      const missed: string[] = [];
       for (const [k, e] of ticks.entries()) {
         if (e.type === 'renewed') continue;
         const back = ticks.slice(k + 1).find((n) => n.type === 'renewed')?.at ?? end;
         if (back - e.at >= 2 * o.config.lease.renewIntervalMs)
-          r.push(`the keeper did not renew for ${back - e.at} ms from ${e.type} (two renewals missed)`);
+          missed.push(`no renewal for ${back - e.at} ms from ${e.type} at ${at(o, e.at)}`);
       }
+      c.that('the keeper never missed two renewals in a row', missed.length === 0, 'yes', missed.join('; '));
       const acks = o.acked.filter((a) => a.region === region && a.at >= slowed.at).map((a) => a.at);
       const gap = Math.max(0, ...acks.slice(1).map((t, k) => t - acks[k]!));
-      if (acks.length === 0 || end - acks.at(-1)! > 2_000)
-        r.push('the primary did not acknowledge writes to the end');
-      if (gap >= 2 * o.config.lease.renewIntervalMs)
-        r.push(`the primary stopped acknowledging writes for ${gap} ms under a slow but healthy endpoint`);
-      return r;
+      c.that(
+        'the primary acknowledged writes to the end',
+        acks.length > 0 && end - acks.at(-1)! <= 2_000,
+        `last ${acks.length ? `${end - acks.at(-1)!} ms before the end` : 'never'}`,
+        acks.length ? `the last came ${end - acks.at(-1)!} ms before the end` : 'none after the slow-down',
+      );
+      c.that(
+        'the primary never stopped acknowledging for two renew intervals',
+        gap < 2 * o.config.lease.renewIntervalMs,
+        `longest gap ${gap} ms`,
+        `it stopped for ${gap} ms under a slow but healthy endpoint`,
+      );
+      return c.list;
     },
   },
 };
