@@ -6,7 +6,7 @@ import { SetupError } from '../dynamodb-local.js';
 import { listOrders } from '../sample-app.js';
 import { Timeline, type TimelineEvent } from '../timeline.js';
 import { DrillContext } from './context.js';
-import { LocalControl } from './control.js';
+import { LocalControl, prepareMachines } from './control.js';
 import { watchPeakMemory } from './memory.js';
 import {
   type AckedWrite,
@@ -78,6 +78,7 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
   const timeline = new Timeline({ live: opts.live ?? false, ...(opts.write ? { write: opts.write } : {}) });
   timeline.record('drill', 'drill_started', { scenario: scenario.name, seed, approve });
   const skewMs = scenario.skew?.(config) ?? {};
+  prepareMachines(config.controlRegions);
   const stack = new DrillStack({
     config,
     timeline,
