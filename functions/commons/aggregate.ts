@@ -50,6 +50,8 @@ async function decideAndAct(deps: AggregatorDeps): Promise<AggregateResult['deci
     control.lastCompletedFailover(application),
     ...regions.map((r) => votes.list(application, r)),
   ]);
+  // The votes are judged as of when they were read, not one round trip later (staleness, I3).
+  const now = clock.now();
   const roles = rolesOf(lease, { primary: config.primary.region, standby: config.standby.region });
   const [inFlight, standbyRebuild] = await Promise.all([
     actOnIncidentInFlight(deps, lease, pause),
@@ -65,7 +67,6 @@ async function decideAndAct(deps: AggregatorDeps): Promise<AggregateResult['deci
     return i >= 0 ? Promise.resolve(listed[i]!) : votes.list(application, region);
   };
   const [primaryVotes, standbyVotes] = await Promise.all([votesOf(primary), votesOf(standby)]);
-  const now = clock.now();
   const verdict = decide([...primaryVotes, ...standbyVotes], config, now, {
     primary,
     standby,

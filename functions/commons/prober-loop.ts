@@ -22,8 +22,9 @@ export interface ProberDeps {
  * observation lands just past the debounce window instead of just short of it. With a debounce that is a whole
  * number of intervals (the default: 30 s and 10 s) the observation that completes the window lands on its
  * boundary, and jitter of a few milliseconds decides whether the failover is requested then or one whole
- * interval later. The shift is small and bounded: at most half an interval, and never so much that this
- * voter's other votes could go stale (the gap between two observations stays within voteStalenessMs).
+ * interval later. The shift is small and bounded: at most a tenth of an interval, and at most a quarter of the
+ * room voteStalenessMs leaves beyond an interval and a probe timeout, so this voter's other votes (the standby's)
+ * keep most of their margin against going stale; with no room, nothing shifts.
  */
 export function debounceAlignmentMs(
   streaks: readonly { healthy: boolean; streakSince: number; observedAt: number }[],
@@ -32,7 +33,9 @@ export function debounceAlignmentMs(
   config: Pick<CutoverConfig, 'debounceMs' | 'voteStalenessMs' | 'probe'>,
 ): number {
   const { intervalMs, responseTimeoutMs } = config.probe;
-  const cap = Math.min(intervalMs / 2, config.voteStalenessMs - intervalMs - responseTimeoutMs);
+  // Every vote of this voter ages by the shift before its next one: take at most a quarter of the room the
+  // staleness window leaves beyond an interval and a probe timeout, and at most a tenth of an interval.
+  const cap = Math.min(intervalMs / 10, (config.voteStalenessMs - intervalMs - responseTimeoutMs) / 4);
   if (cap <= 0) return 0;
   // Lands past the boundary by a little, so that jitter in the probe's own duration does not undo it.
   const margin = intervalMs / 20;
