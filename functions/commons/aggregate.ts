@@ -37,22 +37,36 @@ export async function aggregate(records: readonly unknown[], deps: AggregatorDep
 async function decideAndAct(deps: AggregatorDeps): Promise<AggregateResult['decisions'][number]> {
   const { config, control, leases, votes, events, clock } = deps;
   const application = config.application;
-  // The pause is read before anything may act on it, a takeover included.
-  const [lease, pause] = await Promise.all([leases.read(application), control.getPause(application)]);
-  const inFlight = await actOnIncidentInFlight(deps, lease, pause);
-  if (inFlight) return { application, outcome: inFlight };
+  const regions = [config.primary.region, config.standby.region];
+  // One round trip for every read that does not depend on another: the pause is still read before anything
+  // may act on it, a takeover included; the votes are the same strongly consistent reads, only issued sooner
+  // (wasted when an incident is in flight). Each stage is a round trip to the tables, and a batch's decisions
+  // happen one after another: two round trips in the steady state instead of four are what the aggregator's
+  // throughput is made of (npm run bench:aggregator, docs/overhead.md).
+  const [lease, pause, recorded, last, ...listed] = await Promise.all([
+    leases.read(application),
+    control.getPause(application),
+    control.getVerdict(application),
+    control.lastCompletedFailover(application),
+    ...regions.map((r) => votes.list(application, r)),
+  ]);
+  // The votes are judged as of when they were read, not one round trip later (staleness, I3).
+  const now = clock.now();
   const roles = rolesOf(lease, { primary: config.primary.region, standby: config.standby.region });
+  const [inFlight, standbyRebuild] = await Promise.all([
+    actOnIncidentInFlight(deps, lease, pause),
+    roles.decide ? control.getRebuild(application, roles.standby) : Promise.resolve(null),
+  ]);
+  if (inFlight) return { application, outcome: inFlight };
   if (!roles.decide)
     return { application, outcome: { action: 'none', code: roles.code, reason: roles.reason } };
 
   const { primary, standby } = roles;
-  const [primaryVotes, standbyVotes, last, standbyRebuild] = await Promise.all([
-    votes.list(application, primary),
-    votes.list(application, standby),
-    control.lastCompletedFailover(application),
-    control.getRebuild(application, standby),
-  ]);
-  const now = clock.now();
+  const votesOf = (region: string) => {
+    const i = regions.indexOf(region);
+    return i >= 0 ? Promise.resolve(listed[i]!) : votes.list(application, region);
+  };
+  const [primaryVotes, standbyVotes] = await Promise.all([votesOf(primary), votesOf(standby)]);
   const verdict = decide([...primaryVotes, ...standbyVotes], config, now, {
     primary,
     standby,
@@ -62,7 +76,12 @@ async function decideAndAct(deps: AggregatorDeps): Promise<AggregateResult['deci
   });
   deps.log?.(verdict.reason, { code: verdict.code, kind: verdict.kind });
 
-  const change = await control.recordVerdict(application, verdict.kind, verdict.code, now);
+  // The stored verdict already says this: nothing to record or announce (the conditional put would be refused).
+  // A different one is written conditionally as before, so a transition still has exactly one author.
+  const change =
+    recorded?.kind === verdict.kind
+      ? { changed: false as const, previous: recorded.kind }
+      : await control.recordVerdict(application, verdict.kind, verdict.code, now);
   const news = announcement(verdict.kind, change);
   if (news.announce) {
     await events.publish(news.detailType, transitionDetail(application, verdict, now, change.previous));

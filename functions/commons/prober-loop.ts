@@ -17,6 +17,39 @@ export interface ProberDeps {
   log?: (message: string, fields: Record<string, unknown>) => void;
 }
 
+/**
+ * How much later than the regular interval to start the next round, so that an unhealthy streak's next
+ * observation lands just past the debounce window instead of just short of it. With a debounce that is a whole
+ * number of intervals (the default: 30 s and 10 s) the observation that completes the window lands on its
+ * boundary, and jitter of a few milliseconds decides whether the failover is requested then or one whole
+ * interval later. The shift is small and bounded: at most a tenth of an interval, and at most a quarter of the
+ * room voteStalenessMs leaves beyond an interval and a probe timeout, so this voter's other votes (the standby's)
+ * keep most of their margin against going stale; with no room, nothing shifts.
+ */
+export function debounceAlignmentMs(
+  streaks: readonly { healthy: boolean; streakSince: number; observedAt: number }[],
+  roundStartedAt: number,
+  nextStartAt: number,
+  config: Pick<CutoverConfig, 'debounceMs' | 'voteStalenessMs' | 'probe'>,
+): number {
+  const { intervalMs, responseTimeoutMs } = config.probe;
+  // Every vote of this voter ages by the shift before its next one: take at most a quarter of the room the
+  // staleness window leaves beyond an interval and a probe timeout, and at most a tenth of an interval.
+  const cap = Math.min(intervalMs / 10, (config.voteStalenessMs - intervalMs - responseTimeoutMs) / 4);
+  if (cap <= 0) return 0;
+  // Lands past the boundary by a little, so that jitter in the probe's own duration does not undo it.
+  const margin = intervalMs / 20;
+  let shift = 0;
+  for (const v of streaks) {
+    if (v.healthy) continue;
+    const due = v.streakSince + config.debounceMs;
+    const lands = nextStartAt + (v.observedAt - roundStartedAt);
+    const short = due - lands;
+    if (short >= 0 && short + margin <= cap) shift = Math.max(shift, short + margin);
+  }
+  return Math.ceil(shift);
+}
+
 export interface ProberRound {
   at: number;
   votes: { target: string; healthy: boolean; detail: string; write: 'written' | 'superseded' }[];
@@ -41,6 +74,7 @@ export async function runProber(deps: ProberDeps): Promise<ProberRound[]> {
   while (deps.remainingMs() > budget) {
     const started = clock.now();
     const round: ProberRound = { at: started, votes: [] };
+    const streaks: Vote[] = [];
     await Promise.all(
       targets.map(async ({ region, url }) => {
         if (!previous.has(region)) previous.set(region, await votes.get(config.application, region, voter));
@@ -54,6 +88,7 @@ export async function runProber(deps: ProberDeps): Promise<ProberRound[]> {
           config.voteStalenessMs,
         );
         const write = await votes.put(vote);
+        streaks.push(vote);
         // Superseded means another invocation of this voter wrote a newer vote: adopt it on the next round.
         previous.set(region, write === 'written' ? vote : await votes.get(config.application, region, voter));
         round.votes.push({ target: region, healthy: vote.healthy, detail: vote.detail, write });
@@ -61,7 +96,10 @@ export async function runProber(deps: ProberDeps): Promise<ProberRound[]> {
     );
     rounds.push(round);
     deps.log?.('probe round', { voter, votes: round.votes });
-    const wait = config.probe.intervalMs - (clock.now() - started);
+    const wait =
+      config.probe.intervalMs -
+      (clock.now() - started) +
+      debounceAlignmentMs(streaks, started, started + config.probe.intervalMs, config);
     if (deps.remainingMs() - Math.max(wait, 0) <= budget) break;
     if (wait > 0) await deps.sleep(wait);
   }

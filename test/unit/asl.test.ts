@@ -88,8 +88,10 @@ describe.each(files)('statemachines/%s.asl.json', (f) => {
     const seconds = new Set<number>(Object.values(POLL_SECONDS));
     for (const [name, s] of Object.entries(states)) {
       if (s.Type !== 'Wait') continue;
-      if (s.TimestampPath) {
-        expect(s.TimestampPath, name).toBe('$.fence.waitUntil');
+      if (s.SecondsPath) {
+        // The fence's Wait: whole seconds counted from when the state begins (the step waited the rest).
+        expect(s.SecondsPath, name).toBe('$.fence.waitSeconds');
+        expect(s.TimestampPath, name).toBeUndefined();
         continue;
       }
       if (name === 'BakeTrafficStep') continue;

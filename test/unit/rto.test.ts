@@ -309,8 +309,8 @@ describe('rto figures', () => {
     const asl = JSON.parse(readFileSync('statemachines/failover.asl.json', 'utf8')).States;
     expect(asl.WaitPromote.Seconds).toBe(MACHINE.promotePollSeconds);
     expect(asl.WaitRpo.Seconds).toBe(MACHINE.rpoPollSeconds);
-    // The fence's Wait is a timestamp: the step rounds it up to the second (the ASL comment says so).
-    expect(asl.WaitOutOldLease.TimestampPath).toBe('$.fence.waitUntil');
+    // The fence's Wait counts whole seconds from its start; the step waits the part of a second first.
+    expect(asl.WaitOutOldLease.SecondsPath).toBe('$.fence.waitSeconds');
   });
 
   it('cites every AWS figure in docs/rto.md, and labels every other one', () => {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { waitTimestamp } from '#steps/core/fence.js';
+import { splitWait, waitTimestamp } from '#steps/core/fence.js';
 import { breakdown } from '#steps/core/timings.js';
 
 describe('waitTimestamp', () => {
@@ -13,6 +13,31 @@ describe('waitTimestamp', () => {
         expect(Date.parse(ts) - ms).toBeLessThan(1000);
       }),
     );
+  });
+});
+
+describe('splitWait', () => {
+  it('waits exactly what is left, never less: the part of a second in the step, whole seconds in the Wait', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -10_000, max: 600_000 }), (remaining) => {
+        const { sleepMs, waitSeconds } = splitWait(remaining);
+        expect(Number.isInteger(waitSeconds)).toBe(true);
+        expect(waitSeconds).toBeGreaterThanOrEqual(0);
+        expect(sleepMs).toBeGreaterThanOrEqual(0);
+        expect(sleepMs).toBeLessThan(1000);
+        expect(sleepMs + waitSeconds * 1000).toBeGreaterThanOrEqual(remaining);
+        // Never a second more than needed, which the whole-second timestamp used to cost.
+        expect(sleepMs + waitSeconds * 1000).toBeLessThan(Math.max(remaining, 0) + 1);
+      }),
+    );
+  });
+
+  it('skips the Wait when under a second is left', () => {
+    expect(splitWait(0)).toEqual({ sleepMs: 0, waitSeconds: 0 });
+    expect(splitWait(-250)).toEqual({ sleepMs: 0, waitSeconds: 0 });
+    expect(splitWait(999)).toEqual({ sleepMs: 999, waitSeconds: 0 });
+    expect(splitWait(1000)).toEqual({ sleepMs: 0, waitSeconds: 1 });
+    expect(splitWait(3250.4)).toEqual({ sleepMs: 251, waitSeconds: 3 });
   });
 });
 

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { LeaseLostError } from '#core/failover-errors.js';
 import type { FenceActionResult } from '#core/failover-ports.js';
 import { type Fenced, type FencePlan, planFence, revoked } from '#core/fence.js';
@@ -19,8 +20,22 @@ const OUTCOME = {
 } as const;
 
 /**
+ * The rest of the fence's wait as whole seconds for the Wait state's SecondsPath, and the part of a second to
+ * wait in the step first. A Wait of N Seconds lasts N seconds "from when the state begins" (Wait state
+ * reference), which is after the step returned: the old lease is over when the Wait ends, never before. A
+ * Timestamp is truncated to the second instead, so waiting until expiresAt + maxSkew that way had to round up
+ * and added 0-1 s to every fence that waited.
+ */
+export function splitWait(remainingMs: number): { sleepMs: number; waitSeconds: number } {
+  if (remainingMs <= 0) return { sleepMs: 0, waitSeconds: 0 };
+  const waitSeconds = Math.floor(remainingMs / 1000);
+  return { sleepMs: Math.ceil(remainingMs - waitSeconds * 1000), waitSeconds };
+}
+
+/**
  * The fence: revoke the lease (epoch + 1, no holder), so the old primary's renewals and guarded writes stop,
- * then hand the Wait state the instant the old lease is over on any clock (expiresAt + maxSkew).
+ * then wait out the part of a second and hand the Wait state the whole seconds left until the old lease is
+ * over on any clock (expiresAt + maxSkew).
  */
 export async function fence(ev: TaskEvent, deps: StepDeps) {
   const s = parseIncidentState(ev.state);
@@ -34,6 +49,8 @@ export async function fence(ev: TaskEvent, deps: StepDeps) {
     if (plan.code === 'LEASE_LOST') throw new LeaseLostError(plan.reason);
     const fenced = plan.code === 'REVOKE' ? await revoke(s, plan, deps) : plan;
     const actions = await fenceActions(s, deps);
+    const { sleepMs, waitSeconds } = splitWait(fenced.safeToTakeAt - deps.clock.now());
+    if (sleepMs > 0) await sleep(sleepMs);
     return {
       outcome: OUTCOME[plan.code],
       decision: plan,
@@ -44,8 +61,9 @@ export async function fence(ev: TaskEvent, deps: StepDeps) {
         expiresAt: fenced.expiresAt,
         safeToTakeAt: fenced.safeToTakeAt,
         waitUntil: waitTimestamp(fenced.safeToTakeAt),
-        // False once the old lease is over on this clock: the machine then skips its Wait (OldLeaseOver).
-        waitNeeded: fenced.safeToTakeAt > deps.clock.now(),
+        waitSeconds,
+        // False when what was left was under a second, waited out above: the machine skips its Wait (OldLeaseOver).
+        waitNeeded: waitSeconds > 0,
         actions,
       },
     };

@@ -19,7 +19,7 @@ import type { StepDeps } from '#steps/core/deps.js';
 import { failbackTaskHandlers, failoverTaskHandlers, type TaskHandler } from '#steps/core/task-handlers.js';
 import { drillEdgeTimings } from '../drill-config.js';
 import { advanceFence } from '../sample-app.js';
-import { type RunResult, runStateMachine } from '../sfn-runner.js';
+import { prepareStateMachine, type RunResult, runStateMachine } from '../sfn-runner.js';
 import { SlackStandIn } from '../slack-standin.js';
 import type { DrillStack } from './stack.js';
 
@@ -29,6 +29,17 @@ export const FAILOVER_ASL = fileURLToPath(
 export const FAILBACK_ASL = fileURLToPath(
   new URL('../../../statemachines/failback.asl.json', import.meta.url),
 );
+
+/**
+ * Validates both machines for every control region, as creating them in AWS does, so that a local StartExecution
+ * does not pay for it. CPU-bound (about 1-2 s): call it before anything runs on a clock.
+ */
+export function prepareMachines(controlRegions: readonly string[]): void {
+  for (const region of controlRegions) {
+    prepareStateMachine(FAILOVER_ASL, region);
+    prepareStateMachine(FAILBACK_ASL, region);
+  }
+}
 
 /**
  * The failover's traffic steps in the drill, recorded on the timeline. The router is the configured mode's: in

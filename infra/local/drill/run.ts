@@ -5,7 +5,7 @@ import { SetupError } from '../dynamodb-local.js';
 import { listOrders } from '../sample-app.js';
 import { Timeline } from '../timeline.js';
 import { DrillContext } from './context.js';
-import { LocalControl } from './control.js';
+import { LocalControl, prepareMachines } from './control.js';
 import { watchPeakMemory } from './memory.js';
 import {
   type AckedWrite,
@@ -94,6 +94,7 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
     rate,
   });
   const skewMs = scenario.skew?.(config) ?? {};
+  prepareMachines(config.controlRegions);
   const stack = new DrillStack({
     config,
     timeline,
