@@ -89,6 +89,11 @@ ${TABLE_NOTE}`,
   the configuration before anything is sent. The CDK app names the machine cutover-<application>-failback in
   every control region; --region defaults to the ARN's. --dry-run prints the validated input and sends nothing.`,
   },
+  readiness: {
+    summary: 'check, changing nothing, that a failover would work now: one line per check, exit 0/1',
+    usage:
+      'usage: cutover readiness --config FILE [--json] [--machine-region R] [--lease-wait-ms N] [--table NAME] [--region R] [--endpoint URL]',
+  },
 } satisfies Record<string, CommandHelp>;
 
 export type CommandName = keyof typeof HELP;
