@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { CutoverConfig } from './config.js';
 import type { LagReading } from './failover-ports.js';
 import type { HolderReading } from './holder.js';
@@ -394,4 +395,43 @@ export function evaluateReadiness(
   ];
   const failed = results.filter((x) => !x.pass).length;
   return { pass: failed === 0, failed, results };
+}
+
+// ---- the scheduled evaluation's input
+
+const readinessInput = z.object({
+  plan: z.array(
+    z.object({
+      role: z.string().min(1),
+      functionName: z.string().min(1),
+      statements: z.array(
+        z.object({
+          actions: z.array(z.string().min(1)).min(1),
+          resources: z.array(z.string().min(1)).min(1),
+          context: z.record(z.string(), z.array(z.string())),
+        }),
+      ),
+    }),
+  ),
+  substitutions: z.record(z.string(), z.string()),
+  machines: z.array(z.object({ kind: z.enum(['failover', 'failback']), arn: z.string().min(1) })),
+});
+
+export type ReadinessInput = z.infer<typeof readinessInput>;
+
+export class ReadinessInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ReadinessInputError';
+  }
+}
+
+/** The schedule's input (set by the CDK app); anything else is refused with the fields that are wrong. */
+export function parseReadinessInput(event: unknown): ReadinessInput {
+  const r = readinessInput.safeParse(event);
+  if (r.success) return r.data;
+  const problems = r.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`);
+  throw new ReadinessInputError(
+    `not a readiness input (the schedule's, from the CDK app): ${problems.join('; ')}`,
+  );
 }

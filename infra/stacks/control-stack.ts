@@ -24,6 +24,7 @@ import {
 } from '../constructs/cutover-function.js';
 import { withHolderFunctionUrls } from '../constructs/holder-check.js';
 import { acknowledgeTracing, ControlPlaneAlarms, ONE_MINUTE } from '../constructs/operations.js';
+import { ReadinessEvaluation } from '../constructs/readiness.js';
 import { capabilityStatements } from '../iam.js';
 import {
   type Capability,
@@ -315,6 +316,16 @@ export class ControlStack extends Stack {
       });
     }
 
+    new ReadinessEvaluation(this, 'readiness', {
+      names,
+      config: stepProps.config,
+      controlTable: control.table,
+      environment: tableRegion,
+      steps: this.steps,
+      stateMachines: this.stateMachines,
+      slackBotToken: slackSecrets.botToken,
+      alarms: this.alarms,
+    });
     this.acknowledgeFindings();
   }
 

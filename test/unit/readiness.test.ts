@@ -7,10 +7,12 @@ import {
   holderChecks,
   leaseCheck,
   machineCheck,
+  parseReadinessInput,
   permissionCheck,
   slackCheck,
   substituteDefinition,
 } from '#core/readiness.js';
+import { readinessCommand } from '../../bin/readiness-command.js';
 
 const NOW = 1_800_000_000_000;
 const lease = (p: Partial<Lease> = {}): Lease => ({
@@ -218,5 +220,32 @@ describe('readiness checks', () => {
       'holder-check:us-west-2',
     ]);
     expect(r).toMatchObject({ pass: false, failed: 1 });
+  });
+});
+
+describe('bad input', () => {
+  it("the scheduled evaluation refuses an input that is not the CDK app's, naming the fields", () => {
+    expect(() =>
+      parseReadinessInput({ plan: [{ role: 'promote' }], machines: [{ kind: 'drill', arn: 'x' }] }),
+    ).toThrow(
+      /^not a readiness input \(the schedule's, from the CDK app\): plan\.0\.functionName: .*substitutions: .*machines\.0\.kind: /,
+    );
+  });
+
+  it.each([
+    [[], '--config is required'],
+    [
+      ['--config', 'examples/cutover.example.json', '--lease-wait-ms=-1'],
+      '--lease-wait-ms must be a whole number of milliseconds from 0 to 60000, got "-1"',
+    ],
+    [['--config', 'examples/cutover.example.json', '--nope'], "Unknown option '--nope'"],
+  ])('cutover readiness %j is a usage problem (exit 2), read nothing', async (argv, message) => {
+    const err: string[] = [];
+    const out: string[] = [];
+    const code = await readinessCommand(argv, { io: { out: (s) => out.push(s), err: (s) => err.push(s) } });
+    expect(code).toBe(2);
+    expect(out).toEqual([]);
+    expect(err.join('')).toContain(message);
+    expect(err.join('')).toContain('usage: cutover readiness --config FILE');
   });
 });
