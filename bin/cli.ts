@@ -74,6 +74,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'readiness':
       return (await import('./readiness-command.js')).readinessCommand(rest);
+    case 'canary':
+      return (await import('./canary-command.js')).canaryCommand(rest);
     case '--version':
     case 'version':
       process.stdout.write(`cutover ${version()}\n`);

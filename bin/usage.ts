@@ -94,6 +94,12 @@ ${TABLE_NOTE}`,
     usage:
       'usage: cutover readiness --config FILE [--json] [--machine-region R] [--lease-wait-ms N] [--table NAME] [--region R] [--endpoint URL]',
   },
+  canary: {
+    summary:
+      'the simulated failover: a share of traffic to the standby (reads only), watched, rolled back by itself',
+    usage:
+      'usage: cutover canary --config FILE [--percent 5] [--duration 10m] [--interval-ms N] [--probe-path /PATH] [--latency-slack-ms N] [--out DIR] [--json]',
+  },
 } satisfies Record<string, CommandHelp>;
 
 export type CommandName = keyof typeof HELP;
