@@ -71,6 +71,10 @@ export async function main(argv: string[]): Promise<number> {
       const { failoverCommand } = await import('./failover-command.js');
       return failoverCommand(rest);
     }
+    case 'readiness':
+      return (await import('./readiness-command.js')).readinessCommand(rest);
+    case 'canary':
+      return (await import('./canary-command.js')).canaryCommand(rest);
     case '--version':
     case 'version':
       process.stdout.write(`cutover ${version()}\n`);

@@ -102,6 +102,17 @@ ${TABLE_NOTE}`,
   nothing.
 ${TABLE_NOTE}`,
   },
+  readiness: {
+    summary: 'check, changing nothing, that a failover would work now: one line per check, exit 0/1',
+    usage:
+      'usage: cutover readiness --config FILE [--json] [--machine-region R] [--lease-wait-ms N] [--table NAME] [--region R] [--endpoint URL]',
+  },
+  canary: {
+    summary:
+      'the simulated failover: a share of traffic to the standby (reads only), watched, rolled back by itself',
+    usage:
+      'usage: cutover canary --config FILE [--percent 5] [--duration 10m] [--interval-ms N] [--probe-path /PATH] [--latency-slack-ms N] [--out DIR] [--json]',
+  },
 } satisfies Record<string, CommandHelp>;
 
 export type CommandName = keyof typeof HELP;

@@ -2,6 +2,7 @@ import { Aws, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import type { CutoverConfig } from '#core/config.js';
+import type { Capability } from '#core/step-registry.js';
 import { voteKey } from '#core/vote.js';
 
 /**
@@ -258,4 +259,30 @@ export function voteWriterStatements(
       conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ownKeys } },
     }),
   ];
+}
+
+/**
+ * What one step capability grants beyond the tables and the bus, for this configuration: what the control stack
+ * attaches to a step's role, and what `cutover readiness` simulates for it. Slack's is a secret read (bindSecret).
+ */
+export function capabilityStatements(
+  scope: Construct,
+  config: CutoverConfig,
+  capability: Exclude<Capability, 'slack'>,
+): iam.PolicyStatement[] {
+  switch (capability) {
+    // The capabilities keep their names; what they grant follows traffic.mode.
+    case 'route53-change':
+      return trafficChangeStatements(config);
+    case 'route53-status':
+      return trafficStatusStatements(config);
+    case 'rds-promote':
+      return rdsPromoteStatements(scope, config);
+    case 'rds-describe':
+      return rdsDescribeStatements(scope, config);
+    case 'replication-lag':
+      return replicationLagStatements(config);
+    case 'fence-lambda':
+      return fenceLambdaStatements(scope, config);
+  }
 }

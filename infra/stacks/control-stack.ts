@@ -24,14 +24,8 @@ import {
 } from '../constructs/cutover-function.js';
 import { withHolderFunctionUrls } from '../constructs/holder-check.js';
 import { acknowledgeTracing, ControlPlaneAlarms, ONE_MINUTE } from '../constructs/operations.js';
-import {
-  fenceLambdaStatements,
-  rdsDescribeStatements,
-  rdsPromoteStatements,
-  replicationLagStatements,
-  trafficChangeStatements,
-  trafficStatusStatements,
-} from '../iam.js';
+import { ReadinessEvaluation } from '../constructs/readiness.js';
+import { capabilityStatements } from '../iam.js';
 import {
   type Capability,
   placeholders,
@@ -339,6 +333,16 @@ export class ControlStack extends Stack {
       });
     }
 
+    new ReadinessEvaluation(this, 'readiness', {
+      names,
+      config: stepProps.config,
+      controlTable: control.table,
+      environment: tableRegion,
+      steps: this.steps,
+      stateMachines: this.stateMachines,
+      slackBotToken: slackSecrets.botToken,
+      alarms: this.alarms,
+    });
     this.acknowledgeFindings();
   }
 
@@ -419,21 +423,11 @@ export class ControlStack extends Stack {
     props: RegionStackProps,
     slack: { botToken: secretsmanager.ISecret; signingSecret: secretsmanager.ISecret },
   ): void {
-    const { config } = props;
-    const statements: Record<Exclude<Capability, 'slack'>, () => iam.PolicyStatement[]> = {
-      // The capabilities keep their names; what they grant follows traffic.mode (infra/iam.ts).
-      'route53-change': () => trafficChangeStatements(config),
-      'route53-status': () => trafficStatusStatements(config),
-      'rds-promote': () => rdsPromoteStatements(this, config),
-      'rds-describe': () => rdsDescribeStatements(this, config),
-      'replication-lag': () => replicationLagStatements(config),
-      'fence-lambda': () => fenceLambdaStatements(this, config),
-    };
     if (capability === 'slack') {
       bindSecret(fn, 'SLACK_BOT_TOKEN_SECRET_ARN', slack.botToken);
       return;
     }
-    for (const s of statements[capability]()) fn.addToRolePolicy(s);
+    for (const s of capabilityStatements(this, props.config, capability)) fn.addToRolePolicy(s);
   }
 
   /** cdk-nag findings that are choices, each with its reason; anything else fails the infra tests. */

@@ -183,7 +183,8 @@ export class RdsDatabasePromoter implements DatabasePromoter {
     return { detail: `SwitchoverGlobalCluster ${globalClusterId} → ${id}` };
   }
 
-  private async standing(region: string): Promise<Standing> {
+  /** Where the region's database stands now; read-only (also `cutover readiness`). */
+  async standing(region: string): Promise<Standing> {
     const id = this.databaseId(region);
     const db = this.config.database!;
     const client = this.clientFor(region);
