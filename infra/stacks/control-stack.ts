@@ -24,6 +24,7 @@ import {
 } from '../constructs/cutover-function.js';
 import { withHolderFunctionUrls } from '../constructs/holder-check.js';
 import { acknowledgeTracing, ControlPlaneAlarms, ONE_MINUTE } from '../constructs/operations.js';
+import { hookStatements } from '../hook-iam.js';
 import {
   fenceLambdaStatements,
   rdsDescribeStatements,
@@ -411,6 +412,7 @@ export class ControlStack extends Stack {
       'rds-describe': () => rdsDescribeStatements(this, config),
       'replication-lag': () => replicationLagStatements(config),
       'fence-lambda': () => fenceLambdaStatements(this, config),
+      hooks: () => hookStatements(this, config),
     };
     if (capability === 'slack') {
       bindSecret(fn, 'SLACK_BOT_TOKEN_SECRET_ARN', slack.botToken);
