@@ -4,7 +4,6 @@ import { DynamoControlStore } from '#adapters/dynamodb/control-store.js';
 import { DynamoVoteStore } from '#adapters/dynamodb/vote-store.js';
 import { LocalHookActuator } from '#adapters/local/hook-actuator.js';
 import type { CutoverConfig } from '#core/config.js';
-import type { Hook } from '#core/hooks.js';
 import { runHooks } from '#steps/core/hooks.js';
 import { failbackTaskHandlers, failoverTaskHandlers } from '#steps/core/task-handlers.js';
 import { runStateMachine } from '../../infra/local/sfn-runner.js';
