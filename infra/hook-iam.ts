@@ -1,4 +1,4 @@
-import { Aws, Stack } from 'aws-cdk-lib';
+import { Aws, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import type { CutoverConfig } from '#core/config.js';
@@ -66,4 +66,34 @@ export function hookStatements(scope: Construct, config: CutoverConfig): iam.Pol
     );
   }
   return out;
+}
+
+/** The Auto Scaling groups of the configured hooks, with the regions each may act in. */
+export function hookGroups(config: CutoverConfig): { groupName: string; regions: string[] }[] {
+  return HOOK_PHASES.flatMap((p) => config.hooks?.[p] ?? []).flatMap((h) =>
+    h.kind === 'autoscaling'
+      ? [
+          {
+            groupName: h.groupName,
+            regions:
+              h.region === 'target' || h.region === 'source'
+                ? [config.primary.region, config.standby.region]
+                : [h.region],
+          },
+        ]
+      : [],
+  );
+}
+
+/** The one wildcard of the hook grants, acknowledged for cdk-nag with its reason. */
+export function acknowledgeHookFindings(stack: Construct, config: CutoverConfig): void {
+  for (const g of hookGroups(config)) {
+    for (const region of g.regions) {
+      Validations.of(stack).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:autoscaling:${region}:<AWS::AccountId>:autoScalingGroup:*:autoScalingGroupName/${g.groupName}]`,
+        reason:
+          "An Auto Scaling group's ARN carries an id generated when the group is created; the grant names the configured group by its name, in its region and this account.",
+      });
+    }
+  }
 }
