@@ -10,6 +10,7 @@ import {
   phaseOutcome,
   planStart,
 } from '#core/hooks.js';
+import { estimateRto } from '#core/rto.js';
 import { exampleConfigJson } from '../support/fixtures.js';
 
 const ecs = (over: Partial<Extract<Hook, { kind: 'ecs' }>> = {}): Hook => ({
@@ -377,5 +378,35 @@ describe('the hooks section of the configuration', () => {
         message: 'must be an alias or a version number, not $LATEST',
       },
     ]);
+  });
+});
+
+describe('cutover rto counts the beforePromote hooks', () => {
+  it('adds a hooks phase before the promotion: the longest timeout at worst, the hooks running together', () => {
+    const r = withHooks({
+      beforePromote: [scale(), scale({ name: 'scale-workers', timeoutMs: 300_000 })],
+      afterTraffic: [scale({ name: 'shrink', region: 'source', onFailure: 'continue', desiredCount: 1 })],
+    });
+    if (!r.ok) throw new Error(JSON.stringify(r.issues));
+    const without = withHooks({});
+    if (!without.ok) throw new Error('example');
+    const e = estimateRto(r.config);
+    const base = estimateRto(without.config);
+    expect(e.phases.map((p) => p.id)).toEqual([
+      'detection',
+      'decision',
+      'fence',
+      'hooks',
+      'promotion',
+      'traffic',
+    ]);
+    const hooks = e.phases.find((p) => p.id === 'hooks')!;
+    expect([hooks.best, hooks.expected, hooks.worst]).toEqual([100, 300_000, 600_000 + 10_000 + 1_500]);
+    expect(hooks.parts[0]?.label).toBe('beforePromote hooks (scale-standby, scale-workers)');
+    expect(e.total.worst - base.total.worst).toBe(hooks.worst);
+    expect(e.caveats).toContain(
+      'The afterTraffic hooks run once clients already reach the standby: they are not in these numbers.',
+    );
+    expect(base.phases.map((p) => p.id)).not.toContain('hooks');
   });
 });
