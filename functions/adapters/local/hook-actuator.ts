@@ -21,6 +21,8 @@ export type LocalHookFunction = (event: Record<string, unknown>) => Promise<unkn
 
 export interface LocalHookOptions {
   clock: Clock;
+  /** Told of every call that reached a region (the drill's timeline). */
+  onCall?: (call: { op: 'read' | 'apply' | 'invoke'; region: string; hook: string; detail: string }) => void;
   /** How long one unit (a task, an instance) takes to become ready or to stop: the drill compresses minutes. */
   unitMs: number;
   /** The functions of `lambda` hooks, by the hook's `function`. */
@@ -29,8 +31,8 @@ export interface LocalHookOptions {
 
 /**
  * The drill's stand-in for ECS, Auto Scaling and Lambda behind the hooks' port: capacity moves toward its desired
- * value one unit every `unitMs`, like tasks being placed or instances launched; a region marked down does not
- * answer (the call hangs until the step's own bound gives up), as the failed region does in an outage. Every call
+ * value one unit every `unitMs`, like tasks being placed or instances launched; a region marked down refuses every
+ * call, as the failed region does in an outage. Every call
  * goes to `calls`, so a drill and a test can check that a retried step never scaled twice.
  */
 export class LocalHookActuator implements HookActuator {
@@ -60,6 +62,7 @@ export class LocalHookActuator implements HookActuator {
     this.calls.push(`read ${region} ${hook.name}`);
     const r = this.resource(hook, region);
     const ready = this.ready(r);
+    this.opts.onCall?.({ op: 'read', region, hook: hook.name, detail: `${ready} ready of ${r.desired}` });
     return {
       desired: r.desired,
       ready,
@@ -75,6 +78,7 @@ export class LocalHookActuator implements HookActuator {
     const target = hookTarget(hook);
     if (target === null) throw new HookError(`${hook.name} is a lambda hook: it is invoked, not scaled`);
     this.calls.push(`apply ${region} ${hook.name} ${target}`);
+    this.opts.onCall?.({ op: 'apply', region, hook: hook.name, detail: `desired ${target}` });
     const r = this.resource(hook, region);
     // What is ready now is where the move starts from, whichever way it goes.
     this.resources.set(key(hook, region), {
@@ -90,6 +94,7 @@ export class LocalHookActuator implements HookActuator {
     if (hook.kind !== 'lambda')
       throw new HookError(`${hook.name} is a ${hook.kind} hook: it is scaled, not invoked`);
     this.calls.push(`invoke ${region} ${hook.function}`);
+    this.opts.onCall?.({ op: 'invoke', region, hook: hook.name, detail: hook.function });
     const fn = this.opts.functions?.[hook.function];
     if (!fn) throw new HookError(`function ${hook.function} not found in ${region}`);
     try {
@@ -113,7 +118,11 @@ export class LocalHookActuator implements HookActuator {
   }
 
   private async reachable(region: string): Promise<void> {
-    if (this.down.has(region)) await new Promise<never>(() => {});
+    if (this.down.has(region)) {
+      throw Object.assign(new Error(`connect ECONNREFUSED: ${region} does not answer`), {
+        code: 'ECONNREFUSED',
+      });
+    }
   }
 }
 

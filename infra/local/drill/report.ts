@@ -18,6 +18,8 @@ export interface StepTimings {
   fence_ms: number | null;
   promote_ms: number | null;
   traffic_ms: number | null;
+  /** The beforePromote hooks' phase, part of promote_ms; null without hooks (issue 15). */
+  hooks_ms?: number | null;
 }
 
 /** The numbers of report.json that anyone can recompute from timeline.jsonl, acked.jsonl and final-rows.jsonl. */

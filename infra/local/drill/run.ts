@@ -180,7 +180,15 @@ function stepTimings(events: readonly TimelineEvent[], faultAt: number | null): 
     promote_ms: t.promoteMs ?? null,
     // The clients' view, not the execution's: until the first request the new region served through the edge.
     traffic_ms: trafficPhaseMs(events, faultAt),
+    ...hooksMs(completed),
   };
+}
+
+/** The beforePromote hooks' phase from the completed event, when the configuration has hooks. */
+function hooksMs(completed: TimelineEvent | undefined): Pick<StepTimings, 'hooks_ms'> {
+  const hooks = completed?.hooks as { name: string; durationMs: number }[] | undefined;
+  const before = hooks?.find((h) => h.name === 'hooks-before-promote');
+  return before ? { hooks_ms: before.durationMs } : {};
 }
 
 export function writeArtifacts(

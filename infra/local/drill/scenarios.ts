@@ -17,6 +17,7 @@ export const SCENARIOS = [
   'heartbeat-gap',
   'slow-health',
   'control-plane-outage',
+  'warm-standby',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
@@ -119,6 +120,65 @@ const keeperTrouble = (o: Outcome, region: string, since: number) =>
   o.timeline.filter((e) => e.source === `keeper@${region}` && e.at >= since && e.type !== 'renewed');
 
 export const scenarios: Record<ScenarioName, Scenario> = {
+  // Issue 15: the standby runs 2 tasks and must run 6 before it is promoted; a cache purge after the traffic moved.
+  'warm-standby': {
+    name: 'warm-standby',
+    summary: 'region-outage with a warm standby: a beforePromote hook scales it from 2 to 6 tasks and waits',
+    configure(raw) {
+      raw.hooks = {
+        beforePromote: [
+          {
+            kind: 'ecs',
+            name: 'scale-standby',
+            region: 'target',
+            timeoutMs: 60_000,
+            onFailure: 'abort',
+            cluster: 'orders',
+            service: 'web',
+            desiredCount: 6,
+          },
+        ],
+        afterTraffic: [
+          {
+            kind: 'lambda',
+            name: 'purge-cache',
+            region: 'target',
+            timeoutMs: 5_000,
+            onFailure: 'continue',
+            function: 'purge',
+          },
+        ],
+      };
+    },
+    async run(ctx) {
+      await ctx.killRegion(ctx.primary);
+      await ctx.waitFor('failover_completed', 40_000);
+      await ctx.waitForAckFrom(ctx.standby, 5_000);
+    },
+    expect(o) {
+      const r: string[] = [];
+      oneFailover(o, r);
+      lostWithinLag(o, r);
+      const standby = o.config.standby.region;
+      const scaled = o.timeline.filter((e) => e.type === 'hook_apply' && e.source === `hooks@${standby}`);
+      if (scaled.length !== 1) r.push(`the standby was scaled ${scaled.length} times, expected once`);
+      const promoted = o.timeline.find((e) => e.type === 'lease_granted' && e.region === standby);
+      if (scaled[0] && promoted && scaled[0].at > promoted.at)
+        r.push('the standby was scaled after it was granted the lease');
+      if (!o.timeline.some((e) => e.type === 'hook_invoke')) r.push('the afterTraffic hook never ran');
+      const hooks = o.timeline.find((e) => e.type === 'failover_completed')?.hooks as
+        | { name: string; durationMs: number }[]
+        | undefined;
+      const before = hooks?.find((h) => h.name === 'hooks-before-promote');
+      // 4 tasks to place, one every 100 ms: the phase cannot be shorter.
+      if (!before || before.durationMs < 400)
+        r.push(
+          `the beforePromote phase took ${before?.durationMs ?? 'no'} ms, under the 400 ms the scale-up needs`,
+        );
+      if (o.numbers.rto_ms === null) r.push('no write was acknowledged by the new primary');
+      return r;
+    },
+  },
   'region-outage': {
     name: 'region-outage',
     summary: "the primary's application and database are killed; exactly one failover",
