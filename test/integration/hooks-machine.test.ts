@@ -221,6 +221,39 @@ describe('hook steps in the failover machine (the real ASL, DynamoDB Local, the 
     });
   });
 
+  it('a hook in the dead source region (onFailure continue) never blocks the failover: it times out and is recorded', async () => {
+    const shrink = scaleStandby({
+      name: 'shrink-old',
+      region: 'source',
+      desiredCount: 0,
+      timeoutMs: 10_000,
+      onFailure: 'continue',
+    });
+    const { h, config, control, input } = await failover({
+      beforePromote: [shrink],
+      afterTraffic: [{ ...shrink, name: 'shrink-old-2' }],
+    });
+    const actuator = withHooks(h, config);
+    actuator.setDown('us-east-1');
+    const run = await runStateMachine(FAILOVER, input, hurried(h, failoverTaskHandlers(h.deps), 4_000), fast);
+    expect(run.status, JSON.stringify(run.error)).toBe('SUCCEEDED');
+    expect(run.path.at(-1)).toBe('Completed');
+    expect(actuator.calls).toEqual([]);
+    const audit = await control.listAudit('orders', input.incidentId);
+    expect(
+      audit.find((a) => a.step === 'hook:shrink-old' && a.outcome === 'TIMED_OUT')?.detail?.reason,
+    ).toMatch(
+      /^ecs hook shrink-old: no answer \(connect ECONNREFUSED: us-east-1 does not answer\) of 0 after 1\d(\.\d)? s, past its timeoutMs \(10 s\)$/,
+    );
+    expect(await auditOf(control, input.incidentId)).toEqual(
+      expect.arrayContaining([
+        'hook:shrink-old:PENDING',
+        'hooks-before-promote:done',
+        'hooks-after-traffic:done',
+      ]),
+    );
+  });
+
   it('a retried hook step (the first answer lost) does not scale twice', async () => {
     const { h, config, input } = await failover({ beforePromote: [scaleStandby()] });
     const actuator = withHooks(h, config, { unitMs: 20 });
