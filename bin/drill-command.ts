@@ -86,6 +86,10 @@ export function summary(r: DrillReport, out: string): string {
     ['  decision', ms(r.steps.decision_ms)],
     ['  fence', ms(r.steps.fence_ms)],
     ['  promote', ms(r.steps.promote_ms)],
+    // The beforePromote hooks' phase, part of promote (issue 15).
+    ...(r.steps.hooks_ms === undefined
+      ? []
+      : [['    of which hooks', ms(r.steps.hooks_ms)] as [string, string]]),
     ['  traffic', ms(r.steps.traffic_ms)],
     ['acknowledged writes', String(r.acked_writes)],
     [
