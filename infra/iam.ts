@@ -4,6 +4,7 @@ import type { Construct } from 'constructs';
 import type { CutoverConfig } from '#core/config.js';
 import type { Capability } from '#core/step-registry.js';
 import { voteKey } from '#core/vote.js';
+import { hookStatements } from './hook-iam.js';
 
 /**
  * Least-privilege statements for what the step functions do to the application's AWS resources. Each one
@@ -284,5 +285,7 @@ export function capabilityStatements(
       return replicationLagStatements(config);
     case 'fence-lambda':
       return fenceLambdaStatements(scope, config);
+    case 'hooks':
+      return hookStatements(scope, config);
   }
 }

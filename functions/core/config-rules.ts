@@ -1,4 +1,5 @@
 import type { ConfigIssue, CutoverConfig } from './config-schema.js';
+import { hookIssues } from './hooks.js';
 
 /**
  * AWS creates an MRSC global table only when its replicas and witness all lie in one of these region sets
@@ -302,6 +303,7 @@ export function crossFieldIssues(c: CutoverConfig, valid: ValidSections = () => 
   }
   if (valid('traffic') && c.traffic) issues.push(...trafficIssues(c));
   if (valid('database') && c.database) issues.push(...databaseIssues(c.database, c.primary, c.standby));
+  if (valid('hooks') && c.hooks) issues.push(...hookIssues(c));
   return issues;
 }
 

@@ -41,6 +41,85 @@ const leaseAuthority = z.discriminatedUnion('mode', [
   z.object({ mode: z.literal('arbiter'), region: regionName }).strict(),
 ]);
 
+/**
+ * A hook's region: `target` (the region a run moves to) or `source` (the region it moves away from: in an unplanned
+ * failover, the region that may be down), or a fixed AWS region.
+ */
+const hookRegion = z
+  .string()
+  .regex(
+    /^(target|source|[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d{1,2})$/,
+    'must be "target", "source" or an AWS region name such as us-east-1',
+  );
+
+const hookCommon = {
+  /** Unique across both lists: it names the hook in the audit trail and the report. */
+  name: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'must be 1-40 characters of lowercase letters, digits and dashes'),
+  region: hookRegion,
+  /** How long the hook may take, from its first call until it is ready; past it, onFailure decides. */
+  timeoutMs: ms('timeoutMs'),
+  /**
+   * What a failed or timed-out hook does: `abort` ends the run (before the promotion: the Abort path; after the
+   * traffic moved: the failure path, which pages), `continue` records it and goes on, `ask` needs a person; no
+   * approval path fits a hook yet, so `ask` fails closed like `abort` and the audit says so.
+   */
+  onFailure: z.enum(['abort', 'continue', 'ask'], { error: 'must be "abort", "continue" or "ask"' }),
+};
+
+const count = (what: string) => z.number().int(`${what} must be a whole number`).nonnegative();
+
+const hook = z.discriminatedUnion(
+  'kind',
+  [
+    z
+      .object({
+        kind: z.literal('ecs'),
+        ...hookCommon,
+        cluster: z.string().regex(/^[A-Za-z0-9_-]{1,255}$/, 'must be an ECS cluster name'),
+        service: z.string().regex(/^[A-Za-z0-9_-]{1,255}$/, 'must be an ECS service name'),
+        desiredCount: count('desiredCount'),
+      })
+      .strict(),
+    z
+      .object({
+        kind: z.literal('autoscaling'),
+        ...hookCommon,
+        groupName: z.string().min(1).max(255),
+        desiredCapacity: count('desiredCapacity'),
+        /** Raised (UpdateAutoScalingGroup) with the desired capacity, when the group's minimum would refuse it. */
+        minSize: count('minSize').optional(),
+      })
+      .strict(),
+    z
+      .object({
+        kind: z.literal('lambda-provisioned-concurrency'),
+        ...hookCommon,
+        functionName: z
+          .string()
+          .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a Lambda function name (not an ARN)'),
+        /** An alias or a published version: provisioned concurrency cannot be set on $LATEST. */
+        qualifier: z
+          .string()
+          .regex(/^(?!\$LATEST$)[A-Za-z0-9_$-]{1,128}$/, 'must be an alias or a version number, not $LATEST'),
+        count: z.number().int('count must be a whole number').positive(),
+      })
+      .strict(),
+    z
+      .object({
+        kind: z.literal('lambda'),
+        ...hookCommon,
+        /** The function's name, or its ARN when the hook's region is a fixed region (an ARN names one region). */
+        function: z.string().min(1).max(170),
+        /** Sent as the event, with `cutover` (incident, phase, hook, regions, an idempotency key) added. */
+        payload: z.record(z.string(), z.unknown()).default({}),
+      })
+      .strict(),
+  ],
+  { error: 'must have kind "ecs", "autoscaling", "lambda-provisioned-concurrency" or "lambda"' },
+);
+
 export const configShape = z
   .object({
     application: z
@@ -245,6 +324,23 @@ export const configShape = z
       .object({
         /** Lambda functions in the old primary region set to reserved concurrency 0 when fenced. */
         lambdaFunctions: z.array(z.string().min(1)).default([]),
+      })
+      .strict()
+      .optional(),
+    /**
+     * Steps of both machines declared here (docs/hooks.md): `beforePromote` runs after the RPO guard, before the
+     * promotion (scale the standby up and wait until it is ready); `afterTraffic` after the new primary is verified
+     * (scale the old primary down, invalidate caches). The hooks of one list run together.
+     */
+    hooks: z
+      .object({
+        beforePromote: z.array(hook).default([]),
+        afterTraffic: z.array(hook).default([]),
+        /**
+         * The most the beforePromote hooks may add to a failover (`cutover rto` counts their longest timeout).
+         * Default 15 minutes: a warm standby's scale-up takes 5-15 (issue 15).
+         */
+        beforePromoteBudgetMs: ms('hooks.beforePromoteBudgetMs').default(900_000),
       })
       .strict()
       .optional(),

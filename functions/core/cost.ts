@@ -281,9 +281,12 @@ const PASSED_AFTER: Record<string, readonly string[]> = {
   StopTraffic: ['StopTrafficSubmitted'],
   Fence: ['OldLeaseOver', 'WaitOutOldLease'],
   RpoGuard: ['RpoDecision'],
+  // The hook loops run once each, also without hooks (the ASL cannot read the configuration).
+  BeforePromoteHooks: ['BeforePromoteHooksDecision'],
   Promote: ['PromoteSubmitted'],
   RouteTraffic: ['RouteTrafficSubmitted', 'MoreTrafficSteps'],
   Verify: ['Verified'],
+  AfterTrafficHooks: ['AfterTrafficHooksDecision'],
   Notify: ['Completed'],
 };
 

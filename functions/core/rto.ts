@@ -1,6 +1,7 @@
 import type { CutoverConfig } from './config.js';
 import { crossFieldIssues, minimumLeaseTtlMs } from './config-rules.js';
 import { loopRounds } from './cost-model.js';
+import { HOOK_POLL_SECONDS, longestHookMs } from './hooks.js';
 
 /**
  * The expected recovery time of a configuration in AWS (not in the drill, which compresses every timing): from the
@@ -132,7 +133,7 @@ export interface RtoPart extends Span {
   source: SourceId;
 }
 
-export type PhaseId = 'detection' | 'decision' | 'fence' | 'promotion' | 'traffic';
+export type PhaseId = 'detection' | 'decision' | 'fence' | 'hooks' | 'promotion' | 'traffic';
 
 export interface RtoPhase extends Span {
   id: PhaseId;
@@ -183,7 +184,28 @@ export function rtoPhases(c: CutoverConfig): RtoPhase[] {
   const detection = detectionPhase(c);
   const decision = decisionPhase(c);
   const fence = fencePhase(c, sum([detection, decision]));
-  return [detection, decision, fence, promotionPhase(c), trafficPhase(c)];
+  const hooks = c.hooks?.beforePromote.length ? [hooksPhase(c)] : [];
+  return [detection, decision, fence, ...hooks, promotionPhase(c), trafficPhase(c)];
+}
+
+/**
+ * The beforePromote hooks run together after the RPO guard's fence, before the promotion (functions/core/hooks.ts):
+ * at best the standby is already at size (one reading), at worst the longest hook runs out its timeoutMs and is
+ * read once more. How long a real scale-up takes is the application's: half the longest timeout is assumed.
+ */
+function hooksPhase(c: CutoverConfig): RtoPhase {
+  const task = ASSUMED.stepTask;
+  const longest = longestHookMs(c, 'beforePromote');
+  const names = c.hooks!.beforePromote.map((h) => h.name).join(', ');
+  return phase('hooks', 'Hooks: the beforePromote hooks ready the standby', [
+    part(
+      'hooks-before-promote',
+      `beforePromote hooks (${names})`,
+      span(task.best, Math.round(longest / 2), longest + HOOK_POLL_SECONDS * 1_000 + task.worst),
+      'config',
+      `they run together: best, already at size; worst, the longest timeoutMs (${seconds(longest)}) plus one reading ${HOOK_POLL_SECONDS} s later; expected, assumed half of it`,
+    ),
+  ]);
 }
 
 function detectionPhase(c: CutoverConfig): RtoPhase {
@@ -533,6 +555,11 @@ function caveatsOf(c: CutoverConfig): string[] {
   }
   if (policy === 'ask') {
     out.push('An ambiguous verdict waits for a person; that wait is not in these numbers.');
+  }
+  if (c.hooks?.afterTraffic.length) {
+    out.push(
+      'The afterTraffic hooks run once clients already reach the standby: they are not in these numbers.',
+    );
   }
   if (c.traffic?.mode === 'records') {
     out.push(

@@ -17,6 +17,8 @@ export type Capability =
   | 'rds-describe'
   | 'replication-lag'
   | 'fence-lambda'
+  /** The configured hooks' resources only (infra/iam.ts hookStatements). */
+  | 'hooks'
   | 'slack';
 
 export interface StepFunction {
@@ -106,6 +108,7 @@ export const STEP_FUNCTIONS = {
     role: 'drain-replication',
     capabilities: ['replication-lag'],
   },
+  HookFunctionArn: { entry: 'functions/steps/hook.ts', role: 'hook', capabilities: ['hooks'] },
 } as const satisfies Record<string, StepFunction>;
 
 export type Placeholder = keyof typeof STEP_FUNCTIONS;
@@ -139,12 +142,15 @@ const task = (
 
 /** From the promotion on, both machines run the same steps, and end alike. */
 const PROMOTE_TO_END = [
+  // The hook loops: one Task state each, read again after a Wait until the phase ends (functions/core/hooks.ts).
+  task('BeforePromoteHooks', 'HookFunctionArn', 'hooks-before-promote', 'hooksBeforePromote'),
   task('Promote', 'PromoteFunctionArn', 'promote', 'promote'),
   task('PromoteStatus', 'PromoteStatusFunctionArn', 'promote-status', 'promote.poll', 'poll'),
   task('GrantLease', 'GrantLeaseFunctionArn', 'grant-lease', 'lease'),
   task('RouteTraffic', 'RouteTrafficFunctionArn', 'route-traffic', 'route'),
   task('RouteTrafficStatus', 'TrafficStatusFunctionArn', 'route-traffic-status', 'route.poll', 'poll'),
   task('Verify', 'VerifyFunctionArn', 'verify', 'verify'),
+  task('AfterTrafficHooks', 'HookFunctionArn', 'hooks-after-traffic', 'hooksAfterTraffic'),
   task('Notify', 'NotifyFunctionArn', 'notify', 'notify'),
   task('Abort', 'AbortFunctionArn', 'abort', 'abort', 'end'),
   task('ReportFailure', 'ReportFailureFunctionArn', 'report-failure', 'report', 'end'),

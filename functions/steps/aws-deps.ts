@@ -1,4 +1,6 @@
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { ECSClient } from '@aws-sdk/client-ecs';
 import { GlobalAcceleratorClient } from '@aws-sdk/client-global-accelerator';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { RDSClient } from '@aws-sdk/client-rds';
@@ -7,6 +9,7 @@ import { WebClient } from '@slack/web-api';
 import { CloudWatchLagReader } from '#adapters/aws/cloudwatch-lag-reader.js';
 import { GlobalTablesPromoter, ReplicationLatencyReader } from '#adapters/aws/dynamodb-global-tables.js';
 import { EventBridgePublisher } from '#adapters/aws/eventbridge-publisher.js';
+import { AwsHookActuator } from '#adapters/aws/hook-actuator.js';
 import { LambdaFenceActions } from '#adapters/aws/lambda-fence-actions.js';
 import { RdsDatabasePromoter } from '#adapters/aws/rds-database-promoter.js';
 import { type TrafficClients, trafficRouterFor } from '#adapters/aws/traffic-ports.js';
@@ -62,6 +65,21 @@ const cloudWatchSourceFor = perRegion(
 const lambdaFor = perRegion(
   (region) => new LambdaClient({ region, maxAttempts: 2, requestHandler: boundedRequests(3_000) }),
 );
+
+// Hooks act in the target and in the source region, which may be down: one attempt each (the hook loop reads
+// again), bounded like the step's own per-call budget; an Invoke is bounded by the hook's timeout instead.
+const hookClients = {
+  ecsFor: perRegion(
+    (region) => new ECSClient({ region, maxAttempts: 1, requestHandler: boundedRequests(8_000) }),
+  ),
+  autoScalingFor: perRegion(
+    (region) => new AutoScalingClient({ region, maxAttempts: 1, requestHandler: boundedRequests(8_000) }),
+  ),
+  // No retry: a second Invoke would run the hook's function twice.
+  lambdaFor: perRegion(
+    (region) => new LambdaClient({ region, maxAttempts: 1, requestHandler: boundedRequests(45_000) }),
+  ),
+};
 
 /** Without Slack in the configuration, notifications are structured log lines. */
 const logNotifier: Notifier = {
@@ -155,6 +173,7 @@ export function awsStepDeps(): StepDeps {
     ...(config.fence?.lambdaFunctions.length
       ? { fenceActions: new LambdaFenceActions(lambdaFor, config.fence.lambdaFunctions) }
       : {}),
+    ...(config.hooks ? { hooks: new AwsHookActuator(hookClients) } : {}),
     log: logTo(logger),
   };
   return cached;

@@ -12,6 +12,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
+import type { CutoverConfig } from '#core/config.js';
 import {
   bindEventBus,
   bindSecret,
@@ -25,6 +26,7 @@ import {
 import { withHolderFunctionUrls } from '../constructs/holder-check.js';
 import { acknowledgeTracing, ControlPlaneAlarms, ONE_MINUTE } from '../constructs/operations.js';
 import { ReadinessEvaluation } from '../constructs/readiness.js';
+import { acknowledgeHookFindings, hookGroups } from '../hook-iam.js';
 import { capabilityStatements } from '../iam.js';
 import {
   type Capability,
@@ -58,6 +60,8 @@ export class ControlStack extends Stack {
   readonly slackCallbackUrl?: lambda.FunctionUrl;
   private readonly application: string;
   private readonly trafficMode: string | undefined;
+  private readonly config: CutoverConfig;
+  private readonly hasAutoScalingHooks: boolean;
 
   constructor(scope: Construct, id: string, props: RegionStackProps) {
     super(scope, id, props);
@@ -65,6 +69,8 @@ export class ControlStack extends Stack {
     const { names } = topology;
     this.application = config.application;
     this.trafficMode = config.traffic?.mode;
+    this.config = config;
+    this.hasAutoScalingHooks = hookGroups(config).length > 0;
     const votes = votesReplica(this, topology);
     const control = controlTableFor(this, topology);
     // Every function here that touches the control table reaches it in this region (see Topology).
@@ -435,8 +441,9 @@ export class ControlStack extends Stack {
     const ack = (id: string, reason: string) => Validations.of(this).acknowledge({ id, reason });
     acknowledgeTracing(
       this,
-      `cloudwatch:GetMetricData (replication lag) has no resource-level permissions either${this.trafficMode === 'accelerator' ? ', nor has globalaccelerator:ListAccelerators' : ''}.`,
+      `cloudwatch:GetMetricData (replication lag) has no resource-level permissions either${this.trafficMode === 'accelerator' ? ', nor has globalaccelerator:ListAccelerators' : ''}${this.hasAutoScalingHooks ? ', nor has autoscaling:DescribeAutoScalingGroups (the hook step reads its groups)' : ''}.`,
     );
+    acknowledgeHookFindings(this, this.config);
     ack(
       'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:route53:::change/*]',
       'route53:GetChange takes a change id that Route 53 generates for each change; it cannot be known in advance.',

@@ -134,6 +134,63 @@ export const GENERATED = {
       };
     },
   ),
+  // Hook steps (issue 15): one of each kind, in the target, the source and a fixed region.
+  hooks: generate('hooks', (r) => {
+    r.hooks = {
+      beforePromote: [
+        {
+          kind: 'ecs',
+          name: 'scale-web',
+          region: 'target',
+          timeoutMs: 600_000,
+          onFailure: 'abort',
+          cluster: 'orders',
+          service: 'web',
+          desiredCount: 6,
+        },
+        {
+          kind: 'autoscaling',
+          name: 'scale-workers',
+          region: 'target',
+          timeoutMs: 600_000,
+          onFailure: 'abort',
+          groupName: 'orders-workers',
+          desiredCapacity: 4,
+          minSize: 2,
+        },
+        {
+          kind: 'lambda-provisioned-concurrency',
+          name: 'warm-api',
+          region: 'target',
+          timeoutMs: 300_000,
+          onFailure: 'continue',
+          functionName: 'orders-api',
+          qualifier: 'live',
+          count: 50,
+        },
+      ],
+      afterTraffic: [
+        {
+          kind: 'ecs',
+          name: 'shrink-web',
+          region: 'source',
+          timeoutMs: 300_000,
+          onFailure: 'continue',
+          cluster: 'orders',
+          service: 'web',
+          desiredCount: 1,
+        },
+        {
+          kind: 'lambda',
+          name: 'purge-cache',
+          region: 'eu-west-1',
+          timeoutMs: 10_000,
+          onFailure: 'continue',
+          function: 'arn:aws:lambda:eu-west-1:123456789012:function:purge',
+        },
+      ],
+    };
+  }),
 } as const satisfies Record<string, GeneratedConfig>;
 
 /** Every configuration the synthesis matrix covers, by name: the examples, then the generated ones. */

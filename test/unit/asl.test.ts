@@ -129,7 +129,8 @@ describe('the failover machine', () => {
     expect(s.PromoteWritable!.Choices[0].Next).toBe('GrantLease');
     expect(s.GrantLease!.Next).toBe('RouteTraffic');
     expect(s.MoreTrafficSteps!.Choices[0].Next).toBe('Verify');
-    expect(s.Verified!.Choices[0].Next).toBe('Notify');
+    expect(s.Verified!.Choices[0].Next).toBe('AfterTrafficHooks');
+    expect(s.AfterTrafficHooksDecision!.Choices[0].Next).toBe('Notify');
     expect(chain.every((n) => s[n])).toBe(true);
   });
 });

@@ -251,8 +251,9 @@ describe('the model follows the deployment', () => {
       expect(asl.States[status]!.Type).toBe('Task');
       expect(asl.States[choice]!.Type).toBe('Choice');
     }
-    // 21 states on the straight path (the fence's Choice included) + three polls of 12 + 30 + 12 transitions.
-    expect(failoverCost().stateTransitions).toBe(21 + 3 * (12 + 30 + 12));
+    // 25 states on the straight path (the fence's Choice and the two hook loops' Task and Choice included) +
+    // three polls of 12 + 30 + 12 transitions.
+    expect(failoverCost().stateTransitions).toBe(25 + 3 * (12 + 30 + 12));
   });
 
   it('uses the memory, architecture and timeout the CDK app deploys', () => {

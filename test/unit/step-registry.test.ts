@@ -105,12 +105,14 @@ describe('what derives from the step registry', () => {
       'approval-failback',
       'fence',
       'drain-replication',
+      'hooks-before-promote',
       'promote',
       'promote-status',
       'grant-lease',
       'route-traffic',
       'route-traffic-status',
       'verify',
+      'hooks-after-traffic',
       'notify',
     ]);
     expect(stepOrder('failover')).toContain('stop-traffic-status');

@@ -9,6 +9,7 @@ import type {
   ReplicationLagReader,
   TrafficRouter,
 } from '#core/failover-ports.js';
+import type { HookActuator } from '#core/hooks.js';
 import type { Clock, ControlStore, EventPublisher, LeaseStore, VoteStore } from '#core/ports.js';
 
 /** Everything a step may touch. The Lambda handlers build it from AWS adapters; the drill from local ones. */
@@ -27,6 +28,8 @@ export interface StepDeps {
   dns?: RecordResolver;
   notifier: Notifier;
   fenceActions?: FenceActions;
+  /** Acts on the configured hooks' resources (ECS, Auto Scaling, Lambda); absent where no hooks are configured. */
+  hooks?: HookActuator;
   /** Only the local runner uses it: on AWS the `.waitForTaskToken` task is the wait (issue 5). */
   approval?: ApprovalChannel;
   /** Overrides config.approval.timeoutPolicy (tests); a data-loss or failback approval always aborts. */

@@ -6,6 +6,7 @@ import type { StepDeps } from './deps.js';
 import { drainReplication, failbackPreconditions, startFailback } from './failback.js';
 import { fence } from './fence.js';
 import { abort, complete, reportFailure, verify } from './finish.js';
+import { runHooks } from './hooks.js';
 import { grantLease } from './lease.js';
 import { recheckVotes } from './recheck.js';
 import { routeTraffic, stopTraffic, trafficStatus } from './traffic.js';
@@ -39,6 +40,7 @@ export const STEP_HANDLERS: Record<Placeholder, (input: any, deps: StepDeps) => 
   StartFailbackFunctionArn: startFailback,
   FailbackPreconditionsFunctionArn: failbackPreconditions,
   DrainReplicationFunctionArn: drainReplication,
+  HookFunctionArn: runHooks,
 };
 
 /** The local handlers of a machine, keyed by the ASL placeholder that names each function. */

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { HealthCheckTrafficRouter } from '#adapters/http/health-check-traffic-router.js';
 import { HttpHealthVerifier } from '#adapters/http/health-verifier.js';
 import { HttpHolderCheckReader } from '#adapters/http/holder-check-reader.js';
+import { LocalHookActuator } from '#adapters/local/hook-actuator.js';
 import { TransientError } from '#core/errors.js';
 import type {
   ChangeStatus,
@@ -165,6 +166,41 @@ export class FencingLeaseStore implements LeaseStore {
   }
 }
 
+/**
+ * The hooks' resources in the drill: every capacity hook's resource idles at 2 in both application regions and moves
+ * one unit every 100 ms (a task placed; AWS takes tens of seconds, compressed like everything else); a `lambda`
+ * hook's function answers at once. Every call that reaches a region goes to the timeline.
+ */
+export const DRILL_HOOK_IDLE = 2;
+export const DRILL_HOOK_UNIT_MS = 100;
+
+function drillHooks(stack: DrillStack): LocalHookActuator {
+  const actuator = new LocalHookActuator({
+    clock: systemClock,
+    unitMs: DRILL_HOOK_UNIT_MS,
+    functions: {
+      purge: async (event) => ({
+        purged: true,
+        key: (event.cutover as { idempotencyKey?: string })?.idempotencyKey,
+      }),
+    },
+    onCall: (call) => {
+      if (call.op !== 'read')
+        stack.timeline.record(`hooks@${call.region}`, `hook_${call.op}`, {
+          hook: call.hook,
+          detail: call.detail,
+        });
+    },
+  });
+  const hooks = [...(stack.config.hooks?.beforePromote ?? []), ...(stack.config.hooks?.afterTraffic ?? [])];
+  for (const hook of hooks) {
+    if (hook.kind === 'lambda') continue;
+    for (const region of [stack.config.primary.region, stack.config.standby.region])
+      actuator.seed(hook, region, DRILL_HOOK_IDLE);
+  }
+  return actuator;
+}
+
 export function stepDeps(stack: DrillStack, opts: { approve: boolean }): StepDeps {
   return {
     config: stack.config,
@@ -178,6 +214,7 @@ export function stepDeps(stack: DrillStack, opts: { approve: boolean }): StepDep
     lag: new SampledLag(stack),
     health: new HttpHealthVerifier(stack.config.probe),
     notifier: new TimelineNotifier(stack),
+    ...(stack.config.hooks ? { hooks: drillHooks(stack) } : {}),
     // The real approval path: approval store on the control table, Block Kit message, a signed Slack click
     // into the real callback core, and the local task callback resolving the waiting execution.
     approval: new SlackStandIn({
@@ -256,6 +293,10 @@ export class LocalControl {
             to: event.detail.to,
             epoch: event.detail.epoch,
             timings: event.detail.timings,
+            // The hook phases, timed like every step (their span covers every reading).
+            hooks: ((event.detail.steps ?? []) as { name: string; durationMs: number; outcome: string }[])
+              .filter((st) => st.name.startsWith('hooks-') && st.outcome !== 'none')
+              .map(({ name, durationMs, outcome }) => ({ name, durationMs, outcome })),
           },
         );
       }

@@ -13,8 +13,11 @@ export interface FinalRow {
   epoch: number;
 }
 
-/** The phases of the RTO, in ms by phase id (see `phasesOf`); null for a phase the drill never reached. */
-export type StepTimings = { [K in PhaseId as `${K}_ms`]: number | null };
+/**
+ * The phases of the RTO, in ms by phase id (see `phasesOf`); null for a phase the drill never reached. `hooks_ms`:
+ * the beforePromote hooks' share of promote, present only when the configuration has hooks (issue 15).
+ */
+export type StepTimings = { [K in PhaseId as `${K}_ms`]: number | null } & { hooks_ms?: number };
 
 /** The numbers of report.json that anyone can recompute from timeline.jsonl, acked.jsonl and final-rows.jsonl. */
 export interface DrillNumbers {
@@ -184,9 +187,17 @@ export function phasesOf(timeline: readonly TimelineEvent[], acked: readonly Ack
 
 /** The phases by id, as report.json's `steps` gives them. */
 export function stepTimings(phases: readonly Phase[]): StepTimings {
-  const out = Object.fromEntries(PHASES.map((p) => [`${p.id}_ms`, null])) as StepTimings;
+  const out = Object.fromEntries(PHASES.map((p) => [`${p.id}_ms`, null])) as unknown as StepTimings;
   for (const p of phases) out[`${p.id}_ms`] = p.ms;
   return out;
+}
+
+/** The beforePromote hooks' phase (part of promote) from the completed event, when the configuration has hooks. */
+export function hooksMs(events: readonly TimelineEvent[]): Pick<StepTimings, 'hooks_ms'> {
+  const completed = events.find((e) => e.type === 'failover_completed');
+  const hooks = completed?.hooks as { name: string; durationMs: number }[] | undefined;
+  const before = hooks?.find((h) => h.name === 'hooks-before-promote');
+  return before ? { hooks_ms: before.durationMs } : {};
 }
 
 /** A time relative to the fault ("+3.21 s", "−0.40 s"), or ISO 8601 when there was no fault. */
@@ -369,8 +380,11 @@ export function formatSummary(r: DrillReportOf, out: string): string {
       `${fmtMs(r.rto_ms)}${r.rto_ms === null ? '' : ' (to the first write the new primary acknowledged)'}`,
     ],
   ];
-  for (const p of r.phases)
+  for (const p of r.phases) {
     rows.push([`  ${p.label}`, `${fmtMs(p.ms).padStart(9)}  ${rel(p.start_at)} → ${rel(p.end_at)}`]);
+    if (p.id === 'promote' && r.steps.hooks_ms !== undefined)
+      rows.push(['    of which hooks', fmtMs(r.steps.hooks_ms).padStart(9)]);
+  }
   rows.push(
     ['acknowledged writes', String(r.acked_writes)],
     [

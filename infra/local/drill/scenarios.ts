@@ -17,6 +17,7 @@ export const SCENARIOS = [
   'heartbeat-gap',
   'slow-health',
   'control-plane-outage',
+  'warm-standby',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
@@ -162,6 +163,72 @@ const keeperTrouble = (o: Outcome, region: string, since: number) =>
   o.timeline.filter((e) => e.source === `keeper@${region}` && e.at >= since && e.type !== 'renewed');
 
 export const scenarios: Record<ScenarioName, Scenario> = {
+  // Issue 15: the standby runs 2 tasks and must run 6 before it is promoted; a cache purge after the traffic moved.
+  'warm-standby': {
+    name: 'warm-standby',
+    summary: 'region-outage with a warm standby: a beforePromote hook scales it from 2 to 6 tasks and waits',
+    configure(raw) {
+      raw.hooks = {
+        beforePromote: [
+          {
+            kind: 'ecs',
+            name: 'scale-standby',
+            region: 'target',
+            timeoutMs: 60_000,
+            onFailure: 'abort',
+            cluster: 'orders',
+            service: 'web',
+            desiredCount: 6,
+          },
+        ],
+        afterTraffic: [
+          {
+            kind: 'lambda',
+            name: 'purge-cache',
+            region: 'target',
+            timeoutMs: 5_000,
+            onFailure: 'continue',
+            function: 'purge',
+          },
+        ],
+      };
+    },
+    async run(ctx) {
+      await ctx.killRegion(ctx.primary);
+      await ctx.waitFor('failover_completed', 40_000);
+      await ctx.waitForAckFrom(ctx.standby, 5_000);
+    },
+    allowsLoss: LAG,
+    expect(o) {
+      const c = new Checks();
+      oneFailover(o, c);
+      lossCheck(o, c);
+      const standby = o.config.standby.region;
+      const scaled = o.timeline.filter((e) => e.type === 'hook_apply' && e.source === `hooks@${standby}`);
+      c.equal('times the standby was scaled', scaled.length, 1);
+      const promoted = o.timeline.find((e) => e.type === 'lease_granted' && e.region === standby);
+      c.that(
+        'the standby was scaled before it was granted the lease',
+        !!scaled[0] && !!promoted && scaled[0].at <= promoted.at,
+        scaled[0] && promoted
+          ? `scaled at ${at(o, scaled[0].at)}, granted at ${at(o, promoted.at)}`
+          : 'not both seen',
+      );
+      c.that('the afterTraffic hook ran', has(o, 'hook_invoke'), 'invoked', 'it never ran');
+      const hooks = o.timeline.find((e) => e.type === 'failover_completed')?.hooks as
+        | { name: string; durationMs: number }[]
+        | undefined;
+      const before = hooks?.find((h) => h.name === 'hooks-before-promote');
+      // 4 tasks to place, one every 100 ms: the phase cannot be shorter.
+      c.that(
+        'the beforePromote phase lasted at least the 400 ms the scale-up needs',
+        !!before && before.durationMs >= 400,
+        `${before?.durationMs ?? 'no'} ms`,
+      );
+      newPrimaryAcked(o, c);
+      return c.list;
+    },
+  },
   'region-outage': {
     name: 'region-outage',
     summary: "the primary's application and database are killed; exactly one failover",
