@@ -1,4 +1,4 @@
-import type { ConfigIssue, CutoverConfig } from './config-schema.js';
+import { type ConfigIssue, type CutoverConfig, healthIssues } from './config-schema.js';
 
 /**
  * AWS creates an MRSC global table only when its replicas and witness all lie in one of these region sets
@@ -268,6 +268,8 @@ export function crossFieldIssues(c: CutoverConfig, valid: ValidSections = () => 
     }
   }
 
+  // The health contract's rules live beside its section (config-schema.ts), self-contained.
+  if (valid('health', 'probe')) issues.push(...healthIssues(c));
   if (valid('lease', 'takeoverAfterMs')) {
     const fenceWait = l.ttlMs + l.maxSkewMs;
     if (c.takeoverAfterMs <= fenceWait) {
