@@ -178,3 +178,11 @@ export function thresholdResult(
   const ok = value <= max;
   return { ok, detail: `${what} ${value} ${unit} ${ok ? '≤' : '>'} ${max} ${unit}` };
 }
+
+/**
+ * Where a queue-backlog check reads the age of the oldest message, in seconds; null when the queue holds no
+ * message to age (SQS publishes ApproximateAgeOfOldestMessage only while one is there).
+ */
+export interface QueueBacklogReader {
+  oldestMessageAgeSeconds(queue: string, signal: AbortSignal): Promise<number | null>;
+}
