@@ -17,6 +17,8 @@ export const SCENARIOS = [
   'heartbeat-gap',
   'slow-health',
   'control-plane-outage',
+  'db-refuses-writes',
+  'queue-backlog',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
@@ -117,6 +119,19 @@ function keeperReported(o: Outcome, reasons: string[]): void {
 /** Events from the region's keeper after `since`, other than plain renewals. */
 const keeperTrouble = (o: Outcome, region: string, since: number) =>
   o.timeline.filter((e) => e.source === `keeper@${region}` && e.at >= since && e.type !== 'renewed');
+
+/**
+ * The health contract of the drill's sample app (issue 15, docs/health.md): a test-row write through its pg pool that
+ * makes the region unhealthy, and its queue's backlog that only warns (1 s: the local queue drains every 100 ms).
+ */
+function withHealthContract(raw: RawConfig): void {
+  raw.health = {
+    checks: [
+      { name: 'db-write', kind: 'write', weight: 'unhealthy', timeoutMs: 300 },
+      { name: 'queue', kind: 'queue-backlog', weight: 'warn', timeoutMs: 100, maxAgeSeconds: 1 },
+    ],
+  };
+}
 
 export const scenarios: Record<ScenarioName, Scenario> = {
   'region-outage': {
@@ -515,6 +530,60 @@ export const scenarios: Record<ScenarioName, Scenario> = {
         r.push('the primary did not acknowledge writes to the end');
       if (gap >= 2 * o.config.lease.renewIntervalMs)
         r.push(`the primary stopped acknowledging writes for ${gap} ms under a slow but healthy endpoint`);
+      return r;
+    },
+  },
+
+  'db-refuses-writes': {
+    name: 'db-refuses-writes',
+    summary:
+      "the primary's database refuses writes while its plain health check still answers 200; the health contract's db-write check (weight unhealthy) fails, and exactly one failover follows (DEEP_CHECK_FAILED)",
+    configure: withHealthContract,
+    async run(ctx) {
+      await sleep(1_000);
+      await ctx.refuseWrites(ctx.primary);
+      await sleep(300);
+      await ctx.recordDeepHealth(ctx.primary, ctx.config.health?.path ?? '/cutover/health');
+      await ctx.waitFor('failover_completed', 40_000);
+      await ctx.waitForAckFrom(ctx.standby, 5_000);
+    },
+    expect(o) {
+      const r: string[] = [];
+      oneFailover(o, r);
+      noneLost(o, r);
+      const decided = o.timeline.find((e) => e.type === 'requested');
+      if (decided?.code !== 'DEEP_CHECK_FAILED')
+        r.push(`the failover was requested with ${String(decided?.code)}, not DEEP_CHECK_FAILED`);
+      const plain = o.timeline.find((e) => e.type === 'deep_health' && e.region === o.config.primary.region);
+      if (plain?.status !== 503)
+        r.push(`the primary's health contract answered ${String(plain?.status)}, not 503`);
+      return r;
+    },
+  },
+
+  'queue-backlog': {
+    name: 'queue-backlog',
+    summary:
+      "the primary's queue backs up; the health contract's queue check (weight warn) fails and is recorded in every vote, and nothing else happens: no failover",
+    configure: withHealthContract,
+    async run(ctx) {
+      await sleep(1_000);
+      ctx.backUpQueue(ctx.primary);
+      await sleep(ctx.config.debounceMs * 2);
+      await ctx.recordDeepHealth(ctx.primary, ctx.config.health?.path ?? '/cutover/health');
+      await sleep(ctx.config.debounceMs);
+    },
+    expect(o) {
+      const r: string[] = [];
+      noFailover(o, r);
+      const seen = o.timeline.find((e) => e.type === 'deep_health' && e.region === o.config.primary.region);
+      const queue = (seen?.checks as { name: string; ok: boolean }[] | undefined)?.find(
+        (c) => c.name === 'queue',
+      );
+      if (seen?.status !== 200 || queue?.ok !== false)
+        r.push(
+          `the backed-up queue should answer 200 with a failed queue check, got ${JSON.stringify(seen)}`,
+        );
       return r;
     },
   },
