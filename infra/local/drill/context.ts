@@ -122,7 +122,8 @@ export class DrillContext {
   async recordDeepHealth(name: string, path: string): Promise<void> {
     const url = `${this.stack.region(name).app.url}${path}`;
     try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+      // Generous: the drill's own process serves the app, and a busy machine delays the answer, not its content.
+      const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
       const body = (await res.json()) as Record<string, unknown>;
       this.timeline.record(`app@${name}`, 'deep_health', { region: name, status: res.status, ...body });
     } catch (err) {
