@@ -294,9 +294,10 @@ class LocalSampleApp implements SampleApp {
     if (this.options.health) {
       this.deep = new pg.Pool({
         connectionString: cs,
-        max: 2,
+        // One connection per watcher probing at once, kept open: a check must not pay a connection setup.
+        max: 5,
         connectionTimeoutMillis: this.healthTimeoutMs,
-        idleTimeoutMillis: 10_000,
+        idleTimeoutMillis: 30_000,
         application_name: `sample-app-${this.region}-deep-health`,
       });
       this.deep.on('error', () => {});

@@ -125,7 +125,7 @@ export class DrillContext {
       // Generous: the drill's own process serves the app, and a busy machine delays the answer, not its content.
       const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
       const body = (await res.json()) as Record<string, unknown>;
-      this.timeline.record(`app@${name}`, 'deep_health', { region: name, status: res.status, ...body });
+      this.timeline.record(`app@${name}`, 'deep_health', { region: name, ...body, httpStatus: res.status });
     } catch (err) {
       this.timeline.record(`app@${name}`, 'deep_health', { region: name, error: String(err) });
     }

@@ -127,7 +127,7 @@ const keeperTrouble = (o: Outcome, region: string, since: number) =>
 function withHealthContract(raw: RawConfig): void {
   raw.health = {
     checks: [
-      { name: 'db-write', kind: 'write', weight: 'unhealthy', timeoutMs: 300 },
+      { name: 'db-write', kind: 'write', weight: 'unhealthy', timeoutMs: 250 },
       { name: 'queue', kind: 'queue-backlog', weight: 'warn', timeoutMs: 100, maxAgeSeconds: 1 },
     ],
   };
@@ -561,8 +561,8 @@ export const scenarios: Record<ScenarioName, Scenario> = {
       )
         r.push(`the failover was requested with ${String(decided?.code)}, not for the failed db-write check`);
       const plain = o.timeline.find((e) => e.type === 'deep_health' && e.region === o.config.primary.region);
-      if (plain?.status !== 503)
-        r.push(`the primary's health contract answered ${String(plain?.status)}, not 503`);
+      if (plain?.httpStatus !== 503)
+        r.push(`the primary's health contract answered ${String(plain?.httpStatus)}, not 503`);
       return r;
     },
   },
@@ -586,7 +586,7 @@ export const scenarios: Record<ScenarioName, Scenario> = {
       const queue = (seen?.checks as { name: string; ok: boolean }[] | undefined)?.find(
         (c) => c.name === 'queue',
       );
-      if (seen?.status !== 200 || queue?.ok !== false)
+      if (seen?.httpStatus !== 200 || queue?.ok !== false)
         r.push(
           `the backed-up queue should answer 200 with a failed queue check, got ${JSON.stringify(seen)}`,
         );
