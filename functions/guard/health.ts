@@ -39,7 +39,7 @@ export class DeepCheckTimeoutError extends Error {
  * The health contract's runner (issue 15, docs/health.md): every configured check at once, each under its own
  * timeout, so the answer comes within the slowest timeout whatever a check does. A check that ignores its abort
  * signal is answered as a timeout all the same and left to finish on its own; a check that throws is a failed check
- * with the error's message.
+ * with the error's message. Concurrent requests share one run.
  */
 export function healthContract(options: HealthContractOptions): () => Promise<HealthAnswer> {
   const problems: string[] = [];
@@ -60,9 +60,19 @@ export function healthContract(options: HealthContractOptions): () => Promise<He
   if (problems.length) throw new TypeError(`healthContract: ${problems.join('; ')}`);
   const now = options.now ?? (() => performance.now());
   const { checks } = options;
-  return async () => {
+  // Requests that arrive while a run is in flight share it: every watcher probes each region at once, and the
+  // application writes one test row per round rather than one per watcher (which would also queue the writes on
+  // the test row's lock behind each other, past their timeouts).
+  let inFlight: Promise<HealthAnswer> | null = null;
+  const once = async () => {
     const results = await Promise.all(checks.map((spec) => runCheck(spec, run[spec.name]!, now)));
     return evaluateHealth(results, checks);
+  };
+  return () => {
+    inFlight ??= once().finally(() => {
+      inFlight = null;
+    });
+    return inFlight;
   };
 }
 

@@ -220,7 +220,7 @@ class LocalSampleApp implements SampleApp {
   private deepChecks(checks: NonNullable<SampleAppOptions['health']>['checks']): Record<string, DeepCheck> {
     const run: Record<string, DeepCheck> = {};
     for (const c of checks) {
-      if (c.kind === 'write') run[c.name] = () => this.writeTestRow(c.timeoutMs);
+      if (c.kind === 'write') run[c.name] = (signal) => this.writeTestRow(c.timeoutMs, signal);
       else if (c.kind === 'queue-backlog')
         run[c.name] = queueBacklogCheck(this.queue, this.queue.name, c.maxAgeSeconds ?? 300);
       else run[c.name] = async () => ({ ok: false, detail: `the sample app has no ${c.kind} check` });
@@ -232,10 +232,18 @@ class LocalSampleApp implements SampleApp {
    * Kind `write` through the app's own pool: the primary writes its test row and reads it back; a replica, which
    * never takes writes, only reads it (a standby is not unhealthy for being read-only).
    */
-  private async writeTestRow(timeoutMs: number): Promise<{ ok: boolean; detail: string }> {
+  private async writeTestRow(
+    timeoutMs: number,
+    signal: AbortSignal,
+  ): Promise<{ ok: boolean; detail: string }> {
     const pool = this.deep;
     if (!pool) throw new Error('app is stopping');
     const client = await pool.connect();
+    // A check given up while it waited for a connection must not go on holding one.
+    if (signal.aborted) {
+      client.release();
+      throw signal.reason;
+    }
     try {
       const role = await client.query<{ r: boolean }>({
         text: 'SELECT pg_is_in_recovery() AS r',

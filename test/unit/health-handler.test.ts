@@ -174,3 +174,24 @@ describe('mounting', () => {
     });
   });
 });
+
+describe('sharing', () => {
+  it('requests that arrive while a run is in flight share it: one run of each check', async () => {
+    let runs = 0;
+    const contract = healthContract({
+      checks: [spec('db-write', 'unhealthy', 500)],
+      run: {
+        'db-write': async () => {
+          runs += 1;
+          await new Promise((r) => setTimeout(r, 30));
+          return { ok: true, detail: 'written' };
+        },
+      },
+    });
+    const answers = await Promise.all([contract(), contract(), contract()]);
+    expect(runs).toBe(1);
+    expect(answers.every((a) => a.statusCode === 200)).toBe(true);
+    await contract();
+    expect(runs).toBe(2);
+  });
+});
