@@ -1,6 +1,7 @@
 import middy from '@middy/core';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { DynamoVoteStore } from '#adapters/dynamodb/vote-store.js';
+import { fetchHealthDocument } from '#adapters/http/deep-health-probe.js';
 import { probeHealth } from '#adapters/http/health-probe.js';
 import { documentClient } from '#commons/clients.js';
 import { configFromEnv, requiredEnv } from '#commons/env-config.js';
@@ -23,6 +24,8 @@ export const handler = middy<ScheduledEvent, { rounds: number }>().handler(
       voter,
       votes,
       probe: probeHealth,
+      // Read only when the configuration has a health section: the deep checks of the health contract (issue 15).
+      deepProbe: fetchHealthDocument,
       clock: systemClock,
       sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
       remainingMs: () => context.getRemainingTimeInMillis(),

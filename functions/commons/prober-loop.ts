@@ -1,5 +1,7 @@
+import { type DeepHealthProbe, fetchHealthDocument } from '#adapters/http/deep-health-probe.js';
 import type { HealthProbe } from '#adapters/http/health-probe.js';
 import type { CutoverConfig } from '#core/config.js';
+import { recordedChecks, voteDetail, voteHealthy } from '#core/health.js';
 import type { Clock, VoteStore } from '#core/ports.js';
 import { nextVote, type Vote } from '#core/vote.js';
 
@@ -8,6 +10,8 @@ export interface ProberDeps {
   voter: string;
   votes: VoteStore;
   probe: HealthProbe;
+  /** Reads the health contract's document (issue 15) when `config.health` is set; defaults to HTTP. */
+  deepProbe?: DeepHealthProbe;
   clock: Clock;
   sleep: (ms: number) => Promise<void>;
   /** Milliseconds left in this invocation; the loop stops before a probe could outlive it. */
@@ -52,7 +56,14 @@ export function debounceAlignmentMs(
 
 export interface ProberRound {
   at: number;
-  votes: { target: string; healthy: boolean; detail: string; write: 'written' | 'superseded' }[];
+  votes: {
+    target: string;
+    healthy: boolean;
+    detail: string;
+    write: 'written' | 'superseded';
+    /** The deep checks that failed, by name, when the health contract is configured. */
+    failedChecks?: string[];
+  }[];
 }
 
 /** Votes live a little longer than they can matter, then DynamoDB's TTL removes them. */
@@ -78,7 +89,7 @@ export async function runProber(deps: ProberDeps): Promise<ProberRound[]> {
     await Promise.all(
       targets.map(async ({ region, url }) => {
         if (!previous.has(region)) previous.set(region, await votes.get(config.application, region, voter));
-        const result = await deps.probe(url, config.probe);
+        const result = await probeRegion(deps, url);
         const vote = nextVote(
           previous.get(region),
           { ...result, observedAt: clock.now() },
@@ -91,7 +102,14 @@ export async function runProber(deps: ProberDeps): Promise<ProberRound[]> {
         streaks.push(vote);
         // Superseded means another invocation of this voter wrote a newer vote: adopt it on the next round.
         previous.set(region, write === 'written' ? vote : await votes.get(config.application, region, voter));
-        round.votes.push({ target: region, healthy: vote.healthy, detail: vote.detail, write });
+        const failed = vote.checks?.filter((c) => !c.ok).map((c) => c.name);
+        round.votes.push({
+          target: region,
+          healthy: vote.healthy,
+          detail: vote.detail,
+          write,
+          ...(failed ? { failedChecks: failed } : {}),
+        });
       }),
     );
     rounds.push(round);
@@ -104,4 +122,28 @@ export async function runProber(deps: ProberDeps): Promise<ProberRound[]> {
     if (wait > 0) await deps.sleep(wait);
   }
   return rounds;
+}
+
+/**
+ * The plain probe of the region's health URL and, when the health contract is configured, its deep checks read at
+ * the same time from the same origin: the vote is unhealthy when either the plain probe or a check weighted
+ * `unhealthy` fails, and carries every check's result for decide() to weigh.
+ */
+async function probeRegion(deps: ProberDeps, url: string) {
+  const { config } = deps;
+  const health = config.health;
+  if (!health) return deps.probe(url, config.probe);
+  const deepUrl = new URL(health.path, url).toString();
+  const deepStarted = performance.now();
+  const [plain, answer] = await Promise.all([
+    deps.probe(url, config.probe),
+    (deps.deepProbe ?? fetchHealthDocument)(deepUrl, config.probe.responseTimeoutMs),
+  ]);
+  const checks = recordedChecks(health, answer, performance.now() - deepStarted);
+  return {
+    ...plain,
+    healthy: voteHealthy(plain.healthy, checks, health),
+    detail: voteDetail(plain.detail, checks, health),
+    checks,
+  };
 }

@@ -1,4 +1,5 @@
 import type { ConfigIssue, CutoverConfig } from './config-schema.js';
+import { healthIssues } from './config-schema.js';
 import { hookIssues } from './hooks.js';
 
 /**
@@ -269,6 +270,8 @@ export function crossFieldIssues(c: CutoverConfig, valid: ValidSections = () => 
     }
   }
 
+  // The health contract's rules live beside its section (config-schema.ts), self-contained.
+  if (valid('health', 'probe')) issues.push(...healthIssues(c));
   if (valid('lease', 'takeoverAfterMs')) {
     const fenceWait = l.ttlMs + l.maxSkewMs;
     if (c.takeoverAfterMs <= fenceWait) {

@@ -1,4 +1,12 @@
 import { z } from 'zod';
+import {
+  CHECK_KINDS,
+  CHECK_NAME,
+  CHECK_WEIGHTS,
+  DEEP_HEALTH_PATH,
+  HEALTH_ANSWER_MARGIN_MS,
+  MAX_CHECKS,
+} from './health.js';
 
 // An AWS region name as AWS spells it (us-east-1, eu-central-2, us-gov-west-1, ap-southeast-4).
 const regionName = z
@@ -119,6 +127,97 @@ const hook = z.discriminatedUnion(
   ],
   { error: 'must have kind "ecs", "autoscaling", "lambda-provisioned-concurrency" or "lambda"' },
 );
+
+/**
+ * The health contract (issue 15, docs/health.md): the deep checks the application's `/cutover/health` runs, each
+ * under its own timeout, and what a failure weighs in the decision. Absent: the watchers probe healthUrl only.
+ */
+const healthCheck = z
+  .object({
+    name: z
+      .string()
+      .regex(CHECK_NAME, 'must be 1-32 lowercase letters, digits or dashes, starting with a letter'),
+    kind: z.enum(CHECK_KINDS, { error: `must be one of ${CHECK_KINDS.join(', ')}` }),
+    weight: z.enum(CHECK_WEIGHTS, { error: `must be one of ${CHECK_WEIGHTS.join(', ')}` }),
+    timeoutMs: ms('health.checks[].timeoutMs').default(1_000),
+    /** kind replication-lag: the standby's lag above which the check fails; default rpoBudgetMs. */
+    maxLagMs: z.number().int().nonnegative().optional(),
+    /** kind queue-backlog: ApproximateAgeOfOldestMessage above which the check fails; default 300. */
+    maxAgeSeconds: z.number().int().positive().optional(),
+    /** kind dependency: the URL a GET must answer 2xx within the timeout. */
+    url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL of the dependency' }).optional(),
+  })
+  .strict();
+
+const healthSection = z
+  .object({
+    path: z
+      .string()
+      .regex(/^\/[A-Za-z0-9/_-]*$/, 'must be an absolute URL path such as /cutover/health')
+      .default(DEEP_HEALTH_PATH),
+    checks: z
+      .array(healthCheck)
+      .min(1, 'needs at least one check (or leave health out)')
+      .max(MAX_CHECKS, `at most ${MAX_CHECKS} checks: each vote carries every result`),
+  })
+  .strict()
+  .optional();
+
+export type HealthConfig = z.output<typeof healthSection>;
+
+/**
+ * The health section's rules that need other fields. Self-contained: config-rules.ts calls it once the health and
+ * probe sections parsed.
+ */
+export function healthIssues(c: {
+  health?: HealthConfig;
+  probe: { responseTimeoutMs: number };
+}): { field: string; message: string }[] {
+  const out: { field: string; message: string }[] = [];
+  const h = c.health;
+  if (!h) return out;
+  if (h.path === '/cutover/holder') {
+    out.push({ field: 'health.path', message: "must differ from the holder check's path /cutover/holder" });
+  }
+  const seen = new Set<string>();
+  h.checks.forEach((check, i) => {
+    const at = `health.checks[${i}]`;
+    if (seen.has(check.name)) out.push({ field: `${at}.name`, message: `names ${check.name} twice` });
+    seen.add(check.name);
+    // The handler answers after its slowest check: a check that could outlast the watcher's wait turns every
+    // slow-but-passing answer into a timeout vote.
+    const limit = c.probe.responseTimeoutMs - HEALTH_ANSWER_MARGIN_MS;
+    if (check.timeoutMs > limit) {
+      out.push({
+        field: `${at}.timeoutMs`,
+        message: `${check.timeoutMs} ms is longer than probe.responseTimeoutMs − ${HEALTH_ANSWER_MARGIN_MS} ms (${limit} ms): the watchers would give up before the check answers; lower it or raise probe.responseTimeoutMs`,
+      });
+    }
+    if (check.kind === 'replication-lag' && check.weight === 'unhealthy') {
+      out.push({
+        field: `${at}.weight`,
+        message:
+          'replication-lag must not be unhealthy: a lagging standby would make the primary unhealthy and fail over to the very standby that lags; use ineligible',
+      });
+    }
+    if (check.kind === 'dependency' && check.url === undefined) {
+      out.push({ field: `${at}.url`, message: 'is required for kind dependency (the URL to GET)' });
+    }
+    if (check.kind !== 'dependency' && check.url !== undefined) {
+      out.push({ field: `${at}.url`, message: `is only for kind dependency, not ${check.kind}` });
+    }
+    if (check.kind !== 'queue-backlog' && check.maxAgeSeconds !== undefined) {
+      out.push({
+        field: `${at}.maxAgeSeconds`,
+        message: `is only for kind queue-backlog, not ${check.kind}`,
+      });
+    }
+    if (check.kind !== 'replication-lag' && check.maxLagMs !== undefined) {
+      out.push({ field: `${at}.maxLagMs`, message: `is only for kind replication-lag, not ${check.kind}` });
+    }
+  });
+  return out;
+}
 
 export const configShape = z
   .object({
@@ -320,6 +419,7 @@ export const configShape = z
       })
       .strict()
       .optional(),
+    health: healthSection,
     fence: z
       .object({
         /** Lambda functions in the old primary region set to reserved concurrency 0 when fenced. */

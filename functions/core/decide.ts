@@ -1,5 +1,6 @@
 import type { CutoverConfig } from './config.js';
 import { eligibility, type RebuildMark } from './eligibility.js';
+import { type CheckWeight, failedWith, weightOf } from './health.js';
 import { latestPerVoter, type Vote } from './vote.js';
 
 /** What the aggregator knows besides the votes. Everything is read before deciding; nothing is fetched here. */
@@ -30,6 +31,7 @@ export type DecisionConfig = Pick<
   | 'rpoBudgetMs'
   | 'approval'
   | 'lease'
+  | 'health'
 >;
 
 export interface VoterEvidence {
@@ -52,6 +54,21 @@ export interface Evidence {
   sustainedUnhealthy: string[];
   standbyHealthyVoters: string[];
   replicationLagMs?: number;
+  /**
+   * Deep checks that fresh votes about the primary or the standby report failed, with their configured weight;
+   * absent when none failed.
+   */
+  failedChecks?: FailedCheck[];
+}
+
+export interface FailedCheck {
+  target: string;
+  voter: string;
+  name: string;
+  weight: CheckWeight;
+  detail: string;
+  /** When it began failing, on the voter's clock. */
+  since: number;
 }
 
 export type AmbiguityCode =
@@ -61,7 +78,9 @@ export type AmbiguityCode =
   | 'INSIDE_COOLDOWN'
   | 'PAUSED'
   | 'TOO_FEW_VOTERS'
-  | 'TARGET_NOT_REPLICA';
+  | 'TARGET_NOT_REPLICA'
+  | 'TARGET_INELIGIBLE'
+  | 'ASK_DEEP_CHECK';
 
 export interface Ambiguity {
   code: AmbiguityCode;
@@ -75,6 +94,8 @@ export type VerdictCode =
   | 'DEBOUNCING'
   | 'AMBIGUOUS_NO_ACTION'
   | 'QUORUM_UNHEALTHY'
+  | 'DEEP_CHECK_FAILED'
+  | 'ASK_DEEP_CHECK'
   | 'QUORUM_UNHEALTHY_AMBIGUOUS'
   | 'AMBIGUOUS_PROCEED';
 
@@ -120,11 +141,17 @@ export function decide(
   const fresh = primaryVotes.filter(isFresh);
   const freshVoters = new Set(fresh.map((v) => v.voter));
   const abstaining = [...watchers].filter((w) => !freshVoters.has(w)).sort();
-  const unhealthy = fresh.filter((v) => !v.healthy);
-  const healthy = fresh.filter((v) => v.healthy);
+  // A deep check weighted `unhealthy` makes the vote unhealthy whatever the watcher folded into `healthy`: this
+  // configuration decides, not the one the prober ran with.
+  const unhealthy = fresh.filter((v) => unhealthySince(v, config) !== null);
+  const healthy = fresh.filter((v) => unhealthySince(v, config) === null);
   // The streak must cover the window by observation, not by the passage of time since a single failed probe.
-  const sustained = unhealthy.filter((v) => v.observedAt - v.streakSince >= config.debounceMs);
-  const standbyHealthy = about(context.standby).filter((v) => isFresh(v) && v.healthy);
+  const sustained = unhealthy.filter(
+    (v) => v.observedAt - (unhealthySince(v, config) ?? v.observedAt) >= config.debounceMs,
+  );
+  const freshStandby = about(context.standby).filter(isFresh);
+  const standbyHealthy = freshStandby.filter((v) => unhealthySince(v, config) === null);
+  const failedChecks = [...fresh, ...freshStandby].flatMap((v) => failedChecksOf(v, config));
 
   const evidence: Evidence = {
     target: context.primary,
@@ -132,7 +159,7 @@ export function decide(
     quorum: config.quorum,
     fresh: fresh.map((v) => ({
       voter: v.voter,
-      healthy: v.healthy,
+      healthy: unhealthySince(v, config) === null,
       since: v.streakSince,
       observedAt: v.observedAt,
       detail: v.detail,
@@ -141,6 +168,7 @@ export function decide(
     sustainedUnhealthy: sustained.map((v) => v.voter),
     standbyHealthyVoters: standbyHealthy.map((v) => v.voter),
     ...(context.replicationLagMs === undefined ? {} : { replicationLagMs: context.replicationLagMs }),
+    ...(failedChecks.length ? { failedChecks } : {}),
   };
   const k = config.quorum;
   const verdict = (kind: VerdictKind, code: VerdictCode, reason: string, ambiguities: Ambiguity[] = []) =>
@@ -150,10 +178,16 @@ export function decide(
     const ambiguities = ambiguitiesOf(config, now, context, {
       healthyVoters: healthy.map((v) => v.voter),
       standbyHealthy: standbyHealthy.length,
+      failedChecks,
     });
-    const summary = `${sustained.length} of ${watchers.size} watchers (quorum ${k}) see ${context.primary} unhealthy for at least ${config.debounceMs} ms`;
+    // Every sustained voter names a failed `unhealthy` deep check: the region answers, but not as it must.
+    const deep = sustained.every((v) => failedWith(v.checks, config.health, 'unhealthy').length > 0);
+    const deepWhy = deep ? `: ${describeFailed(failedChecks, context.primary, 'unhealthy')}` : '';
+    const summary = `${sustained.length} of ${watchers.size} watchers (quorum ${k}) see ${context.primary} unhealthy for at least ${config.debounceMs} ms${deepWhy}`;
     if (ambiguities.length === 0) {
-      return verdict('failover', 'QUORUM_UNHEALTHY', `failover: ${summary}`);
+      return deep
+        ? verdict('failover', 'DEEP_CHECK_FAILED', `failover: ${summary}`)
+        : verdict('failover', 'QUORUM_UNHEALTHY', `failover: ${summary}`);
     }
     const why = ambiguities.map((a) => a.reason).join('; ');
     const policy = config.approval.ambiguousPolicy;
@@ -163,7 +197,14 @@ export function decide(
     // person whatever the policy, and so is a failover inside the cool-down under "proceed".
     const paused = has('PAUSED');
     const dataLoss = has('TARGET_NOT_REPLICA');
-    if (policy === 'ask' || dataLoss || (policy === 'proceed' && !paused && has('INSIDE_COOLDOWN'))) {
+    // A deep check weighted `ask` or `ineligible` is the operator's own "a person decides": no policy overrides it.
+    const person = has('ASK_DEEP_CHECK') || has('TARGET_INELIGIBLE');
+    if (
+      policy === 'ask' ||
+      dataLoss ||
+      person ||
+      (policy === 'proceed' && !paused && has('INSIDE_COOLDOWN'))
+    ) {
       return verdict(
         'failover-needs-approval',
         'QUORUM_UNHEALTHY_AMBIGUOUS',
@@ -195,7 +236,11 @@ export function decide(
     };
     const ambiguities = [
       tooFew,
-      ...ambiguitiesOf(config, now, context, { healthyVoters: [], standbyHealthy: standbyHealthy.length }),
+      ...ambiguitiesOf(config, now, context, {
+        healthyVoters: [],
+        standbyHealthy: standbyHealthy.length,
+        failedChecks,
+      }),
     ];
     const why = ambiguities.map((a) => a.reason).join('; ');
     const dataLoss = ambiguities.some((a) => a.code === 'TARGET_NOT_REPLICA');
@@ -208,6 +253,24 @@ export function decide(
       );
     }
     return verdict('suspect', 'AMBIGUOUS_NO_ACTION', `no action: ${why}`, ambiguities);
+  }
+
+  // A failed `ask` check on an otherwise healthy primary, for a quorum over the debounce window: nothing automatic
+  // (the votes see it healthy, so a re-check would call any failover a false alarm); an operator decides.
+  const asking = fresh.filter((v) =>
+    (v.checks ?? []).some(
+      (c) =>
+        !c.ok &&
+        weightOf(config.health, c.name) === 'ask' &&
+        v.observedAt - Math.min(c.since, v.observedAt) >= config.debounceMs,
+    ),
+  );
+  if (unhealthy.length === 0 && asking.length >= k) {
+    return verdict(
+      'suspect',
+      'ASK_DEEP_CHECK',
+      `a person decides: ${asking.length} fresh watchers (quorum ${k}) report for at least ${config.debounceMs} ms that ${describeFailed(failedChecks, context.primary, 'ask')}; nothing is automatic, an operator may fail over (cutover failover)`,
+    );
   }
 
   if (unhealthy.length > 0) {
@@ -239,11 +302,64 @@ export function decide(
   );
 }
 
+/**
+ * Since when the vote says its target is unhealthy, or null when it does not: the watcher's own unhealthy streak,
+ * or else the oldest failing deep check weighted `unhealthy` by this configuration. A check claiming to fail since
+ * after its own observation counts from the observation, never earlier (I3).
+ */
+function unhealthySince(v: Vote, config: DecisionConfig): number | null {
+  if (!v.healthy) return v.streakSince;
+  const failing = failedWith(v.checks, config.health, 'unhealthy');
+  if (failing.length === 0) return null;
+  return Math.min(...failing.map((c) => Math.min(c.since, v.observedAt)));
+}
+
+function failedChecksOf(v: Vote, config: DecisionConfig): FailedCheck[] {
+  return (v.checks ?? [])
+    .filter((c) => !c.ok)
+    .map((c) => ({
+      target: v.target,
+      voter: v.voter,
+      name: c.name,
+      weight: weightOf(config.health, c.name),
+      detail: c.detail,
+      since: c.since,
+    }));
+}
+
+/** "deep check db-write failed (…), seen by a, b" for each failed check of `weight` about `target`. */
+function describeFailed(checks: readonly FailedCheck[], target: string, weight: CheckWeight): string {
+  const byName = new Map<string, { detail: string; voters: string[] }>();
+  for (const c of checks) {
+    if (c.target !== target || c.weight !== weight) continue;
+    const e = byName.get(c.name) ?? { detail: c.detail, voters: [] };
+    e.voters.push(c.voter);
+    byName.set(c.name, e);
+  }
+  return [...byName.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(
+      ([name, e]) => `deep check ${name} failed in ${target} (${e.detail}, seen by ${e.voters.join(', ')})`,
+    )
+    .join('; ');
+}
+
+function ineligibleOf(checks: readonly FailedCheck[], target: string) {
+  const byName = new Map<string, { name: string; detail: string; voters: string[] }>();
+  for (const c of checks) {
+    if (c.target !== target || c.weight !== 'ineligible') continue;
+    const e = byName.get(c.name) ?? { name: c.name, detail: c.detail, voters: [] };
+    e.voters.push(c.voter);
+    byName.set(c.name, e);
+  }
+  return [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
 function ambiguitiesOf(
   config: DecisionConfig,
   now: number,
   context: DecisionContext,
-  seen: { healthyVoters: string[]; standbyHealthy: number },
+  seen: { healthyVoters: string[]; standbyHealthy: number; failedChecks: readonly FailedCheck[] },
 ): Ambiguity[] {
   const out: Ambiguity[] = [];
   if (seen.healthyVoters.length > 0) {
@@ -273,15 +389,28 @@ function ambiguitiesOf(
   if (context.paused) {
     out.push({ code: 'PAUSED', reason: 'automatic failover is paused by an operator' });
   }
-  const target = eligibility({
+  const snapshot = {
     to: context.standby,
     primary: context.primary,
     mark: context.standbyRebuild ?? null,
     database: null,
     lag: null,
     promotedByThisIncident: false,
+  };
+  // Both questions are asked: a deep check's verdict must not hide a rebuild mark's data-loss warning.
+  const replica = eligibility(snapshot);
+  if (!replica.eligible) out.push({ code: 'TARGET_NOT_REPLICA', reason: replica.reason });
+  const checked = eligibility({
+    ...snapshot,
+    ineligibleChecks: ineligibleOf(seen.failedChecks, context.standby),
   });
-  if (!target.eligible) out.push({ code: 'TARGET_NOT_REPLICA', reason: target.reason });
+  if (!checked.eligible && checked.code === 'TARGET_INELIGIBLE') {
+    out.push({ code: 'TARGET_INELIGIBLE', reason: checked.reason });
+  }
+  const asks = [context.primary, context.standby]
+    .map((t) => describeFailed(seen.failedChecks, t, 'ask'))
+    .filter((d) => d !== '');
+  if (asks.length) out.push({ code: 'ASK_DEEP_CHECK', reason: `a person decides: ${asks.join('; ')}` });
   return out;
 }
 

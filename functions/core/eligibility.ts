@@ -21,13 +21,18 @@ export interface EligibilitySnapshot {
   lag: LagReading | null;
   /** This incident submitted the target's promotion itself (its own audit trail says so). */
   promotedByThisIncident: boolean;
+  /**
+   * Deep checks weighted `ineligible` that fresh votes about the target report failed (the health contract, issue
+   * 15), e.g. its replica's lag over budget; absent or empty when none did, or when nothing read the votes.
+   */
+  ineligibleChecks?: readonly { name: string; detail: string; voters: readonly string[] }[];
 }
 
 export type Eligibility =
   | { eligible: true; code: 'REPLICA'; reason: string; clearMark: boolean }
   | { eligible: true; code: 'PROMOTED_BY_THIS_INCIDENT'; reason: string; clearMark: false }
   | { eligible: true; code: 'NO_DATABASE'; reason: string; clearMark: true }
-  | { eligible: false; code: 'NEEDS_REBUILD' | 'NOT_A_REPLICA'; reason: string };
+  | { eligible: false; code: 'NEEDS_REBUILD' | 'NOT_A_REPLICA' | 'TARGET_INELIGIBLE'; reason: string };
 
 export type EligibilityCode = Eligibility['code'];
 
@@ -48,6 +53,16 @@ export function eligibility(s: EligibilitySnapshot): Eligibility {
       code: 'PROMOTED_BY_THIS_INCIDENT',
       reason: `the database in ${s.to} was promoted by this incident already`,
       clearMark: false,
+    };
+  }
+  const failed = s.ineligibleChecks ?? [];
+  if (failed.length > 0) {
+    // The application's own report about the target outweighs what the control plane infers: its checks see the
+    // replica from inside (e.g. its lag), and a configured `ineligible` weight says a person must look first.
+    return {
+      eligible: false,
+      code: 'TARGET_INELIGIBLE',
+      reason: `${s.to} is not a failover target now: ${failed.map((c) => `deep check ${c.name} failed (${c.detail}, seen by ${c.voters.join(', ')})`).join('; ')}`,
     };
   }
   if (s.database?.managed === false) {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type CheckResult, carryChecks, voteChecksSchema } from './health.js';
 
 /**
  * One watcher's opinion of one application region. There is one item per (application, target, voter):
@@ -20,6 +21,11 @@ export const voteSchema = z
     seq: z.number().int().positive(),
     latencyMs: z.number().nonnegative(),
     detail: z.string().max(500),
+    /**
+     * The deep checks of the health contract (issue 15), when configured: bounded and named once each, so a
+     * forged or oversized list makes the item no vote at all (parseStoredVote).
+     */
+    checks: voteChecksSchema.optional(),
     /** TTL attribute, epoch seconds. */
     expiresAt: z.number().int().nonnegative(),
   })
@@ -48,6 +54,8 @@ export interface ProbeResult {
   /** "ok 200", "timeout after 3000 ms", "refused", "dns", "status 503", ... */
   detail: string;
   observedAt: number;
+  /** The deep checks' results, when the health contract is configured. */
+  checks?: CheckResult[];
 }
 
 /**
@@ -82,6 +90,19 @@ export function nextVote(
     seq: (previous?.seq ?? 0) + 1,
     latencyMs: Math.max(0, Math.round(probe.latencyMs)),
     detail: probe.detail.slice(0, 500),
+    ...(probe.checks
+      ? {
+          checks: carryChecks(
+            previous?.checks,
+            probe.checks,
+            probe.observedAt,
+            // Each check's own state carries under the same conditions as the vote's streak, whatever its health.
+            previous !== undefined &&
+              previous.expiresAt * 1000 >= probe.observedAt &&
+              (maxGapMs === undefined || gapMs <= maxGapMs),
+          ),
+        }
+      : {}),
     expiresAt: Math.ceil(probe.observedAt / 1000) + ttlSeconds,
   };
 }

@@ -1,9 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import pg from 'pg';
 import type { WriteGuard } from '#core/guard.js';
+import type { CheckSpec } from '#core/health.js';
+import { type DeepCheck, healthContract, serveHealthContract } from '#guard/health.js';
+import { queueBacklogCheck } from '#guard/health-checks.js';
 import { serveHolderCheck } from '#guard/holder-check.js';
 import type { LeaseGuard } from '#guard/lease-guard.js';
 import { SetupError } from './dynamodb-local.js';
+import { LocalQueue } from './local-queue.js';
 import { isSyncRepCancel, type PgEndpoint, queryCancellable } from './postgres.js';
 
 /**
@@ -30,6 +34,11 @@ export interface SampleAppOptions {
    * the write guard itself; absent, the app serves no holder check.
    */
   holderCheck?: Pick<LeaseGuard, 'check' | 'cachedLease'>;
+  /**
+   * The health contract (issue 15): the configuration's `health` section. The app mounts it at its path with real
+   * checks: kind `write` writes a test row through its pg pool, kind `queue-backlog` reads its local queue.
+   */
+  health?: { path: string; checks: readonly (CheckSpec & { maxAgeSeconds?: number | undefined })[] };
 }
 
 /** Gray failure from the inside: the app answers, only late. The fault proxy's `slow` does it from outside. */
@@ -67,6 +76,8 @@ export interface SampleApp {
   stop(): Promise<void>;
   slow(options: SlowApp | null): void;
   stats(): SampleAppStats;
+  /** The app's queue: a message per acknowledged order, drained unless stalled. */
+  readonly queue: LocalQueue;
 }
 
 export interface OrderRow {
@@ -100,6 +111,10 @@ export async function createOrdersSchema(db: PgEndpoint): Promise<void> {
         epoch bigint NOT NULL
       );
       INSERT INTO order_fence (singleton, epoch) VALUES (true, 0) ON CONFLICT DO NOTHING;
+      CREATE TABLE IF NOT EXISTS health_probe (
+        region text PRIMARY KEY,
+        at timestamptz NOT NULL
+      );
     `);
   });
 }
@@ -149,12 +164,31 @@ const INSERT_FENCED = `
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/**
+ * The database stops taking writes while it still answers reads: every new transaction is read-only, as after a
+ * full disk's emergency setting or an operator's mistake. The plain health check (a read) stays 200.
+ */
+export async function refuseWrites(db: PgEndpoint): Promise<void> {
+  await withClient(db, async (c) => {
+    // ALTER SYSTEM cannot run inside a transaction block: two statements, two round trips.
+    await c.query('ALTER SYSTEM SET default_transaction_read_only = on');
+    await c.query('SELECT pg_reload_conf()');
+  });
+}
+
+const WRITE_TEST_ROW = `
+  INSERT INTO health_probe (region, at) VALUES ($1, now())
+  ON CONFLICT (region) DO UPDATE SET at = excluded.at
+  RETURNING at`;
+
 class LocalSampleApp implements SampleApp {
   readonly region: string;
   port = 0;
   private server: Server | null = null;
   private writes: pg.Pool | null = null;
   private checks: pg.Pool | null = null;
+  /** The health contract's own pool: its checks must never queue the plain health check (or the writes). */
+  private deep: pg.Pool | null = null;
   private generation = 0;
   private slowness: SlowApp = {};
   private readonly counts: SampleAppStats;
@@ -162,6 +196,8 @@ class LocalSampleApp implements SampleApp {
   private readonly writeTimeoutMs: number;
   private readonly healthTimeoutMs: number;
   private readonly holder: ((req: IncomingMessage, res: ServerResponse) => boolean) | null;
+  private readonly deepHealth: ((req: IncomingMessage, res: ServerResponse) => boolean) | null;
+  readonly queue: LocalQueue;
 
   constructor(private readonly options: SampleAppOptions) {
     this.region = options.region;
@@ -172,6 +208,71 @@ class LocalSampleApp implements SampleApp {
     this.writeTimeoutMs = options.writeTimeoutMs ?? 2_000;
     this.healthTimeoutMs = options.healthTimeoutMs ?? 500;
     this.counts = { region: options.region, outcomes: {}, health: { ok: 0, unhealthy: 0 } };
+    this.queue = new LocalQueue(`orders-${options.region}`, this.now);
+    this.deepHealth = options.health
+      ? serveHealthContract(
+          healthContract({ checks: options.health.checks, run: this.deepChecks(options.health.checks) }),
+          options.health.path,
+        )
+      : null;
+  }
+
+  /** Real checks for the configured kinds; a kind the sample app has nothing for fails, never passes. */
+  private deepChecks(checks: NonNullable<SampleAppOptions['health']>['checks']): Record<string, DeepCheck> {
+    const run: Record<string, DeepCheck> = {};
+    for (const c of checks) {
+      if (c.kind === 'write') run[c.name] = (signal) => this.writeTestRow(c.timeoutMs, signal);
+      else if (c.kind === 'queue-backlog')
+        run[c.name] = queueBacklogCheck(this.queue, this.queue.name, c.maxAgeSeconds ?? 300);
+      else run[c.name] = async () => ({ ok: false, detail: `the sample app has no ${c.kind} check` });
+    }
+    return run;
+  }
+
+  /**
+   * Kind `write` through the app's own pool: the primary writes its test row and reads it back; a replica, which
+   * never takes writes, only reads it (a standby is not unhealthy for being read-only).
+   */
+  private async writeTestRow(
+    timeoutMs: number,
+    signal: AbortSignal,
+  ): Promise<{ ok: boolean; detail: string }> {
+    const pool = this.deep;
+    if (!pool) throw new Error('app is stopping');
+    const client = await pool.connect();
+    // A check given up while it waited for a connection must not go on holding one.
+    if (signal.aborted) {
+      client.release();
+      throw signal.reason;
+    }
+    try {
+      const role = await client.query<{ r: boolean }>({
+        text: 'SELECT pg_is_in_recovery() AS r',
+        query_timeout: timeoutMs,
+      } as pg.QueryConfig);
+      if (role.rows[0]?.r) {
+        await client.query({
+          text: 'SELECT at FROM health_probe WHERE region = $1',
+          values: [this.region],
+          query_timeout: timeoutMs,
+        } as pg.QueryConfig);
+        client.release();
+        return { ok: true, detail: 'replica: test row read (a replica takes no writes)' };
+      }
+      const res = await client.query<{ at: Date }>({
+        text: WRITE_TEST_ROW,
+        values: [this.region],
+        query_timeout: timeoutMs,
+      } as pg.QueryConfig);
+      client.release();
+      if (res.rowCount !== 1) return { ok: false, detail: 'test row not written' };
+      return { ok: true, detail: 'test row written and read back' };
+    } catch (err) {
+      // The database's own refusal (an SQLSTATE) leaves the connection sound; a statement cut off by its timeout
+      // may still run: never hand that connection to the next check.
+      client.release((err as { code?: string }).code === undefined);
+      throw err;
+    }
   }
 
   get url(): string {
@@ -181,6 +282,7 @@ class LocalSampleApp implements SampleApp {
   async start(): Promise<void> {
     if (this.server) return;
     this.generation += 1;
+    this.queue.start();
     const cs = connectionString(this.options.database);
     // Separate pools so that a health check measures the database, not a queue behind slow writes.
     // 8 writers: a few hundred writes a second with room for a slow commit (each holds a connection only for
@@ -201,6 +303,18 @@ class LocalSampleApp implements SampleApp {
       statement_timeout: this.healthTimeoutMs,
       application_name: `sample-app-${this.region}-health`,
     });
+    if (this.options.health) {
+      this.deep = new pg.Pool({
+        connectionString: cs,
+        // One connection per watcher probing at once, kept open: a check must not pay a connection setup.
+        max: 5,
+        connectionTimeoutMillis: this.healthTimeoutMs,
+        idleTimeoutMillis: 30_000,
+        application_name: `sample-app-${this.region}-deep-health`,
+      });
+      this.deep.on('error', () => {});
+      this.deep.on('connect', (c) => c.on('error', () => {}));
+    }
     // A killed or cut database errors idle clients; the next request sees the failure on its own.
     this.writes.on('error', () => {});
     this.checks.on('error', () => {});
@@ -254,9 +368,11 @@ class LocalSampleApp implements SampleApp {
   }
 
   private endPools(): void {
-    const pools = [this.writes, this.checks];
+    this.queue.stop();
+    const pools = [this.writes, this.checks, this.deep];
     this.writes = null;
     this.checks = null;
+    this.deep = null;
     for (const pool of pools) pool?.end().catch(() => {});
   }
 
@@ -275,6 +391,7 @@ class LocalSampleApp implements SampleApp {
   private async handle(req: IncomingMessage, res: ServerResponse, generation: number): Promise<void> {
     // From the guard's cache, no I/O: a region cut off from the lease authority turns 503 when its writes stop.
     if (this.holder?.(req, res)) return;
+    if (this.deepHealth?.(req, res)) return;
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && path === '/health') {
       const { status, body } = await this.health();
@@ -284,6 +401,8 @@ class LocalSampleApp implements SampleApp {
     if (req.method === 'POST' && path === '/orders') {
       const body = await readBody(req);
       const { status, outcome, body: answer } = await this.order(body);
+      // Every acknowledged order leaves a message for the app's consumer (the queue-backlog check's queue).
+      if (outcome === 'ACKED') this.queue.send();
       this.counts.outcomes[outcome] = (this.counts.outcomes[outcome] ?? 0) + 1;
       if (generation === this.generation) send(res, status, answer, this.region);
       return;

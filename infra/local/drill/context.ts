@@ -1,6 +1,7 @@
 import type { CutMode } from '../fault-proxy.js';
 import { type LoadGenerator, startLoadGenerator } from '../load-generator.js';
 import type { Route53Fault } from '../route53-standin.js';
+import { refuseWrites } from '../sample-app.js';
 import type { LocalControl } from './control.js';
 import type { AckedWrite } from './report.js';
 import type { DrillStack } from './stack.js';
@@ -116,6 +117,31 @@ export class DrillContext {
     const c = this.config;
     const factor = (c.debounceMs + c.lease.ttlMs + c.lease.maxSkewMs) / BUILT_IN_DETECT_AND_FENCE_MS;
     return Math.round(timeoutMs * Math.max(1, factor));
+  }
+
+  /** The region's database refuses writes but answers reads: its plain health check stays 200 (issue 15). */
+  async refuseWrites(name: string): Promise<void> {
+    this.fault('writes_refused', name);
+    await refuseWrites(this.stack.region(name).db.endpoint);
+  }
+
+  /** The region's queue consumer stops: its oldest message ages (issue 15). */
+  backUpQueue(name: string): void {
+    this.fault('queue_backed_up', name);
+    this.stack.region(name).app.queue.stall();
+  }
+
+  /** Reads the region's health contract as a watcher would and puts its answer on the timeline. */
+  async recordDeepHealth(name: string, path: string): Promise<void> {
+    const url = `${this.stack.region(name).app.url}${path}`;
+    try {
+      // Generous: the drill's own process serves the app, and a busy machine delays the answer, not its content.
+      const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+      const body = (await res.json()) as Record<string, unknown>;
+      this.timeline.record(`app@${name}`, 'deep_health', { region: name, ...body, httpStatus: res.status });
+    } catch (err) {
+      this.timeline.record(`app@${name}`, 'deep_health', { region: name, error: String(err) });
+    }
   }
 
   /** Clients in the same region as the app, reaching it directly: a partition does not cut them off. */

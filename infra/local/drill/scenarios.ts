@@ -18,6 +18,8 @@ export const SCENARIOS = [
   'slow-health',
   'control-plane-outage',
   'warm-standby',
+  'db-refuses-writes',
+  'queue-backlog',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
@@ -161,6 +163,19 @@ function keeperReported(o: Outcome, c: Checks): void {
 /** Events from the region's keeper after `since`, other than plain renewals. */
 const keeperTrouble = (o: Outcome, region: string, since: number) =>
   o.timeline.filter((e) => e.source === `keeper@${region}` && e.at >= since && e.type !== 'renewed');
+
+/**
+ * The health contract of the drill's sample app (issue 15, docs/health.md): a test-row write through its pg pool that
+ * makes the region unhealthy, and its queue's backlog that only warns (1 s: the local queue drains every 100 ms).
+ */
+function withHealthContract(raw: RawConfig): void {
+  raw.health = {
+    checks: [
+      { name: 'db-write', kind: 'write', weight: 'unhealthy', timeoutMs: 250 },
+      { name: 'queue', kind: 'queue-backlog', weight: 'warn', timeoutMs: 100, maxAgeSeconds: 1 },
+    ],
+  };
+}
 
 export const scenarios: Record<ScenarioName, Scenario> = {
   // Issue 15: the standby runs 2 tasks and must run 6 before it is promoted; a cache purge after the traffic moved.
@@ -714,6 +729,69 @@ export const scenarios: Record<ScenarioName, Scenario> = {
         gap < 2 * o.config.lease.renewIntervalMs,
         `longest gap ${gap} ms`,
         `it stopped for ${gap} ms under a slow but healthy endpoint`,
+      );
+      return c.list;
+    },
+  },
+
+  'db-refuses-writes': {
+    name: 'db-refuses-writes',
+    summary:
+      "the primary's database refuses writes while its plain health check still answers 200; the health contract's db-write check (weight unhealthy) fails, and exactly one failover follows (DEEP_CHECK_FAILED)",
+    configure: withHealthContract,
+    async run(ctx) {
+      await sleep(1_000);
+      await ctx.refuseWrites(ctx.primary);
+      await sleep(300);
+      await ctx.recordDeepHealth(ctx.primary, ctx.config.health?.path ?? '/cutover/health');
+      await ctx.waitFor('failover_completed', 40_000);
+      await ctx.waitForAckFrom(ctx.standby, 5_000);
+    },
+    expect(o) {
+      const c = new Checks();
+      oneFailover(o, c);
+      noneLost(o, c);
+      // The decision names the deep check: DEEP_CHECK_FAILED, or an approval whose reason says it (a loaded machine
+      // can add an ambiguity, e.g. a standby probe timing out).
+      const decided = o.timeline.find((e) => e.type === 'requested');
+      const asked = o.timeline.find((e) => e.type === 'approval_requested');
+      c.that(
+        'the failover was requested for the failed db-write check',
+        decided?.code === 'DEEP_CHECK_FAILED' ||
+          String(asked?.reason ?? '').includes('deep check db-write failed'),
+        String(decided?.code ?? asked?.reason),
+        `requested with ${String(decided?.code)}, not for the failed db-write check`,
+      );
+      const plain = o.timeline.find((e) => e.type === 'deep_health' && e.region === o.config.primary.region);
+      c.equal("the primary's health contract answered", plain?.httpStatus, 503);
+      return c.list;
+    },
+  },
+
+  'queue-backlog': {
+    name: 'queue-backlog',
+    summary:
+      "the primary's queue backs up; the health contract's queue check (weight warn) fails and is recorded in every vote, and nothing else happens: no failover",
+    configure: withHealthContract,
+    async run(ctx) {
+      await sleep(1_000);
+      ctx.backUpQueue(ctx.primary);
+      await sleep(ctx.config.debounceMs * 2);
+      await ctx.recordDeepHealth(ctx.primary, ctx.config.health?.path ?? '/cutover/health');
+      await sleep(ctx.config.debounceMs);
+    },
+    expect(o) {
+      const c = new Checks();
+      noFailover(o, c);
+      const seen = o.timeline.find((e) => e.type === 'deep_health' && e.region === o.config.primary.region);
+      const queue = (seen?.checks as { name: string; ok: boolean }[] | undefined)?.find(
+        (k) => k.name === 'queue',
+      );
+      c.that(
+        'the backed-up queue answered 200 with a failed queue check',
+        seen?.httpStatus === 200 && queue?.ok === false,
+        `status ${String(seen?.httpStatus)}, queue check ok=${String(queue?.ok)}`,
+        `got ${JSON.stringify(seen)}`,
       );
       return c.list;
     },

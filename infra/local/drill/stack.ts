@@ -524,6 +524,8 @@ export class DrillStack {
       // The holder check answers from the real guard even when the write path bypasses it (unsafeBypassGuard).
       holderCheck: guard,
       now: () => clock.now(),
+      // The health contract, when the configuration has one (issue 15, docs/health.md).
+      ...(config.health ? { health: config.health } : {}),
     });
     this.cleanup.push(() => app.stop());
     // The verify step checks the new primary's own health endpoint: in the drill, the app's real URL.

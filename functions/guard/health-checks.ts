@@ -1,0 +1,77 @@
+import type { LagReading, ReplicationLagReader } from '#core/failover-ports.js';
+import { type QueueBacklogReader, thresholdResult } from '#core/health.js';
+import type { DeepCheck } from './health.js';
+
+/**
+ * The deep checks of the health contract, each a small factory around what the application already has: its own
+ * database client, a lag reader, a queue metric reader, a dependency's URL.
+ */
+
+/**
+ * Kind `write`: the application writes a test row through its own database client and reads it back, e.g.
+ * `UPDATE health_probe SET at = now() WHERE id = $region RETURNING at`. It must pass `signal` on (or cancel its
+ * statement when it aborts); a database that refuses writes (read-only, revoked, full) fails the check.
+ */
+export function writeCheck(writeTestRow: (signal: AbortSignal) => Promise<unknown>): DeepCheck {
+  if (typeof writeTestRow !== 'function')
+    throw new TypeError('writeCheck needs the write-a-test-row callback');
+  return async (signal) => {
+    await writeTestRow(signal);
+    return { ok: true, detail: 'test row written and read back' };
+  };
+}
+
+/**
+ * Kind `replication-lag`: the standby's lag, from a callback (e.g. `pg_last_xact_replay_timestamp()` on the
+ * replica) or the control plane's ReplicationLagReader port (CloudWatch ReplicaLag / AuroraGlobalDBRPOLag).
+ */
+export function replicationLagCheck(
+  read: ((signal: AbortSignal) => Promise<number | null>) | { reader: ReplicationLagReader; region: string },
+  maxLagMs: number,
+): DeepCheck {
+  if (!(maxLagMs >= 0)) throw new RangeError(`replicationLagCheck: maxLagMs must be ≥ 0, got ${maxLagMs}`);
+  const lagOf =
+    typeof read === 'function'
+      ? read
+      : async () => ((await read.reader.read(read.region)) as LagReading).lagMs;
+  return async (signal) => thresholdResult('replication lag', await lagOf(signal), maxLagMs, 'ms');
+}
+
+/**
+ * Kind `queue-backlog`: the age of the oldest message in the application's queue (SQS
+ * ApproximateAgeOfOldestMessage, CloudWatch namespace AWS/SQS). An empty queue has nothing to age: it passes.
+ */
+export function queueBacklogCheck(
+  reader: QueueBacklogReader,
+  queue: string,
+  maxAgeSeconds: number,
+): DeepCheck {
+  if (!(maxAgeSeconds > 0))
+    throw new RangeError(`queueBacklogCheck: maxAgeSeconds must be > 0, got ${maxAgeSeconds}`);
+  return async (signal) => {
+    const age = await reader.oldestMessageAgeSeconds(queue, signal);
+    if (age === null) return { ok: true, detail: `${queue}: no message waiting` };
+    const r = thresholdResult('oldest message', age, maxAgeSeconds, 's');
+    return { ok: r.ok, detail: `${queue}: ${r.detail}` };
+  };
+}
+
+/** Kind `dependency`: a GET of `url` answers 2xx before the check's timeout. */
+export function dependencyCheck(url: string, fetchImpl: typeof fetch = fetch): DeepCheck {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new TypeError(`dependencyCheck: ${url} is not a URL`);
+  }
+  return async (signal) => {
+    const res = await fetchImpl(parsed, {
+      method: 'GET',
+      signal,
+      headers: { 'user-agent': 'cutover-health' },
+    });
+    await res.body?.cancel().catch(() => {});
+    const ok = res.status >= 200 && res.status < 300;
+    return { ok, detail: `${parsed.host} answered ${res.status}` };
+  };
+}
