@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { loadConfig } from './config-file.js';
+import { explainLines } from '#core/config-explain.js';
+import { loadConfigFile } from './config-file.js';
 import { processIo } from './io.js';
 import { type CommandName, HELP, helpOf, overview, usageOf } from './usage.js';
 
@@ -100,17 +101,29 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** `cutover config validate [--explain] FILE`: 0 valid, 1 refused or unreadable, 2 a usage problem. */
 export function configCommand(argv: string[]): number {
-  const [sub, file, ...extra] = argv;
-  if (sub !== 'validate' || !file || extra.length) {
-    process.stderr.write(`${usageOf('config validate')}\n`);
+  const [sub, ...rest] = argv;
+  const explain = rest.includes('--explain');
+  const args = rest.filter((a) => a !== '--explain');
+  const [file, ...extra] = args;
+  const unknownFlag = args.find((a) => a.startsWith('-'));
+  if (sub !== 'validate' || !file || extra.length || unknownFlag) {
+    const why = unknownFlag
+      ? `unknown option ${JSON.stringify(unknownFlag)}\n`
+      : sub !== undefined && sub !== 'validate'
+        ? `unknown config subcommand ${JSON.stringify(sub)}\n`
+        : '';
+    process.stderr.write(`${why}${usageOf('config validate')}\n`);
     return 2;
   }
-  const config = loadConfig(file, processIo, 'out');
-  if (!config) return 1;
+  const loaded = loadConfigFile(file, processIo, 'out');
+  if (!loaded) return 1;
+  const { config, raw } = loaded;
   process.stdout.write(
     `OK ${file}: application ${config.application}, primary ${config.primary.region}, standby ${config.standby.region}, ${config.watchers.length} watchers, quorum ${config.quorum}\n`,
   );
+  if (explain) process.stdout.write(`${explainLines(raw, config).join('\n')}\n`);
   return 0;
 }
 
