@@ -17,7 +17,13 @@ import {
   tracesOf,
   tracingBasis,
 } from './cost-model.js';
-import { DAYS_PER_MONTH, MINUTES_PER_MONTH, type PriceTable, US_EAST_1_LIST_PRICES } from './cost-prices.js';
+import {
+  DAYS_PER_MONTH,
+  MINUTES_PER_MONTH,
+  type PriceTable,
+  pricedRegions,
+  US_EAST_1_LIST_PRICES,
+} from './cost-prices.js';
 import { runStates } from './step-registry.js';
 
 /**
@@ -48,6 +54,7 @@ export function estimateShape(
   // Aggregator: every control region's replica streams every vote write.
   const streamRecords = voteWrites * shape.controlRegions;
   const aggregatorInvocations = streamRecords / a.recordsPerBatch;
+  const worstAggregatorInvocations = streamRecords;
   const voteQueryUnits = readUnits(shape.watchers * a.voteItemBytes);
   // Lease, open incident, pause, last failover: one small item or short query each.
   const controlReads = 4;
@@ -69,6 +76,23 @@ export function estimateShape(
   const scheduledLoops = shape.watchers + (inProcess ? 0 : applicationRegions);
 
   const schedulerInvocations = scheduledLoops * MINUTES_PER_MONTH;
+
+  const aggregator = (invocations: number, batching: string): ComponentCost =>
+    component(
+      'aggregator',
+      `Aggregator (${shape.controlRegions} control regions)`,
+      `one invocation per stream batch per control region (${batching}); each reads 4 control items, 2 vote queries of ${voteQueryUnits} read ${voteQueryUnits === 1 ? 'unit' : 'units'}, and makes 1 conditional verdict write (it fails when the verdict is unchanged, and a failed conditional write still consumes a write unit)`,
+      [
+        priced(p.lambdaRequest, invocations, 'invocations'),
+        priced(p.lambdaArmGbSecond, gbSeconds('aggregator', invocations, a.aggregatorBatchMs), 'duration'),
+        priced(
+          p.dynamoReadRequestUnit,
+          invocations * (controlReads + 2 * voteQueryUnits),
+          'control and vote reads',
+        ),
+        priced(p.dynamoWriteRequestUnit, invocations, 'verdict writes'),
+      ],
+    );
 
   const components: ComponentCost[] = [
     component(
@@ -101,25 +125,7 @@ export function estimateShape(
     component('stream', 'Votes stream reads', 'GetRecords calls made by a Lambda trigger are not charged', [
       priced(p.dynamoStreamReadByLambda, streamRecords, 'stream records to the aggregators'),
     ]),
-    component(
-      'aggregator',
-      `Aggregator (${shape.controlRegions} control regions)`,
-      `worst case: one invocation per vote record per control region (no batching); each reads 4 control items, 2 vote queries of ${voteQueryUnits} read unit(s), and makes 1 conditional verdict write (it fails when the verdict is unchanged, and a failed conditional write still consumes a write unit)`,
-      [
-        priced(p.lambdaRequest, aggregatorInvocations, 'invocations'),
-        priced(
-          p.lambdaArmGbSecond,
-          gbSeconds('aggregator', aggregatorInvocations, a.aggregatorBatchMs),
-          'duration',
-        ),
-        priced(
-          p.dynamoReadRequestUnit,
-          aggregatorInvocations * (controlReads + 2 * voteQueryUnits),
-          'control and vote reads',
-        ),
-        priced(p.dynamoWriteRequestUnit, aggregatorInvocations, 'verdict writes'),
-      ],
-    ),
+    aggregator(aggregatorInvocations, `${a.recordsPerBatch} vote records a batch`),
     component(
       'heartbeat',
       inProcess
@@ -212,8 +218,31 @@ export function estimateShape(
   const traffic = trafficComponent(shape, p);
   if (traffic) components.push(traffic);
 
+  // No $0.00 rows: what costs nothing is said once, with the reason, and left out of the breakdown.
+  const free: string[] = [];
+  const billed = components.flatMap((c) => {
+    const lines = c.lines.filter((l) => l.usd > 0);
+    if (lines.length === 0) {
+      free.push(`${c.title}: ${c.basis}`);
+      return [];
+    }
+    return [{ ...c, lines, usd: lines.reduce((sum, l) => sum + l.usd, 0) }];
+  });
+  // Every record its own batch (votes that never share a poll, or a burst of verdict changes in an incident).
+  const worstCase =
+    a.recordsPerBatch > 1
+      ? [aggregator(worstAggregatorInvocations, 'worst case: every vote record its own batch')]
+      : [];
+  const withPrice = pricedRegions([p]);
+
   return {
-    monthlyUsd: components.reduce((sum, c) => sum + c.usd, 0),
+    monthlyUsd: billed.reduce((sum, c) => sum + c.usd, 0),
+    worstCase,
+    free,
+    regions: {
+      priced: (shape.regions ?? [p.region]).filter((r) => withPrice.includes(r)),
+      unpriced: (shape.regions ?? []).filter((r) => !withPrice.includes(r)),
+    },
     days: DAYS_PER_MONTH,
     shape,
     usage: {
@@ -228,7 +257,7 @@ export function estimateShape(
       leaseRenewals,
       schedulerInvocations,
     },
-    components,
+    components: billed,
     perFailover: failoverCost(prices, a),
     prices,
     assumptions: a,
