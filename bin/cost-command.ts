@@ -50,18 +50,10 @@ function unitPrice(p: UnitPrice): string {
 }
 
 /** One priced line: quantity × unit price = amount, so that a reader can redo it. */
-function line(l: CostLine, p: UnitPrice | undefined): string {
-  if (!p) return `    ${l.item}: ${usd(l.usd)}`;
+function line(l: CostLine, p: UnitPrice): string {
   const [one, many] = p.name;
   const q = Number(quantity(l.quantity).replace(/,/g, ''));
   return `    ${l.item}: ${quantity(l.quantity)} ${q === 1 ? one : many} × ${unitPrice(p)} = ${usd(l.usd)}`;
-}
-
-function priceOf(e: CostEstimate, l: CostLine): UnitPrice | undefined {
-  return Object.values(e.prices).find(
-    (v): v is UnitPrice =>
-      typeof v === 'object' && v !== null && 'unit' in v && (v as UnitPrice).unit === l.unit,
-  );
 }
 
 export function formatEstimate(application: string, e: CostEstimate, rows: LeverRow[]): string {
@@ -73,14 +65,14 @@ export function formatEstimate(application: string, e: CostEstimate, rows: Lever
     `prices: ${e.prices.region} on-demand list prices, checked ${e.prices.checkedOn}; free tiers are not subtracted`,
     unpriced.length === 0
       ? `every region of this configuration is priced (${e.regions.priced.join(', ')})`
-      : `NOT PRICED: this table has no prices for ${unpriced.join(', ')}; their share is computed at ${e.prices.region} rates, and AWS prices many regions higher: treat the total as a floor for them (docs/cost.md)`,
+      : `NOT PRICED: no cited price for ${unpriced.join(', ')} except Lambda duration (priced per region below); the rest of their share is at ${e.prices.region} rates, and AWS prices many regions higher: treat the total as a floor for them (docs/cost.md)`,
     '',
   ];
   const all = [...e.components, ...e.worstCase];
   const width = Math.max(...all.map((c) => c.title.length), 'total'.length) + 2;
   for (const c of e.components) {
     out.push(`${c.title.padEnd(width)}${usd(c.usd).padStart(10)}`);
-    for (const l of c.lines) out.push(line(l, priceOf(e, l)));
+    for (const l of c.lines) out.push(line(l, l.price));
     out.push(`    (${c.basis})`);
   }
   out.push(`${'total'.padEnd(width)}${usd(e.monthlyUsd).padStart(10)} a month`, '');
@@ -94,7 +86,7 @@ export function formatEstimate(application: string, e: CostEstimate, rows: Lever
     out.push(
       `worst case, not in the total: ${c.title} ${usd(c.usd)} a month (${usd(c.usd - (steady?.usd ?? 0))} more than above)`,
     );
-    for (const l of c.lines) out.push(line(l, priceOf(e, l)));
+    for (const l of c.lines) out.push(line(l, l.price));
     out.push(`    (${c.basis})`, '');
   }
   const f = e.perFailover;

@@ -97,6 +97,8 @@ export interface DeploymentShape {
   scheduledRunMs?: number;
   /** Every region Cutover runs in (application, watchers, control, lease): the prices that apply. */
   regions?: readonly string[];
+  /** Where each looping function runs, for the prices that differ by region (Lambda duration). */
+  regionsOf?: { prober: readonly string[]; aggregator: readonly string[]; heartbeat: readonly string[] };
 }
 
 export function shapeOf(config: CutoverConfig): DeploymentShape {
@@ -125,6 +127,11 @@ export function shapeOf(config: CutoverConfig): DeploymentShape {
           : [la.region]),
       ]),
     ],
+    regionsOf: {
+      prober: [...watchers],
+      aggregator: [...control],
+      heartbeat: [config.primary.region, config.standby.region],
+    },
     ...(config.traffic ? { trafficMode: config.traffic.mode } : {}),
   };
 }
@@ -167,6 +174,8 @@ export interface CostLine {
   quantity: number;
   unit: string;
   usd: number;
+  /** The price applied: quantity / price.per × price.usd = usd. */
+  price: UnitPrice;
 }
 
 export interface ComponentCost {
@@ -224,7 +233,37 @@ export const priced = (price: UnitPrice, quantity: number, item: string): CostLi
   quantity,
   unit: price.unit,
   usd: (quantity / price.per) * price.usd,
+  price,
 });
+
+/**
+ * A Lambda duration spread evenly over the regions a function runs in, one line per duration price: one line
+ * ("duration") when every region has the same price, else one per price with its regions named.
+ */
+export function regionalDuration(
+  gbSecondsTotal: number,
+  regions: readonly string[] | undefined,
+  priceIn: (region: string) => UnitPrice,
+  base: UnitPrice,
+  item = 'duration',
+): CostLine[] {
+  if (!regions?.length) return [priced(base, gbSecondsTotal, item)];
+  const groups = new Map<number, { price: UnitPrice; regions: string[] }>();
+  for (const r of regions) {
+    const price = priceIn(r);
+    const g = groups.get(price.usd) ?? { price, regions: [] };
+    g.regions.push(r);
+    groups.set(price.usd, g);
+  }
+  if (groups.size === 1) return [priced([...groups.values()][0]?.price ?? base, gbSecondsTotal, item)];
+  return [...groups.values()].map((g) =>
+    priced(
+      g.price,
+      (gbSecondsTotal * g.regions.length) / regions.length,
+      `${item} in ${g.regions.join(', ')}`,
+    ),
+  );
+}
 
 export const component = (
   id: ComponentId,

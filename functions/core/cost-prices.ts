@@ -40,6 +40,33 @@ export interface PriceTable {
 }
 
 /**
+ * Lambda's Arm duration price where it differs from us-east-1's, USD per GB-second. AWS's page renders its regional
+ * table client-side, so these are as transcribed from https://aws.amazon.com/lambda/pricing/ by Artillery
+ * (artillery@2.0.28, lib/platform/aws-lambda/prices.js: every other region at the base price); verify before
+ * relying on them. Only the prober, heartbeat and aggregator durations are priced per region with it.
+ */
+export const LAMBDA_ARM_GB_SECOND_BY_REGION: Readonly<Record<string, number>> = {
+  'af-south-1': 0.00001768,
+  'ap-east-1': 0.0000183,
+  'eu-south-1': 0.0000156138,
+  'me-south-1': 0.0000165334,
+  'me-central-1': 0.0000165334,
+};
+
+/** Lambda's Arm duration price in `region`. */
+export function lambdaArmGbSecondIn(region: string, base: UnitPrice): UnitPrice {
+  const usd = LAMBDA_ARM_GB_SECOND_BY_REGION[region];
+  return usd === undefined
+    ? base
+    : {
+        ...base,
+        usd,
+        source:
+          'https://aws.amazon.com/lambda/pricing/ (as transcribed by artillery@2.0.28, lib/platform/aws-lambda/prices.js)',
+      };
+}
+
+/**
  * The regions this table has prices for. Cutover runs in many regions (watchers, control regions, votes replicas);
  * AWS prices most services per region, and this project has cited prices for us-east-1 only (docs/cost.md). A
  * region without a table is priced at us-east-1's rates and `cutover cost` names it, never silently.

@@ -13,12 +13,14 @@ import {
   loopRounds,
   priced,
   readUnits,
+  regionalDuration,
   shapeOf,
   tracesOf,
   tracingBasis,
 } from './cost-model.js';
 import {
   DAYS_PER_MONTH,
+  lambdaArmGbSecondIn,
   MINUTES_PER_MONTH,
   type PriceTable,
   pricedRegions,
@@ -77,6 +79,13 @@ export function estimateShape(
 
   const schedulerInvocations = scheduledLoops * MINUTES_PER_MONTH;
 
+  const duration = (kind: 'prober' | 'aggregator' | 'heartbeat', gbs: number) =>
+    regionalDuration(
+      gbs,
+      shape.regionsOf?.[kind],
+      (r) => (r === p.region ? p.lambdaArmGbSecond : lambdaArmGbSecondIn(r, p.lambdaArmGbSecond)),
+      p.lambdaArmGbSecond,
+    );
   const aggregator = (invocations: number, batching: string): ComponentCost =>
     component(
       'aggregator',
@@ -84,7 +93,7 @@ export function estimateShape(
       `one invocation per stream batch per control region (${batching}); each reads 4 control items, 2 vote queries of ${voteQueryUnits} read ${voteQueryUnits === 1 ? 'unit' : 'units'}, and makes 1 conditional verdict write (it fails when the verdict is unchanged, and a failed conditional write still consumes a write unit)`,
       [
         priced(p.lambdaRequest, invocations, 'invocations'),
-        priced(p.lambdaArmGbSecond, gbSeconds('aggregator', invocations, a.aggregatorBatchMs), 'duration'),
+        ...duration('aggregator', gbSeconds('aggregator', invocations, a.aggregatorBatchMs)),
         priced(
           p.dynamoReadRequestUnit,
           invocations * (controlReads + 2 * voteQueryUnits),
@@ -101,7 +110,7 @@ export function estimateShape(
       `one invocation a minute per watcher; ${proberRounds} rounds of ${shape.probeIntervalMs / 1000} s, billed until the last round ends (${(proberMs / 1000).toFixed(1)} s at ${DEPLOYED.memoryMb.prober} MB arm64)`,
       [
         priced(p.lambdaRequest, proberInvocations, 'invocations'),
-        priced(p.lambdaArmGbSecond, gbSeconds('prober', proberInvocations, proberMs), 'duration'),
+        ...duration('prober', gbSeconds('prober', proberInvocations, proberMs)),
       ],
     ),
     component(
@@ -131,17 +140,13 @@ export function estimateShape(
       inProcess
         ? `Lease keeper (in the application's process, ${applicationRegions} application regions)`
         : `Lease heartbeat (${applicationRegions} application regions)`,
-      `${inProcess ? `${ticks} renewals a minute from the application itself (no Lambda, no schedule)` : `${ticks} ticks a run, a run started every minute and lasting ${(runMs / 1000).toFixed(0)} s`}; the holder's conditional renewal is billed in ${shape.leaseReplicas} replica table(s) (MRSC: one replicated write unit per full replica; a witness holds no table); the standby reads the lease each tick`,
+      `${inProcess ? `${ticks} renewals a minute from the application itself (no Lambda, no schedule)` : `${ticks} ticks a run, a run started every minute and lasting ${(runMs / 1000).toFixed(0)} s`}; the holder's conditional renewal is billed in ${shape.leaseReplicas} replica ${shape.leaseReplicas === 1 ? 'table' : 'tables'} (MRSC: one replicated write unit per full replica; a witness holds no table); the standby reads the lease each tick`,
       [
         ...(inProcess
           ? []
           : [
               priced(p.lambdaRequest, heartbeatInvocations, 'invocations'),
-              priced(
-                p.lambdaArmGbSecond,
-                gbSeconds('heartbeat', heartbeatInvocations, heartbeatMs),
-                'duration',
-              ),
+              ...duration('heartbeat', gbSeconds('heartbeat', heartbeatInvocations, heartbeatMs)),
             ]),
         priced(leaseWritePrice, leaseRenewals * shape.leaseReplicas, 'lease renewals × replicas'),
         priced(

@@ -352,7 +352,7 @@ describe('cutover cost', () => {
     expect(r.out).toContain('us-east-1 on-demand list prices');
     // The regions without a price in the table are named, never silently priced at us-east-1.
     expect(r.out).toMatch(
-      /^NOT PRICED: this table has no prices for us-west-2, eu-west-1, .*eu-central-1; /m,
+      /^NOT PRICED: no cited price for us-west-2, eu-west-1, .*eu-central-1 except Lambda duration/m,
     );
     // Quantities that add up: quantity × unit price = line, and plurals that agree.
     expect(r.out).toMatch(/^ {4}replication transfer: 9\.33 GB × \$0\.02 a GB = \$0\.19$/m);
@@ -395,6 +395,35 @@ describe('cutover cost', () => {
   });
 });
 
+describe('prices by region', () => {
+  it('prices Lambda duration in each region where it differs, and names every region without a price', () => {
+    const raw = JSON.parse(readFileSync('examples/cutover.example.json', 'utf8'));
+    raw.watchers = ['eu-west-1', 'af-south-1', 'ca-central-1', 'me-south-1', 'ap-northeast-1'];
+    const e = estimateCost(loadConfig(raw));
+    const prober = e.components.find((c) => c.id === 'prober')!;
+    const total = gbSecondsOf(estimateCost(example), 'prober');
+    // The same 5 watchers' duration, split by region: 3 at the base price, af-south-1 and me-south-1 at theirs.
+    expect(prober.lines.map((l) => [l.item, l.price.usd])).toEqual([
+      ['invocations', 0.2],
+      ['duration in eu-west-1, ca-central-1, ap-northeast-1', 0.0000133334],
+      ['duration in af-south-1', 0.00001768],
+      ['duration in me-south-1', 0.0000165334],
+    ]);
+    expect(prober.lines.slice(1).reduce((s, l) => s + l.quantity, 0)).toBeCloseTo(total, 6);
+    expect(prober.lines[2]!.usd).toBeCloseTo((total / 5) * 0.00001768, 10);
+    expect(e.regions.unpriced).toEqual(expect.arrayContaining(['af-south-1', 'me-south-1', 'eu-central-1']));
+    expect(e.regions.priced).toEqual(['us-east-1']);
+    // One line when every region of a function has the same price.
+    expect(estimateCost(example).components.find((c) => c.id === 'prober')!.lines[1]!.item).toBe('duration');
+  });
+});
+
+const gbSecondsOf = (e: ReturnType<typeof estimateCost>, id: string) =>
+  e.components
+    .find((c) => c.id === id)!
+    .lines.filter((l) => l.item.startsWith('duration'))
+    .reduce((s, l) => s + l.quantity, 0);
+
 describe('the traffic layer in the cost', () => {
   const withMode = (mode: 'arc' | 'accelerator' | 'records') => {
     const raw = JSON.parse(readFileSync('examples/cutover.example.json', 'utf8'));
@@ -408,7 +437,13 @@ describe('the traffic layer in the cost', () => {
     const traffic = e.components.find((c) => c.id === 'traffic')!;
     expect(traffic.title).toBe('Route 53 ARC cluster');
     expect(traffic.lines).toEqual([
-      { item: 'cluster-hours', quantity: 720, unit: e.prices.arcClusterHour.unit, usd: 1_800 },
+      {
+        item: 'cluster-hours',
+        quantity: 720,
+        unit: e.prices.arcClusterHour.unit,
+        usd: 1_800,
+        price: e.prices.arcClusterHour,
+      },
     ]);
     expect(e.monthlyUsd).toBeCloseTo(base.monthlyUsd + 1_800, 9);
     expect(e.prices.arcClusterHour.source).toMatch(
