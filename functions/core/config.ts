@@ -165,7 +165,12 @@ function shapeIssues(issue: z.core.$ZodIssue, input: unknown): ConfigIssue[] {
     const known = knownKeys(configShape, issue.path, input);
     return issue.keys.map((key) => {
       const near = closest(key, known);
-      const fix = near ? `did you mean ${near}?` : 'remove it or correct its name';
+      const elsewhere = near ? [] : (fieldsNamed().get(key) ?? []);
+      const fix = near
+        ? `did you mean ${near}?`
+        : elsewhere.length
+          ? `${key} belongs ${elsewhere.map(placeOf).join(' or ')}, not in ${fieldName(issue.path)}: move it there`
+          : 'remove it or correct its name';
       const list = known.length ? ` (fields here: ${known.join(', ')})` : '';
       return { field: fieldName([...issue.path, key]), message: `is not a known field; ${fix}${list}` };
     });
@@ -185,6 +190,38 @@ function shapeIssues(issue: z.core.$ZodIssue, input: unknown): ConfigIssue[] {
       ? issue.message
       : `${issue.message}; got ${shown(value)}`;
   return [{ field, message }];
+}
+
+/** Where a field lives, said as a place: "at the top level", "in lease". */
+const placeOf = (field: string): string =>
+  field.includes('.') ? `in ${field.slice(0, field.lastIndexOf('.'))}` : 'at the top level';
+
+let byName: Map<string, string[]> | undefined;
+
+/** Every field of the schema by its last name (`debounceMs` → ["debounceMs"]), to say where a misplaced key goes. */
+function fieldsNamed(): Map<string, string[]> {
+  if (byName) return byName;
+  const map = new Map<string, string[]>();
+  const walk = (s: unknown, path: string): void => {
+    let t = s;
+    while (t instanceof z.ZodOptional || t instanceof z.ZodDefault || t instanceof z.ZodPrefault)
+      t = t.unwrap();
+    if (t instanceof z.ZodDiscriminatedUnion) {
+      for (const o of t.options) walk(o, path);
+      return;
+    }
+    if (!(t instanceof z.ZodObject)) return;
+    for (const [k, v] of Object.entries(t.shape as Record<string, unknown>)) {
+      const field = path ? `${path}.${k}` : k;
+      const list = map.get(k) ?? [];
+      if (!list.includes(field)) list.push(field);
+      map.set(k, list);
+      walk(v, field);
+    }
+  };
+  walk(configShape, '');
+  byName = map;
+  return map;
 }
 
 /** The keys the schema accepts at `path`, following the input to pick a discriminated union's branch. */

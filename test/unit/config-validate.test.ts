@@ -197,6 +197,29 @@ describe('every message in the project’s words', () => {
   });
 });
 
+describe('a key in the wrong place', () => {
+  it('says where a known field belongs when it is misplaced', () => {
+    const raw = exampleConfigJson() as Raw;
+    raw.probe.debounceMs = 30_000;
+    raw.lease.ambiguousPolicy = 'ask';
+    const r = parseConfig(raw);
+    expect(r.ok ? [] : r.issues).toEqual([
+      {
+        field: 'probe.debounceMs',
+        message: expect.stringMatching(
+          /^is not a known field; debounceMs belongs at the top level, not in probe: move it there \(fields here: /,
+        ),
+      },
+      {
+        field: 'lease.ambiguousPolicy',
+        message: expect.stringMatching(
+          /^is not a known field; ambiguousPolicy belongs in approval, not in lease: move it there/,
+        ),
+      },
+    ]);
+  });
+});
+
 describe('--explain', () => {
   it('lists the defaults the file left out, with what each means', () => {
     const raw = exampleConfigJson() as Raw;
