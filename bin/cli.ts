@@ -103,19 +103,34 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** `cutover config validate [--explain] FILE`: 0 valid, 1 refused or unreadable, 2 a usage problem. */
 export async function configCommand(argv: string[]): Promise<number> {
-  const [sub, file, ...extra] = argv;
-  if (sub !== 'validate' || !file || extra.length) {
-    process.stderr.write(`${usageOf('config validate')}\n`);
+  const [sub, ...rest] = argv;
+  const explain = rest.includes('--explain');
+  const args = rest.filter((a) => a !== '--explain');
+  const [file, ...extra] = args;
+  const unknownFlag = args.find((a) => a.startsWith('-'));
+  if (sub !== 'validate' || !file || extra.length || unknownFlag) {
+    const why = unknownFlag
+      ? `unknown option ${JSON.stringify(unknownFlag)}\n`
+      : sub !== undefined && sub !== 'validate'
+        ? `unknown config subcommand ${JSON.stringify(sub)}\n`
+        : '';
+    process.stderr.write(`${why}${usageOf('config validate')}\n`);
     return 2;
   }
   // Loaded here, not at the top: the schema (zod) is most of what --help and --version would otherwise load.
-  const { loadConfig } = await import('./config-file.js');
-  const config = loadConfig(file, processIo, 'out');
-  if (!config) return 1;
+  const [{ loadConfigFile }, { explainLines }] = await Promise.all([
+    import('./config-file.js'),
+    import('#core/config-explain.js'),
+  ]);
+  const loaded = loadConfigFile(file, processIo, 'out');
+  if (!loaded) return 1;
+  const { config, raw } = loaded;
   process.stdout.write(
     `OK ${file}: application ${config.application}, primary ${config.primary.region}, standby ${config.standby.region}, ${config.watchers.length} watchers, quorum ${config.quorum}\n`,
   );
+  if (explain) process.stdout.write(`${explainLines(raw, config).join('\n')}\n`);
   return 0;
 }
 

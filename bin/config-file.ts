@@ -9,17 +9,36 @@ import type { Io } from './io.js';
  * (`config validate`, `cost`), which puts it on io.out. Returns null when refused.
  */
 export function loadConfig(file: string, io: Io, invalidTo: 'out' | 'err' = 'err'): CutoverConfig | null {
+  return loadConfigFile(file, io, invalidTo)?.config ?? null;
+}
+
+/** As loadConfig, with the file's parsed JSON too (`config validate --explain` compares the two). */
+export function loadConfigFile(
+  file: string,
+  io: Io,
+  invalidTo: 'out' | 'err' = 'err',
+): { config: CutoverConfig; raw: unknown } | null {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    io.err(`cannot read ${file}: ${(err as Error).message}\n`);
+    const e = err as NodeJS.ErrnoException;
+    const why =
+      e.code === 'ENOENT'
+        ? 'no such file'
+        : e.code === 'EISDIR'
+          ? 'it is a directory, not a file'
+          : e.code === 'EACCES'
+            ? 'permission denied'
+            : e.message;
+    io.err(`cannot read ${file}: ${why}\n`);
     return null;
   }
   const result = parseConfigText(text);
-  if (result.ok) return result.config;
+  if (result.ok) return { config: result.config, raw: JSON.parse(text) as unknown };
   const report = invalidTo === 'out' ? io.out : io.err;
-  report(`INVALID ${file}: ${result.issues.length} problem(s)\n`);
+  const n = result.issues.length;
+  report(`INVALID ${file}: ${n} ${n === 1 ? 'problem' : 'problems'}\n`);
   for (const issue of result.issues) report(`  ${issue.field}: ${issue.message}\n`);
   return null;
 }

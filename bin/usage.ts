@@ -17,7 +17,10 @@ export interface CommandHelp {
 export const HELP = {
   'config validate': {
     summary: 'check a configuration file: every error named by field, all at once',
-    usage: 'usage: cutover config validate FILE',
+    usage: 'usage: cutover config validate [--explain] FILE',
+    details: `  Exit codes: 0 valid, 1 refused (each problem under its field, with the value and the fix) or unreadable,
+  2 a usage problem. --explain also lists the settings left to their defaults, one a line, with what each means
+  for failover time or safety.`,
   },
   drill: {
     summary: 'run the whole control plane on this machine against real stand-ins, one scenario',

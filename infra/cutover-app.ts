@@ -28,7 +28,7 @@ export interface CutoverStacks {
 
 /** Reads and validates a configuration file with the same loader the functions and the CLI use. */
 export function readConfig(file: string): CutoverConfig {
-  return loadConfig(JSON.parse(readFileSync(file, 'utf8')));
+  return loadConfig(JSON.parse(readFileSync(file, 'utf8')), { file: true });
 }
 
 /**

@@ -70,11 +70,20 @@ export type ValidSections = (...sections: (keyof CutoverConfig)[]) => boolean;
  * The rules that span fields. The timing rules are invariant I6 of the brief: a lease must survive two
  * failed renewals, the debounce must span at least two probes, and the holder must stop before a taker may start.
  */
-export function crossFieldIssues(c: CutoverConfig, valid: ValidSections = () => true): ConfigIssue[] {
+export function crossFieldIssues(
+  c: CutoverConfig,
+  valid: ValidSections = () => true,
+  setByUser: (field: string) => boolean = () => true,
+): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const add = (field: string, message: string): void => {
     issues.push({ field, message });
   };
+  // A rule between fields is filed under the first field named, unless the file left that one to its default and
+  // set another: the error then belongs to the value the operator wrote (a 25 s probe interval against the default
+  // debounce is the interval's problem).
+  const blame = (first: string, ...others: string[]): string =>
+    setByUser(first) ? first : (others.find(setByUser) ?? first);
 
   if (valid('primary', 'standby') && c.primary.region === c.standby.region) {
     add('standby.region', `must differ from primary.region (${c.primary.region})`);
@@ -93,7 +102,10 @@ export function crossFieldIssues(c: CutoverConfig, valid: ValidSections = () => 
     const n = new Set(c.watchers).size;
     const majority = Math.floor(n / 2) + 1;
     if (c.quorum < majority || c.quorum > n) {
-      add('quorum', `must be a majority of the ${n} watchers: between ${majority} and ${n}, got ${c.quorum}`);
+      add(
+        'quorum',
+        `must be a majority of the ${n} watchers: between ${majority} and ${n}, got ${c.quorum}; set quorum to ${majority} or change the watchers`,
+      );
     }
   }
   if (valid('controlRegions')) {
@@ -167,17 +179,23 @@ export function crossFieldIssues(c: CutoverConfig, valid: ValidSections = () => 
   const p = c.probe;
   if (valid('probe')) {
     if (p.connectTimeoutMs > p.responseTimeoutMs) {
-      add('probe.connectTimeoutMs', `must be at most probe.responseTimeoutMs (${p.responseTimeoutMs})`);
+      add(
+        blame('probe.connectTimeoutMs', 'probe.responseTimeoutMs'),
+        `probe.connectTimeoutMs (${p.connectTimeoutMs}) must be at most probe.responseTimeoutMs (${p.responseTimeoutMs}): lower the first or raise the second`,
+      );
     }
     if (p.responseTimeoutMs >= p.intervalMs) {
       add(
-        'probe.responseTimeoutMs',
-        `must be less than probe.intervalMs (${p.intervalMs}) so probes do not overlap`,
+        blame('probe.responseTimeoutMs', 'probe.intervalMs'),
+        `probe.responseTimeoutMs (${p.responseTimeoutMs}) must be less than probe.intervalMs (${p.intervalMs}) so probes do not overlap: lower the timeout or lengthen the interval`,
       );
     }
   }
   if (valid('probe', 'debounceMs') && c.debounceMs < 2 * p.intervalMs) {
-    add('debounceMs', `must be at least 2 × probe.intervalMs = ${2 * p.intervalMs}, got ${c.debounceMs}`);
+    add(
+      blame('debounceMs', 'probe.intervalMs'),
+      `debounceMs must be at least 2 × probe.intervalMs = ${2 * p.intervalMs}, got ${c.debounceMs}: one lost probe must not decide a failover; raise debounceMs or shorten probe.intervalMs`,
+    );
   }
   // The prober and the Lambda heartbeat are started once a minute (EventBridge Scheduler's finest rate,
   // docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html) and loop inside their minute: an
@@ -185,27 +203,27 @@ export function crossFieldIssues(c: CutoverConfig, valid: ValidSections = () => 
   if (valid('probe') && p.intervalMs > SCHEDULE_PERIOD_MS) {
     add(
       'probe.intervalMs',
-      `must be at most ${SCHEDULE_PERIOD_MS} (probers start once a minute), got ${p.intervalMs}`,
+      `must be at most ${SCHEDULE_PERIOD_MS} (probers start once a minute), got ${p.intervalMs}; use ${SCHEDULE_PERIOD_MS} or less`,
     );
   }
   if (valid('reopenAfterMs', 'debounceMs') && c.reopenAfterMs < c.debounceMs) {
     add(
-      'reopenAfterMs',
-      `must be at least debounceMs (${c.debounceMs}): an aborted or failed incident would be requested again before a new detection window could pass, paging in a loop; got ${c.reopenAfterMs}`,
+      blame('reopenAfterMs', 'debounceMs'),
+      `reopenAfterMs must be at least debounceMs (${c.debounceMs}): an aborted or failed incident would be requested again before a new detection window could pass, paging in a loop; got ${c.reopenAfterMs}`,
     );
   }
   const minCooldown = MIN_COOLDOWN_WINDOWS * c.debounceMs;
   if (valid('cooldownMs', 'debounceMs') && c.cooldownMs < minCooldown) {
     add(
-      'cooldownMs',
-      `must be at least ${MIN_COOLDOWN_WINDOWS} × debounceMs = ${minCooldown}: a shorter cool-down lets two flapping regions pass the lease back and forth without a person; got ${c.cooldownMs}`,
+      blame('cooldownMs', 'debounceMs'),
+      `cooldownMs must be at least ${MIN_COOLDOWN_WINDOWS} × debounceMs = ${minCooldown}: a shorter cool-down lets two flapping regions pass the lease back and forth without a person; got ${c.cooldownMs}`,
     );
   }
   const minStaleness = valid('probe') ? p.intervalMs + p.responseTimeoutMs : 0;
   if (valid('probe', 'voteStalenessMs') && c.voteStalenessMs < minStaleness) {
     add(
-      'voteStalenessMs',
-      `must be at least probe.intervalMs + probe.responseTimeoutMs = ${minStaleness}, or healthy voters go stale between probes`,
+      blame('voteStalenessMs', 'probe.intervalMs', 'probe.responseTimeoutMs'),
+      `voteStalenessMs must be at least probe.intervalMs + probe.responseTimeoutMs = ${minStaleness}, got ${c.voteStalenessMs}, or healthy voters go stale between probes; raise voteStalenessMs or shorten the probe`,
     );
   }
 
@@ -224,8 +242,15 @@ export function crossFieldIssues(c: CutoverConfig, valid: ValidSections = () => 
     const renewBudget = minimumLeaseTtlMs(l, c.probe) - l.maxSkewMs - l.safetyMarginMs;
     if (usable < renewBudget) {
       add(
-        'lease.ttlMs',
-        `lease.ttlMs − lease.maxSkewMs − lease.safetyMarginMs (${usable}) must be at least lease.renewIntervalMs + probe.responseTimeoutMs + 3 × lease.retryTimeoutMs = ${renewBudget}, so that the holder rides out a health check as slow as the watchers allow and two failed renewals, and the third lands before writes stop`,
+        blame(
+          'lease.ttlMs',
+          'lease.renewIntervalMs',
+          'lease.retryTimeoutMs',
+          'lease.maxSkewMs',
+          'lease.safetyMarginMs',
+          'probe.responseTimeoutMs',
+        ),
+        `lease.ttlMs − lease.maxSkewMs − lease.safetyMarginMs (${usable}) must be at least lease.renewIntervalMs + probe.responseTimeoutMs + 3 × lease.retryTimeoutMs = ${renewBudget}, so that the holder rides out a health check as slow as the watchers allow and two failed renewals, and the third lands before writes stop; raise lease.ttlMs to ${minimumLeaseTtlMs(l, c.probe)} or shorten the renewal timings`,
       );
     }
     if (l.ttlMs > MAX_LEASE_TTL_MS) {
@@ -258,8 +283,8 @@ export function crossFieldIssues(c: CutoverConfig, valid: ValidSections = () => 
     const minRun = 2 * SCHEDULE_PERIOD_MS + l.renewIntervalMs;
     if (l.keeper === 'scheduled' && l.scheduledRunMs < minRun) {
       add(
-        'lease.scheduledRunMs',
-        `must be at least 2 × ${SCHEDULE_PERIOD_MS} + lease.renewIntervalMs = ${minRun} with lease.keeper "scheduled", so that one missed start leaves no renewal gap; got ${l.scheduledRunMs}`,
+        blame('lease.scheduledRunMs', 'lease.renewIntervalMs', 'lease.keeper'),
+        `lease.scheduledRunMs must be at least 2 × ${SCHEDULE_PERIOD_MS} + lease.renewIntervalMs = ${minRun} with lease.keeper "scheduled", so that one missed start leaves no renewal gap; got ${l.scheduledRunMs}`,
       );
     }
     if (l.keeper === 'scheduled' && l.scheduledRunMs >= LAMBDA_MAX_RUN_MS) {
@@ -276,8 +301,8 @@ export function crossFieldIssues(c: CutoverConfig, valid: ValidSections = () => 
     const fenceWait = l.ttlMs + l.maxSkewMs;
     if (c.takeoverAfterMs <= fenceWait) {
       add(
-        'takeoverAfterMs',
-        `must exceed lease.ttlMs + lease.maxSkewMs = ${fenceWait}, the fence's wait, or a failover waiting out the old lease looks stalled; got ${c.takeoverAfterMs}`,
+        blame('takeoverAfterMs', 'lease.ttlMs', 'lease.maxSkewMs'),
+        `takeoverAfterMs must exceed lease.ttlMs + lease.maxSkewMs = ${fenceWait}, the fence's wait, or a failover waiting out the old lease looks stalled; got ${c.takeoverAfterMs}`,
       );
     }
   }

@@ -7,13 +7,18 @@ import {
   HEALTH_ANSWER_MARGIN_MS,
   MAX_CHECKS,
 } from './health.js';
+import { isCommercialRegion, regionProblem } from './regions.js';
 
-// An AWS region name as AWS spells it (us-east-1, eu-central-2, us-gov-west-1, ap-southeast-4).
-const regionName = z
-  .string()
-  .regex(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d{1,2}$/, 'must be an AWS region name such as us-east-1');
+// A commercial AWS region as AWS spells it (functions/core/regions.ts): a typo such as eu-centrl-1 deploys nothing
+// there and only shows at incident time, so it is refused with the region it most likely meant.
+const regionName = z.string().refine((v): boolean => isCommercialRegion(v), {
+  error: (issue) =>
+    typeof issue.input === 'string'
+      ? regionProblem(issue.input)
+      : 'must be an AWS region code such as us-east-1',
+});
 
-const ms = (what: string) => z.number().int(`${what} must be a whole number of milliseconds`).positive();
+const ms = (_what: string) => z.number().int('must be a whole number of milliseconds').positive();
 
 const applicationRegion = z
   .object({

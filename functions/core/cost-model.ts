@@ -45,7 +45,11 @@ export interface CostAssumptions {
   stepInvocationMs: number;
   /** A vote item as stored (keys, streak, seq, latency, up to 500 characters of detail). */
   voteItemBytes: number;
-  /** Vote records per aggregator invocation. 1 is the worst case: every record its own batch. */
+  /**
+   * Vote records per aggregator invocation in the steady state. A watcher writes its two votes of a round together
+   * (Promise.all in functions/commons/prober-loop.ts), so they usually share a batch; 1, every record its own batch,
+   * is the worst case, priced apart from the total.
+   */
   recordsPerBatch: number;
   /** CloudWatch Logs bytes: Lambda's START/END/REPORT lines per invocation, and each loop's own line. */
   logBytes: { perInvocation: number; perProbeRound: number; perHeartbeatTick: number; perDecision: number };
@@ -64,7 +68,7 @@ export const DEFAULT_ASSUMPTIONS: CostAssumptions = {
   aggregatorBatchMs: 200,
   stepInvocationMs: 500,
   voteItemBytes: 600,
-  recordsPerBatch: 1,
+  recordsPerBatch: 2,
   logBytes: { perInvocation: 600, perProbeRound: 700, perHeartbeatTick: 400, perDecision: 500 },
   // Route 53 reports INSYNC within about a minute (5 s polls); an RDS promotion takes minutes (10 s polls).
   failover: { stopTrafficPolls: 12, promotePolls: 30, routeTrafficPolls: 12, verifyRetries: 0 },
@@ -91,6 +95,10 @@ export interface DeploymentShape {
   keeper?: CutoverConfig['lease']['keeper'];
   /** How long one scheduled run renews (lease.scheduledRunMs); absent: one minute. */
   scheduledRunMs?: number;
+  /** Every region Cutover runs in (application, watchers, control, lease): the prices that apply. */
+  regions?: readonly string[];
+  /** Where each looping function runs, for the prices that differ by region (Lambda duration). */
+  regionsOf?: { prober: readonly string[]; aggregator: readonly string[]; heartbeat: readonly string[] };
 }
 
 export function shapeOf(config: CutoverConfig): DeploymentShape {
@@ -108,6 +116,22 @@ export function shapeOf(config: CutoverConfig): DeploymentShape {
     retryTimeoutMs: config.lease.retryTimeoutMs,
     keeper: config.lease.keeper,
     scheduledRunMs: config.lease.scheduledRunMs,
+    regions: [
+      ...new Set([
+        config.primary.region,
+        config.standby.region,
+        ...watchers,
+        ...control,
+        ...(la.mode === 'mrsc'
+          ? [...la.regions, ...(la.witnessRegion ? [la.witnessRegion] : [])]
+          : [la.region]),
+      ]),
+    ],
+    regionsOf: {
+      prober: [...watchers],
+      aggregator: [...control],
+      heartbeat: [config.primary.region, config.standby.region],
+    },
     ...(config.traffic ? { trafficMode: config.traffic.mode } : {}),
   };
 }
@@ -150,6 +174,8 @@ export interface CostLine {
   quantity: number;
   unit: string;
   usd: number;
+  /** The price applied: quantity / price.per × price.usd = usd. */
+  price: UnitPrice;
 }
 
 export interface ComponentCost {
@@ -185,7 +211,14 @@ export interface FailoverCost {
 }
 
 export interface CostEstimate {
+  /** The steady state: what a month costs when nothing fails. */
   monthlyUsd: number;
+  /** Components whose worst case differs from the steady state, each priced alone and not in the total. */
+  worstCase: ComponentCost[];
+  /** What costs nothing, and why, in place of $0.00 rows. */
+  free: string[];
+  /** Where the prices come from: the regions with a price in the table, and those priced at its rates. */
+  regions: { priced: string[]; unpriced: string[] };
   days: number;
   shape: DeploymentShape;
   usage: MonthlyUsage;
@@ -200,7 +233,37 @@ export const priced = (price: UnitPrice, quantity: number, item: string): CostLi
   quantity,
   unit: price.unit,
   usd: (quantity / price.per) * price.usd,
+  price,
 });
+
+/**
+ * A Lambda duration spread evenly over the regions a function runs in, one line per duration price: one line
+ * ("duration") when every region has the same price, else one per price with its regions named.
+ */
+export function regionalDuration(
+  gbSecondsTotal: number,
+  regions: readonly string[] | undefined,
+  priceIn: (region: string) => UnitPrice,
+  base: UnitPrice,
+  item = 'duration',
+): CostLine[] {
+  if (!regions?.length) return [priced(base, gbSecondsTotal, item)];
+  const groups = new Map<number, { price: UnitPrice; regions: string[] }>();
+  for (const r of regions) {
+    const price = priceIn(r);
+    const g = groups.get(price.usd) ?? { price, regions: [] };
+    g.regions.push(r);
+    groups.set(price.usd, g);
+  }
+  if (groups.size === 1) return [priced([...groups.values()][0]?.price ?? base, gbSecondsTotal, item)];
+  return [...groups.values()].map((g) =>
+    priced(
+      g.price,
+      (gbSecondsTotal * g.regions.length) / regions.length,
+      `${item} in ${g.regions.join(', ')}`,
+    ),
+  );
+}
 
 export const component = (
   id: ComponentId,

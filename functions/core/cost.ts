@@ -13,11 +13,19 @@ import {
   loopRounds,
   priced,
   readUnits,
+  regionalDuration,
   shapeOf,
   tracesOf,
   tracingBasis,
 } from './cost-model.js';
-import { DAYS_PER_MONTH, MINUTES_PER_MONTH, type PriceTable, US_EAST_1_LIST_PRICES } from './cost-prices.js';
+import {
+  DAYS_PER_MONTH,
+  lambdaArmGbSecondIn,
+  MINUTES_PER_MONTH,
+  type PriceTable,
+  pricedRegions,
+  US_EAST_1_LIST_PRICES,
+} from './cost-prices.js';
 import { runStates } from './step-registry.js';
 
 /**
@@ -48,6 +56,7 @@ export function estimateShape(
   // Aggregator: every control region's replica streams every vote write.
   const streamRecords = voteWrites * shape.controlRegions;
   const aggregatorInvocations = streamRecords / a.recordsPerBatch;
+  const worstAggregatorInvocations = streamRecords;
   const voteQueryUnits = readUnits(shape.watchers * a.voteItemBytes);
   // Lease, open incident, pause, last failover: one small item or short query each.
   const controlReads = 4;
@@ -70,6 +79,30 @@ export function estimateShape(
 
   const schedulerInvocations = scheduledLoops * MINUTES_PER_MONTH;
 
+  const duration = (kind: 'prober' | 'aggregator' | 'heartbeat', gbs: number) =>
+    regionalDuration(
+      gbs,
+      shape.regionsOf?.[kind],
+      (r) => (r === p.region ? p.lambdaArmGbSecond : lambdaArmGbSecondIn(r, p.lambdaArmGbSecond)),
+      p.lambdaArmGbSecond,
+    );
+  const aggregator = (invocations: number, batching: string): ComponentCost =>
+    component(
+      'aggregator',
+      `Aggregator (${shape.controlRegions} control regions)`,
+      `one invocation per stream batch per control region (${batching}); each reads 4 control items, 2 vote queries of ${voteQueryUnits} read ${voteQueryUnits === 1 ? 'unit' : 'units'}, and makes 1 conditional verdict write (it fails when the verdict is unchanged, and a failed conditional write still consumes a write unit)`,
+      [
+        priced(p.lambdaRequest, invocations, 'invocations'),
+        ...duration('aggregator', gbSeconds('aggregator', invocations, a.aggregatorBatchMs)),
+        priced(
+          p.dynamoReadRequestUnit,
+          invocations * (controlReads + 2 * voteQueryUnits),
+          'control and vote reads',
+        ),
+        priced(p.dynamoWriteRequestUnit, invocations, 'verdict writes'),
+      ],
+    );
+
   const components: ComponentCost[] = [
     component(
       'prober',
@@ -77,7 +110,7 @@ export function estimateShape(
       `one invocation a minute per watcher; ${proberRounds} rounds of ${shape.probeIntervalMs / 1000} s, billed until the last round ends (${(proberMs / 1000).toFixed(1)} s at ${DEPLOYED.memoryMb.prober} MB arm64)`,
       [
         priced(p.lambdaRequest, proberInvocations, 'invocations'),
-        priced(p.lambdaArmGbSecond, gbSeconds('prober', proberInvocations, proberMs), 'duration'),
+        ...duration('prober', gbSeconds('prober', proberInvocations, proberMs)),
       ],
     ),
     component(
@@ -101,41 +134,19 @@ export function estimateShape(
     component('stream', 'Votes stream reads', 'GetRecords calls made by a Lambda trigger are not charged', [
       priced(p.dynamoStreamReadByLambda, streamRecords, 'stream records to the aggregators'),
     ]),
-    component(
-      'aggregator',
-      `Aggregator (${shape.controlRegions} control regions)`,
-      `worst case: one invocation per vote record per control region (no batching); each reads 4 control items, 2 vote queries of ${voteQueryUnits} read unit(s), and makes 1 conditional verdict write (it fails when the verdict is unchanged, and a failed conditional write still consumes a write unit)`,
-      [
-        priced(p.lambdaRequest, aggregatorInvocations, 'invocations'),
-        priced(
-          p.lambdaArmGbSecond,
-          gbSeconds('aggregator', aggregatorInvocations, a.aggregatorBatchMs),
-          'duration',
-        ),
-        priced(
-          p.dynamoReadRequestUnit,
-          aggregatorInvocations * (controlReads + 2 * voteQueryUnits),
-          'control and vote reads',
-        ),
-        priced(p.dynamoWriteRequestUnit, aggregatorInvocations, 'verdict writes'),
-      ],
-    ),
+    aggregator(aggregatorInvocations, `${a.recordsPerBatch} vote records a batch`),
     component(
       'heartbeat',
       inProcess
         ? `Lease keeper (in the application's process, ${applicationRegions} application regions)`
         : `Lease heartbeat (${applicationRegions} application regions)`,
-      `${inProcess ? `${ticks} renewals a minute from the application itself (no Lambda, no schedule)` : `${ticks} ticks a run, a run started every minute and lasting ${(runMs / 1000).toFixed(0)} s`}; the holder's conditional renewal is billed in ${shape.leaseReplicas} replica table(s) (MRSC: one replicated write unit per full replica; a witness holds no table); the standby reads the lease each tick`,
+      `${inProcess ? `${ticks} renewals a minute from the application itself (no Lambda, no schedule)` : `${ticks} ticks a run, a run started every minute and lasting ${(runMs / 1000).toFixed(0)} s`}; the holder's conditional renewal is billed in ${shape.leaseReplicas} replica ${shape.leaseReplicas === 1 ? 'table' : 'tables'} (MRSC: one replicated write unit per full replica; a witness holds no table); the standby reads the lease each tick`,
       [
         ...(inProcess
           ? []
           : [
               priced(p.lambdaRequest, heartbeatInvocations, 'invocations'),
-              priced(
-                p.lambdaArmGbSecond,
-                gbSeconds('heartbeat', heartbeatInvocations, heartbeatMs),
-                'duration',
-              ),
+              ...duration('heartbeat', gbSeconds('heartbeat', heartbeatInvocations, heartbeatMs)),
             ]),
         priced(leaseWritePrice, leaseRenewals * shape.leaseReplicas, 'lease renewals × replicas'),
         priced(
@@ -212,8 +223,31 @@ export function estimateShape(
   const traffic = trafficComponent(shape, p);
   if (traffic) components.push(traffic);
 
+  // No $0.00 rows: what costs nothing is said once, with the reason, and left out of the breakdown.
+  const free: string[] = [];
+  const billed = components.flatMap((c) => {
+    const lines = c.lines.filter((l) => l.usd > 0);
+    if (lines.length === 0) {
+      free.push(`${c.title}: ${c.basis}`);
+      return [];
+    }
+    return [{ ...c, lines, usd: lines.reduce((sum, l) => sum + l.usd, 0) }];
+  });
+  // Every record its own batch (votes that never share a poll, or a burst of verdict changes in an incident).
+  const worstCase =
+    a.recordsPerBatch > 1
+      ? [aggregator(worstAggregatorInvocations, 'worst case: every vote record its own batch')]
+      : [];
+  const withPrice = pricedRegions([p]);
+
   return {
-    monthlyUsd: components.reduce((sum, c) => sum + c.usd, 0),
+    monthlyUsd: billed.reduce((sum, c) => sum + c.usd, 0),
+    worstCase,
+    free,
+    regions: {
+      priced: (shape.regions ?? [p.region]).filter((r) => withPrice.includes(r)),
+      unpriced: (shape.regions ?? []).filter((r) => !withPrice.includes(r)),
+    },
     days: DAYS_PER_MONTH,
     shape,
     usage: {
@@ -228,7 +262,7 @@ export function estimateShape(
       leaseRenewals,
       schedulerInvocations,
     },
-    components,
+    components: billed,
     perFailover: failoverCost(prices, a),
     prices,
     assumptions: a,

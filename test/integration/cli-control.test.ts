@@ -237,7 +237,7 @@ describe('cutover pause and resume (DynamoDB Local)', () => {
     writeFileSync(bad, JSON.stringify(raw));
     const refused = capture();
     expect(await pauseCommand(['--config', bad, ...table, '--reason', 'x'], { io: refused, clock })).toBe(1);
-    expect(refused.stderr()).toContain(`INVALID ${bad}: 1 problem(s)`);
+    expect(refused.stderr()).toContain(`INVALID ${bad}: 1 problem`);
     expect(refused.stderr()).toContain('quorum: must be a majority');
     expect(
       await pauseCommand(['--config', '/no/such.json', ...table, '--reason', 'x'], { io: capture() }),

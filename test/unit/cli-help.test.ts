@@ -30,8 +30,8 @@ describe('cutover help, on every command', () => {
     const cases: [string[], string][] = [
       [['drill', '--help'], 'usage: cutover drill --scenario NAME'],
       [['drill', '--scenario', 'region-outage', '-h'], 'usage: cutover drill --scenario NAME'],
-      [['config', 'validate', '--help'], 'usage: cutover config validate FILE'],
-      [['config', '--help'], 'usage: cutover config validate FILE'],
+      [['config', 'validate', '--help'], 'usage: cutover config validate [--explain] FILE'],
+      [['config', '--help'], 'usage: cutover config validate [--explain] FILE'],
       [['status', '-h'], 'usage: cutover status --config FILE'],
       [['failover', '--help'], 'refuses when no lease exists'],
       [['failback', '--help'], 'usage: cutover failback --config FILE --input FILE'],

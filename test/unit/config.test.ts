@@ -587,23 +587,44 @@ describe('cross-field rules', () => {
 describe('shape errors', () => {
   it('refuses a value of the wrong type, naming the field and the expected type', () => {
     expect(issuesOf((r) => (r.quorum = '3'))).toEqual([
-      { field: 'quorum', message: expect.stringMatching(/expected number, received string/) },
+      { field: 'quorum', message: 'must be a number, not text: write 3 without quotes; got "3"' },
+    ]);
+    expect(issuesOf((r) => (r.lease.ttlMs = '30s'))).toEqual([
+      {
+        field: 'lease.ttlMs',
+        message: expect.stringMatching(/^must be a number, not text: write a plain number .*; got "30s"$/),
+      },
     ]);
     expect(issuesOf((r) => (r.probe.intervalMs = 10_000.5))).toEqual([
-      { field: 'probe.intervalMs', message: 'probe.intervalMs must be a whole number of milliseconds' },
+      { field: 'probe.intervalMs', message: 'must be a whole number of milliseconds; got 10000.5' },
+    ]);
+    expect(issuesOf((r) => (r.approval.slack.twoPerson = 'true'))).toEqual([
+      {
+        field: 'approval.slack.twoPerson',
+        message: 'must be true or false (no quotes), not text: write true without quotes; got "true"',
+      },
     ]);
     expect(fieldsOf(issuesOf((r) => (r.watchers = 'eu-west-1')))).toEqual(['watchers']);
     expect(issuesOf((r) => (r.approval.ambiguousPolicy = 'retry'))).toEqual([
-      { field: 'approval.ambiguousPolicy', message: expect.stringMatching(/"ask"\|"abort"\|"proceed"/) },
+      { field: 'approval.ambiguousPolicy', message: 'must be one of "ask", "abort", "proceed"; got "retry"' },
+    ]);
+    expect(issuesOf((r) => (r.approval.ambiguousPolicy = 'aks'))).toEqual([
+      {
+        field: 'approval.ambiguousPolicy',
+        message: 'must be one of "ask", "abort", "proceed" (did you mean "ask"?); got "aks"',
+      },
     ]);
     expect(issuesOf((r) => (r.approval.timeoutPolicy = 'ask'))).toEqual([
-      { field: 'approval.timeoutPolicy', message: expect.stringMatching(/"abort"\|"proceed"/) },
+      { field: 'approval.timeoutPolicy', message: 'must be "abort" or "proceed"; got "ask"' },
+    ]);
+    expect(issuesOf((r) => (r.leaseAuthority = { mode: 'raft', region: 'us-east-2' }))).toEqual([
+      { field: 'leaseAuthority.mode', message: 'needs "mode": "mrsc" or "arbiter", not "raft"' },
     ]);
   });
 
   it('refuses a missing required field by name', () => {
     expect(issuesOf((r) => delete r.application)).toEqual([
-      { field: 'application', message: expect.stringMatching(/expected string/) },
+      { field: 'application', message: expect.stringMatching(/^is required: the application name/) },
     ]);
   });
 
@@ -611,20 +632,29 @@ describe('shape errors', () => {
     expect(issuesOf((r) => (r.quorom = 3))).toEqual([
       {
         field: 'quorom',
-        message: expect.stringMatching(/^is not a known field; valid fields here: application, .*quorum/),
+        message: expect.stringMatching(
+          /^is not a known field; did you mean quorum\? \(fields here: application, .*quorum/,
+        ),
+      },
+    ]);
+    expect(issuesOf((r) => (r.debounceMS = 30_000))).toEqual([
+      {
+        field: 'debounceMS',
+        message: expect.stringMatching(/^is not a known field; did you mean debounceMs\?/),
       },
     ]);
     expect(issuesOf((r) => (r.lease.ttl = 30_000))).toEqual([
       {
         field: 'lease.ttl',
         message:
-          'is not a known field; valid fields here: ttlMs, renewIntervalMs, retryTimeoutMs, maxSkewMs, safetyMarginMs, keeper, scheduledRunMs',
+          'is not a known field; did you mean ttlMs? (fields here: ttlMs, renewIntervalMs, retryTimeoutMs, maxSkewMs, safetyMarginMs, keeper, scheduledRunMs)',
       },
     ]);
     expect(issuesOf((r) => (r.approval.slack.approver = 'U012AB3CD'))).toEqual([
       {
         field: 'approval.slack.approver',
-        message: 'is not a known field; valid fields here: channel, approvers, twoPerson, teamId, appId',
+        message:
+          'is not a known field; did you mean approvers? (fields here: channel, approvers, twoPerson, teamId, appId)',
       },
     ]);
   });
@@ -633,7 +663,8 @@ describe('shape errors', () => {
     expect(issuesOf((r) => (r.leaseAuthority.witness = 'eu-west-2'))).toEqual([
       {
         field: 'leaseAuthority.witness',
-        message: 'is not a known field; valid fields here: mode, regions, witnessRegion',
+        message:
+          'is not a known field; did you mean witnessRegion? (fields here: mode, regions, witnessRegion)',
       },
     ]);
     expect(
@@ -641,7 +672,10 @@ describe('shape errors', () => {
         r.leaseAuthority = { mode: 'arbiter', region: 'us-east-2', regions: ['us-east-2'] };
       }),
     ).toEqual([
-      { field: 'leaseAuthority.regions', message: 'is not a known field; valid fields here: mode, region' },
+      {
+        field: 'leaseAuthority.regions',
+        message: 'is not a known field; did you mean region? (fields here: mode, region)',
+      },
     ]);
   });
 
@@ -661,25 +695,62 @@ describe('shape errors', () => {
         r.approval.slack.appId = 'T0123ABCDE';
       }),
     ).toEqual([
-      { field: 'approval.slack.teamId', message: 'must be a Slack team id such as T0123ABCD' },
-      { field: 'approval.slack.appId', message: 'must be a Slack app id such as A0123ABCD' },
+      {
+        field: 'approval.slack.teamId',
+        message: 'must be a Slack team id such as T0123ABCD; got "my-workspace"',
+      },
+      {
+        field: 'approval.slack.appId',
+        message: 'must be a Slack app id such as A0123ABCD; got "T0123ABCDE"',
+      },
     ]);
   });
 
-  it('refuses a bad region name with an example of a valid one', () => {
-    for (const bad of ['US-EAST-1', 'useast1', 'us-east', 'virginia', 'us_east_1']) {
+  it('refuses a name that is not a commercial AWS region, with the region it most likely meant', () => {
+    const cases: [string, string][] = [
+      ['US-EAST-1', 'did you mean us-east-1?'],
+      ['useast1', 'did you mean us-east-1?'],
+      ['us-east', 'did you mean us-east-1?'],
+      ['us_east_1', 'did you mean us-east-1?'],
+      ['eu-centrl-1', 'did you mean eu-central-1?'],
+      ['eu-cnetral-1', 'did you mean eu-central-1?'],
+      ['ap-southeast-9', 'did you mean ap-southeast-1?'],
+    ];
+    for (const [bad, hint] of cases) {
       expect(issuesOf((r) => (r.watchers[1] = bad))).toEqual([
-        { field: 'watchers[1]', message: 'must be an AWS region name such as us-east-1' },
+        { field: 'watchers[1]', message: `${JSON.stringify(bad)} is not an AWS region: ${hint}` },
       ]);
     }
-    expect(issuesOf((r) => (r.primary.region = 'us-east-1a'))).toEqual([
-      { field: 'primary.region', message: 'must be an AWS region name such as us-east-1' },
+    expect(issuesOf((r) => (r.primary.region = 'virginia'))).toEqual([
+      {
+        field: 'primary.region',
+        message: expect.stringMatching(
+          /^"virginia" is not an AWS region: use a region code such as us-east-1/,
+        ),
+      },
     ]);
     expect(fieldsOf(issuesOf((r) => (r.leaseAuthority.regions[2] = 'eu-central')))).toEqual([
       'leaseAuthority.regions[2]',
     ]);
-    expect(accepted((r) => (r.watchers[1] = 'us-gov-west-1'))).toBe(true);
+    // Other partitions: an account there cannot reach the commercial regions the rest of the file names.
+    expect(issuesOf((r) => (r.watchers[1] = 'us-gov-west-1'))).toEqual([
+      { field: 'watchers[1]', message: expect.stringMatching(/is in another AWS partition \(GovCloud/) },
+    ]);
+    expect(issuesOf((r) => (r.watchers[1] = 42))).toEqual([
+      { field: 'watchers[1]', message: 'must be text in double quotes, not a whole number; got 42' },
+    ]);
+    // A record keyed by region (the accelerator's endpoints): the key itself is checked and named.
+    expect(
+      issuesOf((r) => {
+        r.traffic.mode = 'accelerator';
+        r.traffic.accelerator = { endpoints: { 'us-east-1': 'alb-1', 'us-wset-2': 'alb-2' } };
+      }),
+    ).toContainEqual({
+      field: 'traffic.accelerator.endpoints.us-wset-2',
+      message: '"us-wset-2" is not an AWS region: did you mean us-west-2?',
+    });
     expect(accepted((r) => (r.watchers[1] = 'ap-southeast-4'))).toBe(true);
+    expect(accepted((r) => (r.watchers[1] = 'mx-central-1'))).toBe(true);
   });
 
   it('refuses a health URL that is not an http(s) URL, and takes a local one', () => {
@@ -692,7 +763,7 @@ describe('shape errors', () => {
       expect(issuesOf((r) => (r.primary.healthUrl = bad))).toEqual([
         {
           field: 'primary.healthUrl',
-          message: 'must be an http(s) URL of the region-specific health endpoint',
+          message: `must be an http(s) URL of the region-specific health endpoint; got ${JSON.stringify(bad)}`,
         },
       ]);
     }
@@ -982,10 +1053,15 @@ describe('defaults', () => {
     const raw = minimal();
     raw.probe = { intervalMs: 25_000 };
     const issues = parseConfig(raw);
+    // Both rules are filed under the interval the file set, not under the defaults it left alone.
     expect(issues.ok ? [] : issues.issues).toEqual([
-      { field: 'debounceMs', message: expect.stringMatching(/= 50000, got 30000/) },
-      { field: 'voteStalenessMs', message: expect.stringMatching(/= 28000/) },
+      { field: 'probe.intervalMs', message: expect.stringMatching(/^debounceMs .*= 50000, got 30000/) },
+      { field: 'probe.intervalMs', message: expect.stringMatching(/^voteStalenessMs .*= 28000/) },
     ]);
+    // Set in the file, the debounce is the field to change.
+    raw.debounceMs = 30_000;
+    const again = parseConfig(raw);
+    expect(again.ok ? [] : again.issues.map((i) => i.field)).toEqual(['debounceMs', 'probe.intervalMs']);
   });
 
   it('defaults the ambiguous policy to ask, which needs approvers', () => {

@@ -88,21 +88,30 @@ describe('cost model arithmetic', () => {
     expect(writes.usd).toBeCloseTo(1.62, 10);
     // Replication transfer: 518,400 × 4 other replicas × 600 B = 1.24416 GB × $0.02.
     expect(c.votes!.lines[2]!.usd).toBeCloseTo(1.24416 * 0.02, 10);
-    // Aggregator: one invocation per record per control region; 6 read units and 1 write unit each.
-    expect(e.usage.aggregatorInvocations).toBe(1_036_800);
-    expect(c.aggregator!.lines[2]!.quantity).toBe(6 * 1_036_800);
-    expect(c.aggregator!.lines[3]!.usd).toBeCloseTo(1_036_800 * 0.625e-6, 10);
-    // Billed 200 ms each at 256 MB: 1,036,800 × 0.2 × 0.25 = 51,840 GB-s.
-    expect(c.aggregator!.lines[1]!.quantity).toBeCloseTo(51_840, 6);
-    // Stream reads by the Lambda trigger are free.
-    expect(c.stream!.usd).toBe(0);
+    // Aggregator: one invocation per batch of a watcher round's 2 votes per control region; 6 read units and 1
+    // write unit each. The worst case, every record its own batch, is priced apart and not in the total.
+    expect(e.usage.aggregatorInvocations).toBe(518_400);
+    expect(c.aggregator!.lines[2]!.quantity).toBe(6 * 518_400);
+    expect(c.aggregator!.lines[3]!.usd).toBeCloseTo(518_400 * 0.625e-6, 10);
+    // Billed 200 ms each at 256 MB: 518,400 × 0.2 × 0.25 = 25,920 GB-s.
+    expect(c.aggregator!.lines[1]!.quantity).toBeCloseTo(25_920, 6);
+    const worst = e.worstCase.find((x) => x.id === 'aggregator')!;
+    expect(worst.lines[0]!.quantity).toBe(1_036_800);
+    expect(worst.usd).toBeCloseTo(2 * c.aggregator!.usd, 10);
+    // Stream reads by the Lambda trigger are free: said once, not a $0.00 row.
+    expect(c.stream).toBeUndefined();
+    expect(e.free).toContainEqual(expect.stringMatching(/^Votes stream reads: /));
+    for (const x of e.components) {
+      expect(x.usd).toBeGreaterThan(0);
+      for (const l of x.lines) expect(l.usd).toBeGreaterThan(0);
+    }
     // Heartbeat: 6 ticks a minute; an arbiter table bills 1 write unit per renewal.
     expect(e.usage.heartbeatTicksPerInvocation).toBe(6);
     expect(c.heartbeat!.lines[2]!.quantity).toBe(6 * 43_200);
     // 2 × 43,200 invocations billed 5 × 10 s + 0.3 s at 128 MB: 86,400 × 50.3 × 0.125 = 543,240 GB-s.
     expect(c.heartbeat!.lines[1]!.quantity).toBeCloseTo(543_240, 6);
-    // No steady-state function is traced by default.
-    expect(c.tracing!.usd).toBe(0);
+    // No steady-state function is traced by default: no tracing row.
+    expect(c.tracing).toBeUndefined();
     // Scheduler: 3 probers + 2 heartbeats every minute; alarms 3×2 + 2×3 + 2×11 = 34 metrics.
     expect(c.scheduler!.lines[0]!.quantity).toBe(5 * 43_200);
     expect(c.alarms!.usd).toBeCloseTo(3.4, 10);
@@ -181,7 +190,7 @@ describe('cost model properties', () => {
     const at = (ms: number) => byId({ ...small, probeIntervalMs: ms });
     const [a, b] = [at(28_000), at(30_000)];
     expect(a.prober!.usd).toBeLessThan(b.prober!.usd);
-    for (const id of ['votes', 'stream', 'aggregator', 'heartbeat', 'scheduler'] as const) {
+    for (const id of ['votes', 'aggregator', 'heartbeat', 'scheduler'] as const) {
       expect(a[id]!.usd).toBe(b[id]!.usd);
     }
   });
@@ -205,7 +214,7 @@ describe('cost model properties', () => {
 describe('the example configuration', () => {
   it('costs a sane amount a month, and a failover costs cents', () => {
     const e = estimateCost(example);
-    expect(e.monthlyUsd).toBeGreaterThan(50);
+    expect(e.monthlyUsd).toBeGreaterThan(30);
     expect(e.monthlyUsd).toBeLessThan(250);
     expect(e.shape).toMatchObject({ watchers: 5, controlRegions: 2, votesReplicas: 7, leaseReplicas: 3 });
     expect(e.perFailover.usd).toBeGreaterThan(0);
@@ -305,7 +314,7 @@ describe('the model follows the deployment', () => {
       expect(source(stack)).toContain('const tracing = traceEveryFunction(this);');
     }
     // With no steady-state function traced, the tracing line is zero; a failover is one trace.
-    expect(estimateCost(example).components.find((c) => c.id === 'tracing')!.usd).toBe(0);
+    expect(estimateCost(example).components.find((c) => c.id === 'tracing')).toBeUndefined();
     expect(failoverCost().traces).toBe(DEPLOYED.traced.step ? 1 : 0);
   });
 });
@@ -342,6 +351,26 @@ describe('cutover cost', () => {
     expect(r.out).toContain('per failover, not in the total');
     expect(r.out).toMatch(/probe\.intervalMs\s+5 s \$[\d.]+ {3}10 s \$[\d.]+ \(current\) {3}30 s/);
     expect(r.out).toContain('us-east-1 on-demand list prices');
+    // The regions without a price in the table are named, never silently priced at us-east-1.
+    expect(r.out).toMatch(
+      /^NOT PRICED: no cited price for us-west-2, eu-west-1, .*eu-central-1 except Lambda duration/m,
+    );
+    // Quantities that add up: quantity × unit price = line, and plurals that agree.
+    expect(r.out).toMatch(/^ {4}replication transfer: 9\.33 GB × \$0\.02 a GB = \$0\.19$/m);
+    expect(r.out).toMatch(/^ {4}secrets: 4 secrets × \$0\.40 a secret = \$1\.60$/m);
+    expect(r.out).toMatch(/^ {4}alarm metrics: 38 alarm metrics × \$0\.10 an alarm metric = \$3\.80$/m);
+    expect(r.out).not.toMatch(/\$0\.00\b/);
+    for (const m of r.out.matchAll(
+      /: ([\d,.]+) [^×\n]+ × \$([\d.]+) (?:a|an|per (million|[\d,]+)) [^=\n]+ = \$([\d.]+)$/gm,
+    )) {
+      const [q, price, per, amount] = [m[1]!, m[2]!, m[3], m[4]!];
+      const divisor = per === 'million' ? 1e6 : per ? Number(per.replace(/,/g, '')) : 1;
+      const expected = (Number(q.replace(/,/g, '')) * Number(price)) / divisor;
+      expect(Number(amount), m[0]).toBeCloseTo(expected, amount.length - amount.indexOf('.') - 2);
+    }
+    // The worst case of the aggregator stands apart from the steady-state total.
+    const total = r.out.indexOf('a month\n');
+    expect(r.out.indexOf('worst case, not in the total: Aggregator')).toBeGreaterThan(total);
   });
 
   it('prints JSON with --json', () => {
@@ -349,7 +378,7 @@ describe('cutover cost', () => {
     expect(r.code).toBe(0);
     const json = JSON.parse(r.out) as { monthlyUsd: number; components: unknown[]; levers: unknown[] };
     expect(json.monthlyUsd).toBeCloseTo(estimateCost(example).monthlyUsd, 10);
-    expect(json.components).toHaveLength(11);
+    expect(json.components).toHaveLength(9);
     expect(json.levers).toHaveLength(9);
   });
 
@@ -367,6 +396,35 @@ describe('cutover cost', () => {
   });
 });
 
+describe('prices by region', () => {
+  it('prices Lambda duration in each region where it differs, and names every region without a price', () => {
+    const raw = JSON.parse(readFileSync('examples/cutover.example.json', 'utf8'));
+    raw.watchers = ['eu-west-1', 'af-south-1', 'ca-central-1', 'me-south-1', 'ap-northeast-1'];
+    const e = estimateCost(loadConfig(raw));
+    const prober = e.components.find((c) => c.id === 'prober')!;
+    const total = gbSecondsOf(estimateCost(example), 'prober');
+    // The same 5 watchers' duration, split by region: 3 at the base price, af-south-1 and me-south-1 at theirs.
+    expect(prober.lines.map((l) => [l.item, l.price.usd])).toEqual([
+      ['invocations', 0.2],
+      ['duration in eu-west-1, ca-central-1, ap-northeast-1', 0.0000133334],
+      ['duration in af-south-1', 0.00001768],
+      ['duration in me-south-1', 0.0000165334],
+    ]);
+    expect(prober.lines.slice(1).reduce((s, l) => s + l.quantity, 0)).toBeCloseTo(total, 6);
+    expect(prober.lines[2]!.usd).toBeCloseTo((total / 5) * 0.00001768, 10);
+    expect(e.regions.unpriced).toEqual(expect.arrayContaining(['af-south-1', 'me-south-1', 'eu-central-1']));
+    expect(e.regions.priced).toEqual(['us-east-1']);
+    // One line when every region of a function has the same price.
+    expect(estimateCost(example).components.find((c) => c.id === 'prober')!.lines[1]!.item).toBe('duration');
+  });
+});
+
+const gbSecondsOf = (e: ReturnType<typeof estimateCost>, id: string) =>
+  e.components
+    .find((c) => c.id === id)!
+    .lines.filter((l) => l.item.startsWith('duration'))
+    .reduce((s, l) => s + l.quantity, 0);
+
 describe('the traffic layer in the cost', () => {
   const withMode = (mode: 'arc' | 'accelerator' | 'records') => {
     const raw = JSON.parse(readFileSync('examples/cutover.example.json', 'utf8'));
@@ -380,7 +438,13 @@ describe('the traffic layer in the cost', () => {
     const traffic = e.components.find((c) => c.id === 'traffic')!;
     expect(traffic.title).toBe('Route 53 ARC cluster');
     expect(traffic.lines).toEqual([
-      { item: 'cluster-hours', quantity: 720, unit: e.prices.arcClusterHour.unit, usd: 1_800 },
+      {
+        item: 'cluster-hours',
+        quantity: 720,
+        unit: e.prices.arcClusterHour.unit,
+        usd: 1_800,
+        price: e.prices.arcClusterHour,
+      },
     ]);
     expect(e.monthlyUsd).toBeCloseTo(base.monthlyUsd + 1_800, 9);
     expect(e.prices.arcClusterHour.source).toMatch(

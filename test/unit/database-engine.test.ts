@@ -36,10 +36,10 @@ describe('database.engine "dynamodb"', () => {
       'database.tables: is required when database.engine is "dynamodb": name the global tables',
     ]);
     expect(problems(dynamo((r) => (r.database.tables = [])))).toEqual([
-      'database.tables: needs at least one table',
+      'database.tables: needs at least one table; got []',
     ]);
     expect(problems(dynamo((r) => (r.database.tables = ['ok-table', 'a b'])))).toEqual([
-      'database.tables[1]: must be a DynamoDB table name: 3-255 letters, digits, _ . or -',
+      'database.tables[1]: must be a DynamoDB table name: 3-255 letters, digits, _ . or -; got "a b"',
     ]);
     expect(problems(dynamo((r) => (r.database.tables = ['orders-items', 'orders-items'])))).toEqual([
       'database.tables: lists orders-items twice',
