@@ -60,10 +60,12 @@ const leaseAuthority = z.discriminatedUnion('mode', [
  */
 const hookRegion = z
   .string()
-  .regex(
-    /^(target|source|[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d{1,2})$/,
-    'must be "target", "source" or an AWS region name such as us-east-1',
-  );
+  .refine((v): boolean => v === 'target' || v === 'source' || isCommercialRegion(v), {
+    error: (issue) =>
+      typeof issue.input === 'string'
+        ? `must be "target", "source" or a commercial AWS region: ${regionProblem(issue.input)}`
+        : 'must be "target", "source" or an AWS region name such as us-east-1',
+  });
 
 const hookCommon = {
   /** Unique across both lists: it names the hook in the audit trail and the report. */

@@ -264,6 +264,20 @@ const METHODS: {
     },
   },
   {
+    name: 'lastClosedIncident',
+    part: 'incidents',
+    call: (s) => s.lastClosedIncident('orders', ['failed', 'aborted']),
+    command: QueryCommand,
+    input: {
+      TableName: TABLE,
+      ConsistentRead: true,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': 'orders', ':prefix': 'incident#' },
+      ScanIndexForward: false,
+      Limit: 20,
+    },
+  },
+  {
     name: 'recordVerdict',
     part: 'verdicts',
     call: (s) => s.recordVerdict('orders', 'suspect', 'SOME_UNHEALTHY', 10),

@@ -126,6 +126,8 @@ describe('the control-table client', () => {
       .resolves({})
       .on(GetCommand, { TableName: CONTROL_TABLE, Key: { pk: 'payments', sk: 'rebuild#us-west-2' } })
       .resolves({})
+      .on(GetCommand, { TableName: CONTROL_TABLE, Key: { pk: 'payments', sk: 'verdict' } })
+      .resolves({})
       .on(QueryCommand, { TableName: CONTROL_TABLE })
       .resolves({ Items: [] })
       .on(BatchGetCommand, votesRead('us-east-1'))
@@ -157,6 +159,8 @@ describe('the control-table client', () => {
         { TableName: CONTROL_TABLE, Key: { pk: 'payments', sk: 'pause' }, ConsistentRead: true },
         // The standby's rebuild mark: a target a failover left is never promoted automatically.
         { TableName: CONTROL_TABLE, Key: { pk: 'payments', sk: 'rebuild#us-west-2' }, ConsistentRead: true },
+        // The stored verdict: a verdict is written only when it changes (one write fewer per batch).
+        { TableName: CONTROL_TABLE, Key: { pk: 'payments', sk: 'verdict' }, ConsistentRead: true },
         {
           TableName: CONTROL_TABLE,
           ConsistentRead: true,

@@ -37,7 +37,7 @@ describe('cutover drill --config / --time-scale / --rate: refused before anythin
     expect(r.code).toBe(2);
     expect(r.out).toContain(`drill refused, nothing started: ${file} is invalid:`);
     expect(r.out).toContain('quorum: must be a majority of the 5 watchers');
-    expect(r.out).toContain('debounceMs: must be at least 2 × probe.intervalMs = 20000, got 1000');
+    expect(r.out).toContain('debounceMs: debounceMs must be at least 2 × probe.intervalMs = 20000, got 1000');
     expect(existsSync(out)).toBe(false);
   });
 
@@ -51,7 +51,7 @@ describe('cutover drill --config / --time-scale / --rate: refused before anythin
     expect(r.out).toContain(
       'is valid as written, but its timings divided by --time-scale 4 break the configuration rules',
     );
-    expect(r.out).toContain('lease.scheduledRunMs: must be at least 2 × 60000 + lease.renewIntervalMs');
+    expect(r.out).toContain('lease.scheduledRunMs: lease.scheduledRunMs must be at least 2 × 60000 + lease.renewIntervalMs');
     expect(existsSync(out)).toBe(false);
   });
 

@@ -81,7 +81,7 @@ describe('--time-scale: every timing of a configuration divided', () => {
       scaledDrillConfig(example(), 20, (raw) => {
         raw.debounceMs = 100;
       }),
-    ).toThrow(/debounceMs: must be at least 2 × probe.intervalMs = 1000, got 100/);
+    ).toThrow(/debounceMs: debounceMs must be at least 2 × probe.intervalMs = 1000, got 100/);
   });
 
   it('refuses a configuration invalid as written, with every problem by field', () => {
@@ -106,7 +106,7 @@ describe('--time-scale: every timing of a configuration divided', () => {
     input.lease.keeper = 'scheduled';
     expect(scaledDrillConfig(input, 1).lease.scheduledRunMs).toBe(130_000);
     expect(() => scaledDrillConfig(input, 2, undefined, 'mine.json')).toThrow(
-      /valid as written, but its timings divided by --time-scale 2 break the configuration rules[\s\S]*lease.scheduledRunMs: must be at least 2 × 60000 \+ lease.renewIntervalMs = 125000/,
+      /valid as written, but its timings divided by --time-scale 2 break the configuration rules[\s\S]*lease.scheduledRunMs: lease.scheduledRunMs must be at least 2 × 60000 \+ lease.renewIntervalMs = 125000/,
     );
   });
 

@@ -350,7 +350,10 @@ describe('the hooks section of the configuration', () => {
 
   it('names the field of a malformed hook, and refuses unknown kinds and fields', () => {
     expect(issues({ beforePromote: [scale({ onFailure: 'retry' })] })).toEqual([
-      { field: 'hooks.beforePromote[0].onFailure', message: 'must be "abort", "continue" or "ask"' },
+      {
+        field: 'hooks.beforePromote[0].onFailure',
+        message: 'must be "abort", "continue" or "ask"; got "retry"',
+      },
     ]);
     expect(issues({ beforePromote: [scale({ kind: 'eks' })] })[0]?.field).toBe('hooks.beforePromote[0].kind');
     expect(issues({ beforePromote: [scale({ desiredCount: -1 })] })[0]?.field).toBe(
@@ -361,8 +364,13 @@ describe('the hooks section of the configuration', () => {
     );
     expect(issues({ beforePromote: [scale({ region: 'mars' })] })[0]).toEqual({
       field: 'hooks.beforePromote[0].region',
-      message: 'must be "target", "source" or an AWS region name such as us-east-1',
+      message: expect.stringMatching(
+        /^must be "target", "source" or a commercial AWS region: "mars" is not an AWS region/,
+      ),
     });
+    expect(issues({ beforePromote: [scale({ region: 'us-wst-2' })] })[0]?.message).toMatch(
+      /did you mean us-west-2\?/,
+    );
     const pc = {
       kind: 'lambda-provisioned-concurrency',
       name: 'warm',
@@ -375,7 +383,7 @@ describe('the hooks section of the configuration', () => {
     expect(issues({ beforePromote: [{ ...pc, qualifier: '$LATEST' }] })).toEqual([
       {
         field: 'hooks.beforePromote[0].qualifier',
-        message: 'must be an alias or a version number, not $LATEST',
+        message: 'must be an alias or a version number, not $LATEST; got "$LATEST"',
       },
     ]);
   });
