@@ -51,7 +51,9 @@ describe('cutover drill --config / --time-scale / --rate: refused before anythin
     expect(r.out).toContain(
       'is valid as written, but its timings divided by --time-scale 4 break the configuration rules',
     );
-    expect(r.out).toContain('lease.scheduledRunMs: lease.scheduledRunMs must be at least 2 × 60000 + lease.renewIntervalMs');
+    expect(r.out).toContain(
+      'lease.scheduledRunMs: lease.scheduledRunMs must be at least 2 × 60000 + lease.renewIntervalMs',
+    );
     expect(existsSync(out)).toBe(false);
   });
 
