@@ -1,7 +1,7 @@
 import { type DeepHealthProbe, fetchHealthDocument } from '#adapters/http/deep-health-probe.js';
 import type { HealthProbe } from '#adapters/http/health-probe.js';
 import type { CutoverConfig } from '#core/config.js';
-import { recordedChecks, voteDetail, voteHealthy } from '#core/health.js';
+import { isFailed, recordedChecks, voteDetail, voteHealthy } from '#core/health.js';
 import type { Clock, VoteStore } from '#core/ports.js';
 import { nextVote, type Vote } from '#core/vote.js';
 
@@ -81,7 +81,8 @@ export async function runProber(deps: ProberDeps): Promise<ProberRound[]> {
   ];
   const previous = new Map<string, Vote | undefined>();
   const rounds: ProberRound[] = [];
-  const budget = config.probe.responseTimeoutMs + 1_000;
+  // With the health contract, the deep probe's answer timeout starts once connected: allow for connecting too.
+  const budget = config.probe.responseTimeoutMs + (config.health ? config.probe.connectTimeoutMs : 0) + 1_000;
   while (deps.remainingMs() > budget) {
     const started = clock.now();
     const round: ProberRound = { at: started, votes: [] };
@@ -102,7 +103,7 @@ export async function runProber(deps: ProberDeps): Promise<ProberRound[]> {
         streaks.push(vote);
         // Superseded means another invocation of this voter wrote a newer vote: adopt it on the next round.
         previous.set(region, write === 'written' ? vote : await votes.get(config.application, region, voter));
-        const failed = vote.checks?.filter((c) => !c.ok).map((c) => c.name);
+        const failed = vote.checks?.filter(isFailed).map((c) => c.name);
         round.votes.push({
           target: region,
           healthy: vote.healthy,
@@ -137,7 +138,11 @@ async function probeRegion(deps: ProberDeps, url: string) {
   const deepStarted = performance.now();
   const [plain, answer] = await Promise.all([
     deps.probe(url, config.probe),
-    (deps.deepProbe ?? fetchHealthDocument)(deepUrl, config.probe.responseTimeoutMs),
+    (deps.deepProbe ?? fetchHealthDocument)(
+      deepUrl,
+      config.probe.responseTimeoutMs,
+      config.probe.connectTimeoutMs,
+    ),
   ]);
   const checks = recordedChecks(health, answer, performance.now() - deepStarted);
   return {
@@ -145,5 +150,6 @@ async function probeRegion(deps: ProberDeps, url: string) {
     healthy: voteHealthy(plain.healthy, checks, health),
     detail: voteDetail(plain.detail, checks, health),
     checks,
+    plainHealthy: plain.healthy,
   };
 }

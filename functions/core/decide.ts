@@ -1,6 +1,6 @@
 import type { CutoverConfig } from './config.js';
 import { eligibility, type RebuildMark } from './eligibility.js';
-import { type CheckWeight, failedWith, weightOf } from './health.js';
+import { type CheckWeight, failedWith, isFailed, kindOf, weightOf } from './health.js';
 import { latestPerVoter, type Vote } from './vote.js';
 
 /** What the aggregator knows besides the votes. Everything is read before deciding; nothing is fetched here. */
@@ -149,7 +149,10 @@ export function decide(
   const sustained = unhealthy.filter(
     (v) => v.observedAt - (unhealthySince(v, config) ?? v.observedAt) >= config.debounceMs,
   );
-  const freshStandby = about(context.standby).filter(isFresh);
+  // A `write` check weighs nothing on the standby (a replica refuses the test row by design): dropped from its votes.
+  const freshStandby = about(context.standby)
+    .filter(isFresh)
+    .map((v) => withoutWriteChecks(v, config));
   const standbyHealthy = freshStandby.filter((v) => unhealthySince(v, config) === null);
   const failedChecks = [...fresh, ...freshStandby].flatMap((v) => failedChecksOf(v, config));
 
@@ -174,14 +177,23 @@ export function decide(
   const verdict = (kind: VerdictKind, code: VerdictCode, reason: string, ambiguities: Ambiguity[] = []) =>
     ({ kind, code, reason, evidence, ambiguities }) as Verdict;
 
+  // When the primary's unhealthy streak began (the earliest sustained voter's): a standby check that began failing
+  // later (its replication lag, which grows as soon as the primary stops shipping) is a consequence of the outage.
+  const outageSince = sustained.length
+    ? Math.min(...sustained.map((v) => unhealthySince(v, config) ?? v.observedAt))
+    : undefined;
   if (sustained.length >= k) {
     const ambiguities = ambiguitiesOf(config, now, context, {
       healthyVoters: healthy.map((v) => v.voter),
       standbyHealthy: standbyHealthy.length,
       failedChecks,
+      outageSince,
     });
-    // Every sustained voter names a failed `unhealthy` deep check: the region answers, but not as it must.
-    const deep = sustained.every((v) => failedWith(v.checks, config.health, 'unhealthy').length > 0);
+    // Every sustained voter's plain probe answers and names a failed `unhealthy` deep check: the region answers,
+    // but not as it must. A region that does not answer at all keeps the plain outage's code.
+    const deep = sustained.every(
+      (v) => plainHealthy(v) && failedWith(v.checks, config.health, 'unhealthy').length > 0,
+    );
     const deepWhy = deep ? `: ${describeFailed(failedChecks, context.primary, 'unhealthy')}` : '';
     const summary = `${sustained.length} of ${watchers.size} watchers (quorum ${k}) see ${context.primary} unhealthy for at least ${config.debounceMs} ms${deepWhy}`;
     if (ambiguities.length === 0) {
@@ -240,6 +252,7 @@ export function decide(
         healthyVoters: [],
         standbyHealthy: standbyHealthy.length,
         failedChecks,
+        outageSince,
       }),
     ];
     const why = ambiguities.map((a) => a.reason).join('; ');
@@ -256,7 +269,8 @@ export function decide(
   }
 
   // A failed `ask` check on an otherwise healthy primary, for a quorum over the debounce window: nothing automatic
-  // (the votes see it healthy, so a re-check would call any failover a false alarm); an operator decides.
+  // (the votes see it healthy, so a re-check would call any failover a false alarm); an operator decides. An `ask`
+  // check that stays unknown that long (no readable answer) asks too: asking is never automatic.
   const asking = fresh.filter((v) =>
     (v.checks ?? []).some(
       (c) =>
@@ -308,23 +322,40 @@ export function decide(
  * after its own observation counts from the observation, never earlier (I3).
  */
 function unhealthySince(v: Vote, config: DecisionConfig): number | null {
-  if (!v.healthy) return v.streakSince;
+  if (!plainHealthy(v)) return v.streakSince;
   const failing = failedWith(v.checks, config.health, 'unhealthy');
   if (failing.length === 0) return null;
   return Math.min(...failing.map((c) => Math.min(c.since, v.observedAt)));
 }
 
+/**
+ * The plain probe's verdict: recorded apart when the vote carries deep checks (`healthy` then folds in the checks
+ * the prober weighed `unhealthy`, which this configuration weighs again); else the vote's own.
+ */
+function plainHealthy(v: Vote): boolean {
+  if (v.plainHealthy !== undefined) return v.plainHealthy;
+  // An older vote: only a vote whose checks the prober did not fold into `healthy` tells the plain probe's verdict.
+  return v.healthy;
+}
+
+/** The vote without its `write`-kind checks (what a standby's vote says: a replica takes no test row). */
+function withoutWriteChecks(v: Vote, config: DecisionConfig): Vote {
+  if (!v.checks) return v;
+  const checks = v.checks.filter((c) => kindOf(config.health, c.name) !== 'write');
+  if (checks.length === v.checks.length) return v;
+  return { ...v, checks };
+}
+
+/** The checks of a vote that failed (an unknown check did not: it abstains). */
 function failedChecksOf(v: Vote, config: DecisionConfig): FailedCheck[] {
-  return (v.checks ?? [])
-    .filter((c) => !c.ok)
-    .map((c) => ({
-      target: v.target,
-      voter: v.voter,
-      name: c.name,
-      weight: weightOf(config.health, c.name),
-      detail: c.detail,
-      since: c.since,
-    }));
+  return (v.checks ?? []).filter(isFailed).map((c) => ({
+    target: v.target,
+    voter: v.voter,
+    name: c.name,
+    weight: weightOf(config.health, c.name),
+    detail: c.detail,
+    since: c.since,
+  }));
 }
 
 /** "deep check db-write failed (…), seen by a, b" for each failed check of `weight` about `target`. */
@@ -344,10 +375,13 @@ function describeFailed(checks: readonly FailedCheck[], target: string, weight: 
     .join('; ');
 }
 
-function ineligibleOf(checks: readonly FailedCheck[], target: string) {
+function ineligibleOf(checks: readonly FailedCheck[], target: string, outageSince: number | undefined) {
   const byName = new Map<string, { name: string; detail: string; voters: string[] }>();
   for (const c of checks) {
     if (c.target !== target || c.weight !== 'ineligible') continue;
+    // Judged by its state before the outage: a check that began failing after the primary's streak began does
+    // not make the target ineligible (the standby's lag grows as soon as the primary stops shipping).
+    if (outageSince !== undefined && c.since >= outageSince) continue;
     const e = byName.get(c.name) ?? { name: c.name, detail: c.detail, voters: [] };
     e.voters.push(c.voter);
     byName.set(c.name, e);
@@ -359,7 +393,13 @@ function ambiguitiesOf(
   config: DecisionConfig,
   now: number,
   context: DecisionContext,
-  seen: { healthyVoters: string[]; standbyHealthy: number; failedChecks: readonly FailedCheck[] },
+  seen: {
+    healthyVoters: string[];
+    standbyHealthy: number;
+    failedChecks: readonly FailedCheck[];
+    /** When the primary's unhealthy streak began, when it is sustained. */
+    outageSince?: number | undefined;
+  },
 ): Ambiguity[] {
   const out: Ambiguity[] = [];
   if (seen.healthyVoters.length > 0) {
@@ -402,7 +442,7 @@ function ambiguitiesOf(
   if (!replica.eligible) out.push({ code: 'TARGET_NOT_REPLICA', reason: replica.reason });
   const checked = eligibility({
     ...snapshot,
-    ineligibleChecks: ineligibleOf(seen.failedChecks, context.standby),
+    ineligibleChecks: ineligibleOf(seen.failedChecks, context.standby, seen.outageSince),
   });
   if (!checked.eligible && checked.code === 'TARGET_INELIGIBLE') {
     out.push({ code: 'TARGET_INELIGIBLE', reason: checked.reason });

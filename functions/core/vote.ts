@@ -26,6 +26,11 @@ export const voteSchema = z
      * forged or oversized list makes the item no vote at all (parseStoredVote).
      */
     checks: voteChecksSchema.optional(),
+    /**
+     * The plain probe's own verdict, when deep checks were read too (`healthy` folds in the checks the prober
+     * weighed `unhealthy`): decide() weighs the checks again by its own configuration, from this.
+     */
+    plainHealthy: z.boolean().optional(),
     /** TTL attribute, epoch seconds. */
     expiresAt: z.number().int().nonnegative(),
   })
@@ -56,6 +61,8 @@ export interface ProbeResult {
   observedAt: number;
   /** The deep checks' results, when the health contract is configured. */
   checks?: CheckResult[];
+  /** The plain probe's verdict alone, when deep checks were read too. */
+  plainHealthy?: boolean;
 }
 
 /**
@@ -103,6 +110,7 @@ export function nextVote(
           ),
         }
       : {}),
+    ...(probe.plainHealthy === undefined ? {} : { plainHealthy: probe.plainHealthy }),
     expiresAt: Math.ceil(probe.observedAt / 1000) + ttlSeconds,
   };
 }

@@ -9,8 +9,10 @@ import type { DeepCheck } from './health.js';
 
 /**
  * Kind `write`: the application writes a test row through its own database client and reads it back, e.g.
- * `UPDATE health_probe SET at = now() WHERE id = $region RETURNING at`. It must pass `signal` on (or cancel its
- * statement when it aborts); a database that refuses writes (read-only, revoked, full) fails the check.
+ * an upsert of `health_probe` for its region `RETURNING at`; on a replica (`pg_is_in_recovery()`), which takes no
+ * writes, it reads the row instead (`decide()` ignores `write` checks in the standby's votes anyway). It must pass
+ * `signal` on (or cancel its statement when it aborts); a database that refuses writes (read-only, revoked, full)
+ * fails the check.
  */
 export function writeCheck(writeTestRow: (signal: AbortSignal) => Promise<unknown>): DeepCheck {
   if (typeof writeTestRow !== 'function')

@@ -113,6 +113,77 @@ describe('the prober records the health contract in its votes', () => {
     ]);
   });
 
+  it('a 200 whose document is off the contract, unreadable or late is a healthy vote with unknown checks', async () => {
+    // The plain probe answers 200 throughout; the health contract answers in one of three ways.
+    let mode: 'lenient' | 'garbage' | 'late' = 'lenient';
+    const odd = createServer((req, res) => {
+      if (req.url !== '/cutover/health') return res.end('ok');
+      if (mode === 'garbage') return res.end('<html>');
+      if (mode === 'late') return setTimeout(() => res.end('{"checks":[]}'), 1_500).unref();
+      res.setHeader('content-type', 'application/json');
+      res.end(
+        JSON.stringify({
+          status: 'starting',
+          checks: [
+            { name: 'db-write', ok: true, ms: 2.5, detail: 'x'.repeat(300), host: 'a' },
+            { name: 'queue', ok: true, ms: 1, detail: 'ok' },
+            { name: 'Extra_Check', ok: false },
+          ],
+        }),
+      );
+    });
+    await new Promise<void>((r) => odd.listen(0, '127.0.0.1', () => r()));
+    servers.push(odd);
+    const oddUrl = `http://127.0.0.1:${(odd.address() as AddressInfo).port}/health`;
+    const t = await freshTables('deep-odd');
+    const config = exampleConfig((c) => {
+      c.probe = { intervalMs: 500, connectTimeoutMs: 200, responseTimeoutMs: 400 };
+      c.debounceMs = 1_000;
+      c.voteStalenessMs = 1_000;
+      c.primary.healthUrl = oddUrl;
+      c.standby.healthUrl = url.standby!;
+      c.health = { path: '/cutover/health', checks };
+    });
+    const votes = new DynamoVoteStore(t.doc, t.names.votes, config.watchers);
+    const voter = config.watchers[0]!;
+    const oneRound = async () => {
+      let remaining = 400 + 200 + 1_000 + 1;
+      await runProber({
+        config,
+        voter,
+        votes,
+        probe: probeHealth,
+        clock: { now: () => Date.now() },
+        sleep: async () => {},
+        remainingMs: () => remaining--,
+      });
+      return votes.get('orders', config.primary.region, voter);
+    };
+    const lenient = await oneRound();
+    expect(lenient).toMatchObject({ healthy: true, plainHealthy: true, detail: 'ok 200' });
+    expect(lenient?.checks?.map((c) => [c.name, c.ok, c.ms, c.detail.length])).toEqual([
+      ['db-write', true, 3, 200],
+      ['queue', true, 1, 2],
+    ]);
+    for (const [m, detail] of [
+      ['garbage', 'status 200: not a health document (not JSON)'],
+      ['late', 'timeout after 400 ms'],
+    ] as const) {
+      mode = m;
+      const v = await oneRound();
+      expect(v).toMatchObject({ healthy: true, plainHealthy: true });
+      expect(v?.checks?.map((c) => [c.name, c.ok, c.unknown, c.detail])).toEqual([
+        ['db-write', false, true, detail],
+        ['queue', false, true, detail],
+      ]);
+      const verdict = decide([v!], { ...config, quorum: 1, watchers: [voter] }, Date.now(), {
+        primary: config.primary.region,
+        standby: config.standby.region,
+      });
+      expect(verdict.code).toBe('ALL_HEALTHY');
+    }
+  });
+
   it('an answer that is not a health document counts as no answer', async () => {
     const base = new URL(url.primary!);
     expect(await fetchHealthDocument(`${base.origin}/garbage/cutover/health`, 300)).toEqual({

@@ -9,6 +9,7 @@ import {
   type CheckWeight,
   carryChecks,
   evaluateHealth,
+  healthDocumentSchema,
   MAX_CHECKS,
   recordedChecks,
   type VoteCheck,
@@ -55,13 +56,23 @@ const check = (name: string, ok: boolean, since = NOW - 60_000): VoteCheck => ({
   since,
 });
 const allOk = () => ['db-write', 'replica-lag', 'payments', 'queue'].map((n) => check(n, true));
-/** A fresh vote about `target` whose plain probe passed, with `failing` checks failing for 60 s. */
-const deepVote = (voter: string, target: string, failing: string[] = [], healthy = true): Vote =>
+/**
+ * A fresh vote about `target` with `failing` checks failing for 60 s; `healthy` is what the prober folded into the
+ * vote, `plain` its plain probe's own verdict (recorded apart, as the prober does; default: `healthy`).
+ */
+const deepVote = (
+  voter: string,
+  target: string,
+  failing: string[] = [],
+  healthy = true,
+  plain: boolean = healthy,
+): Vote =>
   vote(
     {
       voter,
       target,
       healthy,
+      plainHealthy: plain,
       ...(healthy ? {} : { consecutiveFailures: 6, consecutiveSuccesses: 0, streakSince: NOW - 61_000 }),
       checks: allOk().map((c) => (failing.includes(c.name) ? check(c.name, false) : c)),
     },
@@ -88,19 +99,62 @@ describe('health: the handler document', () => {
     });
   });
 
-  it('records every configured check; one left out, or no answer at all, is a failed check', () => {
+  it('records every configured check; one left out, or no answer at all, is unknown (neither ok nor failed)', () => {
     const settings = config.health!;
-    const document = { status: 'ok' as const, checks: [r('db-write', true)] };
+    const document = { checks: [r('db-write', true)] };
     const got = recordedChecks(settings, { ok: true, document }, 10);
-    expect(got.map((c) => [c.name, c.ok])).toEqual([
-      ['db-write', true],
-      ['replica-lag', false],
-      ['payments', false],
-      ['queue', false],
+    expect(got.map((c) => [c.name, c.ok, c.unknown ?? false])).toEqual([
+      ['db-write', true, false],
+      ['replica-lag', false, true],
+      ['payments', false, true],
+      ['queue', false, true],
     ]);
     expect(got[1]?.detail).toBe('not reported by the health endpoint');
     const none = recordedChecks(settings, { ok: false, detail: 'timeout after 900 ms' }, 900);
-    expect(none.every((c) => !c.ok && c.detail === 'timeout after 900 ms')).toBe(true);
+    expect(none.every((c) => !c.ok && c.unknown && c.detail === 'timeout after 900 ms')).toBe(true);
+    // A plain probe that passes stays a healthy vote: an unreadable document is no failed db-write.
+    expect(voteHealthy(true, none, settings)).toBe(true);
+    expect(voteDetail('ok 200', none.slice(0, 1), settings)).toBe(
+      'ok 200; db-write unknown (unhealthy): timeout after 900 ms',
+    );
+    // A real failure in a readable document (whatever its status code) still fails the vote.
+    const failing = recordedChecks(settings, { ok: true, document: { checks: [r('db-write', false)] } }, 10);
+    expect(failing[0]).toEqual({ name: 'db-write', ok: false, ms: 1, detail: 'no' });
+    expect(voteHealthy(true, failing, settings)).toBe(false);
+  });
+
+  it('reads an answered document leniently: only the configured checks and their ok matter', () => {
+    const answered = {
+      status: 'starting', // not one of ours: ignored
+      version: 3,
+      checks: [
+        { name: 'db-write', ok: true, ms: 4.7, detail: 'x'.repeat(500), region: 'eu-west-1' },
+        { name: 'replica-lag', ok: true, ms: -2 },
+        { name: 'payments', ok: true, detail: 7 },
+        { name: 'queue', ok: true, ms: 1, detail: 'ok' },
+        { name: 'Cache_Warm', ok: false, ms: 1, detail: 'not configured' },
+        { name: 'no-ok' },
+        'not an object',
+      ],
+    };
+    const parsed = healthDocumentSchema.safeParse(answered);
+    expect(parsed.success).toBe(true);
+    const got = recordedChecks(config.health!, { ok: true, document: parsed.data! }, 10);
+    expect(got.map((c) => [c.name, c.ok, c.ms])).toEqual([
+      ['db-write', true, 5],
+      ['replica-lag', true, 0],
+      ['payments', true, 0],
+      ['queue', true, 1],
+    ]);
+    expect(got[0]?.detail).toHaveLength(200);
+    expect(voteHealthy(true, got, config.health!)).toBe(true);
+    // A name answered twice counts as failed if either answer failed.
+    const twice = healthDocumentSchema.parse({
+      checks: [r('db-write', true), r('db-write', false)],
+    });
+    expect(twice.checks).toEqual([r('db-write', false)]);
+    // Not a document at all (no checks list) is still refused, and then every check is unknown.
+    expect(healthDocumentSchema.safeParse({ status: 'ok' }).success).toBe(false);
   });
 
   it('folds only unhealthy-weighted failures into the vote, and names every failure in its detail', () => {
@@ -119,6 +173,17 @@ describe('health: the handler document', () => {
     ];
     expect(carryChecks(prev, results, 500, true).map((c) => c.since)).toEqual([100, 500]);
     expect(carryChecks(prev, results, 500, false).map((c) => c.since)).toEqual([500, 500]);
+    // Failed and unknown are different states: a failure after an unknown spell begins now.
+    const unknown = [{ name: 'db-write', ok: false, ms: 1, detail: 'x', unknown: true as const }];
+    const carried = carryChecks(prev, unknown, 500, true);
+    expect(carried[0]).toMatchObject({ ok: false, unknown: true, since: 500 });
+    expect(carryChecks(carried, results.slice(0, 1), 600, true)[0]).toEqual({
+      name: 'db-write',
+      ok: false,
+      ms: 1,
+      detail: 'x',
+      since: 600,
+    });
   });
 
   it('nextVote records the checks with their streaks', () => {
@@ -148,6 +213,8 @@ describe('health: the vote store refuses forged or oversized check lists', () =>
 
   it('reads a vote with its checks', () => {
     expect(parseStoredVote(item(v.checks), expected)).toMatchObject({ ok: true });
+    const unknown = [{ ...check('db-write', false), unknown: true }];
+    expect(parseStoredVote(item(unknown), expected)).toMatchObject({ ok: true });
   });
 
   it.each([
@@ -157,6 +224,8 @@ describe('health: the vote store refuses forged or oversized check lists', () =>
     ['an oversized detail', [{ ...check('db-write', false), detail: 'x'.repeat(201) }]],
     ['an extra field', [{ ...check('db-write', true), weight: 'warn' }]],
     ['a negative since', [{ ...check('db-write', true), since: -1 }]],
+    ['an unknown check that says ok', [{ ...check('db-write', true), unknown: true }]],
+    ['an unknown flag that is not true', [{ ...check('db-write', false), unknown: false }]],
   ])('refuses %s', (_what, checks) => {
     const read = parseStoredVote(item(checks), expected);
     expect(read.ok).toBe(false);
@@ -246,7 +315,7 @@ describe('health: configuration', () => {
 
 describe('decide: each weight, both ways', () => {
   const primaryDown = (failing: string[]) =>
-    W.map((w) => deepVote(w, P, failing, !failing.includes('db-write')));
+    W.map((w) => deepVote(w, P, failing, !failing.includes('db-write'), true));
 
   it('unhealthy: a failed db-write for a quorum over the debounce window fails over (DEEP_CHECK_FAILED)', () => {
     const v = decide([...primaryDown(['db-write']), ...standbyOk()], config, NOW, ctx);
@@ -276,16 +345,97 @@ describe('decide: each weight, both ways', () => {
     expect(v.code).toBe('ALL_HEALTHY');
   });
 
-  it('ineligible: a standby whose replica-lag check failed is put to a person, whatever the policy', () => {
+  it('ineligible: a standby whose replica-lag check failed before the outage is put to a person, whatever the policy', () => {
     const down = W.map((w) => deepVote(w, P, [], false));
-    const standby = W.map((w) => deepVote(w, S, ['replica-lag']));
+    const lagging = (since: number) =>
+      W.map((w) => ({
+        ...deepVote(w, S),
+        checks: allOk().map((c) => (c.name === 'replica-lag' ? check(c.name, false, since) : c)),
+      }));
     const proceed = { ...config, approval: { ...config.approval, ambiguousPolicy: 'proceed' as const } };
-    const v = decide([...down, ...standby], proceed, NOW, ctx);
+    // The primary's unhealthy streak began at NOW − 61 s; the lag check was failing before it.
+    const v = decide([...down, ...lagging(NOW - 120_000)], proceed, NOW, ctx);
     expect(v).toMatchObject({ kind: 'failover-needs-approval', code: 'QUORUM_UNHEALTHY_AMBIGUOUS' });
     expect(v.ambiguities.map((a) => a.code)).toEqual(['TARGET_INELIGIBLE']);
     expect(v.reason).toContain(`${S} is not a failover target now: deep check replica-lag failed`);
     // Passing: the same outage fails over automatically.
     expect(decide([...down, ...standbyOk()], proceed, NOW, ctx)).toMatchObject({ code: 'QUORUM_UNHEALTHY' });
+  });
+
+  it('ineligible: lag that began growing after the primary went down does not block the failover', () => {
+    const down = W.map((w) => deepVote(w, P, [], false));
+    const standby = W.map((w) => ({
+      ...deepVote(w, S),
+      checks: allOk().map((c) => (c.name === 'replica-lag' ? check(c.name, false, NOW - 50_000) : c)),
+    }));
+    const v = decide([...down, ...standby], config, NOW, ctx);
+    expect(v).toMatchObject({ kind: 'failover', code: 'QUORUM_UNHEALTHY' });
+    // Still in the evidence, for the person reading the incident afterwards.
+    expect(v.evidence.failedChecks?.filter((c) => c.target === S).map((c) => c.name)).toContain(
+      'replica-lag',
+    );
+    // Began at the very instant the streak did: a consequence too.
+    const same = standby.map((sv) => ({
+      ...sv,
+      checks: sv.checks!.map((c) => (c.name === 'replica-lag' ? { ...c, since: NOW - 61_000 } : c)),
+    }));
+    expect(decide([...down, ...same], config, NOW, ctx).code).toBe('QUORUM_UNHEALTHY');
+  });
+
+  it('write: a failed write check on the standby (a replica refuses the test row) weighs nothing', () => {
+    const down = W.map((w) => deepVote(w, P, [], false));
+    // The prober folded the standby's failed db-write into `healthy`; its plain probe passed.
+    const standby = W.map((w) => deepVote(w, S, ['db-write'], false, true));
+    const v = decide([...down, ...standby], config, NOW, ctx);
+    expect(v).toMatchObject({ kind: 'failover', code: 'QUORUM_UNHEALTHY' });
+    expect(v.evidence.standbyHealthyVoters).toEqual(W);
+    expect(v.evidence.failedChecks ?? []).toEqual([]);
+    // A standby whose plain probe fails is still unhealthy.
+    const dead = W.map((w) => deepVote(w, S, ['db-write'], false, false));
+    expect(decide([...down, ...dead], config, NOW, ctx).ambiguities.map((a) => a.code)).toContain(
+      'STANDBY_UNHEALTHY',
+    );
+  });
+
+  it('a dead primary keeps the plain outage code, even though its votes carry every check as failed', () => {
+    const dead = W.map((w) => deepVote(w, P, ['db-write'], false, false));
+    expect(decide([...dead, ...standbyOk()], config, NOW, ctx)).toMatchObject({
+      kind: 'failover',
+      code: 'QUORUM_UNHEALTHY',
+    });
+    // As the prober records a region that does not answer at all: every check unknown; no `ask` check asks then.
+    const silent = W.map((w) => ({
+      ...deepVote(w, P, [], false, false),
+      checks: allOk().map((c) => ({ ...c, ok: false, unknown: true as const, detail: 'refused' })),
+    }));
+    expect(decide([...silent, ...standbyOk()], config, NOW, ctx)).toMatchObject({
+      kind: 'failover',
+      code: 'QUORUM_UNHEALTHY',
+    });
+    // The same checks behind a plain probe that answers: the deep label.
+    const answering = W.map((w) => deepVote(w, P, ['db-write'], false, true));
+    expect(decide([...answering, ...standbyOk()], config, NOW, ctx).code).toBe('DEEP_CHECK_FAILED');
+  });
+
+  it('unknown checks (an unreadable or late document behind a healthy plain probe) never fail over', () => {
+    const unknownVotes = W.map((w) => ({
+      ...deepVote(w, P),
+      checks: allOk().map((c) => ({
+        ...c,
+        ok: false,
+        unknown: true as const,
+        detail: 'timeout after 3000 ms',
+      })),
+    }));
+    const v = decide([...unknownVotes, ...standbyOk()], config, NOW, ctx);
+    expect(v.kind).not.toBe('failover');
+    expect(v.kind).not.toBe('failover-needs-approval');
+    // The `ask` check, unknown for the whole debounce window, asks a person (never automatic).
+    expect(v.code).toBe('ASK_DEEP_CHECK');
+    expect(v.evidence.failedChecks ?? []).toEqual([]);
+    // With no `ask` check, nothing at all.
+    const noAsk = withChecks({ payments: 'warn' });
+    expect(decide([...unknownVotes, ...standbyOk()], noAsk, NOW, ctx).code).toBe('ALL_HEALTHY');
   });
 
   it('ineligible: the same failure on the primary changes nothing', () => {

@@ -1,27 +1,41 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { type HealthDocument, healthDocumentSchema } from '#core/health.js';
+import { healthDocumentSchema, type ReadHealthDocument } from '#core/health.js';
 
-export type DeepHealthAnswer = { ok: true; document: HealthDocument } | { ok: false; detail: string };
+export type DeepHealthAnswer = { ok: true; document: ReadHealthDocument } | { ok: false; detail: string };
 
-export type DeepHealthProbe = (url: string, timeoutMs: number) => Promise<DeepHealthAnswer>;
+/**
+ * `timeoutMs` bounds the answer from the moment the connection is made (TCP, and TLS for https);
+ * `connectTimeoutMs` (default `timeoutMs`) bounds DNS, TCP and TLS before it.
+ */
+export type DeepHealthProbe = (
+  url: string,
+  timeoutMs: number,
+  connectTimeoutMs?: number,
+) => Promise<DeepHealthAnswer>;
 
-/** Bigger than any valid document (8 checks of 200-character details); anything larger is not one. */
-const MAX_BODY_BYTES = 16_384;
+/**
+ * Room for a generous document (details longer than 200 characters are cut, not refused); anything larger is
+ * not one.
+ */
+const MAX_BODY_BYTES = 65_536;
 
 /**
  * Reads the application's health contract (`GET /cutover/health`): its JSON document whatever the status code (a
- * 503 carries the failed checks too), within `timeoutMs` for the whole exchange. Like the plain probe, one fresh
- * connection per probe (`connection: close`): a kept-alive socket would measure the pool, not the region. Anything
- * that is not a valid, bounded document is an answer that never came, with its reason.
+ * 503 carries the failed checks too). The answer's timeout starts when the connection is made, so that DNS, TCP
+ * and TLS do not eat into the checks' own time (the configuration allows each check up to `timeoutMs` − 100 ms);
+ * connecting has its own timeout. Like the plain probe, one fresh connection per probe (`connection: close`): a
+ * kept-alive socket would measure the pool, not the region. Anything that is not a readable, bounded document is
+ * an answer that never came, with its reason (the watcher records its checks as unknown).
  */
-export const fetchHealthDocument: DeepHealthProbe = (url, timeoutMs) =>
+export const fetchHealthDocument: DeepHealthProbe = (url, timeoutMs, connectTimeoutMs = timeoutMs) =>
   new Promise<DeepHealthAnswer>((resolve) => {
     let settled = false;
     const finish = (answer: DeepHealthAnswer) => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      clearTimeout(connectTimer);
+      clearTimeout(answerTimer);
       req.destroy();
       resolve(answer);
     };
@@ -37,7 +51,23 @@ export const fetchHealthDocument: DeepHealthProbe = (url, timeoutMs) =>
       method: 'GET',
       headers: { 'user-agent': 'cutover-prober', accept: 'application/json', connection: 'close' },
     });
-    const timer = setTimeout(() => finish({ ok: false, detail: `timeout after ${timeoutMs} ms` }), timeoutMs);
+    let answerTimer: NodeJS.Timeout | undefined;
+    const connectTimer = setTimeout(
+      () => finish({ ok: false, detail: `timeout: no connection after ${connectTimeoutMs} ms` }),
+      connectTimeoutMs,
+    );
+    const connected = () => {
+      if (settled || answerTimer) return;
+      clearTimeout(connectTimer);
+      answerTimer = setTimeout(
+        () => finish({ ok: false, detail: `timeout after ${timeoutMs} ms` }),
+        timeoutMs,
+      );
+    };
+    req.on('socket', (socket) => {
+      if (!socket.connecting) connected();
+      else socket.once(parsed.protocol === 'https:' ? 'secureConnect' : 'connect', connected);
+    });
     req.on('response', (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
