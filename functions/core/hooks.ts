@@ -229,7 +229,9 @@ export interface PhaseOutcome {
 /**
  * What the machine does after this reading of a phase's hooks. A failed `abort` hook ends the phase at once (the
  * others' readings no longer matter). `ask` needs a person, and no approval path fits a hook yet: it fails closed,
- * like `abort`, and says so. `continue` failures are recorded once every hook has ended.
+ * like `abort`, and says so. `continue` failures are recorded once every hook has ended. Before the promotion the
+ * configuration accepts only `continue` (hookIssues: stopping after the fence leaves no writer); the abort path
+ * stays as defence for a configuration built around the rules.
  */
 export function phaseOutcome(phase: HookPhase, hooks: readonly HookProgress[]): PhaseOutcome {
   const where = phase === 'beforePromote' ? 'before the promotion' : 'after the traffic moved';
@@ -286,10 +288,11 @@ export function phaseOutcome(phase: HookPhase, hooks: readonly HookProgress[]): 
 
 /**
  * The hooks section against the rest of the configuration (called from crossFieldIssues). Refused: two hooks of
- * one name; a hook that could block a failover in the region that is down; a timeout the step or the RTO budget
+ * one name; a beforePromote hook that could stop a fenced failover (any onFailure but continue) or that can run in
+ * the region being left; an afterTraffic hook there that could fail the run; a timeout the step or the RTO budget
  * cannot hold; a function ARN in a region the hook does not act in.
  */
-export function hookIssues(c: Pick<CutoverConfig, 'hooks' | 'primary'>): ConfigIssue[] {
+export function hookIssues(c: Pick<CutoverConfig, 'hooks' | 'primary' | 'standby'>): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   if (!c.hooks) return issues;
   const seen = new Map<string, string>();
@@ -301,14 +304,35 @@ export function hookIssues(c: Pick<CutoverConfig, 'hooks' | 'primary'>): ConfigI
       if (first) add('name', `"${hook.name}" is already the name of ${first}: each hook needs its own name`);
       else seen.set(hook.name, at);
 
-      // The source of an unplanned failover is the region that may be down: a hook there may never answer.
-      const inSource = hook.region === 'source' || hook.region === c.primary.region;
-      if (inSource && hook.onFailure !== 'continue') {
+      // The source of a run is the region being left, and the one that may be down. A fixed application region is
+      // the source of one direction or the other: after a first failover the standby's region is the source of the
+      // next failover (and of every failback), so both application regions count, not only today's primary.
+      const appRegion =
+        hook.region === c.primary.region
+          ? `the primary's region`
+          : hook.region === c.standby.region
+            ? `the standby's region`
+            : undefined;
+      const inSource = hook.region === 'source' || appRegion !== undefined;
+      if (phase === 'beforePromote') {
+        if (inSource) {
+          add(
+            'region',
+            `is "${hook.region}"${appRegion ? ` (${appRegion})` : ''}: a beforePromote hook readies the region the run moves to, and ${appRegion ? 'a fixed application region is the region being left by the failover in one direction or the other' : '"source" is the region being left'}, which may not answer in a region outage; use "target"`,
+          );
+        }
+        // beforePromote runs after StopTraffic, Fence and the old lease's wait: the old primary no longer writes, and
+        // the only way forward is to promote. Stopping there (the Abort path) would leave no region able to write.
+        if (hook.onFailure !== 'continue') {
+          add(
+            'onFailure',
+            `is "${hook.onFailure}": a beforePromote hook runs after the fence (traffic stopped, the old primary's lease revoked), so a failed hook that stops the failover leaves no region that can write; use "continue": the failover then promotes an under-scaled standby, which is degraded, not down`,
+          );
+        }
+      } else if (inSource && hook.onFailure !== 'continue') {
         add(
           'onFailure',
-          phase === 'beforePromote'
-            ? `is "${hook.onFailure}" for a hook in the source region (${hook.region}): in a region outage that region does not answer, and this hook would block every failover; use "continue"`
-            : `is "${hook.onFailure}" for a hook in the source region (${hook.region}): in a region outage that region does not answer, and every failover that moved the traffic would end reported failed; use "continue"`,
+          `is "${hook.onFailure}" for a hook that can run in the source region (${hook.region}${appRegion ? `, ${appRegion}` : ''}): in a region outage that region does not answer, and every failover that moved the traffic would end reported failed; use "continue"`,
         );
       }
       if (hook.timeoutMs > HOOK_MAX_MS) {

@@ -321,6 +321,22 @@ export class ControlStack extends Stack {
         targets: [new eventTargets.SnsTopic(this.alarms.topic)],
       });
     }
+    // An abort after the fence ends the execution in a Succeed state (`Aborted`), which no execution metric counts,
+    // with traffic stopped and the lease revoked: no region writes until someone runs a manual failover. Its event
+    // carries `fenced` (functions/steps/core/finish.ts, events/*-aborted.schema.json); a pattern matches a JSON
+    // boolean by its literal (EventBridge user guide, "Creating event patterns": values are matched exactly as JSON,
+    // true/false/null included, https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern.html).
+    // An abort before the fence changed nothing and does not page.
+    new events.Rule(this, 'fenced-aborted-rule', {
+      eventBus: this.bus,
+      description: 'Failover/Failback Aborted after the fence (fenced: true): no region writes, to the pager',
+      eventPattern: {
+        source: ['cutover'],
+        detailType: ['Failover Aborted', 'Failback Aborted'],
+        detail: { fenced: [true] },
+      },
+      targets: [new eventTargets.SnsTopic(this.alarms.topic)],
+    });
     const requestApproval = this.steps.get('RequestApprovalFunctionName');
     if (requestApproval) {
       // Each approval request invokes this function once; the alarm stays up for the approval's 5-minute window

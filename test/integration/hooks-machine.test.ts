@@ -3,13 +3,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DynamoControlStore } from '#adapters/dynamodb/control-store.js';
 import { DynamoVoteStore } from '#adapters/dynamodb/vote-store.js';
 import { LocalHookActuator } from '#adapters/local/hook-actuator.js';
-import type { CutoverConfig } from '#core/config.js';
+import { type CutoverConfig, parseConfig } from '#core/config.js';
 import { runHooks } from '#steps/core/hooks.js';
 import { failbackTaskHandlers, failoverTaskHandlers } from '#steps/core/task-handlers.js';
 import { runStateMachine } from '../../infra/local/sfn-runner.js';
 import { freshTables } from '../support/dynamodb.js';
 import { eventErrors } from '../support/event-schemas.js';
-import { exampleConfig, vote } from '../support/fixtures.js';
+import { exampleConfig, exampleConfigJson, vote } from '../support/fixtures.js';
 import { at, type Harness, makeHarness, seedStalledPrimary } from '../support/machine-harness.js';
 
 const FAILOVER = new URL('../../statemachines/failover.asl.json', import.meta.url).pathname;
@@ -30,7 +30,7 @@ const scaleStandby = (over: Raw = {}): Raw => ({
   name: 'scale-standby',
   region: 'target',
   timeoutMs: 60_000,
-  onFailure: 'abort',
+  onFailure: 'continue',
   cluster: 'orders',
   service: 'web',
   desiredCount: 6,
@@ -78,11 +78,40 @@ function withHooks(
   return actuator;
 }
 
-async function failover(hooks: Raw) {
+/** What the configuration rules say of these hooks (hookIssues), on the example configuration. */
+function refusals(hooks: Raw): string[] {
+  const raw = exampleConfigJson();
+  raw.hooks = hooks;
+  const r = parseConfig(raw);
+  return r.ok ? [] : r.issues.map((i) => i.field);
+}
+
+/**
+ * `unchecked`: the hooks as given although the rules refuse them (a beforePromote hook with abort/ask, or in the
+ * source region). The configuration is validated with those two fields made acceptable, then they are set back,
+ * so the machines' own paths for such a hook stay tested: a configuration built around the rules must still not
+ * promote past a failed abort/ask hook.
+ */
+async function failover(hooks: Raw, opts: { unchecked?: boolean } = {}) {
   const t = await freshTables('hk');
+  const phases = ['beforePromote', 'afterTraffic'] as const;
   const config = exampleConfig((c) => {
-    c.hooks = hooks;
+    c.hooks = opts.unchecked
+      ? Object.fromEntries(
+          phases.map((p) => [
+            p,
+            (hooks[p] ?? []).map((x: Raw) => ({ ...x, region: 'target', onFailure: 'continue' })),
+          ]),
+        )
+      : hooks;
   });
+  if (opts.unchecked) {
+    for (const p of phases) {
+      config.hooks![p].forEach((x, i) => {
+        Object.assign(x, { region: hooks[p][i].region, onFailure: hooks[p][i].onFailure });
+      });
+    }
+  }
   const h = makeHarness(t.doc, t.names.control, t.names.votes, config);
   harness = h;
   const { control, request } = await seedStalledPrimary(t, config);
@@ -137,9 +166,10 @@ describe('hook steps in the failover machine (the real ASL, DynamoDB Local, the 
   });
 
   it('onFailure abort: a hook past its timeout aborts the failover before anything is promoted', async () => {
-    const { h, config, control, input } = await failover({
-      beforePromote: [scaleStandby({ timeoutMs: 10_000 })],
-    });
+    const hooks = { beforePromote: [scaleStandby({ timeoutMs: 10_000, onFailure: 'abort' })] };
+    // The rules refuse it (after the fence, stopping leaves no writer): this is the machine's own defence.
+    expect(refusals(hooks)).toEqual(['hooks.beforePromote[0].onFailure']);
+    const { h, config, control, input } = await failover(hooks, { unchecked: true });
     withHooks(h, config, { unitMs: 3_600_000 });
     const handlers = hurried(h, failoverTaskHandlers(h.deps), 4_000);
     const run = await runStateMachine(FAILOVER, input, handlers, fast);
@@ -148,7 +178,12 @@ describe('hook steps in the failover machine (the real ASL, DynamoDB Local, the 
     expect(h.log.some((l) => l.startsWith('RDS.PromoteReadReplica'))).toBe(false);
     expect(await control.getIncident(input.incidentId)).toMatchObject({ status: 'aborted' });
     const aborted = h.published.find((e) => e.detailType === 'Failover Aborted');
-    expect(aborted?.detail).toMatchObject({ code: 'HOOK_FAILED_ABORT', step: 'hooks-before-promote' });
+    // After the fence: the event says so, and the control stack's rule sends such an event to the pager.
+    expect(aborted?.detail).toMatchObject({
+      code: 'HOOK_FAILED_ABORT',
+      step: 'hooks-before-promote',
+      fenced: true,
+    });
     expect(aborted?.detail.reason).toMatch(
       /^hook scale-standby before the promotion failed \(ecs hook scale-standby: 2 ready of 6 after 1\d(\.\d)? s, past its timeoutMs \(10 s\)\); its onFailure is abort: abort the failover$/,
     );
@@ -184,7 +219,9 @@ describe('hook steps in the failover machine (the real ASL, DynamoDB Local, the 
   });
 
   it('onFailure ask: no approval path fits a hook, so it fails closed (aborts) and says why', async () => {
-    const { h, config, control, input } = await failover({ beforePromote: [purge({ onFailure: 'ask' })] });
+    const hooks = { beforePromote: [purge({ onFailure: 'ask' })] };
+    expect(refusals(hooks)).toEqual(['hooks.beforePromote[0].onFailure']);
+    const { h, config, control, input } = await failover(hooks, { unchecked: true });
     withHooks(h, config, {
       purge: async () => {
         throw new Error('CDN API refused');
@@ -194,7 +231,7 @@ describe('hook steps in the failover machine (the real ASL, DynamoDB Local, the 
     expect(run.path.slice(-3)).toEqual(['BeforePromoteHookAbort', 'Abort', 'Aborted']);
     expect(await control.getIncident(input.incidentId)).toMatchObject({ status: 'aborted' });
     const aborted = h.published.find((e) => e.detailType === 'Failover Aborted');
-    expect(aborted?.detail.code).toBe('HOOK_FAILED_ASK');
+    expect(aborted?.detail).toMatchObject({ code: 'HOOK_FAILED_ASK', fenced: true });
     expect(aborted?.detail.reason).toContain(
       'its onFailure is ask, and no approval path fits a hook yet: failing closed',
     );
@@ -229,10 +266,10 @@ describe('hook steps in the failover machine (the real ASL, DynamoDB Local, the 
       timeoutMs: 10_000,
       onFailure: 'continue',
     });
-    const { h, config, control, input } = await failover({
-      beforePromote: [shrink],
-      afterTraffic: [{ ...shrink, name: 'shrink-old-2' }],
-    });
+    const hooks = { beforePromote: [shrink], afterTraffic: [{ ...shrink, name: 'shrink-old-2' }] };
+    // The rules refuse a beforePromote hook in the source; an afterTraffic one there is accepted with continue.
+    expect(refusals(hooks)).toEqual(['hooks.beforePromote[0].region']);
+    const { h, config, control, input } = await failover(hooks, { unchecked: true });
     const actuator = withHooks(h, config);
     actuator.setDown('us-east-1');
     const run = await runStateMachine(FAILOVER, input, hurried(h, failoverTaskHandlers(h.deps), 4_000), fast);

@@ -265,7 +265,7 @@ const scale = (over: Record<string, unknown> = {}) => ({
   name: 'scale-standby',
   region: 'target',
   timeoutMs: 600_000,
-  onFailure: 'abort',
+  onFailure: 'continue',
   cluster: 'orders',
   service: 'web',
   desiredCount: 6,
@@ -284,21 +284,78 @@ describe('the hooks section of the configuration', () => {
     if (r.ok) expect(r.config.hooks?.beforePromoteBudgetMs).toBe(900_000);
   });
 
-  it('refuses a beforePromote hook in the source region that could block the failover', () => {
-    for (const region of ['source', 'us-east-1']) {
-      expect(issues({ beforePromote: [scale({ region })] })).toEqual([
+  it('refuses abort and ask before the promotion: after the fence, stopping leaves no writer', () => {
+    for (const onFailure of ['abort', 'ask']) {
+      expect(issues({ beforePromote: [scale({ onFailure })] })).toEqual([
         {
           field: 'hooks.beforePromote[0].onFailure',
-          message: `is "abort" for a hook in the source region (${region}): in a region outage that region does not answer, and this hook would block every failover; use "continue"`,
+          message: `is "${onFailure}": a beforePromote hook runs after the fence (traffic stopped, the old primary's lease revoked), so a failed hook that stops the failover leaves no region that can write; use "continue": the failover then promotes an under-scaled standby, which is degraded, not down`,
         },
       ]);
     }
-    expect(issues({ beforePromote: [scale({ region: 'source', onFailure: 'ask' })] })[0]?.field).toBe(
+    // Every kind, a fixed non-application region too: the rule is about the phase, not the hook.
+    const warm = {
+      kind: 'lambda-provisioned-concurrency',
+      name: 'warm',
+      region: 'target',
+      timeoutMs: 60_000,
+      onFailure: 'abort',
+      functionName: 'api',
+      qualifier: 'live',
+      count: 5,
+    };
+    expect(issues({ beforePromote: [warm] }).map((i) => i.field)).toEqual([
       'hooks.beforePromote[0].onFailure',
+    ]);
+    expect(issues({ beforePromote: [{ ...warm, onFailure: 'continue' }] })).toEqual([]);
+    // After the traffic moved, abort and ask stay allowed where the source cannot run them: the run is reported failed.
+    expect(issues({ afterTraffic: [scale({ onFailure: 'abort' })] })).toEqual([]);
+    expect(issues({ afterTraffic: [scale({ onFailure: 'ask', region: 'eu-west-1' })] })).toEqual([]);
+  });
+
+  it('refuses a beforePromote hook that can run in the region being left: source, or either application region', () => {
+    // The example's primary is us-east-1 and its standby us-west-2; after a first failover us-west-2 is the source.
+    const cases: [string, string][] = [
+      ['source', '"source" is the region being left'],
+      ['us-east-1', "(the primary's region)"],
+      ['us-west-2', "(the standby's region)"],
+    ];
+    for (const [region, why] of cases) {
+      const found = issues({ beforePromote: [scale({ region })] });
+      expect(found).toEqual([
+        { field: 'hooks.beforePromote[0].region', message: expect.stringContaining(why) },
+      ]);
+      expect(found[0]?.message).toMatch(/which may not answer in a region outage; use "target"$/);
+    }
+    expect(issues({ beforePromote: [scale({ region: 'us-west-2' })] })[0]?.message).toBe(
+      `is "us-west-2" (the standby's region): a beforePromote hook readies the region the run moves to, and a fixed application region is the region being left by the failover in one direction or the other, which may not answer in a region outage; use "target"`,
     );
-    expect(issues({ afterTraffic: [scale({ region: 'source' })] })[0]?.message).toContain(
-      'would end reported failed; use "continue"',
+    // Both problems at once: both named.
+    expect(
+      issues({ beforePromote: [scale({ region: 'source', onFailure: 'ask' })] }).map((i) => i.field),
+    ).toEqual(['hooks.beforePromote[0].region', 'hooks.beforePromote[0].onFailure']);
+    // Accepted: the target, or a fixed region that is not an application region (a shared-services region).
+    expect(issues({ beforePromote: [scale({ region: 'target' })] })).toEqual([]);
+    expect(issues({ beforePromote: [scale({ region: 'eu-west-1' })] })).toEqual([]);
+  });
+
+  it('an afterTraffic hook that can run in the source must continue on failure; elsewhere any policy', () => {
+    for (const region of ['source', 'us-east-1', 'us-west-2']) {
+      for (const onFailure of ['abort', 'ask']) {
+        const found = issues({ afterTraffic: [scale({ region, onFailure })] });
+        expect(found).toEqual([
+          { field: 'hooks.afterTraffic[0].onFailure', message: expect.stringContaining(`is "${onFailure}"`) },
+        ]);
+        expect(found[0]?.message).toMatch(/would end reported failed; use "continue"$/);
+      }
+      expect(issues({ afterTraffic: [scale({ region })] })).toEqual([]);
+    }
+    expect(issues({ afterTraffic: [scale({ region: 'us-west-2', onFailure: 'abort' })] })[0]?.message).toBe(
+      `is "abort" for a hook that can run in the source region (us-west-2, the standby's region): in a region outage that region does not answer, and every failover that moved the traffic would end reported failed; use "continue"`,
     );
+    for (const region of ['target', 'eu-west-1']) {
+      expect(issues({ afterTraffic: [scale({ region, onFailure: 'abort' })] })).toEqual([]);
+    }
   });
 
   it('refuses duplicate names, a timeout over the RTO budget, and one too short to read twice', () => {

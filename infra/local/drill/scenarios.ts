@@ -190,7 +190,7 @@ export const scenarios: Record<ScenarioName, Scenario> = {
             name: 'scale-standby',
             region: 'target',
             timeoutMs: 60_000,
-            onFailure: 'abort',
+            onFailure: 'continue',
             cluster: 'orders',
             service: 'web',
             desiredCount: 6,
