@@ -10,15 +10,18 @@ import {
   type ResourceRecordSet,
   Route53Client,
 } from '@aws-sdk/client-route-53';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { trafficRouterFor } from '#adapters/aws/traffic-ports.js';
+import { DynamoLeaseStore } from '#adapters/dynamodb/lease-store.js';
 import { canaryCommand } from '../../bin/canary-command.js';
-import { exampleConfigJson } from '../support/fixtures.js';
+import { createTables, localClients } from '../../infra/local/tables.js';
+import { exampleConfig, exampleConfigJson } from '../support/fixtures.js';
 import { motoClient, recordCommands, unique } from '../support/moto-clients.js';
 
 /**
  * `cutover canary` on moto's Route 53 (weighted records, mode health-check's planned path), with each region's
  * endpoint a local HTTP server: a healthy standby completes and rolls back; a failing one is rolled back at once.
+ * The control table is on moto's DynamoDB: the canary reads the lease, the pause and the open incident first.
  */
 
 const E1 = 'us-east-1';
@@ -42,7 +45,19 @@ function app(status: () => number): Promise<string> {
   );
 }
 
-async function setUp(standbyStatus: () => number) {
+/** A fresh control table on moto's DynamoDB with the lease held by `holder` (default: the configured primary). */
+async function controlTable(holder = E1) {
+  const endpoint = inject('motoEndpoint');
+  const { raw, doc } = localClients(endpoint, E1);
+  const table = unique('canary-control');
+  await createTables(raw, { control: table, votes: unique('canary-votes') });
+  const leases = new DynamoLeaseStore(doc, table, exampleConfig().lease, { now: Date.now });
+  expect((await leases.acquire(exampleConfig().application, holder, null)).ok).toBe(true);
+  return ['--table', table, '--region', E1, '--endpoint', endpoint];
+}
+
+async function setUp(standbyStatus: () => number, holder = E1) {
+  const tableArgs = await controlTable(holder);
   const r53 = motoClient(Route53Client, E1);
   const zoneName = `${unique('z')}.example.com`;
   const zone = await r53.send(
@@ -84,7 +99,7 @@ async function setUp(standbyStatus: () => number) {
   const run = async (argv: string[], signal = new AbortController().signal) => {
     const out: string[] = [];
     const err: string[] = [];
-    const code = await canaryCommand(['--config', file, '--out', join(dir, 'out'), ...argv], {
+    const code = await canaryCommand(['--config', file, '--out', join(dir, 'out'), ...tableArgs, ...argv], {
       io: { out: (s) => out.push(s), err: (s) => err.push(s) },
       // moto's zone ids do not start with Z as AWS's do, which the configuration checks; the router takes any.
       router: (config) => {
@@ -112,7 +127,7 @@ async function setUp(standbyStatus: () => number) {
       .map((l) => JSON.parse(l));
     return { code, out: out.join(''), err: err.join(''), report, timeline };
   };
-  return { run, weights, sent, seen };
+  return { run, weights, sent, seen, file, dir, tableArgs };
 }
 
 describe('cutover canary on moto (weighted records)', () => {
@@ -179,6 +194,27 @@ describe('cutover canary on moto (weighted records)', () => {
     expect(r.report.end.code).toBe('INTERRUPTED');
     expect(r.report.traffic.rollback).toBe('weight 100 for us-east-1, 0 for the other');
     expect(await weights()).toEqual({ 'orders-us-east-1': 100, 'orders-us-west-2': 0 });
+  });
+
+  it('refuses, changing no record, when the standby holds the lease (after a failover, before the failback)', async () => {
+    const { weights, sent, seen, file, dir, tableArgs } = await setUp(() => 200, W2);
+    const before = await weights();
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await canaryCommand(['--config', file, '--out', join(dir, 'refused'), ...tableArgs], {
+      io: { out: (s) => out.push(s), err: (s) => err.push(s) },
+      router: () => {
+        throw new Error('no traffic router may be built when the canary is refused');
+      },
+    });
+    expect(code).toBe(1);
+    expect(err.join('')).toMatch(
+      /^cannot run a canary now: PRIMARY_NOT_HOLDER: us-west-2 holds the lease at epoch 1, not the configured primary us-east-1: a rollback would send all traffic to the fenced old region; fail back first \(cutover failback\); nothing changed\n$/,
+    );
+    expect(out).toEqual([]);
+    expect(seen).toEqual([]);
+    expect(sent.filter((c) => c === 'ChangeResourceRecordSetsCommand')).toEqual([]);
+    expect(await weights()).toEqual(before);
   });
 
   it('refuses bad input before touching a record', async () => {
