@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/client-route-53';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { trafficRouterFor } from '#adapters/aws/traffic-ports.js';
+import { DynamoControlStore } from '#adapters/dynamodb/control-store.js';
 import { DynamoLeaseStore } from '#adapters/dynamodb/lease-store.js';
 import { canaryCommand } from '../../bin/canary-command.js';
 import { createTables, localClients } from '../../infra/local/tables.js';
@@ -53,11 +54,17 @@ async function controlTable(holder = E1) {
   await createTables(raw, { control: table, votes: unique('canary-votes') });
   const leases = new DynamoLeaseStore(doc, table, exampleConfig().lease, { now: Date.now });
   expect((await leases.acquire(exampleConfig().application, holder, null)).ok).toBe(true);
-  return ['--table', table, '--region', E1, '--endpoint', endpoint];
+  const pause = () =>
+    new DynamoControlStore(doc, table).setPause(exampleConfig().application, {
+      pausedBy: 'oncall',
+      pausedAt: Date.now(),
+      reason: 'database upgrade',
+    });
+  return { args: ['--table', table, '--region', E1, '--endpoint', endpoint], pause };
 }
 
 async function setUp(standbyStatus: () => number, holder = E1) {
-  const tableArgs = await controlTable(holder);
+  const { args: tableArgs, pause } = await controlTable(holder);
   const r53 = motoClient(Route53Client, E1);
   const zoneName = `${unique('z')}.example.com`;
   const zone = await r53.send(
@@ -127,7 +134,27 @@ async function setUp(standbyStatus: () => number, holder = E1) {
       .map((l) => JSON.parse(l));
     return { code, out: out.join(''), err: err.join(''), report, timeline };
   };
-  return { run, weights, sent, seen, file, dir, tableArgs };
+  /** The canary refused before any traffic change: its exit code and what it said, and that no record changed. */
+  const refused = async (extra: string[] = []) => {
+    const before = await weights();
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await canaryCommand(
+      ['--config', file, '--out', join(dir, 'refused'), ...tableArgs, ...extra],
+      {
+        io: { out: (s) => out.push(s), err: (s) => err.push(s) },
+        router: () => {
+          throw new Error('no traffic router may be built when the canary is refused');
+        },
+      },
+    );
+    expect(out).toEqual([]);
+    expect(seen).toEqual([]);
+    expect(sent.filter((c) => c === 'ChangeResourceRecordSetsCommand')).toEqual([]);
+    expect(await weights()).toEqual(before);
+    return { code, err: err.join('') };
+  };
+  return { run, weights, sent, seen, refused, pause };
 }
 
 describe('cutover canary on moto (weighted records)', () => {
@@ -197,24 +224,31 @@ describe('cutover canary on moto (weighted records)', () => {
   });
 
   it('refuses, changing no record, when the standby holds the lease (after a failover, before the failback)', async () => {
-    const { weights, sent, seen, file, dir, tableArgs } = await setUp(() => 200, W2);
-    const before = await weights();
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = await canaryCommand(['--config', file, '--out', join(dir, 'refused'), ...tableArgs], {
-      io: { out: (s) => out.push(s), err: (s) => err.push(s) },
-      router: () => {
-        throw new Error('no traffic router may be built when the canary is refused');
-      },
-    });
-    expect(code).toBe(1);
-    expect(err.join('')).toMatch(
+    const { refused } = await setUp(() => 200, W2);
+    const r = await refused();
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(
       /^cannot run a canary now: PRIMARY_NOT_HOLDER: us-west-2 holds the lease at epoch 1, not the configured primary us-east-1: a rollback would send all traffic to the fenced old region; fail back first \(cutover failback\); nothing changed\n$/,
     );
-    expect(out).toEqual([]);
-    expect(seen).toEqual([]);
-    expect(sent.filter((c) => c === 'ChangeResourceRecordSetsCommand')).toEqual([]);
-    expect(await weights()).toEqual(before);
+  });
+
+  it('refuses, changing no record, while the application is paused', async () => {
+    const { refused, pause } = await setUp(() => 200);
+    await pause();
+    const r = await refused();
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(
+      /^cannot run a canary now: PAUSED: the application is paused by oncall \(database upgrade\)/,
+    );
+  });
+
+  it('refuses, changing no record, when the control table cannot be read', async () => {
+    const { refused } = await setUp(() => 200);
+    const r = await refused(['--table', 'no-such-control-table']);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(
+      /^cannot run a canary: nothing changed; control table no-such-control-table \(us-east-1\): /,
+    );
   });
 
   it('refuses bad input before touching a record', async () => {
