@@ -1,11 +1,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Route53Client } from '@aws-sdk/client-route-53';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { trafficRouterFor } from '#adapters/aws/traffic-ports.js';
 import { type CanaryDeps, type CanaryReport, runCanary } from '#commons/canary-run.js';
 import {
   CANARY_DEFAULTS,
+  type CanaryControlState,
   CanaryInputError,
+  canaryControlRefusal,
   canaryRefusalReason,
   type Probe,
   parseDuration,
@@ -13,18 +16,34 @@ import {
 } from '#core/canary.js';
 import type { CutoverConfig } from '#core/config.js';
 import type { TrafficRouter } from '#core/failover-ports.js';
-import { systemClock } from '#core/ports.js';
+import { type Clock, systemClock } from '#core/ports.js';
 import { loadConfig } from './config-file.js';
-import { flags, type Io, processIo, required, UsageError, withUsage } from './options.js';
+import {
+  type ControlTable,
+  flags,
+  type Io,
+  openControlTable,
+  processIo,
+  required,
+  tableError,
+  tableFlags,
+  UsageError,
+  withUsage,
+} from './options.js';
 import { usageOf } from './usage.js';
 
 const USAGE = usageOf('canary');
+// The incident sort key pads the epoch to 12 digits, so this bounds "any epoch" (as `cutover status` does).
+const LAST_EPOCH = 999_999_999_999;
 
 export interface CanaryCommandDeps {
   io?: Io;
   router?: (config: CutoverConfig) => TrafficRouter;
   /** Aborted by Ctrl-C in the CLI; tests abort it themselves. */
   signal?: AbortSignal;
+  /** The control table's client (as for `cutover status`); tests point it at moto or DynamoDB Local. */
+  client?: (table: ControlTable) => DynamoDBDocumentClient;
+  clock?: Clock;
 }
 
 /**
@@ -45,6 +64,7 @@ export async function canaryCommand(argv: string[], deps: CanaryCommandDeps = {}
       'latency-slack-ms': { type: 'string' },
       out: { type: 'string' },
       json: { type: 'boolean', default: false },
+      ...tableFlags,
     });
     let percent: number;
     let durationMs: number;
@@ -79,6 +99,27 @@ export async function canaryCommand(argv: string[], deps: CanaryCommandDeps = {}
     const refusal = canaryRefusalReason(config);
     if (refusal) {
       io.err(`cannot run a canary with this configuration: ${refusal}\n`);
+      return 1;
+    }
+    // Before any traffic change: the rollback sends everything to the configured primary, so that primary must
+    // hold the lease, and no incident or pause may be in force (the same reads as `cutover status`).
+    const clock = deps.clock ?? systemClock;
+    const stores = openControlTable(config, v, clock, deps.client);
+    let control: CanaryControlState;
+    try {
+      const [lease, pause, openIncident] = await Promise.all([
+        stores.leases.read(config.application),
+        stores.control.getPause(config.application),
+        stores.control.openIncident(config.application, 0, LAST_EPOCH),
+      ]);
+      control = { lease, pause, openIncident };
+    } catch (err) {
+      io.err(`cannot run a canary: nothing changed; ${tableError(stores.table, err)}`);
+      return 1;
+    }
+    const refused = canaryControlRefusal(control, config.primary.region, clock.now());
+    if (refused) {
+      io.err(`cannot run a canary now: ${refused.code}: ${refused.reason}; nothing changed\n`);
       return 1;
     }
     const out = v.out ?? join('canary-out', config.application);

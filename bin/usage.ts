@@ -114,7 +114,11 @@ ${TABLE_NOTE}`,
     summary:
       'the simulated failover: a share of traffic to the standby (reads only), watched, rolled back by itself',
     usage:
-      'usage: cutover canary --config FILE [--percent 5] [--duration 10m] [--interval-ms N] [--probe-path /PATH] [--latency-slack-ms N] [--out DIR] [--json]',
+      'usage: cutover canary --config FILE [--percent 5] [--duration 10m] [--interval-ms N] [--probe-path /PATH] [--latency-slack-ms N] [--out DIR] [--json] [--table NAME] [--region R] [--endpoint URL]',
+    details: `  Before any traffic change it reads the control table (as \`cutover status\` does) and refuses, changing
+  nothing, unless the configured primary holds an unexpired lease, no incident is open and the application is not
+  paused: its rollback sends all traffic to the configured primary.
+${TABLE_NOTE}`,
   },
 } satisfies Record<string, CommandHelp>;
 

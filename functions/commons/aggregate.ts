@@ -1,4 +1,5 @@
 import { decide, type Verdict } from '#core/decide.js';
+import { MalformedItemError } from '#core/errors.js';
 import { transitionDetail } from '#core/events.js';
 import { announcement, lostPut, requestPlan, rolesOf } from '#core/verdict-action.js';
 import type { AggregateAction, AggregatorDeps } from './aggregator-deps.js';
@@ -34,6 +35,23 @@ export async function aggregate(records: readonly unknown[], deps: AggregatorDep
   return result;
 }
 
+/**
+ * Only the stored verdict's kind is compared, as the verdict store reads only the kind of the item a change
+ * replaced: an item whose code or since is missing or malformed counts as "different", so the conditional write
+ * below decides (and rewrites it whole) instead of the batch being retried forever with nothing decided.
+ */
+async function storedVerdictKind(deps: AggregatorDeps, application: string): Promise<string | null> {
+  try {
+    return (await deps.control.getVerdict(application))?.kind ?? null;
+  } catch (err) {
+    if (err instanceof MalformedItemError) {
+      deps.log?.('stored verdict is malformed; deciding as if it differed', { error: err.message });
+      return null;
+    }
+    throw err;
+  }
+}
+
 async function decideAndAct(deps: AggregatorDeps): Promise<AggregateResult['decisions'][number]> {
   const { config, control, leases, votes, events, clock } = deps;
   const application = config.application;
@@ -46,7 +64,7 @@ async function decideAndAct(deps: AggregatorDeps): Promise<AggregateResult['deci
   const [lease, pause, recorded, last, ...listed] = await Promise.all([
     leases.read(application),
     control.getPause(application),
-    control.getVerdict(application),
+    storedVerdictKind(deps, application),
     control.lastCompletedFailover(application),
     ...regions.map((r) => votes.list(application, r)),
   ]);
@@ -79,8 +97,8 @@ async function decideAndAct(deps: AggregatorDeps): Promise<AggregateResult['deci
   // The stored verdict already says this: nothing to record or announce (the conditional put would be refused).
   // A different one is written conditionally as before, so a transition still has exactly one author.
   const change =
-    recorded?.kind === verdict.kind
-      ? { changed: false as const, previous: recorded.kind }
+    recorded === verdict.kind
+      ? { changed: false as const, previous: recorded }
       : await control.recordVerdict(application, verdict.kind, verdict.code, now);
   const news = announcement(verdict.kind, change);
   if (news.announce) {

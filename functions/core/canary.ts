@@ -1,4 +1,7 @@
 import type { CutoverConfig } from './config.js';
+import type { Incident } from './incident.js';
+import type { Lease } from './lease.js';
+import type { PauseRecord } from './ports.js';
 
 /**
  * The canary: the seed's "simulated failover" rung. A share of traffic goes to the standby, which serves reads only
@@ -168,6 +171,69 @@ export function canaryRefusalReason(config: CutoverConfig): string | null {
   if (t.routing !== 'weighted') return `traffic.routing ${t.routing}: only weighted records can send a share`;
   if (!config.primary.setIdentifier || !config.standby.setIdentifier) {
     return 'primary.setIdentifier and standby.setIdentifier are needed to find the weighted records';
+  }
+  return null;
+}
+
+/** What the control table holds when a canary asks to start: read by the CLI before it touches any traffic. */
+export interface CanaryControlState {
+  lease: Pick<Lease, 'holder' | 'epoch' | 'expiresAt'> | null;
+  pause: Pick<PauseRecord, 'pausedBy' | 'reason'> | null;
+  openIncident: Pick<Incident, 'id' | 'status'> | null;
+}
+
+export type CanaryControlRefusal = {
+  code: 'NO_LEASE' | 'LEASE_REVOKED' | 'PRIMARY_NOT_HOLDER' | 'LEASE_EXPIRED' | 'INCIDENT_OPEN' | 'PAUSED';
+  reason: string;
+};
+
+/**
+ * A canary's rollback sends 100 % to the configured primary, so it may start only while that primary holds a
+ * valid lease (after a failover and before a failback the configured primary is the fenced old region), no
+ * incident is open (a failover's traffic steps would race the canary's), and the application is not paused
+ * (an operator stopped changes). Null: it may start.
+ */
+export function canaryControlRefusal(
+  state: CanaryControlState,
+  primary: string,
+  now: number,
+): CanaryControlRefusal | null {
+  const { lease, pause, openIncident } = state;
+  if (openIncident) {
+    return {
+      code: 'INCIDENT_OPEN',
+      reason: `incident ${openIncident.id} is open (${openIncident.status}): its traffic steps would race the canary's; wait until it closes (cutover status)`,
+    };
+  }
+  if (pause) {
+    return {
+      code: 'PAUSED',
+      reason: `the application is paused by ${pause.pausedBy} (${pause.reason}): run \`cutover resume\` first if traffic may change`,
+    };
+  }
+  if (!lease) {
+    return {
+      code: 'NO_LEASE',
+      reason: `no lease has ever been granted: the configured primary ${primary} must hold the lease before a canary`,
+    };
+  }
+  if (lease.holder === null) {
+    return {
+      code: 'LEASE_REVOKED',
+      reason: `the lease was revoked at epoch ${lease.epoch} (a failover fenced ${primary}): a rollback would send all traffic to a fenced region`,
+    };
+  }
+  if (lease.holder !== primary) {
+    return {
+      code: 'PRIMARY_NOT_HOLDER',
+      reason: `${lease.holder} holds the lease at epoch ${lease.epoch}, not the configured primary ${primary}: a rollback would send all traffic to the fenced old region; fail back first (cutover failback)`,
+    };
+  }
+  if (now >= lease.expiresAt) {
+    return {
+      code: 'LEASE_EXPIRED',
+      reason: `${primary}'s lease at epoch ${lease.epoch} expired at ${new Date(lease.expiresAt).toISOString()} (not renewed: it refuses writes); see cutover status`,
+    };
   }
   return null;
 }

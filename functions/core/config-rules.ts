@@ -64,6 +64,30 @@ export const MAX_LEASE_TTL_MS = 45_000;
 export const MIN_COOLDOWN_WINDOWS = 10;
 
 /** Whether these top-level sections parsed; a rule that reads a broken section is skipped. */
+/**
+ * The most bytes the configuration may take as JSON: the CDK app puts it whole into each function's
+ * CUTOVER_CONFIG environment variable, and Lambda allows 4 KB for all of a function's environment variables
+ * together (Lambda quotas, "Environment variables: 4 KB"); the rest of the 4 KB is for the other variables.
+ */
+export const MAX_CONFIG_ENV_BYTES = 3_500;
+
+/** The configuration's size as CUTOVER_CONFIG holds it: UTF-8 bytes of its JSON (what Lambda counts). */
+export function configEnvironmentBytes(config: unknown): number {
+  return new TextEncoder().encode(JSON.stringify(config)).length;
+}
+
+/** Refused by `config validate` rather than only at `cdk synth`: the configuration must fit CUTOVER_CONFIG. */
+export function configSizeIssues(config: unknown): ConfigIssue[] {
+  const bytes = configEnvironmentBytes(config);
+  if (bytes <= MAX_CONFIG_ENV_BYTES) return [];
+  return [
+    {
+      field: '(root)',
+      message: `is ${bytes} bytes as JSON (with defaults filled in), over the ${MAX_CONFIG_ENV_BYTES} bytes that fit the functions' CUTOVER_CONFIG environment variable (Lambda allows 4 KB for all of a function's variables): shorten hook and health check names, URLs and descriptions, or remove hooks, health checks or payloads, by at least ${bytes - MAX_CONFIG_ENV_BYTES} bytes`,
+    },
+  ];
+}
+
 export type ValidSections = (...sections: (keyof CutoverConfig)[]) => boolean;
 
 /**
@@ -85,6 +109,8 @@ export function crossFieldIssues(
   const blame = (first: string, ...others: string[]): string =>
     setByUser(first) ? first : (others.find(setByUser) ?? first);
 
+  // On a file with invalid sections only the valid ones are measured: an overflow then is already certain.
+  issues.push(...configSizeIssues(c));
   if (valid('primary', 'standby') && c.primary.region === c.standby.region) {
     add('standby.region', `must differ from primary.region (${c.primary.region})`);
   }

@@ -10,6 +10,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { CutoverConfig } from '#core/config.js';
+import { configEnvironmentBytes, MAX_CONFIG_ENV_BYTES } from '#core/config-rules.js';
 import type { Names } from '../topology.js';
 
 /** The repository root: entries are given relative to it, as they appear in functions/. */
@@ -81,11 +82,12 @@ export class CutoverFunction extends NodejsFunction {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     const role = functionRole(scope, id, logGroup);
+    // The same limit `config validate` applies (configSizeIssues), so a validated file never fails here.
     const configJson = JSON.stringify(props.config);
-    // Lambda caps all environment variables of a function at 4 KB together (Lambda quotas).
-    if (configJson.length > 3500) {
+    const configBytes = configEnvironmentBytes(props.config);
+    if (configBytes > MAX_CONFIG_ENV_BYTES) {
       throw new Error(
-        `the Cutover configuration is ${configJson.length} bytes as JSON; CUTOVER_CONFIG must fit Lambda's 4 KB environment`,
+        `the Cutover configuration is ${configBytes} bytes as JSON, over ${MAX_CONFIG_ENV_BYTES}; CUTOVER_CONFIG must fit Lambda's 4 KB environment (cutover config validate says what to shorten)`,
       );
     }
     super(scope, id, {

@@ -10,15 +10,19 @@ import {
   type ResourceRecordSet,
   Route53Client,
 } from '@aws-sdk/client-route-53';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { trafficRouterFor } from '#adapters/aws/traffic-ports.js';
+import { DynamoControlStore } from '#adapters/dynamodb/control-store.js';
+import { DynamoLeaseStore } from '#adapters/dynamodb/lease-store.js';
 import { canaryCommand } from '../../bin/canary-command.js';
-import { exampleConfigJson } from '../support/fixtures.js';
+import { createTables, localClients } from '../../infra/local/tables.js';
+import { exampleConfig, exampleConfigJson } from '../support/fixtures.js';
 import { motoClient, recordCommands, unique } from '../support/moto-clients.js';
 
 /**
  * `cutover canary` on moto's Route 53 (weighted records, mode health-check's planned path), with each region's
  * endpoint a local HTTP server: a healthy standby completes and rolls back; a failing one is rolled back at once.
+ * The control table is on moto's DynamoDB: the canary reads the lease, the pause and the open incident first.
  */
 
 const E1 = 'us-east-1';
@@ -42,7 +46,25 @@ function app(status: () => number): Promise<string> {
   );
 }
 
-async function setUp(standbyStatus: () => number) {
+/** A fresh control table on moto's DynamoDB with the lease held by `holder` (default: the configured primary). */
+async function controlTable(holder = E1) {
+  const endpoint = inject('motoEndpoint');
+  const { raw, doc } = localClients(endpoint, E1);
+  const table = unique('canary-control');
+  await createTables(raw, { control: table, votes: unique('canary-votes') });
+  const leases = new DynamoLeaseStore(doc, table, exampleConfig().lease, { now: Date.now });
+  expect((await leases.acquire(exampleConfig().application, holder, null)).ok).toBe(true);
+  const pause = () =>
+    new DynamoControlStore(doc, table).setPause(exampleConfig().application, {
+      pausedBy: 'oncall',
+      pausedAt: Date.now(),
+      reason: 'database upgrade',
+    });
+  return { args: ['--table', table, '--region', E1, '--endpoint', endpoint], pause };
+}
+
+async function setUp(standbyStatus: () => number, holder = E1) {
+  const { args: tableArgs, pause } = await controlTable(holder);
   const r53 = motoClient(Route53Client, E1);
   const zoneName = `${unique('z')}.example.com`;
   const zone = await r53.send(
@@ -84,7 +106,7 @@ async function setUp(standbyStatus: () => number) {
   const run = async (argv: string[], signal = new AbortController().signal) => {
     const out: string[] = [];
     const err: string[] = [];
-    const code = await canaryCommand(['--config', file, '--out', join(dir, 'out'), ...argv], {
+    const code = await canaryCommand(['--config', file, '--out', join(dir, 'out'), ...tableArgs, ...argv], {
       io: { out: (s) => out.push(s), err: (s) => err.push(s) },
       // moto's zone ids do not start with Z as AWS's do, which the configuration checks; the router takes any.
       router: (config) => {
@@ -112,7 +134,27 @@ async function setUp(standbyStatus: () => number) {
       .map((l) => JSON.parse(l));
     return { code, out: out.join(''), err: err.join(''), report, timeline };
   };
-  return { run, weights, sent, seen };
+  /** The canary refused before any traffic change: its exit code and what it said, and that no record changed. */
+  const refused = async (extra: string[] = []) => {
+    const before = await weights();
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await canaryCommand(
+      ['--config', file, '--out', join(dir, 'refused'), ...tableArgs, ...extra],
+      {
+        io: { out: (s) => out.push(s), err: (s) => err.push(s) },
+        router: () => {
+          throw new Error('no traffic router may be built when the canary is refused');
+        },
+      },
+    );
+    expect(out).toEqual([]);
+    expect(seen).toEqual([]);
+    expect(sent.filter((c) => c === 'ChangeResourceRecordSetsCommand')).toEqual([]);
+    expect(await weights()).toEqual(before);
+    return { code, err: err.join('') };
+  };
+  return { run, weights, sent, seen, refused, pause };
 }
 
 describe('cutover canary on moto (weighted records)', () => {
@@ -179,6 +221,34 @@ describe('cutover canary on moto (weighted records)', () => {
     expect(r.report.end.code).toBe('INTERRUPTED');
     expect(r.report.traffic.rollback).toBe('weight 100 for us-east-1, 0 for the other');
     expect(await weights()).toEqual({ 'orders-us-east-1': 100, 'orders-us-west-2': 0 });
+  });
+
+  it('refuses, changing no record, when the standby holds the lease (after a failover, before the failback)', async () => {
+    const { refused } = await setUp(() => 200, W2);
+    const r = await refused();
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(
+      /^cannot run a canary now: PRIMARY_NOT_HOLDER: us-west-2 holds the lease at epoch 1, not the configured primary us-east-1: a rollback would send all traffic to the fenced old region; fail back first \(cutover failback\); nothing changed\n$/,
+    );
+  });
+
+  it('refuses, changing no record, while the application is paused', async () => {
+    const { refused, pause } = await setUp(() => 200);
+    await pause();
+    const r = await refused();
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(
+      /^cannot run a canary now: PAUSED: the application is paused by oncall \(database upgrade\)/,
+    );
+  });
+
+  it('refuses, changing no record, when the control table cannot be read', async () => {
+    const { refused } = await setUp(() => 200);
+    const r = await refused(['--table', 'no-such-control-table']);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(
+      /^cannot run a canary: nothing changed; control table no-such-control-table \(us-east-1\): /,
+    );
   });
 
   it('refuses bad input before touching a record', async () => {

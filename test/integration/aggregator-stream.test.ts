@@ -225,6 +225,39 @@ describe('aggregator on the real votes stream (DynamoDB Local)', () => {
     expect(events.events).toEqual([]);
   });
 
+  it('decides past a stored verdict item with no code or since: no retry loop, the item is rewritten whole', async () => {
+    // As an older writer or a hand edit could leave it: only the kind is there.
+    await t.doc.send(
+      new PutCommand({ TableName: t.names.control, Item: { pk: 'orders', sk: 'verdict', kind: 'healthy' } }),
+    );
+    await writeVotes(config.watchers);
+    const records = await readStream(t.endpoint, t.raw, t.names.votes);
+    const logged: string[] = [];
+    const result = await aggregate(records, { ...deps('us-east-2'), log: (m) => logged.push(m) });
+    expect(result.batchItemFailures).toEqual([]);
+    expect(result.decisions[0]?.outcome).toEqual({ action: 'requested', incidentId: 'orders:0:1' });
+    expect(events.ofType('Failover Requested')).toHaveLength(1);
+    expect(logged).toContain('stored verdict is malformed; deciding as if it differed');
+    expect(await new DynamoControlStore(t.doc, t.names.control).getVerdict('orders')).toEqual({
+      kind: 'failover',
+      code: 'QUORUM_UNHEALTHY',
+      since: NOW,
+    });
+  });
+
+  it('decides past a malformed stored verdict of the same kind: the conditional write keeps one author', async () => {
+    await t.doc.send(
+      new PutCommand({
+        TableName: t.names.control,
+        Item: { pk: 'orders', sk: 'verdict', kind: 'failover', code: 7 },
+      }),
+    );
+    await writeVotes(config.watchers);
+    const result = await aggregate(await readStream(t.endpoint, t.raw, t.names.votes), deps('us-east-2'));
+    expect(result.batchItemFailures).toEqual([]);
+    expect(result.decisions[0]?.outcome).toEqual({ action: 'requested', incidentId: 'orders:0:1' });
+  });
+
   it('reports every record as a batch item failure when the decision cannot be stored, and a retry succeeds', async () => {
     await writeVotes(config.watchers);
     const records = await readStream(t.endpoint, t.raw, t.names.votes);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   CANARY_DEFAULTS,
+  canaryControlRefusal,
   canaryRefusalReason,
   canaryVerdict,
   judgeCanary,
@@ -74,5 +75,47 @@ describe('canary decisions', () => {
   it('stats: p95 of the answered probes; errors count apart', () => {
     const mixed = [...probes('s', ten(), 10), ...probes('s', [false], 3000)];
     expect(stats(mixed)).toEqual({ samples: 11, errors: 1, errorRate: 1 / 11, p95Ms: 10 });
+  });
+});
+
+describe('canary: what the control table must hold before any traffic change', () => {
+  const now = 1_000_000;
+  const held = { holder: 'us-east-1', epoch: 3, expiresAt: now + 10_000 };
+  const clear = { lease: held, pause: null, openIncident: null };
+
+  it('allows only the configured primary holding an unexpired lease, with no incident and no pause', () => {
+    expect(canaryControlRefusal(clear, 'us-east-1', now)).toBeNull();
+  });
+
+  it('refuses every other state with its code and why', () => {
+    const cases = [
+      [{ ...clear, lease: null }, 'NO_LEASE', /no lease has ever been granted/],
+      [{ ...clear, lease: { ...held, holder: null, epoch: 4 } }, 'LEASE_REVOKED', /revoked at epoch 4/],
+      [
+        { ...clear, lease: { ...held, holder: 'us-west-2', epoch: 5 } },
+        'PRIMARY_NOT_HOLDER',
+        /^us-west-2 holds the lease at epoch 5, not the configured primary us-east-1: a rollback would send all traffic to the fenced old region/,
+      ],
+      [
+        { ...clear, lease: { ...held, expiresAt: now } },
+        'LEASE_EXPIRED',
+        /expired at 1970-01-01T00:16:40.000Z/,
+      ],
+      [
+        { ...clear, openIncident: { id: 'orders:3:1', status: 'running' as const } },
+        'INCIDENT_OPEN',
+        /^incident orders:3:1 is open \(running\)/,
+      ],
+      [
+        { ...clear, pause: { pausedBy: 'oncall', reason: 'db upgrade' } },
+        'PAUSED',
+        /paused by oncall \(db upgrade\)/,
+      ],
+    ] as const;
+    for (const [state, code, reason] of cases) {
+      const r = canaryControlRefusal(state, 'us-east-1', now);
+      expect(r?.code).toBe(code);
+      expect(r?.reason).toMatch(reason);
+    }
   });
 });

@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type ConfigIssue, parseConfig, parseConfigText } from '#core/config.js';
 import { explainLines, filledDefaults } from '#core/config-explain.js';
+import { configEnvironmentBytes, MAX_CONFIG_ENV_BYTES } from '#core/config-rules.js';
 import { COMMERCIAL_REGIONS, closest, editDistance, regionProblem } from '#core/regions.js';
 import { drillConfig } from '../../infra/local/drill-config.js';
 import { exampleConfigJson } from '../support/fixtures.js';
@@ -279,6 +280,46 @@ describe('cutover config validate, as an operator runs it', () => {
       '',
     ]);
     expect(r.out).not.toMatch(RAW_LIBRARY);
+  });
+
+  it("refuses a configuration too large for the functions' CUTOVER_CONFIG variable, which cdk synth would refuse", () => {
+    // Many hooks with the longest names the schema allows: each one valid, together over Lambda's 4 KB environment.
+    const hooks = (phase: string) =>
+      Array.from({ length: 8 }, (_, i) => ({
+        name: `${phase}-scale-the-orders-service-${i}`.slice(0, 40),
+        kind: 'ecs',
+        region: 'target',
+        timeoutMs: 60_000,
+        onFailure: 'continue',
+        cluster: `orders-cluster-with-a-very-long-descriptive-name-${i}`,
+        service: `orders-service-with-a-very-long-descriptive-name-${i}`,
+        desiredCount: 4,
+      }));
+    const file = fileWith((c) => {
+      c.hooks = { beforePromote: hooks('before'), afterTraffic: hooks('after') };
+    });
+    const parsed = parseConfigText(readFileSync(file, 'utf8'));
+    expect(parsed.ok).toBe(false);
+    const r = validate(file);
+    expect(r.code).toBe(1);
+    expect(r.err).toBe('');
+    expect(r.out).toMatch(
+      new RegExp(
+        `^INVALID ${file}: 1 problem\\n {2}\\(root\\): is (\\d+) bytes as JSON \\(with defaults filled in\\), over the ${MAX_CONFIG_ENV_BYTES} bytes that fit the functions' CUTOVER_CONFIG environment variable \\(Lambda allows 4 KB for all of a function's variables\\): shorten hook and health check names, URLs and descriptions, or remove hooks, health checks or payloads, by at least \\d+ bytes\\n$`,
+      ),
+    );
+    const bytes = Number(/is (\d+) bytes/.exec(r.out)![1]);
+    expect(bytes).toBeGreaterThan(MAX_CONFIG_ENV_BYTES);
+    expect(r.out).toContain(`by at least ${bytes - MAX_CONFIG_ENV_BYTES} bytes`);
+  });
+
+  it('measures each example as CUTOVER_CONFIG would hold it, under the limit (they validate OK above)', () => {
+    for (const f of readdirSync('examples').filter((x) => x.endsWith('.json'))) {
+      const r = parseConfigText(readFileSync(join('examples', f), 'utf8'));
+      if (!r.ok) throw new Error(`${f} must be valid`);
+      expect(configEnvironmentBytes(r.config), f).toBeLessThanOrEqual(MAX_CONFIG_ENV_BYTES);
+      expect(configEnvironmentBytes(r.config), f).toBe(Buffer.byteLength(JSON.stringify(r.config), 'utf8'));
+    }
   });
 
   it('says "1 problem" for one', () => {
