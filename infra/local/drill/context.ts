@@ -49,14 +49,14 @@ export class DrillContext {
 
   private fault(type: string, region: string, fields: Record<string, unknown> = {}): void {
     if (this.firstFaultAt === null) {
-      this.firstFaultAt = Date.now();
       this.lagAtFirstFaultMs = this.stack.replicationLagMs();
-      this.timeline.record('fault', 'fault_injected', {
+      // One instant for the fault: the event's own time, which the report (fault_at) and every phase use.
+      this.firstFaultAt = this.timeline.record('fault', 'fault_injected', {
         region,
         kind: type,
         lagMs: this.lagAtFirstFaultMs,
         ...fields,
-      });
+      }).at;
     }
     this.timeline.record('fault', type, { region, ...fields });
   }
