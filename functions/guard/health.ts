@@ -7,6 +7,7 @@ import {
   evaluateHealth,
   type HealthDocument,
 } from '#core/health.js';
+import { refuseUnlessRead, sendJsonAnswer } from './http-answer.js';
 
 export { DEEP_HEALTH_PATH };
 
@@ -119,19 +120,9 @@ export function serveHealthContract(
 ): (req: IncomingMessage, res: ServerResponse) => boolean {
   return (req, res) => {
     if ((req.url ?? '').split('?')[0] !== path) return false;
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('use GET');
-      return true;
-    }
+    if (refuseUnlessRead(req, res)) return true;
     void contract().then((answer) => {
-      if (res.destroyed) return;
-      const body = JSON.stringify(answer.body);
-      res.writeHead(answer.statusCode, {
-        'content-type': 'application/json',
-        'cache-control': 'no-store',
-        'content-length': Buffer.byteLength(body),
-      });
-      res.end(req.method === 'HEAD' ? undefined : body);
+      if (!res.destroyed) sendJsonAnswer(req, res, answer);
     });
     return true;
   };

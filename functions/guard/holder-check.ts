@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HOLDER_CHECK_PATH, type HolderCheckAnswer, holderAnswer } from '#core/holder.js';
 import type { Clock } from '#core/ports.js';
 import { systemClock } from '#core/ports.js';
+import { refuseUnlessRead, sendJsonAnswer } from './http-answer.js';
 import type { LeaseGuard } from './lease-guard.js';
 
 export { HOLDER_CHECK_PATH };
@@ -32,18 +33,8 @@ export function serveHolderCheck(
   return (req, res) => {
     const path = (req.url ?? '').split('?')[0];
     if (path !== HOLDER_CHECK_PATH) return false;
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('use GET');
-      return true;
-    }
-    const answer = holderCheck(guard, region, clock);
-    const body = JSON.stringify(answer.body);
-    res.writeHead(answer.statusCode, {
-      'content-type': 'application/json',
-      'cache-control': 'no-store',
-      'content-length': Buffer.byteLength(body),
-    });
-    res.end(req.method === 'HEAD' ? undefined : body);
+    if (refuseUnlessRead(req, res)) return true;
+    sendJsonAnswer(req, res, holderCheck(guard, region, clock));
     return true;
   };
 }
