@@ -70,7 +70,10 @@ function observed(clock: FakeClock) {
   return { real, store, stats };
 }
 
-async function setup(app: string, refresh: { refreshEveryMs?: number; refreshAheadMs?: number } = {}) {
+async function setup(
+  app: string,
+  refresh: { refreshEveryMs?: number; refreshAheadMs?: number; grantWatchForMs?: number } = {},
+) {
   const clock = new FakeClock();
   const { real, store, stats } = observed(clock);
   const acquired = await real.acquire(app, REGION, null);
@@ -146,6 +149,61 @@ describe('LeaseGuard on DynamoDB Local', () => {
     await real.grant('revoked', 'us-west-2', revoked.lease.epoch);
     await guard.refresh();
     expect(guard.check()).toMatchObject({ allowed: false, code: 'NOT_HOLDER', epoch: lease.epoch + 2 });
+  });
+
+  it('watches a revoked lease closely, so the region it is granted to writes soon after the grant', async () => {
+    // The standby's guard: it holds nothing; the primary's lease is revoked by a failover, then granted to it.
+    const clock = new FakeClock();
+    const { real, store, stats } = observed(clock);
+    const acquired = await real.acquire('grant-watch', 'us-east-1', null);
+    if (!acquired.ok) throw new Error('bootstrap failed');
+    const timers = new ManualTimers();
+    const guard = new LeaseGuard({
+      store,
+      application: 'grant-watch',
+      region: 'us-west-2',
+      timing,
+      clock,
+      timers,
+    });
+    await guard.start();
+    expect(timers.pending.map((p) => p.ms)).toEqual([timing.renewIntervalMs / 2]);
+
+    const revoked = await real.revoke('grant-watch', acquired.lease.epoch);
+    if (!revoked.ok) throw new Error('revoke failed');
+    clock.advance(timing.renewIntervalMs / 2);
+    await timers.fire();
+    // Revoked: re-read every tenth of the renew interval instead of every half.
+    expect(guard.check()).toMatchObject({ allowed: false, code: 'FENCED' });
+    expect(timers.pending.map((p) => p.ms)).toEqual([timing.renewIntervalMs / 10]);
+
+    clock.t = safeToTakeAt(revoked.lease, timing);
+    const granted = await real.grant('grant-watch', 'us-west-2', revoked.lease.epoch);
+    if (!granted.ok) throw new Error('grant failed');
+    const reads = stats.reads;
+    await timers.fire();
+    expect(stats.reads).toBe(reads + 1);
+    expect(guard.check()).toMatchObject({ allowed: true, epoch: granted.lease.epoch });
+    // Held again: back to the usual cadence (bounded by the refresh-ahead window).
+    expect(timers.pending[0]?.ms).toBeGreaterThan(timing.renewIntervalMs / 10);
+    guard.stop();
+  });
+
+  it('stops watching a revoked lease closely after grantWatchForMs (a failover that never granted it)', async () => {
+    const { guard, timers, clock, real, lease } = await setup('grant-watch-ends', {
+      grantWatchForMs: 60_000,
+    });
+    await guard.start();
+    await real.revoke('grant-watch-ends', lease.epoch);
+    await guard.refresh();
+    expect(timers.pending.map((p) => p.ms)).toEqual([timing.renewIntervalMs / 10]);
+    clock.advance(59_999);
+    await timers.fire();
+    expect(timers.pending.map((p) => p.ms)).toEqual([timing.renewIntervalMs / 10]);
+    clock.advance(1);
+    await timers.fire();
+    expect(timers.pending.map((p) => p.ms)).toEqual([timing.renewIntervalMs / 2]);
+    guard.stop();
   });
 
   it('fails closed when it cannot refresh before the cached lease runs out', async () => {

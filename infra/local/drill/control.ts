@@ -125,14 +125,16 @@ export class PostgresPromoter implements DatabasePromoter {
 }
 
 /**
- * The replica's lag as the drill's sampler last measured it, with the time of the reading (see LagSampler). Only
- * the database the sampler follows has a reading; any other region's lag is unknown.
+ * The replica's lag as the drill's sampler measures it when asked, with the time of the reading (see
+ * LagSampler.fresh): a direct reading, as a self-managed database's replay position is read, where AWS's
+ * CloudWatch metrics come once a period (`cutover rto` models that). Only the database the sampler follows has a
+ * reading; any other region's lag is unknown.
  */
 export class SampledLag implements ReplicationLagReader {
   constructor(private readonly stack: DrillStack) {}
   async read(region: string): Promise<LagReading> {
     if (region !== this.stack.sampledReplica()) return { lagMs: null, at: null };
-    return this.stack.replicationLag();
+    return this.stack.freshReplicationLag();
   }
 }
 

@@ -12,6 +12,7 @@ export class LagSampler {
   private lag = { ms: 0, at: 0, caughtUpAt: Date.now() };
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private inflight: Promise<void> | null = null;
 
   constructor(
     private readonly primary: PostgresServer,
@@ -31,8 +32,26 @@ export class LagSampler {
     this.timer = undefined;
   }
 
-  private async tick(): Promise<void> {
+  /**
+   * A reading no older than `maxAgeMs`: the last one when it is recent enough, else one taken now (shared with a
+   * sample already in flight). The RPO guard asks for one newer than the fence; waiting up to a whole sampling
+   * period for it is the stand-in's latency, not the control plane's. Once stopped, the last reading.
+   */
+  async fresh(maxAgeMs: number): Promise<{ lagMs: number | null; at: number | null }> {
+    if (!this.stopped && (this.lag.at === 0 || Date.now() - this.lag.at > maxAgeMs)) await this.sample();
+    return this.reading();
+  }
+
+  private sample(): Promise<void> {
+    this.inflight ??= this.measure().finally(() => {
+      this.inflight = null;
+    });
+    return this.inflight;
+  }
+
+  private async measure(): Promise<void> {
     const lag = await replicationLag(this.primary, this.replica, 300).catch(() => null);
+    if (this.stopped) return;
     const now = Date.now();
     // With the primary gone (no bytes to compare) the lag stays at what it was when the standby last heard from it.
     if (lag && lag.bytes !== null) {
@@ -41,6 +60,10 @@ export class LagSampler {
     } else if (lag && this.lag.at !== 0 && lag.receiveLsn !== null && lag.receiveLsn === lag.replayLsn) {
       this.lag = { ...this.lag, at: now };
     }
+  }
+
+  private async tick(): Promise<void> {
+    await this.sample();
     // A tick in flight when stop() is called must not start the next one.
     if (!this.stopped) this.timer = setTimeout(() => void this.tick(), 100);
   }

@@ -425,6 +425,11 @@ export class DrillStack {
     return this.lag?.reading() ?? { lagMs: null, at: null };
   }
 
+  /** A lag reading taken now (the last one once the sampler is stopped): see LagSampler.fresh. */
+  async freshReplicationLag(): Promise<{ lagMs: number | null; at: number | null }> {
+    return (await this.lag?.fresh(0)) ?? { lagMs: null, at: null };
+  }
+
   /** Stops measuring the lag, keeping the last measurement (the standby is being promoted). */
   stopLagSampler(): void {
     this.lag?.stop();
