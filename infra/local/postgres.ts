@@ -685,15 +685,35 @@ class LocalPostgres implements PostgresServer {
 
   async promote(timeoutMs = 30_000): Promise<{ ms: number }> {
     const started = Date.now();
-    // pg_promote(wait, wait_seconds) returns once promotion completed, or false after wait_seconds
-    // (PostgreSQL 15 docs, 9.27.4 Recovery Control Functions).
-    const waitSeconds = Math.max(1, Math.ceil(timeoutMs / 1000));
-    await this.query('SELECT pg_promote(true, $1)', [waitSeconds], timeoutMs + 1_000);
+    // pg_promote(false) signals the promotion and returns at once (PostgreSQL 15 docs, 9.27.4 Recovery Control
+    // Functions). With wait = true it would look for the end of recovery only every 100 ms (WAITS_PER_SECOND = 10
+    // in src/backend/access/transam/xlogfuncs.c), while a promotion without a checkpoint takes a few ms: so the
+    // end of recovery is looked for here, every 5 ms, then a committed write confirms it.
+    const client = new pg.Client({
+      connectionString: this.connectionString,
+      connectionTimeoutMillis: 1_000,
+      query_timeout: 1_000,
+    });
+    client.on('error', () => {});
+    try {
+      await client.connect();
+      await client.query('SELECT pg_promote(false)');
+      for (;;) {
+        const res = await client.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r');
+        if (res.rows[0]?.r === false) break;
+        if (Date.now() - started > timeoutMs) {
+          throw new Error(`${this.name} was still in recovery ${timeoutMs} ms after pg_promote()`);
+        }
+        await sleep(5);
+      }
+    } finally {
+      client.end().catch(() => {});
+    }
     while (!(await this.isWritable(1_000))) {
       if (Date.now() - started > timeoutMs) {
         throw new Error(`${this.name} was not writable ${timeoutMs} ms after pg_promote()`);
       }
-      await sleep(50);
+      await sleep(20);
     }
     return { ms: Date.now() - started };
   }
