@@ -60,6 +60,7 @@ if (!(rate > 0)) {
 const PG_BIN = '/usr/lib/postgresql/15/bin';
 const PATRONI = { ttl: 20, loop_wait: 1, retry_timeout: 9 };
 const HOST = '127.0.0.1';
+const PATRONI_SCOPE = 'cutover-peer-bench';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const isRoot = process.getuid?.() === 0;
 
@@ -70,8 +71,18 @@ interface Row {
   lost_acked_writes: number | null;
   acked_writes: number | null;
   acked_per_s: number | null;
+  /**
+   * How long the old primary's lease still had to run at the fault: Patroni's leader key deleted by etcd (its
+   * lease revoked), Cutover's old lease's expiresAt. The fault's phase against the last renewal decides it, and it
+   * is the same for everyone at a given phase: what follows it is each system's own time.
+   */
+  lease_left_ms: number | null;
   note: string;
 }
+
+/** The RTO minus the lease left at the fault: the time each system takes once the old lease is over. */
+const afterLease = (r: Row): number | null =>
+  r.rto_ms === null || r.lease_left_ms === null ? null : r.rto_ms - r.lease_left_ms;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Processes this script started, and nothing else.
@@ -211,7 +222,7 @@ async function startPatroniNode(name: string, etcdPort: number): Promise<Patroni
   const pgPort = await freePort();
   const dataDir = join(dir, 'data');
   const config = {
-    scope: 'cutover-peer-bench',
+    scope: PATRONI_SCOPE,
     name,
     restapi: { listen: `${HOST}:${apiPort}`, connect_address: `${HOST}:${apiPort}` },
     etcd3: { hosts: `${HOST}:${etcdPort}` },
@@ -340,6 +351,42 @@ async function startPatroniWriter(nodes: PatroniNode[]): Promise<{ url: string; 
   };
 }
 
+/**
+ * Watches Patroni's leader key through etcd's JSON gateway (`POST /v3/watch`, newline-delimited JSON messages;
+ * etcd 3.4 docs, "gRPC gateway") and keeps the time of its first DELETE: with the leader SIGKILLed nobody deletes
+ * the key, so that is etcd revoking the key's lease once its TTL ran out.
+ */
+async function watchLeaderKey(
+  etcdPort: number,
+  key: string,
+): Promise<{ deletedAt(): number | null; stop(): void }> {
+  const ac = new AbortController();
+  let deletedAt: number | null = null;
+  const res = await fetch(`http://${HOST}:${etcdPort}/v3/watch`, {
+    method: 'POST',
+    body: JSON.stringify({ create_request: { key: Buffer.from(key).toString('base64') } }),
+    signal: ac.signal,
+  });
+  if (!res.ok || !res.body) throw new Error(`etcd watch of ${key}: HTTP ${res.status}`);
+  const body = res.body;
+  void (async () => {
+    const decoder = new TextDecoder();
+    let buf = '';
+    for await (const chunk of body) {
+      buf += decoder.decode(chunk, { stream: true });
+      for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+        const line = buf.slice(0, i).trim();
+        buf = buf.slice(i + 1);
+        if (!line) continue;
+        const msg = JSON.parse(line) as { result?: { events?: { type?: string }[] } };
+        if (deletedAt === null && msg.result?.events?.some((e) => e.type === 'DELETE'))
+          deletedAt = Date.now();
+      }
+    }
+  })().catch(() => {});
+  return { deletedAt: () => deletedAt, stop: () => ac.abort() };
+}
+
 async function patroniRun(): Promise<Row> {
   workDir = mkdtempSync(join(tmpdir(), 'cutover-peer-'));
   chmodSync(workDir, 0o755);
@@ -386,6 +433,7 @@ async function patroniRun(): Promise<Row> {
   });
   const startedAt = Date.now();
   const load = startLoadGenerator({ url: writer.url, rate, idPrefix: `patroni-${process.pid}` });
+  const leaderKey = await watchLeaderKey(etcdPort, `/service/${PATRONI_SCOPE}/leader`);
   await sleep(5_000);
   // The fault: node1's whole node dies: Patroni's daemon (its process group) and its postmaster, SIGKILLed.
   const faultAt = Date.now();
@@ -396,6 +444,7 @@ async function patroniRun(): Promise<Row> {
   while (Date.now() < gaveUp && !load.acked().some((w) => w.region === 'node2' && w.at >= faultAt))
     await sleep(50);
   await sleep(2_000);
+  leaderKey.stop();
   const report = await load.stop();
   await writer.stop();
   const c = new pg.Client({ connectionString: `postgres://postgres@${HOST}:${b.pgPort}/postgres` });
@@ -411,6 +460,7 @@ async function patroniRun(): Promise<Row> {
     lost_acked_writes: acked.filter((w) => !present.has(w.id)).length,
     acked_writes: acked.length,
     acked_per_s: beforeFaultRate(acked, startedAt, faultAt),
+    lease_left_ms: leaderKey.deletedAt() === null ? null : leaderKey.deletedAt()! - faultAt,
     note: first ? '' : 'no write acknowledged by node2 within 90 s',
   };
 }
@@ -421,8 +471,16 @@ function beforeFaultRate(acked: readonly AckedWrite[], startedAt: number, faultA
   return Math.round((n / ((faultAt - startedAt) / 1_000)) * 10) / 10;
 }
 
-function cutoverRow(run: string, r: DrillReport): Row {
+function cutoverRow(run: string, r: DrillReport, timelineFile: string): Row {
+  // The fence revokes the old lease and keeps its expiresAt: the instant the old primary's lease ran out.
+  const events = readFileSync(timelineFile, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { type: string; at: number; expiresAt?: number });
+  const fault = events.find((e) => e.type === 'fault_injected');
+  const revoked = events.find((e) => e.type === 'lease_revoked' && fault && e.at >= fault.at);
   return {
+    lease_left_ms: fault && revoked?.expiresAt !== undefined ? revoked.expiresAt - fault.at : null,
     run,
     lease_ttl_s: r.config.lease.ttlMs / 1_000,
     rto_ms: r.rto_ms,
@@ -461,6 +519,7 @@ if (only !== 'patroni') {
     cutoverRow(
       `Cutover default drill (÷ ${TIME_SCALE})`,
       await runDrill({ scenario: 'region-outage', seed: 1, rate, out: 'drill-out/peer-default' }),
+      'drill-out/peer-default/timeline.jsonl',
     ),
   );
   const file = 'bench/peer-ttl20.json';
@@ -477,28 +536,42 @@ if (only !== 'patroni') {
         timeScale: 1,
         edgeTimeScale: TIME_SCALE,
       }),
+      'drill-out/peer-ttl20/timeline.jsonl',
     ),
   );
 }
 
 const v = (n: number | null) => (n === null ? '—' : String(n));
 console.log(`\nSame machine, same fault (the primary's node SIGKILLed), ${rate} writes/s asked of each\n`);
-console.log('| run | lease TTL s | RTO ms | lost acked | acked | acked/s before the fault | notes |');
-console.log('| --- | --- | --- | --- | --- | --- | --- |');
+console.log(
+  '| run | lease TTL s | RTO ms | lease left at the fault ms | after the lease ms | lost acked | acked | acked/s before the fault | notes |',
+);
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const r of rows) {
   console.log(
-    `| ${r.run} | ${r.lease_ttl_s} | ${v(r.rto_ms)} | ${v(r.lost_acked_writes)} | ${v(r.acked_writes)} | ${v(r.acked_per_s)} | ${r.note} |`,
+    `| ${r.run} | ${r.lease_ttl_s} | ${v(r.rto_ms)} | ${v(r.lease_left_ms)} | ${v(afterLease(r))} | ${v(r.lost_acked_writes)} | ${v(r.acked_writes)} | ${v(r.acked_per_s)} | ${r.note} |`,
   );
 }
 const patroni = rows.find((r) => r.run.startsWith('Patroni'));
-const ratio = (prefix: string) => {
-  const x = rows.find((r) => r.run.startsWith(prefix));
-  return patroni?.rto_ms && x?.rto_ms ? `${(patroni.rto_ms / x.rto_ms).toFixed(2)}x` : '—';
+const find = (prefix: string) => rows.find((r) => r.run.startsWith(prefix));
+const ratio = (a: number | null | undefined, b: number | null | undefined) =>
+  a && b ? `${(a / b).toFixed(2)}x` : '—';
+console.log(
+  `\nPatroni RTO / Cutover default drill RTO: ${ratio(patroni?.rto_ms, find('Cutover default')?.rto_ms)}  (> 1: Cutover is faster)`,
+);
+const equal = find('Cutover --config');
+console.log(
+  `Patroni RTO / Cutover at equal lease TTL (20 s): ${ratio(patroni?.rto_ms, equal?.rto_ms)}  (this run's fault phases: lease left ${v(patroni?.lease_left_ms ?? null)} ms for Patroni, ${v(equal?.lease_left_ms ?? null)} ms for Cutover)`,
+);
+// The same phase for both: each RTO as if the fault had come just after the last renewal (the whole TTL left),
+// which removes the one part that the instant of the kill decides, not the system.
+const samePhase = (r: Row | undefined) => {
+  const a = r ? afterLease(r) : null;
+  return a === null || !r ? null : r.lease_ttl_s * 1_000 + a;
 };
 console.log(
-  `\nPatroni RTO / Cutover default drill RTO: ${ratio('Cutover default')}  (> 1: Cutover is faster)`,
+  `Patroni / Cutover at equal lease TTL, at the same fault phase (TTL + after the lease): ${v(samePhase(patroni))} / ${v(samePhase(equal))} ms = ${ratio(samePhase(patroni), samePhase(equal))}`,
 );
-console.log(`Patroni RTO / Cutover at equal lease TTL (20 s): ${ratio('Cutover --config')}`);
 if (patroniProblem) {
   process.stderr.write(`\nPatroni side NOT measured: ${patroniProblem}\n`);
   process.exit(1);
