@@ -67,7 +67,7 @@ export const SOURCES: Record<
     url: 'https://wellarchitectedlabs.com/reliability/disaster-recovery/workshop_4/5-failover/5.1-aurora/ (AWS Well-Architected Labs); API: https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_FailoverGlobalCluster.html',
   },
   'sfn-wait': {
-    fact: 'a Wait state with a timestamp "considers the time value up to seconds and truncates milliseconds": Cutover rounds the end of the fence up to the next whole second',
+    fact: 'a Wait state\'s Seconds(Path) counts whole seconds "from when the state begins" (a Timestamp "truncates milliseconds"): the fence step waits the part of a second itself, then hands the whole seconds left to WaitOutOldLease, so the fence ends at expiresAt + maxSkew to the millisecond',
     url: 'https://docs.aws.amazon.com/step-functions/latest/dg/amazon-states-language-wait-state.html',
   },
   'lambda-ddb-stream': {
@@ -133,7 +133,7 @@ export interface RtoPart extends Span {
   source: SourceId;
 }
 
-export type PhaseId = 'detection' | 'decision' | 'fence' | 'hooks' | 'promotion' | 'traffic';
+export type PhaseId = 'detection' | 'claim' | 'fence' | 'hooks' | 'promotion' | 'traffic';
 
 export interface RtoPhase extends Span {
   id: PhaseId;
@@ -182,10 +182,10 @@ function phase(id: PhaseId, title: string, parts: RtoPart[]): RtoPhase {
 /** The phases of one failover of this configuration. */
 export function rtoPhases(c: CutoverConfig): RtoPhase[] {
   const detection = detectionPhase(c);
-  const decision = decisionPhase(c);
-  const fence = fencePhase(c, sum([detection, decision]));
+  const claim = claimPhase(c);
+  const fence = fencePhase(c, sum([detection, claim]));
   const hooks = c.hooks?.beforePromote.length ? [hooksPhase(c)] : [];
-  return [detection, decision, fence, ...hooks, promotionPhase(c), trafficPhase(c)];
+  return [detection, claim, fence, ...hooks, promotionPhase(c), trafficPhase(c)];
 }
 
 /**
@@ -265,7 +265,7 @@ function detectionPhase(c: CutoverConfig): RtoPhase {
   ]);
 }
 
-function decisionPhase(c: CutoverConfig): RtoPhase {
+function claimPhase(c: CutoverConfig): RtoPhase {
   const task = span(ASSUMED.stepTask.best, ASSUMED.stepTask.expected, ASSUMED.stepTask.worst);
   const parts = [
     part(
@@ -289,7 +289,11 @@ function decisionPhase(c: CutoverConfig): RtoPhase {
       ),
     );
   }
-  return phase('decision', 'Decision: claim the incident, re-check the votes', parts);
+  return phase(
+    'claim',
+    'Claim and re-check: start the machine, claim the incident, re-check the votes',
+    parts,
+  );
 }
 
 function fencePhase(c: CutoverConfig, before: Span): RtoPhase {
@@ -303,13 +307,8 @@ function fencePhase(c: CutoverConfig, before: Span): RtoPhase {
   // lease authority renewed just before the revoke: the whole lease and the skew are left.
   const leftAfter = (elapsed: number, renewedAgo: number) =>
     Math.max(0, l.ttlMs + l.maxSkewMs - renewedAgo - elapsed);
-  const rounded = (ms: number, up: number) => (ms > 0 ? ms + up : 0);
   const expectedLeft = leftAfter(before.expected + task.expected, l.renewIntervalMs / 2);
-  const wait = span(
-    0,
-    rounded(Math.max(0, expectedLeft - actions.expected), 500),
-    rounded(l.ttlMs + l.maxSkewMs, 1_000),
-  );
+  const wait = span(0, Math.max(0, expectedLeft - actions.expected), l.ttlMs + l.maxSkewMs);
   const parts = [
     part(
       'stop-traffic',
@@ -343,7 +342,7 @@ function fencePhase(c: CutoverConfig, before: Span): RtoPhase {
       'wait out the old lease',
       wait,
       'sfn-wait',
-      `until expiresAt + lease.maxSkewMs, rounded up to the second; best: the dead primary's lease ran out during detection; expected: it stopped renewing at the failure (ttl ${seconds(l.ttlMs)} + skew ${seconds(l.maxSkewMs)} − ${seconds(l.renewIntervalMs / 2)} since its last renewal − the time already passed); worst: a partitioned primary renewed just before the revoke`,
+      `until expiresAt + lease.maxSkewMs (a sub-second sleep in the step, then a whole-second Wait); best: the dead primary's lease ran out during detection; expected: it stopped renewing at the failure (ttl ${seconds(l.ttlMs)} + skew ${seconds(l.maxSkewMs)} − ${seconds(l.renewIntervalMs / 2)} since its last renewal − the time already passed); worst: a partitioned primary renewed just before the revoke`,
     ),
   );
   return phase('fence', 'Fence: revoke the lease and wait out the old one', parts);

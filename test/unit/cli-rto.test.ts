@@ -34,9 +34,9 @@ describe('cutover rto', { timeout: 30_000 }, () => {
     expect(r.code).toBe(1);
     expect(r.err).toBe('');
     expect(r.out).toContain('Cutover orders: expected recovery time in AWS against the 60.0 s target');
-    expect(r.out).toMatch(/^total\s+91\.6 s\s+421\.8 s\s+1134\.0 s$/m);
+    expect(r.out).toMatch(/^total\s+91\.6 s\s+421\.8 s\s+1133\.0 s$/m);
     expect(r.out).toContain(
-      'DOES NOT MEET the 60 s target: expected 421.8 s, worst 1134 s; no setting in this configuration brings it under, because RDS read replica promotion alone',
+      'DOES NOT MEET the 60 s target: expected 421.8 s, worst 1133 s; no setting in this configuration brings it under, because RDS read replica promotion alone',
     );
     expect(r.out).toMatch(
       /^ {2}PromoteReadReplica until writable\s+60\.0 s\s+300\.0 s\s+900\.0 s {2}\[rds-promote\]/m,
@@ -96,8 +96,8 @@ describe('cutover rto', { timeout: 30_000 }, () => {
       ].sort(),
     );
     expect(json.targetMs).toBe(60_000);
-    expect(json.total).toEqual({ best: 91_600, expected: 421_800, worst: 1_134_000 });
-    expect(json.phases.map((p) => p.id)).toEqual(['detection', 'decision', 'fence', 'promotion', 'traffic']);
+    expect(json.total).toEqual({ best: 91_600, expected: 421_800, worst: 1_133_000 });
+    expect(json.phases.map((p) => p.id)).toEqual(['detection', 'claim', 'fence', 'promotion', 'traffic']);
     expect(json.verdict.code).toBe('CANNOT_MEET_TARGET');
     for (const p of json.phases) {
       for (const part of p.parts)

@@ -459,7 +459,7 @@ describe('cutover rto counts the beforePromote hooks', () => {
     const base = estimateRto(without.config);
     expect(e.phases.map((p) => p.id)).toEqual([
       'detection',
-      'decision',
+      'claim',
       'fence',
       'hooks',
       'promotion',

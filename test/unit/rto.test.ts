@@ -64,18 +64,17 @@ describe('rto of examples/cutover.example.json (RDS, Route 53 health checks, 60 
 
   it('decision: start, claim and re-check; the approval named but not counted', () => {
     // 0.2 + 0.1 + 0.1; 0.5 + 0.3 + 0.3; 2 + 1.5 + 1.5.
-    expect(triple(phaseOf(e, 'decision'))).toEqual([400, 1_100, 5_000]);
-    expect(partOf(e, 'decision', 'approval').basis).toMatch(
-      /waits for a person.*900 s; not in these numbers/,
-    );
+    expect(triple(phaseOf(e, 'claim'))).toEqual([400, 1_100, 5_000]);
+    expect(partOf(e, 'claim', 'approval').basis).toMatch(/waits for a person.*900 s; not in these numbers/);
   });
 
   it('fence: a dead primary stopped renewing, so its lease has run out by the time the fence runs', () => {
     // Expected: ttl 30 + skew 1 − 5 (half a renewal) − (38.5 + 1.1 + 0.3 already passed) < 0: no wait.
-    // Worst: a partitioned primary renewed just before the revoke: 30 + 1, rounded up to the second (+1).
-    expect(triple(partOf(e, 'fence', 'wait-out-lease'))).toEqual([0, 0, 32_000]);
+    // Worst: a partitioned primary renewed just before the revoke: 30 + 1, to the millisecond (the step waits the
+    // part of a second, the Wait the whole seconds).
+    expect(triple(partOf(e, 'fence', 'wait-out-lease'))).toEqual([0, 0, 31_000]);
     // Two tasks, and the fence action into the failed region (2 × 3 s).
-    expect(triple(phaseOf(e, 'fence'))).toEqual([400, 6_600, 41_000]);
+    expect(triple(phaseOf(e, 'fence'))).toEqual([400, 6_600, 40_000]);
   });
 
   it('promotion: the RPO guard, RDS promotion for minutes, 10 s polls, the grant', () => {
@@ -95,7 +94,7 @@ describe('rto of examples/cutover.example.json (RDS, Route 53 health checks, 60 
   });
 
   it('says plainly that it does not meet 60 s, and that no setting can because of RDS promotion', () => {
-    expect(triple(e.total)).toEqual([91_600, 421_800, 1_134_000]);
+    expect(triple(e.total)).toEqual([91_600, 421_800, 1_133_000]);
     expect(e.verdict.code).toBe('CANNOT_MEET_TARGET');
     expect(e.verdict.reason).toMatch(/^DOES NOT MEET the 60 s target: expected 421\.8 s/);
     expect(e.verdict.reason).toContain('RDS read replica promotion alone takes at least 60.2 s');
@@ -109,8 +108,8 @@ describe('rto of examples/cutover.dynamodb.json (global tables, Global Accelerat
   it('adds up phase by phase', () => {
     // Every 5 s: 3/6 × 5 = 2.5; + 2 connect + ceil(10/5) × 5 = 10 debounce + 1.5 delivery.
     expect(triple(phaseOf(e, 'detection'))).toEqual([10_500, 16_000, 25_000]);
-    // No fence actions. Lease 16 s: 16 + 1 − 2.5 − (16 + 1.1 + 0.3) < 0; worst 17 + 1.
-    expect(triple(phaseOf(e, 'fence'))).toEqual([200, 600, 21_000]);
+    // No fence actions. Lease 16 s: 16 + 1 − 2.5 − (16 + 1.1 + 0.3) < 0; worst 17 + two tasks.
+    expect(triple(phaseOf(e, 'fence'))).toEqual([200, 600, 20_000]);
     // The guard never sees a reading newer than the fence from the failed source region: all 25 s.
     expect(triple(partOf(e, 'promotion', 'rpo-guard'))).toEqual([100, 25_000, 25_000]);
     expect(partOf(e, 'promotion', 'promote').label).toBe('nothing to promote');
@@ -118,7 +117,7 @@ describe('rto of examples/cutover.dynamodb.json (global tables, Global Accelerat
     // Accelerator every 10 s, threshold 1: 0 / 5 / 10, then about 30 s to shift: 0 / 15 / 30. No DNS cache.
     expect(triple(phaseOf(e, 'traffic'))).toEqual([100, 20_300, 41_500]);
     expect(phaseOf(e, 'traffic').parts.map((p) => p.id)).not.toContain('resolver-cache');
-    expect(triple(e.total)).toEqual([11_500, 63_600, 120_500]);
+    expect(triple(e.total)).toEqual([11_500, 63_600, 119_500]);
   });
 
   it('names the RPO guard as what keeps it over 60 s, and what the policy then does', () => {
@@ -131,14 +130,14 @@ describe('rto of examples/cutover.dynamodb.json (global tables, Global Accelerat
 describe('rto verdicts', () => {
   it('within 60 s expected, not in the worst case: no database, accelerator, fast probes', () => {
     const e = estimateRto(fastAccelerator());
-    // Detection 16, decision 1.1. The 30 s lease of the example is not over yet when the fence runs:
-    // 30 + 1 − 5 (half a renewal) − (16 + 1.1 + 0.3) = 8.6 s left, + 0.5 rounding, + 0.6 for two tasks = 9.7.
-    expect(phaseOf(e, 'fence').expected).toBe(9_700);
-    // 16 + 1.1 + 9.7 + (0.3 × 3) promotion + 20.3 traffic.
-    expect(e.total.expected).toBe(48_000);
+    // Detection 16, claim 1.1. The 30 s lease of the example is not over yet when the fence runs:
+    // 30 + 1 − 5 (half a renewal) − (16 + 1.1 + 0.3) = 8.6 s left, + 0.6 for two tasks = 9.2.
+    expect(phaseOf(e, 'fence').expected).toBe(9_200);
+    // 16 + 1.1 + 9.2 + (0.3 × 3) promotion + 20.3 traffic.
+    expect(e.total.expected).toBe(47_500);
     expect(e.verdict.code).toBe('EXPECTED_WITHIN_TARGET');
-    // Worst: 25 + 5 + (1.5 + 1.5 + 32) + 4.5 + 41.5.
-    expect(e.verdict.reason).toBe('expected 48 s is within the 60 s target; the worst case, 111 s, is not');
+    // Worst: 25 + 5 + (1.5 + 1.5 + 31) + 4.5 + 41.5.
+    expect(e.verdict.reason).toBe('expected 47.5 s is within the 60 s target; the worst case, 110 s, is not');
   });
 
   it('over 60 s but fixable: lists the settings and the expected RTO they bring', () => {
@@ -222,11 +221,10 @@ describe('rto modes', () => {
     expect(e.verdict.code).toBe('CANNOT_MEET_TARGET');
   });
 
-  it('a partitioned primary: the worst fence waits the whole lease and skew, rounded up to the second', () => {
+  it('a partitioned primary: the worst fence waits the whole lease and skew, to the millisecond', () => {
     const e = estimateRto(exampleConfig((c) => (c.lease.maxSkewMs = 1_250)));
-    // 30 s + 1.25 s, and up to 1 s more: Step Functions truncates a Wait timestamp to the second, so the step
-    // rounds it up.
-    expect(partOf(e, 'fence', 'wait-out-lease').worst).toBe(32_250);
+    // 30 s + 1.25 s: the step sleeps the 0.25 s, the Wait's SecondsPath the 31 whole seconds.
+    expect(partOf(e, 'fence', 'wait-out-lease').worst).toBe(31_250);
   });
 });
 
