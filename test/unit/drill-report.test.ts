@@ -11,7 +11,7 @@ import {
   relativeTime,
   stepTimings,
 } from '../../infra/local/drill/report.js';
-import { esc, renderReportHtml } from '../../infra/local/drill/report-html.js';
+import { esc, MAX_WRITE_DOTS, renderReportHtml } from '../../infra/local/drill/report-html.js';
 import { type Outcome, scenarios } from '../../infra/local/drill/scenarios.js';
 import { drillConfig } from '../../infra/local/drill-config.js';
 import type { TimelineEvent } from '../../infra/local/timeline.js';
@@ -409,6 +409,53 @@ describe('report.html', () => {
     expect(html.match(/<circle class="ack" data-region="us-west-2"/g)).toHaveLength(1);
     expect(html).toContain('fault → first write elsewhere: 7,000 ms');
     expect(html).toContain('1 acknowledged by us-east-1 in the last 300 ms before the fault');
+  });
+
+  it('draws at most MAX_WRITE_DOTS plain writes one by one: above it, those near the outage and every lost one', () => {
+    const timeline = outage({
+      detected: 10_350,
+      requested: 13_100,
+      decision: 900,
+      fence: 250,
+      promote: 1_000,
+      grant: 15_400,
+    });
+    // 300 writes a second for 60 s before the fault, then the new primary's after the RTO (7 s).
+    const acked = [
+      ...Array.from({ length: 18_000 }, (_, i) => ack(`a${i}`, 'us-east-1', 1, FAULT - 59_400 + i * 3.3)),
+      ...Array.from({ length: 300 }, (_, i) => ack(`b${i}`, 'us-west-2', 3, FAULT + 7_000 + i * 3.3)),
+    ];
+    const lost = acked[0]!;
+    const report = reportOf({
+      lost_writes: [
+        {
+          cause: 'replication-lag',
+          region: 'us-east-1',
+          count: 1,
+          first_at: lost.at,
+          last_at: lost.at,
+          allowed: true,
+          sentence: 'one write',
+          ids: [lost.id],
+        },
+      ],
+    });
+    const html = renderReportHtml(report, timeline, acked);
+    const dots = (region: string) =>
+      html.match(new RegExp(`<circle class="ack" data-region="${region}"`, 'g'))?.length ?? 0;
+    // us-east-1: only the writes in the last second before the fault; us-west-2: the first second after the RTO.
+    expect(dots('us-east-1')).toBeGreaterThan(250);
+    expect(dots('us-east-1')).toBeLessThan(320);
+    expect(dots('us-west-2')).toBeGreaterThan(250);
+    expect(html.match(/class="ack lost"/g)).toHaveLength(1);
+    expect(html).toContain('writes more than a second away from the outage are counted in the shade');
+    expect(html).toContain(`over ${MAX_WRITE_DOTS} in all`);
+    expect(html.length).toBeLessThan(1_000_000);
+    // Under the limit every write is drawn.
+    const few = acked.slice(0, MAX_WRITE_DOTS);
+    const all = renderReportHtml(reportOf(), timeline, few);
+    expect(all.match(/<circle class="ack"/g)).toHaveLength(MAX_WRITE_DOTS);
+    expect(all).not.toContain('counted in the shade');
   });
 
   it('is a pure function of its artifacts: the same input, the same page', () => {

@@ -201,6 +201,13 @@ function window(timeline: readonly TimelineEvent[], acked: readonly AckedWrite[]
   return [started !== undefined ? Math.max(min, started) : min, max];
 }
 
+/**
+ * At most this many plain acknowledged writes are drawn one by one (a dot each); above it, only those within a
+ * second of the outage are, and the shade counts every write. Lost and split-brain writes are always drawn. A drill
+ * at 300 writes a second would otherwise put tens of thousands of elements in the page.
+ */
+export const MAX_WRITE_DOTS = 2_500;
+
 function writesSection(
   r: DrillReport,
   timeline: readonly TimelineEvent[],
@@ -219,6 +226,15 @@ function writesSection(
   const lostIds = new Set(r.lost_writes.flatMap((g) => g.ids));
   const splitIds = new Set(splitBrainWrites(timeline, acked).map((w) => w.id));
   const bucket = 500;
+  const outageEnd = r.fault_at === null ? null : r.rto_ms === null ? to : r.fault_at + r.rto_ms;
+  const plain = acked.length - lostIds.size - splitIds.size;
+  const drawAll = plain <= MAX_WRITE_DOTS || r.fault_at === null;
+  const drawn = (w: AckedWrite) =>
+    drawAll ||
+    lostIds.has(w.id) ||
+    splitIds.has(w.id) ||
+    (w.at >= r.fault_at! - 1_000 && w.at <= outageEnd! + 1_000);
+  let hidden = 0;
   const parts: string[] = [ticks(a, top, height - 24, r.fault_at)];
   if (r.fault_at !== null) {
     const end = r.rto_ms === null ? to : r.fault_at + r.rto_ms;
@@ -247,7 +263,11 @@ function writesSection(
       const h = ((rowH - 26) * n) / peak;
       return `<rect x="${x.toFixed(1)}" y="${(base - h).toFixed(1)}" width="${Math.max(1, Math.min(a.x(from + (b + 1) * bucket), a.left + a.width) - x - 1).toFixed(1)}" height="${h.toFixed(1)}" fill="${color}" opacity="0.25"><title>${esc(`${n} writes in ${bucket} ms`)}</title></rect>`;
     });
-    const points = mine.map((w) => {
+    const points = mine.flatMap((w) => {
+      if (!drawn(w)) {
+        hidden++;
+        return [];
+      }
       const kind = splitIds.has(w.id) ? 'split-brain' : lostIds.has(w.id) ? 'lost' : 'ok';
       const x = a.x(w.at).toFixed(1);
       const tip = `<title>${esc(`${w.id} acknowledged by ${w.region} at epoch ${w.epoch}, ${relativeTime(w.at, r.fault_at)}${kind === 'ok' ? '' : ` (${kind})`}`)}</title>`;
@@ -263,7 +283,7 @@ function writesSection(
   return `<section id="writes"><h2>Acknowledged writes per region</h2>
 <p class="note">Each dot is a write a client saw acknowledged; the shade behind it counts them per ${bucket} ms. Red crosses: lost (acknowledged, missing from the final primary). Orange: split-brain (acknowledged under a superseded epoch). The red band is the outage.</p>
 <svg id="writes-plot" viewBox="0 0 1160 ${height}" width="100%" role="img" aria-label="acknowledged writes per region over time">${parts.join('')}</svg>
-<p class="note">${acked.length} acknowledged, ${lostIds.size} lost, ${splitIds.size} split-brain.</p>
+<p class="note">${acked.length} acknowledged, ${lostIds.size} lost, ${splitIds.size} split-brain.${hidden ? ` ${hidden} writes more than a second away from the outage are counted in the shade, not drawn one by one (over ${MAX_WRITE_DOTS} in all).` : ''}</p>
 </section>`;
 }
 
