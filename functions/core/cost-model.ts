@@ -30,6 +30,8 @@ export const DEPLOYED = {
   applicationRegions: 2,
   /** A prober probes the primary and the standby. */
   targets: 2,
+  /** The scheduled readiness evaluation in every control region (infra/constructs/readiness.ts READINESS_RATE). */
+  readinessEveryMinutes: 30,
 } as const;
 
 export type FunctionKind = keyof typeof DEPLOYED.memoryMb;
@@ -39,10 +41,16 @@ export interface CostAssumptions {
   proberRoundMs: number;
   /** One heartbeat tick: the local health check and the conditional renewal. */
   heartbeatTickMs: number;
-  /** One aggregator invocation: 6 reads (4 in parallel) and the conditional verdict write. */
+  /** One aggregator invocation: its reads in two round trips; the verdict is written only when it changes. */
   aggregatorBatchMs: number;
   /** One failover step Lambda invocation. */
   stepInvocationMs: number;
+  /**
+   * One readiness evaluation: the IAM policy simulations of every step role, the lease (read again one renew
+   * interval later only when the first read finds it expired), the database and lag readings, the holder checks
+   * and Slack's auth.test, mostly in parallel.
+   */
+  readinessRunMs: number;
   /** A vote item as stored (keys, streak, seq, latency, up to 500 characters of detail). */
   voteItemBytes: number;
   /**
@@ -67,6 +75,7 @@ export const DEFAULT_ASSUMPTIONS: CostAssumptions = {
   heartbeatTickMs: 300,
   aggregatorBatchMs: 200,
   stepInvocationMs: 500,
+  readinessRunMs: 5_000,
   voteItemBytes: 600,
   recordsPerBatch: 2,
   logBytes: { perInvocation: 600, perProbeRound: 700, perHeartbeatTick: 400, perDecision: 500 },
@@ -161,6 +170,7 @@ export type ComponentId =
   | 'stream'
   | 'aggregator'
   | 'heartbeat'
+  | 'readiness'
   | 'scheduler'
   | 'alarms'
   | 'dashboard'

@@ -78,6 +78,7 @@ export function estimateShape(
   const scheduledLoops = shape.watchers + (inProcess ? 0 : applicationRegions);
 
   const schedulerInvocations = scheduledLoops * MINUTES_PER_MONTH;
+  const readinessRuns = shape.controlRegions * (MINUTES_PER_MONTH / DEPLOYED.readinessEveryMinutes);
 
   const duration = (kind: 'prober' | 'aggregator' | 'heartbeat', gbs: number) =>
     regionalDuration(
@@ -86,11 +87,13 @@ export function estimateShape(
       (r) => (r === p.region ? p.lambdaArmGbSecond : lambdaArmGbSecondIn(r, p.lambdaArmGbSecond)),
       p.lambdaArmGbSecond,
     );
-  const aggregator = (invocations: number, batching: string): ComponentCost =>
+  // The aggregator writes the verdict only when the stored one differs (functions/commons/aggregate.ts): none in
+  // the steady state; the worst case counts one per invocation (a burst of verdict changes in an incident).
+  const aggregator = (invocations: number, batching: string, verdictWrites: number): ComponentCost =>
     component(
       'aggregator',
       `Aggregator (${shape.controlRegions} control regions)`,
-      `one invocation per stream batch per control region (${batching}); each reads 4 control items, 2 vote queries of ${voteQueryUnits} read ${voteQueryUnits === 1 ? 'unit' : 'units'}, and makes 1 conditional verdict write (it fails when the verdict is unchanged, and a failed conditional write still consumes a write unit)`,
+      `one invocation per stream batch per control region (${batching}); each reads 4 control items and 2 vote queries of ${voteQueryUnits} read ${voteQueryUnits === 1 ? 'unit' : 'units'}; ${verdictWrites === 0 ? 'it writes the verdict only when it changes, so none while it stays the same' : 'and, at worst, writes the verdict every time (a conditional write, which consumes a write unit even when refused)'}`,
       [
         priced(p.lambdaRequest, invocations, 'invocations'),
         ...duration('aggregator', gbSeconds('aggregator', invocations, a.aggregatorBatchMs)),
@@ -99,7 +102,7 @@ export function estimateShape(
           invocations * (controlReads + 2 * voteQueryUnits),
           'control and vote reads',
         ),
-        priced(p.dynamoWriteRequestUnit, invocations, 'verdict writes'),
+        priced(p.dynamoWriteRequestUnit, verdictWrites, 'verdict writes'),
       ],
     );
 
@@ -134,7 +137,7 @@ export function estimateShape(
     component('stream', 'Votes stream reads', 'GetRecords calls made by a Lambda trigger are not charged', [
       priced(p.dynamoStreamReadByLambda, streamRecords, 'stream records to the aggregators'),
     ]),
-    aggregator(aggregatorInvocations, `${a.recordsPerBatch} vote records a batch`),
+    aggregator(aggregatorInvocations, `${a.recordsPerBatch} vote records a batch`, 0),
     component(
       'heartbeat',
       inProcess
@@ -157,10 +160,19 @@ export function estimateShape(
       ],
     ),
     component(
+      'readiness',
+      `Readiness evaluation (${shape.controlRegions} control regions)`,
+      `every ${DEPLOYED.readinessEveryMinutes} minutes in each control region, changing nothing: ${readinessRuns.toLocaleString('en-US')} runs, billed ${(a.readinessRunMs / 1000).toFixed(0)} s each (assumed) at ${DEPLOYED.memoryMb.step} MB; its IAM policy simulations and Slack's auth.test are free, its few strongly consistent reads negligible`,
+      [
+        priced(p.lambdaRequest, readinessRuns, 'invocations'),
+        ...duration('aggregator', gbSeconds('step', readinessRuns, a.readinessRunMs)),
+      ],
+    ),
+    component(
       'scheduler',
       'EventBridge Scheduler',
-      `${scheduledLoops} every-minute schedules (probers${inProcess ? '' : ' and heartbeats'})`,
-      [priced(p.schedulerInvocation, schedulerInvocations, 'invocations')],
+      `${scheduledLoops} every-minute schedules (probers${inProcess ? '' : ' and heartbeats'}) and the readiness schedule every ${DEPLOYED.readinessEveryMinutes} minutes in each control region`,
+      [priced(p.schedulerInvocation, schedulerInvocations + readinessRuns, 'invocations')],
     ),
     component(
       'alarms',
@@ -236,7 +248,13 @@ export function estimateShape(
   // Every record its own batch (votes that never share a poll, or a burst of verdict changes in an incident).
   const worstCase =
     a.recordsPerBatch > 1
-      ? [aggregator(worstAggregatorInvocations, 'worst case: every vote record its own batch')]
+      ? [
+          aggregator(
+            worstAggregatorInvocations,
+            'worst case: every vote record its own batch',
+            worstAggregatorInvocations,
+          ),
+        ]
       : [];
   const withPrice = pricedRegions([p]);
 

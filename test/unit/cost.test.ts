@@ -55,8 +55,8 @@ describe('cost model arithmetic', () => {
       'standby lease reads, holder first read',
     ]);
     expect(inProcess.heartbeat!.lines[0]!.quantity).toBe(6 * 43_200);
-    // Only the 3 watchers' schedules remain.
-    expect(inProcess.scheduler!.lines[0]!.quantity).toBe(3 * 43_200);
+    // Only the 3 watchers' schedules remain, and the readiness schedule every 30 minutes in 2 control regions.
+    expect(inProcess.scheduler!.lines[0]!.quantity).toBe(3 * 43_200 + 2 * 1_440);
     // Scheduled runs of 130 s: rounds start while more than 2 × 2 s + 1 s is left, so 13 ticks a run, one run
     // started a minute in each of the 2 application regions, each billed to its last tick (120 s + 0.3 s).
     const scheduled = estimateShape({ ...small, keeper: 'scheduled', scheduledRunMs: 130_000 });
@@ -65,7 +65,7 @@ describe('cost model arithmetic', () => {
     expect(scheduled.usage.heartbeatBilledMs).toBe(120_300);
     expect(
       byId({ ...small, keeper: 'scheduled', scheduledRunMs: 130_000 }).scheduler!.lines[0]!.quantity,
-    ).toBe(5 * 43_200);
+    ).toBe(5 * 43_200 + 2 * 1_440);
     // The example (keeper process by default) has no heartbeat Lambda to pay for.
     expect(estimateCost(example).usage.heartbeatInvocations).toBe(0);
   });
@@ -88,16 +88,22 @@ describe('cost model arithmetic', () => {
     expect(writes.usd).toBeCloseTo(1.62, 10);
     // Replication transfer: 518,400 × 4 other replicas × 600 B = 1.24416 GB × $0.02.
     expect(c.votes!.lines[2]!.usd).toBeCloseTo(1.24416 * 0.02, 10);
-    // Aggregator: one invocation per batch of a watcher round's 2 votes per control region; 6 read units and 1
-    // write unit each. The worst case, every record its own batch, is priced apart and not in the total.
+    // Aggregator: one invocation per batch of a watcher round's 2 votes per control region; 6 read units each, and
+    // no verdict write while the verdict stays the same. The worst case, every record its own batch and a verdict
+    // write each time, is priced apart and not in the total.
     expect(e.usage.aggregatorInvocations).toBe(518_400);
     expect(c.aggregator!.lines[2]!.quantity).toBe(6 * 518_400);
-    expect(c.aggregator!.lines[3]!.usd).toBeCloseTo(518_400 * 0.625e-6, 10);
+    expect(c.aggregator!.lines.map((l) => l.item)).toEqual([
+      'invocations',
+      'duration',
+      'control and vote reads',
+    ]);
     // Billed 200 ms each at 256 MB: 518,400 × 0.2 × 0.25 = 25,920 GB-s.
     expect(c.aggregator!.lines[1]!.quantity).toBeCloseTo(25_920, 6);
     const worst = e.worstCase.find((x) => x.id === 'aggregator')!;
     expect(worst.lines[0]!.quantity).toBe(1_036_800);
-    expect(worst.usd).toBeCloseTo(2 * c.aggregator!.usd, 10);
+    expect(worst.lines[3]!.usd).toBeCloseTo(1_036_800 * 0.625e-6, 10);
+    expect(worst.usd).toBeCloseTo(2 * c.aggregator!.usd + 1_036_800 * 0.625e-6, 10);
     // Stream reads by the Lambda trigger are free: said once, not a $0.00 row.
     expect(c.stream).toBeUndefined();
     expect(e.free).toContainEqual(expect.stringMatching(/^Votes stream reads: /));
@@ -113,7 +119,12 @@ describe('cost model arithmetic', () => {
     // No steady-state function is traced by default: no tracing row.
     expect(c.tracing).toBeUndefined();
     // Scheduler: 3 probers + 2 heartbeats every minute; alarms 3×2 + 2×3 + 2×11 = 34 metrics.
-    expect(c.scheduler!.lines[0]!.quantity).toBe(5 * 43_200);
+    expect(c.scheduler!.lines[0]!.quantity).toBe(5 * 43_200 + 2 * 1_440);
+    // Readiness: 2 control regions × 1,440 runs, 5 s each at 256 MB = 3,600 GB-s.
+    expect(c.readiness!.lines.map((l) => [l.item, l.quantity])).toEqual([
+      ['invocations', 2_880],
+      ['duration', 3_600],
+    ]);
     expect(c.alarms!.usd).toBeCloseTo(3.4, 10);
     expect(c.dashboard!.usd).toBe(3);
     expect(c.secrets!.usd).toBeCloseTo(1.6, 10);
@@ -378,7 +389,7 @@ describe('cutover cost', () => {
     expect(r.code).toBe(0);
     const json = JSON.parse(r.out) as { monthlyUsd: number; components: unknown[]; levers: unknown[] };
     expect(json.monthlyUsd).toBeCloseTo(estimateCost(example).monthlyUsd, 10);
-    expect(json.components).toHaveLength(9);
+    expect(json.components).toHaveLength(10);
     expect(json.levers).toHaveLength(9);
   });
 
