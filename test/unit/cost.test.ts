@@ -299,6 +299,11 @@ describe('the model follows the deployment', () => {
     );
     const control = source('control-stack');
     expect(control.match(/new secretsmanager\.Secret\(/g)).toHaveLength(DEPLOYED.secretsPerControlRegion);
+    // One readiness evaluation per control stack, at the rate the model prices.
+    expect(control.match(/new ReadinessEvaluation\(/g)).toHaveLength(1);
+    expect(readFileSync('infra/constructs/readiness.ts', 'utf8')).toContain(
+      `export const READINESS_RATE = Duration.minutes(${DEPLOYED.readinessEveryMinutes});`,
+    );
   });
 
   it('traces the functions the CDK app traces', () => {
