@@ -45,6 +45,8 @@ const pinned = taskset && cores > 1;
 if (pinned) spawnSync('taskset', ['-a', '-p', '-c', `1-${cores - 1}`, String(process.pid)]);
 
 const ddb = await startDynamoDbLocal({ heapMb: 512 });
+// However this script ends (an error thrown anywhere below included), DynamoDB Local ends with it.
+process.once('exit', () => ddb.kill());
 const { raw, doc } = localClients(ddb.endpoint);
 await createTables(raw, TABLES);
 const config = benchConfig(WATCHERS);

@@ -10,6 +10,8 @@ export interface DynamoDbLocal {
   port: number;
   log(): string;
   stop(): Promise<void>;
+  /** SIGKILL now, synchronously: for a process 'exit' handler, where nothing asynchronous runs any more. */
+  kill(): void;
 }
 
 export class SetupError extends Error {
@@ -97,7 +99,15 @@ async function startOn(port: number, heapMb = 256): Promise<DynamoDbLocal> {
   if (serving !== 'up') server.child.kill('SIGKILL');
   switch (serving) {
     case 'up':
-      return { endpoint, port, log: server.output, stop: server.stop };
+      return {
+        endpoint,
+        port,
+        log: server.output,
+        stop: server.stop,
+        kill: () => {
+          if (server.child.exitCode === null) server.child.kill('SIGKILL');
+        },
+      };
     case 'bind-failed':
       throw new PortInUseError(port, server.output());
     case 'error':
