@@ -13,6 +13,7 @@ import {
   planStart,
 } from '#core/hooks.js';
 import { estimateRto } from '#core/rto.js';
+import { hookAnswer } from '#steps/core/hooks.js';
 import { exampleConfigJson } from '../support/fixtures.js';
 
 const ecs = (over: Partial<Extract<Hook, { kind: 'ecs' }>> = {}): Hook => ({
@@ -330,6 +331,42 @@ describe('phaseOutcome', () => {
         if (after.action === 'next') expect(list.every((h) => h.status !== 'running')).toBe(true);
       }),
     );
+  });
+});
+
+describe("hookAnswer: the approval task's answer as the ASL leaves it at $.hookApproval", () => {
+  it('reads a decision, a caught rejection and a caught timeout; refuses anything else', () => {
+    expect(hookAnswer({ approved: true, by: 'U01', at: 7, reason: 'approved in Slack by U01' }, 900)).toEqual(
+      {
+        answer: 'continue',
+        by: 'U01',
+        at: 7,
+        reason: 'approved in Slack by U01',
+      },
+    );
+    expect(hookAnswer({ approved: false, by: 'U01', at: 7, reason: 'no' }, 900)).toEqual({
+      answer: 'fail',
+      by: 'U01',
+      reason: 'no',
+    });
+    // SendTaskFailure's cause on AWS; a Lambda error's Cause is JSON with errorMessage.
+    expect(
+      hookAnswer(
+        { Error: 'ApprovalRejectedError', Cause: 'U01 rejected the approval: rejected in Slack by U01' },
+        900,
+      ),
+    ).toEqual({ answer: 'fail', by: null, reason: 'U01 rejected the approval: rejected in Slack by U01' });
+    for (const error of ['States.Timeout', 'States.HeartbeatTimeout']) {
+      expect(hookAnswer({ Error: error, Cause: 'timed out' }, 900)).toEqual({
+        answer: 'timed-out',
+        timeoutSeconds: 900,
+      });
+    }
+    for (const junk of [undefined, null, {}, { approved: 'yes' }, { Error: 'States.TaskFailed' }]) {
+      expect(() => hookAnswer(junk, 900)).toThrow(
+        /^the afterTraffic hook approval left no answer the hook step can read at \$\.hookApproval: /,
+      );
+    }
   });
 });
 

@@ -92,12 +92,12 @@ export async function runHooks(ev: HookEvent, deps: StepDeps) {
   const prev = stepResult<HookPhaseResult>(ev.state, HOOK_RESULT_KEYS[phase]);
   const hooks = deps.config.hooks?.[phase] ?? [];
   const trail = owned(ev, s);
-  // The approval task's answer counts only for the ask it answers: the reading before it asked.
-  const answer =
-    phase === 'afterTraffic' && prev?.action === 'ask'
-      ? hookAnswer(ev.state[HOOK_APPROVAL_KEY], prev.ask?.approvalTimeoutSeconds)
-      : undefined;
   const out = await recorded(deps, trail, HOOK_AUDIT_NAMES[phase], async () => {
+    // The approval task's answer counts only for the ask it answers: the reading before it asked.
+    const answer =
+      phase === 'afterTraffic' && prev?.action === 'ask'
+        ? hookAnswer(ev.state[HOOK_APPROVAL_KEY], prev.ask?.approvalTimeoutSeconds)
+        : undefined;
     const now = deps.clock.now();
     const phaseStartedAt = prev?.phaseStartedAt ?? now;
     if (hooks.length > 0 && !deps.hooks) {
