@@ -22,6 +22,7 @@ export function approvalMessage(view: ApprovalView): SlackMessage {
   const { request: r } = view;
   const title = truncate(titleOf(r.kind, r.application, r.from, r.to), HEADER_MAX);
   const choice = choices(r.kind, esc(r.from), esc(r.to));
+  const label = labels(r.kind);
   const blocks: KnownBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: title } },
     {
@@ -40,7 +41,10 @@ export function approvalMessage(view: ApprovalView): SlackMessage {
     { type: 'section', text: { type: 'mrkdwn', text: evidenceText(r.evidence) } },
     {
       type: 'section',
-      text: { type: 'mrkdwn', text: `*Approve:* ${choice.approve}\n*Reject:* ${choice.reject}` },
+      text: {
+        type: 'mrkdwn',
+        text: `*${label.approve}:* ${choice.approve}\n*${label.reject}:* ${choice.reject}`,
+      },
     },
     { type: 'context', elements: [{ type: 'mrkdwn', text: whoMayAnswer(view) }] },
   ];
@@ -64,12 +68,12 @@ export function approvalMessage(view: ApprovalView): SlackMessage {
           type: 'button',
           action_id: APPROVE_ACTION,
           style: 'primary',
-          text: { type: 'plain_text', text: 'Approve' },
+          text: { type: 'plain_text', text: label.approve },
           value: view.id,
           confirm: {
-            title: { type: 'plain_text', text: 'Approve?' },
+            title: { type: 'plain_text', text: `${label.approve}?` },
             text: { type: 'mrkdwn', text: choice.approve },
-            confirm: { type: 'plain_text', text: 'Approve' },
+            confirm: { type: 'plain_text', text: label.approve },
             deny: { type: 'plain_text', text: 'Cancel' },
           },
         },
@@ -77,14 +81,14 @@ export function approvalMessage(view: ApprovalView): SlackMessage {
           type: 'button',
           action_id: REJECT_ACTION,
           style: 'danger',
-          text: { type: 'plain_text', text: 'Reject' },
+          text: { type: 'plain_text', text: label.reject },
           value: view.id,
         },
       ],
     });
   } else if (view.decision) {
     const d = view.decision;
-    const mark = d.approved ? ':white_check_mark: *Approved*' : ':x: *Rejected*';
+    const mark = d.approved ? `:white_check_mark: *${label.approved}*` : `:x: *${label.rejected}*`;
     const by = d.by.split(',').map(mention).join(' and ');
     blocks.push({
       type: 'context',
@@ -105,7 +109,19 @@ function titleOf(kind: ApprovalKind, app: string, from: string, to: string): str
       return `Promote ${to} for ${app} and accept data loss?`;
     case 'failback':
       return `Fail back ${app} from ${from} to ${to}?`;
+    case 'hook':
+      return `A hook failed after ${app} moved to ${to}: continue or fail?`;
   }
+}
+
+/**
+ * The buttons' words. The callback reads only the action ids (approve, reject); a failed hook's question is
+ * answered "Continue" or "Fail", since the traffic has moved and neither answer approves a move.
+ */
+function labels(kind: ApprovalKind) {
+  return kind === 'hook'
+    ? { approve: 'Continue', reject: 'Fail', approved: 'Continued', rejected: 'Failed' }
+    : { approve: 'Approve', reject: 'Reject', approved: 'Approved', rejected: 'Rejected' };
 }
 
 /** What each button does, in the words of the state machine that waits for it. */
@@ -126,14 +142,25 @@ export function choices(kind: ApprovalKind, from: string, to: string): { approve
         approve: `planned switchover with zero data loss: fence ${from}, wait for replication lag 0, promote ${to}, grant it the lease and move the traffic.`,
         reject: `abort the failback: ${from} stays primary and nothing changes.`,
       };
+    case 'hook':
+      return {
+        approve: `the run completes; the failed hook is recorded as continued, with your name, in the audit trail and the completed event. The traffic has already moved to ${to} and stays there.`,
+        reject: `the run is reported failed at hooks-after-traffic, which pages. The traffic has already moved to ${to} and stays there: failing undoes nothing, it reports.`,
+      };
   }
 }
 
 function whoMayAnswer(view: ApprovalView): string {
-  const rule = view.twoPerson
-    ? 'Two different approvers must approve; one reject is enough to reject.'
-    : 'One approver decides.';
-  return `Who may answer: ${view.approvers.map(mention).join(', ') || 'nobody'}. ${rule} If nobody answers by ${slackDate(view.expiresAt)}, the timeout policy applies (a failback is always aborted).`;
+  const rule = !view.twoPerson
+    ? 'One approver decides.'
+    : view.request.kind === 'hook'
+      ? 'Two different approvers must answer Continue; one Fail is enough to fail.'
+      : 'Two different approvers must approve; one reject is enough to reject.';
+  const timeout =
+    view.request.kind === 'hook'
+      ? 'that counts as Fail'
+      : 'the timeout policy applies (a failback is always aborted)';
+  return `Who may answer: ${view.approvers.map(mention).join(', ') || 'nobody'}. ${rule} If nobody answers by ${slackDate(view.expiresAt)}, ${timeout}.`;
 }
 
 function evidenceText(evidence: Record<string, unknown>): string {

@@ -10,7 +10,7 @@ export const approvalPayloadSchema = z.object({
   taskToken: z.string().min(1),
   incidentId: z.string().min(1),
   application: z.string().min(1),
-  kind: z.enum(['failover', 'data-loss', 'failback']),
+  kind: z.enum(['failover', 'data-loss', 'failback', 'hook']),
   from: z.string().min(1),
   to: z.string().min(1),
   reason: z.string(),

@@ -5,14 +5,15 @@ export type TimeoutPolicy = 'abort' | 'proceed';
 
 /**
  * What an unanswered approval leads to by policy. Only an ambiguous failover may proceed by policy; accepting
- * data loss or moving back to the original region always needs a person, so those abort.
+ * data loss or moving back to the original region always needs a person, so those abort; and a failed
+ * afterTraffic hook continues only when a person says so (its timeout is "fail", decided by the hook step).
  */
 export function approvalTimeoutAction(
   machine: string,
   approval: string,
   configured: TimeoutPolicy,
 ): TimeoutPolicy {
-  return machine === 'failback' || approval === 'data-loss' ? 'abort' : configured;
+  return machine === 'failback' || approval === 'data-loss' || approval === 'hook' ? 'abort' : configured;
 }
 
 export interface ApprovalTimeoutSnapshot {

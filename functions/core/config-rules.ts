@@ -337,6 +337,17 @@ export function crossFieldIssues(
   if (valid('approval') && c.approval.ambiguousPolicy === 'ask' && (!slack || slack.approvers.length === 0)) {
     add('approval.slack.approvers', 'needs at least one approver when approval.ambiguousPolicy is "ask"');
   }
+  // A failed afterTraffic hook with onFailure ask waits for a person's answer in Slack (docs/hooks.md); with
+  // nobody to ask, every such failure would wait out approval.timeoutSeconds and then fail the run.
+  if (valid('approval', 'hooks') && (!slack || slack.approvers.length === 0)) {
+    c.hooks?.afterTraffic.forEach((hook, i) => {
+      if (hook.onFailure !== 'ask') return;
+      add(
+        `hooks.afterTraffic[${i}].onFailure`,
+        `is "ask", which asks approval.slack's approvers to continue or fail when the hook fails, but approval.slack ${slack ? 'has no approvers' : 'is not configured'}: configure approval.slack (channel, approvers), or use "continue" or "abort"`,
+      );
+    });
+  }
   if (slack?.twoPerson && new Set(slack.approvers).size < 2) {
     add(
       'approval.slack.approvers',

@@ -77,8 +77,8 @@ const hookCommon = {
   timeoutMs: ms('timeoutMs'),
   /**
    * What a failed or timed-out hook does: `abort` ends the run (after the traffic moved: the failure path, which
-   * pages), `continue` records it and goes on, `ask` needs a person; no approval path fits a hook yet, so `ask` fails
-   * closed like `abort` and the audit says so. A beforePromote hook must be `continue` (functions/core/hooks.ts,
+   * pages), `continue` records it and goes on, `ask` (afterTraffic) asks approval.slack's approvers to continue or
+   * fail, a timeout being fail. A beforePromote hook must be `continue` (functions/core/hooks.ts,
    * hookIssues): it runs after the fence, where stopping would leave no region that can write.
    */
   onFailure: z.enum(['abort', 'continue', 'ask'], { error: 'must be "abort", "continue" or "ask"' }),

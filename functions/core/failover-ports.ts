@@ -110,7 +110,11 @@ export interface Notifier {
   notify(message: string, detail: Record<string, unknown>): Promise<void>;
 }
 
-export type ApprovalKind = 'failover' | 'data-loss' | 'failback';
+/**
+ * What a person is asked: an ambiguous failover, a promotion that loses data, a failback, or whether to
+ * continue a run whose afterTraffic hook with onFailure `ask` failed (the traffic has already moved).
+ */
+export type ApprovalKind = 'failover' | 'data-loss' | 'failback' | 'hook';
 
 /** What a person is asked. The evidence is whatever the step knows: votes, lag, holder, epoch. */
 export interface ApprovalRequest {

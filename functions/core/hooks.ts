@@ -215,58 +215,115 @@ export type PhaseCode =
   | 'HOOKS_DONE'
   | 'HOOKS_DONE_WITH_FAILURES'
   | 'HOOK_FAILED_ABORT'
-  | 'HOOK_FAILED_ASK';
+  | 'HOOK_FAILED_ASK'
+  | 'HOOK_ASK_CONTINUED'
+  | 'HOOK_ASK_FAILED'
+  | 'HOOK_ASK_TIMED_OUT';
 
 export interface PhaseOutcome {
-  /** wait: read again after HOOK_POLL_SECONDS; next: go on; abort: before promotion the Abort path, after it the failure path. */
-  action: 'wait' | 'next' | 'abort';
+  /**
+   * wait: read again after HOOK_POLL_SECONDS; next: go on; ask: a person decides (after the traffic only);
+   * abort: before the promotion the Abort path, after it the failure path.
+   */
+  action: 'wait' | 'next' | 'ask' | 'abort';
   code: PhaseCode;
   reason: string;
-  /** Hooks that failed under `continue`: recorded, and the run went on. */
+  /** Hooks that failed under `continue`, or under `ask` when a person answered continue: recorded, and the run went on. */
   continued: string[];
 }
 
 /**
- * What the machine does after this reading of a phase's hooks. A failed `abort` hook ends the phase at once (the
- * others' readings no longer matter). `ask` needs a person, and no approval path fits a hook yet: it fails closed,
- * like `abort`, and says so. `continue` failures are recorded once every hook has ended. Before the promotion the
- * configuration accepts only `continue` (hookIssues: stopping after the fence leaves no writer); the abort path
- * stays as defence for a configuration built around the rules.
+ * What a person answered to an afterTraffic `ask` (the approval task's result, or its caught error): continue
+ * (approved), fail (rejected), or nothing within the approval timeout, which counts as fail.
  */
-export function phaseOutcome(phase: HookPhase, hooks: readonly HookProgress[]): PhaseOutcome {
+export type HookAnswer =
+  | { answer: 'continue'; by: string; at: number; reason: string }
+  | { answer: 'fail'; by: string | null; reason: string }
+  | { answer: 'timed-out'; timeoutSeconds: number };
+
+/**
+ * What the machine does after this reading of a phase's hooks. A failed `abort` hook ends the phase at once (the
+ * others' readings no longer matter). A failed `ask` hook after the traffic waits for the others to end (an
+ * `abort` among them still fails the run without asking), then asks a person once for every failed `ask` hook:
+ * `answer` is what the person said, and turns the ask into continue or fail; a timeout is fail. Before the
+ * promotion there is no one to ask: the run is fenced, so the configuration accepts only `continue` there
+ * (hookIssues), and an `abort` or `ask` hook in a configuration built around the rules stops the run (fails
+ * closed). `continue` failures are recorded once every hook has ended.
+ */
+export function phaseOutcome(
+  phase: HookPhase,
+  hooks: readonly HookProgress[],
+  answer?: HookAnswer,
+): PhaseOutcome {
   const where = phase === 'beforePromote' ? 'before the promotion' : 'after the traffic moved';
   if (hooks.length === 0) {
     return { action: 'next', code: 'NO_HOOKS', reason: `no ${phase} hooks`, continued: [] };
   }
   const failed = hooks.filter((h) => h.status === 'failed');
-  const blocking = failed.find((h) => h.onFailure === 'abort') ?? failed.find((h) => h.onFailure === 'ask');
+  const aborting = failed.find((h) => h.onFailure === 'abort');
+  const asking = failed.filter((h) => h.onFailure === 'ask');
   const stop = phase === 'beforePromote' ? 'abort the failover' : 'report the run failed';
-  if (blocking?.onFailure === 'abort') {
+  if (aborting) {
     return {
       action: 'abort',
       code: 'HOOK_FAILED_ABORT',
-      reason: `hook ${blocking.name} ${where} failed (${blocking.reason}); its onFailure is abort: ${stop}`,
+      reason: `hook ${aborting.name} ${where} failed (${aborting.reason}); its onFailure is abort: ${stop}`,
       continued: [],
     };
   }
-  if (blocking) {
+  if (asking.length > 0 && phase === 'beforePromote') {
+    const h = asking[0]!;
     return {
       action: 'abort',
       code: 'HOOK_FAILED_ASK',
-      reason: `hook ${blocking.name} ${where} failed (${blocking.reason}); its onFailure is ask, and no approval path fits a hook yet: failing closed (${stop})`,
+      reason: `hook ${h.name} ${where} failed (${h.reason}); its onFailure is ask, and before the promotion the run is fenced, so nobody is asked: failing closed (${stop})`,
       continued: [],
     };
   }
   const running = hooks.filter((h) => h.status === 'running');
   if (running.length > 0) {
+    const pending = asking.length > 0 ? `; a person is asked about ${names(asking)} once they end` : '';
     return {
       action: 'wait',
       code: 'HOOKS_RUNNING',
-      reason: `${running.length} of ${hooks.length} ${phase} hooks not ready: ${running.map((h) => h.name).join(', ')}`,
+      reason: `${running.length} of ${hooks.length} ${phase} hooks not ready: ${names(running)}${pending}`,
       continued: [],
     };
   }
   const continued = failed.map((h) => h.name);
+  if (asking.length > 0) {
+    const what = `${asking.map((h) => `hook ${h.name} (${h.kind} in ${h.region})`).join(', ')} ${where} failed (${asking.map((h) => h.reason).join('; ')}); ${asking.length === 1 ? 'its' : 'their'} onFailure is ask`;
+    if (!answer) {
+      return {
+        action: 'ask',
+        code: 'HOOK_FAILED_ASK',
+        reason: `${what}: asking a person to continue or fail; the traffic has already moved and stays`,
+        continued: [],
+      };
+    }
+    if (answer.answer === 'continue') {
+      return {
+        action: 'next',
+        code: 'HOOK_ASK_CONTINUED',
+        reason: `${what}, and ${answer.by} answered continue: going on with ${continued.join(', ')} recorded as failed`,
+        continued,
+      };
+    }
+    if (answer.answer === 'fail') {
+      return {
+        action: 'abort',
+        code: 'HOOK_ASK_FAILED',
+        reason: `${what}, and ${answer.by ? `${answer.by} answered fail` : 'the answer was fail'} (${answer.reason}): ${stop}`,
+        continued: [],
+      };
+    }
+    return {
+      action: 'abort',
+      code: 'HOOK_ASK_TIMED_OUT',
+      reason: `${what}, and nobody answered within ${answer.timeoutSeconds} s, which counts as fail: ${stop}`,
+      continued: [],
+    };
+  }
   if (continued.length > 0) {
     return {
       action: 'next',
@@ -282,6 +339,22 @@ export function phaseOutcome(phase: HookPhase, hooks: readonly HookProgress[]): 
     continued,
   };
 }
+
+/**
+ * The evidence of the Slack question for the failed `ask` hooks after the traffic moved: each hook with its kind,
+ * region, code and reason, and where the traffic is. Slack shows each entry as a line.
+ */
+export function askEvidence(hooks: readonly HookProgress[], run: { to: string }): Record<string, string> {
+  const evidence: Record<string, string> = {};
+  for (const h of hooks.filter((x) => x.status === 'failed' && x.onFailure === 'ask')) {
+    evidence[`hook ${h.name}`] = `${h.kind} in ${h.region}, ${h.code}: ${h.reason}`;
+  }
+  evidence.traffic = `already moved: ${run.to} holds the lease and serves; neither answer moves it back`;
+  evidence['if nobody answers'] = 'fail';
+  return evidence;
+}
+
+const names = (hs: readonly Pick<HookProgress, 'name'>[]) => hs.map((h) => h.name).join(', ');
 
 // ---------------------------------------------------------------------------------------------------------------
 // Configuration rules

@@ -151,6 +151,9 @@ const PROMOTE_TO_END = [
   task('RouteTrafficStatus', 'TrafficStatusFunctionArn', 'route-traffic-status', 'route.poll', 'poll'),
   task('Verify', 'VerifyFunctionArn', 'verify', 'verify'),
   task('AfterTrafficHooks', 'HookFunctionArn', 'hooks-after-traffic', 'hooksAfterTraffic'),
+  // A failed afterTraffic hook with onFailure ask: a person answers continue or fail; the answer goes back to
+  // AfterTrafficHooks, which decides.
+  task('ApproveHookFailure', 'RequestApprovalFunctionName', 'approval-hook', 'hookApproval', 'ask'),
   task('Notify', 'NotifyFunctionArn', 'notify', 'notify'),
   task('Abort', 'AbortFunctionArn', 'abort', 'abort', 'end'),
   task('ReportFailure', 'ReportFailureFunctionArn', 'report-failure', 'report', 'end'),

@@ -1,12 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { DynamoApprovalStore } from '#adapters/dynamodb/approval-store.js';
 import { DynamoControlStore } from '#adapters/dynamodb/control-store.js';
 import { DynamoVoteStore } from '#adapters/dynamodb/vote-store.js';
 import { LocalHookActuator } from '#adapters/local/hook-actuator.js';
 import { type CutoverConfig, parseConfig } from '#core/config.js';
+import type { Incident } from '#core/incident.js';
 import { runHooks } from '#steps/core/hooks.js';
 import { failbackTaskHandlers, failoverTaskHandlers } from '#steps/core/task-handlers.js';
 import { runStateMachine } from '../../infra/local/sfn-runner.js';
+import { type SlackAnswer, SlackStandIn } from '../../infra/local/slack-standin.js';
 import { freshTables } from '../support/dynamodb.js';
 import { eventErrors } from '../support/event-schemas.js';
 import { exampleConfig, exampleConfigJson, vote } from '../support/fixtures.js';
@@ -17,9 +20,11 @@ const FAILBACK = new URL('../../statemachines/failback.asl.json', import.meta.ur
 const fast = { waitMs: 0, retryIntervalMs: 0 };
 
 let harness: Harness | undefined;
-afterEach(() => {
+const standIns: SlackStandIn[] = [];
+afterEach(async () => {
   harness?.restore();
   harness = undefined;
+  await Promise.all(standIns.splice(0).map((s) => s.close()));
 });
 
 // biome-ignore lint/suspicious/noExplicitAny: raw JSON, edited freely before validation
@@ -92,10 +97,11 @@ function refusals(hooks: Raw): string[] {
  * so the machines' own paths for such a hook stay tested: a configuration built around the rules must still not
  * promote past a failed abort/ask hook.
  */
-async function failover(hooks: Raw, opts: { unchecked?: boolean } = {}) {
+async function failover(hooks: Raw, opts: { unchecked?: boolean; approvalTimeoutSeconds?: number } = {}) {
   const t = await freshTables('hk');
   const phases = ['beforePromote', 'afterTraffic'] as const;
   const config = exampleConfig((c) => {
+    if (opts.approvalTimeoutSeconds) c.approval.timeoutSeconds = opts.approvalTimeoutSeconds;
     c.hooks = opts.unchecked
       ? Object.fromEntries(
           phases.map((p) => [
@@ -115,8 +121,41 @@ async function failover(hooks: Raw, opts: { unchecked?: boolean } = {}) {
   const h = makeHarness(t.doc, t.names.control, t.names.votes, config);
   harness = h;
   const { control, request } = await seedStalledPrimary(t, config);
-  return { h, config, control, input: request };
+  return { h, t, config, control, input: request };
 }
+
+/**
+ * The drill's Slack on the approval store of these tables: the real request core, Block Kit message, signed (or
+ * forged) click and callback core; `answer` is what the approver does with a hook's question. Any other question
+ * (the failback's own approval) is approved through the same path.
+ */
+function slack(
+  h: Harness,
+  t: Awaited<ReturnType<typeof freshTables>>,
+  config: CutoverConfig,
+  answer: SlackAnswer,
+) {
+  const approvals = new DynamoApprovalStore(t.doc, t.names.control);
+  const control = new DynamoControlStore(t.doc, t.names.control);
+  const approvers = config.approval.slack?.approvers ?? [];
+  const person = new SlackStandIn({ approvals, control, approvers, answer });
+  const planner = new SlackStandIn({ approvals, control, approvers, answer: 'approve' });
+  standIns.push(person, planner);
+  /** The incident as it stood when each hook question was asked. */
+  const whileAsking: (Incident | null)[] = [];
+  h.deps.approval = {
+    requestApproval: async (req) => {
+      if (req.kind !== 'hook') return planner.requestApproval(req);
+      whileAsking.push(await control.getIncident(req.incidentId));
+      return person.requestApproval(req);
+    },
+  };
+  return { person, approvals, whileAsking };
+}
+
+const failing = async () => {
+  throw new Error('CDN API refused');
+};
 
 /** The hook step on a clock that runs `stepMs` ahead at each reading: a hook's timeout passes in a few loops. */
 function hurried(h: Harness, handlers: Record<string, (input: unknown) => Promise<unknown>>, stepMs: number) {
@@ -218,7 +257,7 @@ describe('hook steps in the failover machine (the real ASL, DynamoDB Local, the 
     });
   });
 
-  it('onFailure ask: no approval path fits a hook, so it fails closed (aborts) and says why', async () => {
+  it('onFailure ask before the promotion: nobody is asked after the fence, so it fails closed (aborts) and says why', async () => {
     const hooks = { beforePromote: [purge({ onFailure: 'ask' })] };
     expect(refusals(hooks)).toEqual(['hooks.beforePromote[0].onFailure']);
     const { h, config, control, input } = await failover(hooks, { unchecked: true });
@@ -233,7 +272,7 @@ describe('hook steps in the failover machine (the real ASL, DynamoDB Local, the 
     const aborted = h.published.find((e) => e.detailType === 'Failover Aborted');
     expect(aborted?.detail).toMatchObject({ code: 'HOOK_FAILED_ASK', fenced: true });
     expect(aborted?.detail.reason).toContain(
-      'its onFailure is ask, and no approval path fits a hook yet: failing closed',
+      'its onFailure is ask, and before the promotion the run is fenced, so nobody is asked: failing closed',
     );
     expectValidEvents(h);
   });
@@ -291,6 +330,168 @@ describe('hook steps in the failover machine (the real ASL, DynamoDB Local, the 
     );
   });
 
+  it('an afterTraffic ask hook that fails asks a person in Slack; "continue" completes the run with the hook continued', async () => {
+    const { h, t, config, control, input } = await failover({ afterTraffic: [purge({ onFailure: 'ask' })] });
+    withHooks(h, config, { purge: failing });
+    const { person, approvals, whileAsking } = slack(h, t, config, 'approve');
+    const run = await runStateMachine(FAILOVER, input, failoverTaskHandlers(h.deps), fast);
+    expect(run.status, JSON.stringify(run.error)).toBe('SUCCEEDED');
+    expect(run.path.slice(-7)).toEqual([
+      'AfterTrafficHooks',
+      'AfterTrafficHooksDecision',
+      'ApproveHookFailure',
+      'AfterTrafficHooks',
+      'AfterTrafficHooksDecision',
+      'Notify',
+      'Completed',
+    ]);
+    // The question names the hook, its region and its reason, and says the traffic has already moved.
+    const asked = person.messages.find((m) => m.method === 'chat.postMessage')!;
+    const text = JSON.stringify(asked.message);
+    expect(asked.text).toContain('A hook failed after orders moved to us-west-2: continue or fail?');
+    expect(text).toContain('hook purge-cache (lambda in us-west-2) after the traffic moved failed');
+    expect(text).toContain('lambda hook purge-cache failed: Unhandled: CDN API refused');
+    expect(text).toContain('already moved: us-west-2 holds the lease and serves');
+    expect(text).toContain('that counts as Fail.');
+    expect(person.clicks).toMatchObject([{ user: 'U012AB3CD', action: 'approve', statusCode: 200 }]);
+    expect(await approvals.get(person.clicks[0]!.approvalId)).toMatchObject({
+      status: 'approved',
+      request: { kind: 'hook' },
+    });
+
+    expect(await control.getIncident(input.incidentId)).toMatchObject({ status: 'completed' });
+    const audit = await control.listAudit('orders', input.incidentId);
+    expect(audit.map((a) => `${a.step}:${a.outcome}`)).toEqual(
+      expect.arrayContaining([
+        'hook:purge-cache:INVOKE_FAILED',
+        'hooks-after-traffic:asking',
+        'slack-approval:approved',
+        'approval-hook:approved',
+        'hooks-after-traffic:continued',
+      ]),
+    );
+    expect(audit.find((a) => a.outcome === 'continued')?.detail).toMatchObject({
+      code: 'HOOK_ASK_CONTINUED',
+      continued: ['purge-cache'],
+      answer: { answer: 'continue', by: 'U012AB3CD' },
+    });
+    // The wait for the answer is announced, so that no other control region takes the run for a dead one.
+    const asking = audit.find((a) => a.outcome === 'asking')!;
+    expect(whileAsking[0]?.quietUntil ?? 0).toBeGreaterThanOrEqual(
+      asking.at + config.approval.timeoutSeconds * 1000,
+    );
+
+    const done = h.published.find((e) => e.detailType === 'Failover Completed');
+    expect(done?.detail.hooks).toEqual({
+      afterTraffic: {
+        code: 'HOOK_ASK_CONTINUED',
+        reason: expect.stringContaining('and U012AB3CD answered continue'),
+        continued: ['purge-cache'],
+        continuedBy: { by: 'U012AB3CD', at: expect.any(Number) },
+      },
+    });
+    expect(h.notifications.at(-1)).toContain(
+      'hooks failed and continued: purge-cache (afterTraffic, continued by U012AB3CD)',
+    );
+    expectValidEvents(h);
+  });
+
+  it('an afterTraffic ask hook answered "fail": Failover Failed at hooks-after-traffic, with the traffic moved', async () => {
+    const { h, t, config, control, input } = await failover({ afterTraffic: [purge({ onFailure: 'ask' })] });
+    withHooks(h, config, { purge: failing });
+    const { person } = slack(h, t, config, 'reject');
+    const run = await runStateMachine(FAILOVER, input, failoverTaskHandlers(h.deps), fast);
+    expect(run.status).toBe('FAILED');
+    expect(run.path.slice(-6)).toEqual([
+      'ApproveHookFailure',
+      'AfterTrafficHooks',
+      'AfterTrafficHooksDecision',
+      'AfterTrafficHookFailed',
+      'ReportFailure',
+      'FailoverFailed',
+    ]);
+    expect(person.clicks).toMatchObject([{ user: 'U012AB3CD', action: 'reject', code: 'REJECTED' }]);
+    expect(await control.getIncident(input.incidentId)).toMatchObject({ status: 'failed' });
+    const failed = h.published.find((e) => e.detailType === 'Failover Failed')?.detail;
+    expect(failed).toMatchObject({
+      step: 'hooks-after-traffic',
+      error: 'HookFailedError',
+      leaseGranted: true,
+      trafficMoved: true,
+    });
+    expect(failed?.cause).toMatch(
+      /its onFailure is ask, and the answer was fail \(U012AB3CD rejected the hook approval: rejected in Slack by U012AB3CD\): report the run failed$/,
+    );
+    expect(h.published.some((e) => e.detailType === 'Failover Completed')).toBe(false);
+    expect(await auditOf(control, input.incidentId)).toEqual(
+      expect.arrayContaining([
+        'slack-approval:rejected',
+        'hooks-after-traffic:abort',
+        'report-failure:failed',
+      ]),
+    );
+    expectValidEvents(h);
+  });
+
+  it('an afterTraffic ask hook nobody answers: the approval times out, which is "fail"', async () => {
+    const { h, t, config, control, input } = await failover(
+      { afterTraffic: [purge({ onFailure: 'ask' })] },
+      { approvalTimeoutSeconds: 1 },
+    );
+    withHooks(h, config, { purge: failing });
+    const { person } = slack(h, t, config, 'silent');
+    const run = await runStateMachine(FAILOVER, input, failoverTaskHandlers(h.deps), fast);
+    expect(run.status).toBe('FAILED');
+    expect(run.path).toContain('AfterTrafficHookFailed');
+    expect(person.clicks).toEqual([]);
+    const failed = h.published.find((e) => e.detailType === 'Failover Failed')?.detail;
+    expect(failed).toMatchObject({
+      step: 'hooks-after-traffic',
+      error: 'HookFailedError',
+      trafficMoved: true,
+    });
+    expect(failed?.cause).toMatch(/nobody answered within 1 s, which counts as fail: report the run failed$/);
+    expect(await control.getIncident(input.incidentId)).toMatchObject({ status: 'failed' });
+    const audit = await control.listAudit('orders', input.incidentId);
+    expect(
+      audit.find((a) => a.step === 'hooks-after-traffic' && a.outcome === 'abort')?.detail,
+    ).toMatchObject({
+      code: 'HOOK_ASK_TIMED_OUT',
+      answer: { answer: 'timed-out', timeoutSeconds: 1 },
+    });
+    // The approval was asked and is left undecided: a late click finds it expired.
+    const asked = person.messages.find((m) => m.method === 'chat.postMessage')!;
+    const late = await person.click({ channel: asked.channel, ts: asked.ts! }, 'U012AB3CD', 'approve');
+    expect(late.statusCode).toBe(410);
+    expect(audit.some((a) => a.step === 'slack-approval')).toBe(false);
+  });
+
+  it('a forged "continue" changes nothing: refused, the approval stays pending, and the run fails on the timeout', async () => {
+    const { h, t, config, control, input } = await failover(
+      { afterTraffic: [purge({ onFailure: 'ask' })] },
+      { approvalTimeoutSeconds: 1 },
+    );
+    withHooks(h, config, { purge: failing });
+    const { person, approvals } = slack(h, t, config, 'forged');
+    const run = await runStateMachine(FAILOVER, input, failoverTaskHandlers(h.deps), fast);
+    expect(run.status).toBe('FAILED');
+    expect(person.clicks).toMatchObject([
+      { action: 'approve', forged: true, statusCode: 401, code: 'SIGNATURE_INVALID' },
+    ]);
+    expect(await approvals.get(person.clicks[0]!.approvalId)).toMatchObject({
+      status: 'pending',
+      votes: [],
+      decision: null,
+    });
+    const audit = await control.listAudit('orders', input.incidentId);
+    expect(audit.some((a) => a.step === 'slack-approval' || a.step === 'approval-hook')).toBe(false);
+    expect(audit.some((a) => a.outcome === 'continued')).toBe(false);
+    expect(h.published.find((e) => e.detailType === 'Failover Failed')?.detail.cause).toMatch(
+      /nobody answered within 1 s, which counts as fail/,
+    );
+    expect(h.published.some((e) => e.detailType === 'Failover Completed')).toBe(false);
+  });
+
   it('a retried hook step (the first answer lost) does not scale twice', async () => {
     const { h, config, input } = await failover({ beforePromote: [scaleStandby()] });
     const actuator = withHooks(h, config, { unitMs: 20 });
@@ -306,53 +507,66 @@ describe('hook steps in the failover machine (the real ASL, DynamoDB Local, the 
   });
 });
 
+/**
+ * A failback from us-west-2 (holding the lease) back to us-east-1, healthy for 15 minutes by four watchers, with
+ * these hooks and the local hook actuator. The failback's own approval says yes unless a test binds Slack.
+ */
+async function failback(
+  hooks: (c: Raw) => Raw,
+  opts: { unitMs?: number; approvalTimeoutSeconds?: number } = {},
+) {
+  const t = await freshTables('hkb');
+  const config = exampleConfig((c) => {
+    c.probe = { ...c.probe, connectTimeoutMs: 300, responseTimeoutMs: 700 };
+    c.lease = {
+      ttlMs: 3000,
+      renewIntervalMs: 1000,
+      retryTimeoutMs: 300,
+      maxSkewMs: 200,
+      safetyMarginMs: 200,
+    };
+    if (opts.approvalTimeoutSeconds) c.approval.timeoutSeconds = opts.approvalTimeoutSeconds;
+    c.hooks = hooks(c);
+  });
+  const h = makeHarness(t.doc, t.names.control, t.names.votes, config);
+  harness = h;
+  const held = await h.deps.leases.acquire('orders', 'us-west-2', null);
+  if (!held.ok) throw new Error('could not seed the lease');
+  h.lagSeconds.value = 0;
+  const votes = new DynamoVoteStore(t.doc, t.names.votes, config.watchers);
+  const now = Date.now();
+  for (const voter of ['eu-west-1', 'ca-central-1', 'ap-northeast-1', 'sa-east-1']) {
+    await votes.put(
+      vote(
+        {
+          voter,
+          target: 'us-east-1',
+          healthy: true,
+          observedAt: now - 500,
+          streakSince: now - 15 * 60_000,
+        },
+        now,
+      ),
+    );
+  }
+  h.setApproval(async () => ({ approved: true, by: 'U012AB3CD', at: Date.now(), reason: 'planned' }));
+  const actuator = withHooks(h, config, { unitMs: opts.unitMs ?? 5, purge: failing });
+  h.log.length = 0;
+  const input = JSON.parse(
+    readFileSync(new URL('../../events/failback-input.sample.json', import.meta.url), 'utf8'),
+  );
+  return { h, t, config, actuator, input, control: new DynamoControlStore(t.doc, t.names.control) };
+}
+
 describe('hook steps in the failback machine', () => {
   it('scales the original primary up before promoting it, and the standby down after the traffic moved', async () => {
-    const t = await freshTables('hkb');
-    const config = exampleConfig((c) => {
-      c.probe = { ...c.probe, connectTimeoutMs: 300, responseTimeoutMs: 700 };
-      c.lease = {
-        ttlMs: 3000,
-        renewIntervalMs: 1000,
-        retryTimeoutMs: 300,
-        maxSkewMs: 200,
-        safetyMarginMs: 200,
-      };
-      c.hooks = {
-        beforePromote: [scaleStandby({ name: 'scale-target' })],
-        // us-west-2 is the source of this failback: a live region, but the rule holds for both machines.
-        afterTraffic: [
-          scaleStandby({ name: 'scale-source', region: 'source', desiredCount: 1, onFailure: 'continue' }),
-        ],
-      };
-    });
-    const h = makeHarness(t.doc, t.names.control, t.names.votes, config);
-    harness = h;
-    const held = await h.deps.leases.acquire('orders', 'us-west-2', null);
-    if (!held.ok) throw new Error('could not seed the lease');
-    h.lagSeconds.value = 0;
-    const votes = new DynamoVoteStore(t.doc, t.names.votes, config.watchers);
-    const now = Date.now();
-    for (const voter of ['eu-west-1', 'ca-central-1', 'ap-northeast-1', 'sa-east-1']) {
-      await votes.put(
-        vote(
-          {
-            voter,
-            target: 'us-east-1',
-            healthy: true,
-            observedAt: now - 500,
-            streakSince: now - 15 * 60_000,
-          },
-          now,
-        ),
-      );
-    }
-    h.setApproval(async () => ({ approved: true, by: 'U012AB3CD', at: Date.now(), reason: 'planned' }));
-    const actuator = withHooks(h, config, { unitMs: 5 });
-    h.log.length = 0;
-    const input = JSON.parse(
-      readFileSync(new URL('../../events/failback-input.sample.json', import.meta.url), 'utf8'),
-    );
+    const { h, actuator, input, control } = await failback(() => ({
+      beforePromote: [scaleStandby({ name: 'scale-target' })],
+      // us-west-2 is the source of this failback: a live region, but the rule holds for both machines.
+      afterTraffic: [
+        scaleStandby({ name: 'scale-source', region: 'source', desiredCount: 1, onFailure: 'continue' }),
+      ],
+    }));
     const run = await runStateMachine(FAILBACK, input, failbackTaskHandlers(h.deps), fast);
     expect(run.status, JSON.stringify(run.error)).toBe('SUCCEEDED');
     expect(at(h.log, 'hook.apply us-east-1 scale-target')).toBeLessThan(at(h.log, 'RDS.PromoteReadReplica'));
@@ -363,7 +577,6 @@ describe('hook steps in the failback machine', () => {
       'apply us-east-1 scale-target 6',
       'apply us-west-2 scale-source 1',
     ]);
-    const control = new DynamoControlStore(t.doc, t.names.control);
     expect(await auditOf(control, run.output.incidentId as string)).toEqual(
       expect.arrayContaining([
         'hook:scale-target:READY',
@@ -371,5 +584,67 @@ describe('hook steps in the failback machine', () => {
         'hooks-after-traffic:done',
       ]),
     );
+  });
+
+  it('an afterTraffic ask hook asks in Slack after the failback\'s own approval; "continue" completes it', async () => {
+    const { h, t, config, input, control } = await failback(() => ({
+      afterTraffic: [purge({ onFailure: 'ask' })],
+    }));
+    const { person } = slack(h, t, config, 'approve');
+    const run = await runStateMachine(FAILBACK, input, failbackTaskHandlers(h.deps), fast);
+    expect(run.status, JSON.stringify(run.error)).toBe('SUCCEEDED');
+    expect(run.path).toContain('ApproveHookFailure');
+    const asked = person.messages.find((m) => m.method === 'chat.postMessage')!;
+    expect(asked.text).toContain('A hook failed after orders moved to us-east-1: continue or fail?');
+    expect(JSON.stringify(asked.message)).toContain(
+      'hook purge-cache (lambda in us-east-1) after the traffic moved',
+    );
+    const incidentId = run.output.incidentId as string;
+    expect(await control.getIncident(incidentId)).toMatchObject({ status: 'completed' });
+    expect(await auditOf(control, incidentId)).toEqual(
+      expect.arrayContaining([
+        'slack-approval:approved',
+        'hooks-after-traffic:asking',
+        'hooks-after-traffic:continued',
+      ]),
+    );
+    const done = h.published.find((e) => e.detailType === 'Failback Completed');
+    expect(done?.detail.hooks).toMatchObject({
+      afterTraffic: { code: 'HOOK_ASK_CONTINUED', continuedBy: { by: 'U012AB3CD' } },
+    });
+    expectValidEvents(h);
+  });
+
+  it('an afterTraffic ask hook answered "fail", or not answered: Failback Failed at hooks-after-traffic', async () => {
+    for (const [answer, cause] of [
+      ['reject', /the answer was fail \(U012AB3CD rejected the hook approval/],
+      ['silent', /nobody answered within 1 s, which counts as fail: report the run failed$/],
+    ] as const) {
+      const { h, t, config, input, control } = await failback(
+        () => ({ afterTraffic: [purge({ onFailure: 'ask' })] }),
+        { approvalTimeoutSeconds: 1 },
+      );
+      slack(h, t, config, answer);
+      const run = await runStateMachine(FAILBACK, input, failbackTaskHandlers(h.deps), fast);
+      expect(run.status, answer).toBe('FAILED');
+      expect(run.path.slice(-4), answer).toEqual([
+        'AfterTrafficHooksDecision',
+        'AfterTrafficHookFailed',
+        'ReportFailure',
+        'FailbackFailed',
+      ]);
+      const failed = h.published.find((e) => e.detailType === 'Failback Failed')?.detail;
+      expect(failed, answer).toMatchObject({
+        step: 'hooks-after-traffic',
+        error: 'HookFailedError',
+        trafficMoved: true,
+      });
+      expect(failed?.cause, answer).toMatch(cause);
+      const incidentId = h.published.find((e) => e.detailType === 'Failback Failed')?.detail.incidentId;
+      expect(await control.getIncident(incidentId as string), answer).toMatchObject({ status: 'failed' });
+      expectValidEvents(h);
+      harness?.restore();
+      harness = undefined;
+    }
   });
 });

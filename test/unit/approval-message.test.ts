@@ -84,6 +84,43 @@ describe('approval message (Block Kit)', () => {
     expect(failback).toContain('zero data loss');
   });
 
+  it('asks about a failed afterTraffic hook as Continue or Fail, says the traffic has moved and a timeout is Fail', () => {
+    const a = approval({
+      request: {
+        ...approval().request,
+        kind: 'hook',
+        reason:
+          'hook purge-cache (lambda in us-west-2) after the traffic moved failed (CDN refused); its onFailure is ask',
+        evidence: { 'hook purge-cache': 'lambda in us-west-2, INVOKE_FAILED: CDN refused' },
+      },
+    });
+    const m = approvalMessage(a);
+    const text = json(m);
+    expect(text).toContain('A hook failed after orders moved to us-west-2: continue or fail?');
+    expect(text).toContain('hook purge-cache (lambda in us-west-2)');
+    expect(text).toContain('*hook purge-cache*: lambda in us-west-2, INVOKE_FAILED: CDN refused');
+    expect(text).toContain('*Continue:* the run completes');
+    expect(text).toContain(
+      '*Fail:* the run is reported failed at hooks-after-traffic, which pages. The traffic has already moved to us-west-2 and stays there',
+    );
+    expect(text).toContain('that counts as Fail.');
+    const buttons = actions(m).flatMap((b) => (b.type === 'actions' ? b.elements : []));
+    // The callback reads the action ids, unchanged; only the words differ.
+    expect(buttons.map((b) => (b.type === 'button' ? [b.action_id, b.text.text, b.value] : null))).toEqual([
+      ['approve', 'Continue', a.id],
+      ['reject', 'Fail', a.id],
+    ]);
+    const decided = approvalMessage({
+      ...a,
+      status: 'approved',
+      decision: { approved: true, by: 'U012AB3CD', at: 1_700_000_100_000, reason: 'ok' },
+    });
+    expect(json(decided)).toContain(':white_check_mark: *Continued* by <@U012AB3CD>');
+    expect(json(approvalMessage({ ...a, twoPerson: true }))).toContain(
+      'Two different approvers must answer Continue; one Fail is enough to fail.',
+    );
+  });
+
   it('escapes mrkdwn in what it did not write, so a reason cannot ping the channel', () => {
     const m = approvalMessage(
       approval({ request: { ...approval().request, reason: '<!channel> & <https://evil|click>' } }),

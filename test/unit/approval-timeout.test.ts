@@ -121,7 +121,7 @@ describe('approvalTimeout', () => {
 
   const snapshot = fc.record({
     machine: fc.constantFrom('failover', 'failback'),
-    approval: fc.constantFrom('failover', 'data-loss', 'failback'),
+    approval: fc.constantFrom('failover', 'data-loss', 'failback', 'hook'),
     policy: fc.constantFrom('abort' as const, 'proceed' as const),
     timeoutSeconds: fc.integer({ min: 1, max: 3600 }),
     from: fc.constant('us-east-1'),
@@ -140,10 +140,10 @@ describe('approvalTimeout', () => {
     ),
   });
 
-  it('never proceeds for a failback or a data-loss approval', () => {
+  it('never proceeds for a failback, a data-loss approval or a failed hook', () => {
     fc.assert(
       fc.property(snapshot, (s) => {
-        fc.pre(s.machine === 'failback' || s.approval === 'data-loss');
+        fc.pre(s.machine === 'failback' || s.approval === 'data-loss' || s.approval === 'hook');
         expect(approvalTimeout(s).action).toBe('abort');
       }),
     );

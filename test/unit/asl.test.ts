@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import type { StepDeps } from '#steps/core/deps.js';
+import { HOOK_APPROVAL_KEY } from '#steps/core/hooks.js';
 import { POLL_SECONDS } from '#steps/core/state.js';
 import { failbackTaskHandlers, failoverTaskHandlers } from '#steps/core/task-handlers.js';
 import { loadDefinition } from '../../infra/local/sfn-runner.js';
@@ -81,6 +82,45 @@ describe.each(files)('statemachines/%s.asl.json', (f) => {
         expect.arrayContaining(['ApprovalRejectedError', 'States.Timeout', 'States.HeartbeatTimeout']),
       );
     }
+  });
+
+  it('asks a person about a failed afterTraffic ask hook and brings every answer back to the hook step', () => {
+    const states = raw(f).States;
+    expect(states.AfterTrafficHooksDecision!.Choices).toContainEqual({
+      Variable: '$.hooksAfterTraffic.action',
+      StringEquals: 'ask',
+      Next: 'ApproveHookFailure',
+    });
+    // Before the promotion nobody is asked (the run is fenced): only next and wait go on, the rest stops.
+    expect(
+      states.BeforePromoteHooksDecision!.Choices.map((c: State) => [c.StringEquals, c.Next]).sort(),
+    ).toEqual([
+      ['next', 'Promote'],
+      ['wait', 'WaitBeforePromoteHooks'],
+    ]);
+    const ask = states.ApproveHookFailure!;
+    expect(ask.Parameters.Payload).toMatchObject({
+      kind: 'hook',
+      'reason.$': '$.hooksAfterTraffic.ask.reason',
+      'evidence.$': '$.hooksAfterTraffic.ask.evidence',
+      'timeoutSeconds.$': '$.hooksAfterTraffic.ask.approvalTimeoutSeconds',
+    });
+    expect(ask.TimeoutSecondsPath).toBe('$.hooksAfterTraffic.ask.approvalTimeoutSeconds');
+    // An answer, a rejection and a timeout all land where the hook step reads them, and it decides.
+    expect(ask.ResultPath).toBe(`$.${HOOK_APPROVAL_KEY}`);
+    expect(ask.Next).toBe('AfterTrafficHooks');
+    for (const error of ['ApprovalRejectedError', 'States.Timeout', 'States.HeartbeatTimeout']) {
+      const c = ask.Catch.find((x: State) => x.ErrorEquals.includes(error));
+      expect(c, error).toMatchObject({ ResultPath: `$.${HOOK_APPROVAL_KEY}`, Next: 'AfterTrafficHooks' });
+    }
+    // Anything else (Slack down) is the failure path at the hooks step, like a failed hook.
+    const all = ask.Catch.find((x: State) => x.ErrorEquals.includes('States.ALL'));
+    expect(states[all.Next]!.Parameters.step).toBe('hooks-after-traffic');
+    expect(states.AfterTrafficHookFailed!.Parameters).toMatchObject({
+      step: 'hooks-after-traffic',
+      Error: 'HookFailedError',
+      'Cause.$': '$.hooksAfterTraffic.reason',
+    });
   });
 
   it('polls only in bounded loops whose Wait states match the attempt arithmetic', () => {

@@ -2,7 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '#core/config.js';
 import {
+  askEvidence,
   type Hook,
+  type HookAnswer,
   type HookProgress,
   hookRegion,
   judgeInvocation,
@@ -11,6 +13,7 @@ import {
   planStart,
 } from '#core/hooks.js';
 import { estimateRto } from '#core/rto.js';
+import { hookAnswer } from '#steps/core/hooks.js';
 import { exampleConfigJson } from '../support/fixtures.js';
 
 const ecs = (over: Partial<Extract<Hook, { kind: 'ecs' }>> = {}): Hook => ({
@@ -208,11 +211,90 @@ describe('phaseOutcome', () => {
     });
   });
 
-  it('ask: no approval path fits a hook, so it fails closed and says so', () => {
-    const d = phaseOutcome('afterTraffic', [progress({ status: 'failed', onFailure: 'ask', reason: 'x' })]);
-    expect(d.action).toBe('abort');
-    expect(d.code).toBe('HOOK_FAILED_ASK');
-    expect(d.reason).toContain('no approval path fits a hook yet: failing closed (report the run failed)');
+  it('ask before the promotion: nobody is asked (the run is fenced), so it fails closed and says so', () => {
+    const d = phaseOutcome('beforePromote', [
+      progress({ status: 'failed', onFailure: 'ask', reason: 'x' }),
+      progress({ name: 'other' }),
+    ]);
+    expect(d).toEqual({
+      action: 'abort',
+      code: 'HOOK_FAILED_ASK',
+      reason:
+        'hook h before the promotion failed (x); its onFailure is ask, and before the promotion the run is fenced, so nobody is asked: failing closed (abort the failover)',
+      continued: [],
+    });
+  });
+
+  it('ask after the traffic: waits for the other hooks, then asks once, naming each failed hook and its region', () => {
+    const purge = progress({
+      name: 'purge',
+      kind: 'lambda',
+      region: 'eu-west-1',
+      status: 'failed',
+      onFailure: 'ask',
+      code: 'INVOKE_FAILED',
+      reason: 'lambda hook purge failed: CDN refused',
+    });
+    const running = progress({ name: 'shrink', onFailure: 'continue' });
+    expect(phaseOutcome('afterTraffic', [purge, running])).toEqual({
+      action: 'wait',
+      code: 'HOOKS_RUNNING',
+      reason: '1 of 2 afterTraffic hooks not ready: shrink; a person is asked about purge once they end',
+      continued: [],
+    });
+    const shrunk = { ...running, status: 'failed' as const, reason: 'shrink timed out' };
+    expect(phaseOutcome('afterTraffic', [purge, shrunk])).toEqual({
+      action: 'ask',
+      code: 'HOOK_FAILED_ASK',
+      reason:
+        'hook purge (lambda in eu-west-1) after the traffic moved failed (lambda hook purge failed: CDN refused); its onFailure is ask: asking a person to continue or fail; the traffic has already moved and stays',
+      continued: [],
+    });
+    // An abort hook among them still fails the run at once, without asking.
+    const abort = progress({ name: 'gate', status: 'failed', onFailure: 'abort', reason: 'no' });
+    expect(phaseOutcome('afterTraffic', [purge, abort, running]).code).toBe('HOOK_FAILED_ABORT');
+    expect(askEvidence([purge, shrunk], { to: 'us-west-2' })).toEqual({
+      'hook purge': 'lambda in eu-west-1, INVOKE_FAILED: lambda hook purge failed: CDN refused',
+      traffic: 'already moved: us-west-2 holds the lease and serves; neither answer moves it back',
+      'if nobody answers': 'fail',
+    });
+  });
+
+  it('ask after the traffic: continue goes on with the hooks recorded as continued; fail and a timeout report the run failed', () => {
+    const purge = progress({ name: 'purge', status: 'failed', onFailure: 'ask', reason: 'x' });
+    const shrink = progress({ name: 'shrink', status: 'failed', onFailure: 'continue', reason: 'y' });
+    const what = 'hook purge (ecs in us-west-2) after the traffic moved failed (x); its onFailure is ask';
+    expect(
+      phaseOutcome('afterTraffic', [purge, shrink], { answer: 'continue', by: 'U01', at: 5, reason: 'ok' }),
+    ).toEqual({
+      action: 'next',
+      code: 'HOOK_ASK_CONTINUED',
+      reason: `${what}, and U01 answered continue: going on with purge, shrink recorded as failed`,
+      continued: ['purge', 'shrink'],
+    });
+    expect(
+      phaseOutcome('afterTraffic', [purge], {
+        answer: 'fail',
+        by: null,
+        reason: 'U01 rejected the approval',
+      }),
+    ).toEqual({
+      action: 'abort',
+      code: 'HOOK_ASK_FAILED',
+      reason: `${what}, and the answer was fail (U01 rejected the approval): report the run failed`,
+      continued: [],
+    });
+    expect(phaseOutcome('afterTraffic', [purge], { answer: 'timed-out', timeoutSeconds: 900 })).toEqual({
+      action: 'abort',
+      code: 'HOOK_ASK_TIMED_OUT',
+      reason: `${what}, and nobody answered within 900 s, which counts as fail: report the run failed`,
+      continued: [],
+    });
+    // An answer changes nothing where nothing was asked.
+    const done = progress({ status: 'done' });
+    expect(
+      phaseOutcome('afterTraffic', [done], { answer: 'continue', by: 'U01', at: 5, reason: '' }).code,
+    ).toBe('HOOKS_DONE');
   });
 
   it('continue: recorded, and the run goes on once every hook ended', () => {
@@ -226,18 +308,65 @@ describe('phaseOutcome', () => {
     });
   });
 
-  it('property: a failed abort or ask hook never lets the phase go on', () => {
+  it('property: a failed abort or ask hook never lets the phase go on by itself; after the traffic only continue does', () => {
     const status = fc.constantFrom('running', 'done', 'failed') as fc.Arbitrary<HookProgress['status']>;
     const policy = fc.constantFrom('abort', 'continue', 'ask') as fc.Arbitrary<HookProgress['onFailure']>;
+    const answer = fc.constantFrom<HookAnswer | undefined>(
+      undefined,
+      { answer: 'continue', by: 'U01', at: 1, reason: '' },
+      { answer: 'fail', by: 'U01', reason: '' },
+      { answer: 'timed-out', timeoutSeconds: 60 },
+    );
     fc.assert(
-      fc.property(fc.array(fc.tuple(status, policy), { maxLength: 6 }), (hs) => {
+      fc.property(fc.array(fc.tuple(status, policy), { maxLength: 6 }), answer, (hs, a) => {
         const list = hs.map(([s, p], i) => progress({ name: `h${i}`, status: s, onFailure: p }));
-        const d = phaseOutcome('beforePromote', list);
-        const blocking = list.some((h) => h.status === 'failed' && h.onFailure !== 'continue');
-        expect(d.action === 'abort').toBe(blocking);
-        if (d.action === 'next') expect(list.every((h) => h.status !== 'running')).toBe(true);
+        const failed = (p: string) => list.some((h) => h.status === 'failed' && h.onFailure === p);
+        const before = phaseOutcome('beforePromote', list, a);
+        expect(before.action === 'abort').toBe(failed('abort') || failed('ask'));
+        if (before.action === 'next') expect(list.every((h) => h.status !== 'running')).toBe(true);
+        const after = phaseOutcome('afterTraffic', list, a);
+        if (failed('abort')) expect(after.action).toBe('abort');
+        if (after.action === 'ask') expect(failed('ask') && !failed('abort') && !a).toBe(true);
+        if (after.action === 'next' && failed('ask')) expect(a?.answer).toBe('continue');
+        if (after.action === 'next') expect(list.every((h) => h.status !== 'running')).toBe(true);
       }),
     );
+  });
+});
+
+describe("hookAnswer: the approval task's answer as the ASL leaves it at $.hookApproval", () => {
+  it('reads a decision, a caught rejection and a caught timeout; refuses anything else', () => {
+    expect(hookAnswer({ approved: true, by: 'U01', at: 7, reason: 'approved in Slack by U01' }, 900)).toEqual(
+      {
+        answer: 'continue',
+        by: 'U01',
+        at: 7,
+        reason: 'approved in Slack by U01',
+      },
+    );
+    expect(hookAnswer({ approved: false, by: 'U01', at: 7, reason: 'no' }, 900)).toEqual({
+      answer: 'fail',
+      by: 'U01',
+      reason: 'no',
+    });
+    // SendTaskFailure's cause on AWS; a Lambda error's Cause is JSON with errorMessage.
+    expect(
+      hookAnswer(
+        { Error: 'ApprovalRejectedError', Cause: 'U01 rejected the approval: rejected in Slack by U01' },
+        900,
+      ),
+    ).toEqual({ answer: 'fail', by: null, reason: 'U01 rejected the approval: rejected in Slack by U01' });
+    for (const error of ['States.Timeout', 'States.HeartbeatTimeout']) {
+      expect(hookAnswer({ Error: error, Cause: 'timed out' }, 900)).toEqual({
+        answer: 'timed-out',
+        timeoutSeconds: 900,
+      });
+    }
+    for (const junk of [undefined, null, {}, { approved: 'yes' }, { Error: 'States.TaskFailed' }]) {
+      expect(() => hookAnswer(junk, 900)).toThrow(
+        /^the afterTraffic hook approval left no answer the hook step can read at \$\.hookApproval: /,
+      );
+    }
   });
 });
 
@@ -355,6 +484,30 @@ describe('the hooks section of the configuration', () => {
     );
     for (const region of ['target', 'eu-west-1']) {
       expect(issues({ afterTraffic: [scale({ region, onFailure: 'abort' })] })).toEqual([]);
+    }
+  });
+
+  it('an afterTraffic ask hook needs approval.slack approvers to ask; with them it is accepted', () => {
+    const purge = scale({ name: 'purge', onFailure: 'ask' });
+    expect(issues({ afterTraffic: [purge] })).toEqual([]);
+    for (const [slack, what] of [
+      [undefined, 'is not configured'],
+      [{ channel: 'C0123456789', approvers: [] }, 'has no approvers'],
+    ] as const) {
+      // biome-ignore lint/suspicious/noExplicitAny: raw JSON, edited freely before validation
+      const raw = exampleConfigJson() as Record<string, any>;
+      raw.hooks = { afterTraffic: [scale({ onFailure: 'continue' }), { ...purge }] };
+      // With nobody to ask an ambiguous failover needs another policy too; this test is about the hook.
+      raw.approval = { ambiguousPolicy: 'abort', ...(slack ? { slack } : {}) };
+      const r = parseConfig(raw);
+      expect(r.ok ? [] : r.issues).toEqual([
+        {
+          field: 'hooks.afterTraffic[1].onFailure',
+          message: `is "ask", which asks approval.slack's approvers to continue or fail when the hook fails, but approval.slack ${what}: configure approval.slack (channel, approvers), or use "continue" or "abort"`,
+        },
+      ]);
+      raw.hooks.afterTraffic[1].onFailure = 'abort';
+      expect(parseConfig(raw).ok).toBe(true);
     }
   });
 

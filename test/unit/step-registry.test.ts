@@ -113,6 +113,7 @@ describe('what derives from the step registry', () => {
       'route-traffic-status',
       'verify',
       'hooks-after-traffic',
+      'approval-hook',
       'notify',
     ]);
     expect(stepOrder('failover')).toContain('stop-traffic-status');

@@ -4,8 +4,10 @@ import { ownerOf } from '#core/ports.js';
 import { howFarItGot } from '#core/progress.js';
 import { type DnsCheck, planDnsCheck } from '#core/route.js';
 import type { StepDeps } from './deps.js';
+import { hookReport, hookSentence } from './hooks.js';
 import { claimedBy, owned, recorded, type Trail } from './record.js';
 import {
+  causeMessage,
   type IncidentState,
   MAX_ATTEMPTS,
   type Poll,
@@ -138,6 +140,7 @@ export async function complete(ev: TaskEvent, deps: StepDeps) {
     const now = deps.clock.now();
     const timings = breakdown(ev.state, now);
     const lease = stepResult<{ epoch: number }>(ev.state, 'lease');
+    const hooks = hookReport(ev.state);
     const detail = {
       ...about(s),
       epoch: lease?.epoch ?? null,
@@ -145,6 +148,7 @@ export async function complete(ev: TaskEvent, deps: StepDeps) {
       completedAt: now,
       timings,
       steps: stepTimings(ev.state),
+      ...(hooks ? { hooks } : {}),
     };
     // Close first: a retry after a failed publish finds it closed (a no-op) and publishes again.
     await deps.control.closeIncident({
@@ -163,7 +167,7 @@ export async function complete(ev: TaskEvent, deps: StepDeps) {
     const dnsAfterGrantMs = dnsAt !== null && granted !== null ? Math.max(0, dnsAt - granted) : null;
     const notified = await notifyQuietly(
       deps,
-      `${title(s.kind)} of ${s.application} from ${s.from} to ${s.to} completed in ${timings.totalMs} ms${traffic.movedByApi ? '' : `; traffic was NOT moved by API (${traffic.reason}): the health checks steer by the lease`}`,
+      `${title(s.kind)} of ${s.application} from ${s.from} to ${s.to} completed in ${timings.totalMs} ms${traffic.movedByApi ? '' : `; traffic was NOT moved by API (${traffic.reason}): the health checks steer by the lease`}${hookSentence(hooks)}`,
       detail,
     );
     return {
@@ -238,18 +242,6 @@ export async function abort(ev: TaskEvent, deps: StepDeps) {
       result: { event: `${title(s.kind)} Aborted`, code: why.code, step: why.step, reason, fenced, notified },
     };
   });
-}
-
-/** The Lambda error's Cause is a JSON string ({errorType, errorMessage, trace}); locally it is the message. */
-export function causeMessage(cause: unknown): string {
-  if (typeof cause !== 'string') return JSON.stringify(cause ?? null);
-  try {
-    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
-    if (parsed && typeof parsed.errorMessage === 'string') return parsed.errorMessage;
-  } catch {
-    // not JSON: the message itself
-  }
-  return cause;
 }
 
 /**

@@ -1,8 +1,10 @@
 import { StepInputError } from '#core/failover-errors.js';
 import {
+  askEvidence,
   HOOK_PHASES,
   HOOK_POLL_SECONDS,
   type Hook,
+  type HookAnswer,
   HookError,
   type HookPhase,
   type HookProgress,
@@ -13,9 +15,11 @@ import {
   phaseOutcome,
   planStart,
 } from '#core/hooks.js';
+import { approvalSettings } from './claim.js';
 import type { StepDeps } from './deps.js';
 import { owned, recorded } from './record.js';
 import {
+  causeMessage,
   type IncidentState,
   parseIncidentState,
   type StepRecord,
@@ -35,6 +39,21 @@ export const HOOK_AUDIT_NAMES: Record<HookPhase, string> = {
 };
 
 /**
+ * Where the answer of the afterTraffic hook approval lands (the approval task's ResultPath, for its result and its
+ * caught rejection or timeout alike); the next reading of the phase turns it into continue or fail.
+ */
+export const HOOK_APPROVAL_KEY = 'hookApproval';
+
+/** What the approval task needs when a failed afterTraffic `ask` hook asks a person (action `ask`). */
+export interface HookAsk extends Record<string, unknown> {
+  reason: string;
+  evidence: Record<string, string>;
+  /** The approval task's TimeoutSecondsPath and HeartbeatSecondsPath, as the other approvals have them. */
+  approvalTimeoutSeconds: number;
+  approvalHeartbeatSeconds: number;
+}
+
+/**
  * How long one read or scaling call may take. The region may be down (a `source` hook after an outage): an SDK
  * call that hangs must not hold the step until its Task times out; a silent call is a reading of "no answer".
  */
@@ -50,6 +69,10 @@ export interface HookPhaseResult extends Record<string, unknown> {
   /** When the phase's first step started: the phase's timing runs from here. */
   phaseStartedAt: number;
   waitSeconds: number;
+  /** Present when action is `ask`: what the approval task posts. */
+  ask?: HookAsk;
+  /** What the person answered (or that nobody did), once the phase has read it. */
+  answer?: HookAnswer;
 }
 
 export type HookEvent = TaskEvent & { phase?: unknown };
@@ -70,6 +93,11 @@ export async function runHooks(ev: HookEvent, deps: StepDeps) {
   const hooks = deps.config.hooks?.[phase] ?? [];
   const trail = owned(ev, s);
   const out = await recorded(deps, trail, HOOK_AUDIT_NAMES[phase], async () => {
+    // The approval task's answer counts only for the ask it answers: the reading before it asked.
+    const answer =
+      phase === 'afterTraffic' && prev?.action === 'ask'
+        ? hookAnswer(ev.state[HOOK_APPROVAL_KEY], prev.ask?.approvalTimeoutSeconds)
+        : undefined;
     const now = deps.clock.now();
     const phaseStartedAt = prev?.phaseStartedAt ?? now;
     if (hooks.length > 0 && !deps.hooks) {
@@ -96,7 +124,8 @@ export async function runHooks(ev: HookEvent, deps: StepDeps) {
         detail: { phase, ...p },
       });
     }
-    const d = phaseOutcome(phase, progress);
+    const d = phaseOutcome(phase, progress, answer);
+    const settings = approvalSettings(deps.config);
     const result: HookPhaseResult = {
       phase,
       action: d.action,
@@ -106,24 +135,60 @@ export async function runHooks(ev: HookEvent, deps: StepDeps) {
       hooks: progress,
       phaseStartedAt,
       waitSeconds: HOOK_POLL_SECONDS,
+      ...(d.action === 'ask'
+        ? { ask: { reason: d.reason, evidence: askEvidence(progress, s), ...settings } }
+        : {}),
+      ...(answer ? { answer } : {}),
     };
     return {
-      outcome:
-        d.action === 'wait'
-          ? 'waiting'
-          : d.code === 'NO_HOOKS'
-            ? 'none'
-            : d.action === 'next'
-              ? 'done'
-              : 'abort',
+      outcome: OUTCOME[d.code] ?? (d.action === 'next' ? 'done' : d.action),
       audit: d.action !== 'wait',
       decision: d,
       result,
+      // A person may take up to the approval timeout: no other control region should take this wait for a
+      // dead execution (the approval task records no progress while it waits).
+      ...(d.action === 'ask'
+        ? { quietUntil: deps.clock.now() + settings.approvalTimeoutSeconds * 1000 }
+        : {}),
     };
   });
   // The phase is one step of the run's timings, from its first reading to its last.
   const step: StepRecord = { ...out.step, startedAt: out.phaseStartedAt };
   return { ...out, step };
+}
+
+/** The step's outcome word (audit, timings) for the codes that need one of their own. */
+const OUTCOME: Partial<Record<PhaseOutcome['code'], string>> = {
+  NO_HOOKS: 'none',
+  HOOKS_RUNNING: 'waiting',
+  HOOK_FAILED_ASK: 'asking',
+  HOOK_ASK_CONTINUED: 'continued',
+};
+
+/**
+ * The approval task's answer as the ASL leaves it: the decision SendTaskSuccess returned, or the error its Catch
+ * caught (ApprovalRejectedError from SendTaskFailure, States.Timeout / States.HeartbeatTimeout). Anything else is
+ * refused, so the step fails and the run takes the failure path: an answer nobody can read is no "continue".
+ */
+export function hookAnswer(raw: unknown, timeoutSeconds: number | undefined): HookAnswer {
+  const v = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
+  if (v.approved === true && typeof v.by === 'string' && typeof v.at === 'number') {
+    return { answer: 'continue', by: v.by, at: v.at, reason: String(v.reason ?? '') };
+  }
+  if (v.approved === false) {
+    return {
+      answer: 'fail',
+      by: typeof v.by === 'string' ? v.by : null,
+      reason: String(v.reason ?? 'rejected'),
+    };
+  }
+  if (v.Error === 'ApprovalRejectedError') return { answer: 'fail', by: null, reason: causeMessage(v.Cause) };
+  if ((v.Error === 'States.Timeout' || v.Error === 'States.HeartbeatTimeout') && timeoutSeconds) {
+    return { answer: 'timed-out', timeoutSeconds };
+  }
+  throw new StepInputError(
+    `the afterTraffic hook approval left no answer the hook step can read at $.${HOOK_APPROVAL_KEY}: ${JSON.stringify(raw ?? null).slice(0, 200)}`,
+  );
 }
 
 async function advance(
@@ -240,4 +305,45 @@ async function bounded<T>(p: Promise<T>, ms: number): Promise<T | Error> {
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** What `Failover Completed` / `Failback Completed` say of a phase that had hooks. */
+export interface HookPhaseReport {
+  code: PhaseOutcome['code'];
+  reason: string;
+  continued: string[];
+  /** Who answered continue for a failed `ask` hook, and when. */
+  continuedBy?: { by: string; at: number };
+}
+
+/**
+ * The hook phases of a completed run, as its event reports them: the phase's code and reason, the hooks that
+ * failed and were continued (by policy, or by the person who answered continue). Null when the run had no hooks.
+ */
+export function hookReport(
+  state: Record<string, unknown>,
+): Partial<Record<HookPhase, HookPhaseReport>> | null {
+  const out: Partial<Record<HookPhase, HookPhaseReport>> = {};
+  for (const phase of HOOK_PHASES) {
+    const r = stepResult<HookPhaseResult>(state, HOOK_RESULT_KEYS[phase]);
+    if (!r || r.code === 'NO_HOOKS') continue;
+    out[phase] = {
+      code: r.code,
+      reason: r.reason,
+      continued: r.continued,
+      ...(r.answer?.answer === 'continue' ? { continuedBy: { by: r.answer.by, at: r.answer.at } } : {}),
+    };
+  }
+  return Object.keys(out).length > 0 ? out : null;
+}
+
+/** The notification's sentence about hooks that failed and were continued; empty when none were. */
+export function hookSentence(report: Partial<Record<HookPhase, HookPhaseReport>> | null): string {
+  const parts = HOOK_PHASES.flatMap((phase) => {
+    const r = report?.[phase];
+    if (!r || r.continued.length === 0) return [];
+    const who = r.continuedBy ? `, continued by ${r.continuedBy.by}` : ', onFailure continue';
+    return [`${r.continued.join(', ')} (${phase}${who})`];
+  });
+  return parts.length > 0 ? `; hooks failed and continued: ${parts.join('; ')}` : '';
 }

@@ -187,3 +187,15 @@ export function requireStep<T = Record<string, unknown>>(state: Record<string, u
   if (!v) throw new StepInputError(`execution state has no result of step "${key}"`);
   return v;
 }
+
+/** The Lambda error's Cause is a JSON string ({errorType, errorMessage, trace}); locally it is the message. */
+export function causeMessage(cause: unknown): string {
+  if (typeof cause !== 'string') return JSON.stringify(cause ?? null);
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
+    if (parsed && typeof parsed.errorMessage === 'string') return parsed.errorMessage;
+  } catch {
+    // not JSON: the message itself
+  }
+  return cause;
+}
