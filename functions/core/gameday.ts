@@ -572,3 +572,34 @@ export interface GamedayMarkerStore extends GamedayMarkerReader {
   /** Removes the marker only if it is still the one written at `startedAt`; false when it was not there. */
   removeMarker(application: string, region: string, startedAt: number): Promise<boolean>;
 }
+
+/** One execution of the failover machine as the game day follows it. */
+export interface ExecutionSummary {
+  arn: string;
+  status: string;
+  startedAt: number;
+  stoppedAt: number | null;
+}
+
+/** Step Functions as the game day reads it: ListExecutions, DescribeExecution, GetExecutionHistory. */
+export interface ExecutionReader {
+  /** The machine's executions started at or after `since`, oldest first. */
+  startedSince(machineArn: string, since: number): Promise<ExecutionSummary[]>;
+  describe(executionArn: string): Promise<ExecutionSummary>;
+  /** Every event of the execution, oldest first (all pages). */
+  history(executionArn: string): Promise<HistoryEvent[]>;
+}
+
+/** FIS experiment states (FIS API reference, ExperimentState): pending … completed, stopped, failed. */
+export const FIS_ENDED = new Set(['completed', 'stopped', 'failed', 'cancelled']);
+
+/** AWS FIS as the game day uses it: StartExperiment, GetExperiment, StopExperiment. */
+export interface FaultExperiments {
+  start(
+    templateId: string,
+    clientToken: string,
+    tags: Record<string, string>,
+  ): Promise<{ id: string; status: string }>;
+  status(id: string): Promise<{ status: string; reason: string }>;
+  stop(id: string): Promise<void>;
+}
