@@ -48,6 +48,7 @@ import {
   MachineArnError,
   machineOption,
   openControlTable,
+  parseStateMachineArn,
   processIo,
   required,
   type StateMachineRef,
@@ -178,11 +179,21 @@ export async function gamedayCommand(argv: string[], deps: GamedayCommandDeps = 
       io.err(`${err.message}; nothing changed\n`);
       return 1;
     }
+    // Every control region runs the machine and the first to claim the incident wins: watch them all, unless
+    // --state-machine-arn names one.
+    const machines = givenMachine
+      ? [givenMachine]
+      : config.controlRegions.map((region) =>
+          parseStateMachineArn(
+            machine.arn.replace(`:states:${machine.region}:`, `:states:${region}:`),
+            'failover',
+          ),
+        );
     const out = v.out ?? join('gameday-out', config.application);
     const plan = gamedayPlan(config, options, {
       table: table.name,
       tableRegion: table.region,
-      machineArn: machine.arn,
+      machineArns: machines.map((m) => m.arn),
       out,
     });
     if (v['dry-run']) {
@@ -195,7 +206,7 @@ export async function gamedayCommand(argv: string[], deps: GamedayCommandDeps = 
       config,
       configFile,
       options,
-      machine,
+      machines,
       out,
       by: v.by ?? whoami(),
       reason: v.reason ?? 'game day',
@@ -216,7 +227,7 @@ interface Run {
   config: CutoverConfig;
   configFile: string;
   options: GamedayOptions;
-  machine: StateMachineRef;
+  machines: StateMachineRef[];
   out: string;
   by: string;
   reason: string;
@@ -254,7 +265,7 @@ async function runGameday(r: Run): Promise<number> {
     application: config.application,
     account: r.caller.account,
     fault: options.fault,
-    machine: r.machine.arn,
+    machines: r.machines.map((m) => m.arn),
     by: r.by,
     reason: r.reason,
   });
@@ -290,8 +301,7 @@ async function runGameday(r: Run): Promise<number> {
       io.err(`gameday: experiment ${started.id} ${started.status}\n`);
     }
     record('fault_injected', { region: primary, kind: options.fault, ...faultFields(made) }, faultAt);
-    const reader = await (r.deps.executions ?? defaultExecutions(r.deps))(r.machine.region);
-    const watched = await watch(r, reader, made, faultAt, signal, record);
+    const watched = await watch(r, made, faultAt, signal, record);
     execution = watched.execution;
     history = watched.history;
     interrupted = watched.interrupted;
@@ -348,7 +358,6 @@ function faultFields(made: Made): Record<string, unknown> {
 /** Waits for the execution started after the fault and follows it to its end, the timeout, or Ctrl-C. */
 async function watch(
   r: Run,
-  reader: ExecutionReader,
   made: Made,
   faultAt: number,
   signal: AbortSignal,
@@ -361,8 +370,19 @@ async function watch(
   let history: HistoryEvent[] = [];
   let printed = 0;
   let fisEnded = false;
+  const readers = new Map<string, ExecutionReader>();
+  const readerIn = async (region: string) => {
+    let reader = readers.get(region);
+    if (!reader) {
+      reader = await (r.deps.executions ?? defaultExecutions(r.deps))(region);
+      readers.set(region, reader);
+    }
+    return reader;
+  };
+  const unreadable = new Set<string>();
+  let executionRegion = r.machines[0]!.region;
   io.err(
-    `gameday: waiting for ${r.machine.arn} to start an execution (the watchers' debounce, then the quorum)\n`,
+    `gameday: waiting for an execution of ${r.machines.map((m) => m.arn).join(' or ')} (the watchers' debounce, then the quorum)\n`,
   );
   for (;;) {
     if (signal.aborted) return { execution, history, interrupted: 'interrupted (Ctrl-C)' };
@@ -374,7 +394,25 @@ async function watch(
       };
     }
     if (!execution) {
-      execution = (await reader.startedSince(r.machine.arn, faultAt))[0] ?? null;
+      // A control region that does not answer (it may be the one the drill of a real outage took down) is skipped,
+      // said once; the others are still watched.
+      const found: { region: string; execution: ExecutionSummary }[] = [];
+      for (const m of r.machines) {
+        try {
+          const first = (await (await readerIn(m.region)).startedSince(m.arn, faultAt))[0];
+          if (first) found.push({ region: m.region, execution: first });
+        } catch (err) {
+          if (!unreadable.has(m.region)) {
+            unreadable.add(m.region);
+            io.err(
+              `gameday: ListExecutions of ${m.arn} failed, watching the others: ${describeAwsError(err)}\n`,
+            );
+          }
+        }
+      }
+      const earliest = found.sort((a, b) => a.execution.startedAt - b.execution.startedAt)[0];
+      execution = earliest?.execution ?? null;
+      if (earliest) executionRegion = earliest.region;
       if (execution) {
         io.err(
           `gameday: execution ${execution.arn} started ${((execution.startedAt - faultAt) / 1000).toFixed(1)} s after the fault\n`,
@@ -387,6 +425,7 @@ async function watch(
       }
     }
     if (execution) {
+      const reader = await readerIn(executionRegion);
       const now = await reader.describe(execution.arn);
       history = await reader.history(execution.arn);
       const states = statesEntered(history);
@@ -467,7 +506,8 @@ function writeArtifacts(r: Run, report: GamedayReport, timeline: TimelineEvent[]
   const full = {
     ...report,
     account: r.caller.account,
-    state_machine_arn: r.machine.arn,
+    state_machine_arn: report.execution?.arn.replace(/:execution:([^:]+):[^:]+$/, ':stateMachine:$1') ?? null,
+    state_machine_arns: r.machines.map((m) => m.arn),
     by: r.by,
     reason: r.reason,
     configuration: r.config,

@@ -130,7 +130,7 @@ ${TABLE_NOTE}`,
   (default) puts the game-day marker for the primary in the control table: the health contract's check of kind
   gameday fails there until the marker is deleted or its --timeout passes (it expires by itself). --fault fis
   starts the FIS experiment template gameday.fisExperimentTemplateId names. It then follows the failover execution
-  that starts after the fault (cutover-<application>-failover in the first control region, or --state-machine-arn),
+  that starts after the fault (cutover-<application>-failover in every control region, or --state-machine-arn),
   printing each state entered, undoes the fault on every way out (the end, --timeout, an error, Ctrl-C), and writes
   timeline.jsonl, report.json and report.html to --out (default gameday-out/<application>). Then --failback ask
   (default) asks y/N, yes starts the planned failback as cutover failback does, no prints its command.

@@ -201,7 +201,7 @@ export function gamedayCheckOf(config: Pick<CutoverConfig, 'health'>) {
 export function gamedayPlan(
   config: CutoverConfig,
   options: GamedayOptions,
-  where: { table: string; tableRegion: string; machineArn: string; out: string },
+  where: { table: string; tableRegion: string; machineArns: readonly string[]; out: string },
 ): string[] {
   const primary = config.primary.region;
   const standby = config.standby.region;
@@ -221,7 +221,7 @@ export function gamedayPlan(
   }[options.failback];
   return [
     `1. ${fault}`,
-    `2. wait for the failover execution of ${where.machineArn} that starts after the fault (the watchers, the aggregator and the rule start it), then follow it until it ends (changes nothing)`,
+    `2. wait for the failover execution that starts after the fault in ${where.machineArns.join(' or ')} (the watchers, the aggregator and the rule start it, in whichever control region wins the incident), then follow it until it ends (changes nothing)`,
     `3. ${undo}`,
     `4. read the incident's audit trail and write timeline.jsonl, report.json and report.html to ${where.out}`,
     `5. ${failback}`,

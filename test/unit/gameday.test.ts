@@ -186,7 +186,10 @@ describe('the plan a dry run prints', () => {
       {
         table: 'cutover-orders-control',
         tableRegion: 'us-east-2',
-        machineArn: 'arn:aws:states:us-east-2:123456789012:stateMachine:cutover-orders-failover',
+        machineArns: [
+          'arn:aws:states:us-east-2:123456789012:stateMachine:cutover-orders-failover',
+          'arn:aws:states:eu-central-1:123456789012:stateMachine:cutover-orders-failover',
+        ],
         out: 'gameday-out/orders',
       },
     );
@@ -196,6 +199,9 @@ describe('the plan a dry run prints', () => {
     );
     expect(lines[2]).toMatch(
       /^3\. delete the game-day marker \(on every way out: .* Ctrl-C; if this process dies it expires by itself\)$/,
+    );
+    expect(lines[1]).toMatch(
+      /^2\. wait for the failover execution that starts after the fault in arn:aws:states:us-east-2:\S+ or arn:aws:states:eu-central-1:\S+ \(/,
     );
     expect(lines[4]).toBe('5. ask whether to start the planned failback from us-west-2 to us-east-1');
   });
