@@ -189,6 +189,16 @@ export async function gamedayCommand(argv: string[], deps: GamedayCommandDeps = 
             'failover',
           ),
         );
+    // The FIS client is loaded before anything changes: without it, the fis fault is refused like any other.
+    let experiments: FaultExperiments | null = null;
+    if (options.fault === 'fis') {
+      try {
+        experiments = await (deps.experiments ?? defaultExperiments)(config.primary.region);
+      } catch (err) {
+        io.err(`cannot run a game day: ${(err as Error).message}; nothing changed\n`);
+        return 1;
+      }
+    }
     const out = v.out ?? join('gameday-out', config.application);
     const plan = gamedayPlan(config, options, {
       table: table.name,
@@ -207,6 +217,7 @@ export async function gamedayCommand(argv: string[], deps: GamedayCommandDeps = 
       configFile,
       options,
       machines,
+      experiments,
       out,
       by: v.by ?? whoami(),
       reason: v.reason ?? 'game day',
@@ -228,6 +239,7 @@ interface Run {
   configFile: string;
   options: GamedayOptions;
   machines: StateMachineRef[];
+  experiments: FaultExperiments | null;
   out: string;
   by: string;
   reason: string;
@@ -288,7 +300,7 @@ async function runGameday(r: Run): Promise<number> {
       faultAt = startedAt;
     } else {
       const templateId = config.gameday!.fisExperimentTemplateId!;
-      const fis = await (r.deps.experiments ?? defaultExperiments)(primary);
+      const fis = r.experiments!;
       io.err(
         `gameday: starting the FIS experiment from template ${templateId} in ${primary}; Ctrl-C stops it\n`,
       );
