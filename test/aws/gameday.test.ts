@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -514,5 +515,39 @@ describe('cutover gameday runs the failover and reports it (moto)', () => {
     expect(calls.at(-1)).toBe('stop EXP123');
     expect(r.err).toContain('gameday: stopping experiment EXP123 (running)\n');
     expect(await s.markers.readMarker('gd-fis', 'us-east-1')).toBeNull();
+  });
+});
+
+describe('cutover gameday as an operator runs it (a process, AWS_ENDPOINT_URL at moto)', () => {
+  const cli = (...args: string[]) => {
+    const r = spawnSync(process.execPath, ['bin/cutover.mjs', 'gameday', ...args], {
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        AWS_ENDPOINT_URL: moto(),
+        AWS_ACCESS_KEY_ID: 'testing',
+        AWS_SECRET_ACCESS_KEY: 'testing',
+        AWS_PROFILE: '',
+      },
+    });
+    return { code: r.status, out: r.stdout, err: r.stderr };
+  };
+
+  it('the dry run through the CLI (STS and the control table on moto); the wrong account refused', {
+    timeout: 60_000,
+  }, async () => {
+    const s = await setup('gd-cli', 'me-south-1');
+    await s.leases.acquire('gd-cli', 'us-east-1', null);
+    let r = cli('--config', s.file, ...s.tableArgs, '--account', ACCOUNT, '--dry-run');
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^dry run: account 123456789012 matches --account; us-east-1 holds the lease;/);
+    expect(r.out.match(/^ {2}\d\. /gm)).toHaveLength(5);
+    r = cli('--config', s.file, ...s.tableArgs, '--account', '000000000000', '--dry-run');
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(
+      /^cannot run a game day: ACCOUNT_MISMATCH: --account 000000000000 is not the account/,
+    );
+    expect(await s.markers.readMarker('gd-cli', 'us-east-1')).toBeNull();
   });
 });
