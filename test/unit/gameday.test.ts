@@ -380,3 +380,67 @@ describe('the report from the execution history', () => {
     });
   });
 });
+
+describe('report.html in its game-day mode (the drill’s page)', () => {
+  it('says game day, gives the RTO’s meaning, claims no write numbers, escapes what it shows', async () => {
+    const { renderReportHtml } = await import('../../infra/local/drill/report-html.js');
+    const r = gamedayReport({
+      config,
+      fault: 'health',
+      faultAt: T0,
+      faultUndoneAt: T0 + 82_000,
+      execution: {
+        arn: 'arn:aws:states:us-east-2:123456789012:execution:m:<x>',
+        status: 'SUCCEEDED',
+        startedAt: T0 + 41_400,
+        stoppedAt: T0 + 81_610,
+      },
+      history: history(T0),
+      audit: [],
+      leaseAfter: { holder: 'us-west-2', epoch: 6 },
+      interrupted: null,
+    });
+    const html = renderReportHtml(
+      {
+        scenario: 'game day (health)',
+        seed: 0,
+        verdict: r.verdict,
+        checks: r.checks,
+        reasons: r.reasons,
+        fault_at: r.fault_at,
+        rto_ms: r.rto_ms,
+        phases: r.phases as never,
+        steps: r.steps as never,
+        lost_acked_writes: 0,
+        lost_writes: [],
+        split_brain_writes: 0,
+        failover_executions: 1,
+        failovers_completed: 0,
+        acked_writes: 0,
+        lag_at_fault_ms: null,
+        peak_memory_mib: null,
+        approve: false,
+        replication: 'asynchronous',
+        duration_ms: 82_000,
+        config,
+        config_source: 'cutover.json',
+        time_scale: 1,
+        edge_time_scale: 1,
+        write_rate: { asked_per_s: 0, achieved_per_s: null, before_fault_per_s: null },
+        gameday: { rto_means: r.rto_means, account: '123456789012', execution: r.execution?.arn ?? null },
+      },
+      [],
+      [],
+    );
+    expect(html).toContain('<h1>Cutover game day in AWS: game day (health)</h1>');
+    expect(html).toContain(
+      'account 123456789012 · execution arn:aws:states:us-east-2:123456789012:execution:m:&lt;x&gt;',
+    );
+    expect(html).toContain('from the fault to the failover machine entering Verify');
+    expect(html).not.toMatch(/class="note">from the fault to the first write the new primary acknowledged/);
+    expect(html).not.toContain('No write was acknowledged');
+    expect(html).toContain('lost and split-brain writes are not measured here');
+    expect(html).not.toContain('lost acknowledged writes');
+    expect(html.match(/data-phase="[a-z_]+" data-ms/g)).toHaveLength(7);
+  });
+});

@@ -212,6 +212,7 @@ function writesSection(
   timeline: readonly TimelineEvent[],
   acked: readonly AckedWrite[],
 ): string {
+  if (r.gameday) return '';
   if (!acked.length)
     return `<section id="writes"><h2>Acknowledged writes</h2><p class="note">No write was acknowledged.</p></section>`;
   const regions = [...new Set(acked.map((a) => a.region))].sort();
