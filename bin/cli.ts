@@ -75,6 +75,8 @@ export async function main(argv: string[]): Promise<number> {
       return (await import('./readiness-command.js')).readinessCommand(rest);
     case 'canary':
       return (await import('./canary-command.js')).canaryCommand(rest);
+    case 'gameday':
+      return (await import('./gameday-command.js')).gamedayCommand(rest);
     case '--version':
     case 'version':
       process.stdout.write(`cutover ${version()}\n`);

@@ -120,6 +120,24 @@ ${TABLE_NOTE}`,
   paused: its rollback sends all traffic to the configured primary.
 ${TABLE_NOTE}`,
   },
+  gameday: {
+    summary:
+      'the real failover rehearsed in a staging account: fail the primary, follow the execution, report, fail back',
+    usage:
+      'usage: cutover gameday --config FILE --account ID [--fault health|fis] [--timeout 15m] [--failback ask|yes|no] [--out DIR] [--reason TEXT] [--by WHO] [--state-machine-arn ARN] [--table NAME] [--region R] [--endpoint URL] [--dry-run]',
+    details: `  Refuses, changing nothing, unless STS GetCallerIdentity's account is --account, the configured primary holds an
+  unexpired lease, no incident is open, nothing is paused and no other game day's marker is live. --fault health
+  (default) puts the game-day marker for the primary in the control table: the health contract's check of kind
+  gameday fails there until the marker is deleted or its --timeout passes (it expires by itself). --fault fis
+  starts the FIS experiment template gameday.fisExperimentTemplateId names. It then follows the failover execution
+  that starts after the fault (cutover-<application>-failover in every control region, or --state-machine-arn),
+  printing each state entered, undoes the fault on every way out (the end, --timeout, an error, Ctrl-C), and writes
+  timeline.jsonl, report.json and report.html to --out (default gameday-out/<application>). Then --failback ask
+  (default) asks y/N, yes starts the planned failback as cutover failback does, no prints its command.
+  --dry-run checks everything and prints each change it would make, in order. Exit 0 pass, 1 refused or failed,
+  2 a usage problem. docs/gameday.md lists the IAM permissions it needs.
+${TABLE_NOTE}`,
+  },
 } satisfies Record<string, CommandHelp>;
 
 export type CommandName = keyof typeof HELP;

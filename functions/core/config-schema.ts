@@ -223,9 +223,39 @@ export function healthIssues(c: {
     if (check.kind !== 'replication-lag' && check.maxLagMs !== undefined) {
       out.push({ field: `${at}.maxLagMs`, message: `is only for kind replication-lag, not ${check.kind}` });
     }
+    if (check.kind === 'gameday' && check.weight !== 'unhealthy') {
+      out.push({
+        field: `${at}.weight`,
+        message: `must be unhealthy for kind gameday, got ${check.weight}: the game day fails the region only through an unhealthy check`,
+      });
+    }
   });
+  const gamedays = h.checks.filter((c) => c.kind === 'gameday');
+  if (gamedays.length > 1) {
+    out.push({
+      field: `health.checks[${h.checks.lastIndexOf(gamedays[1]!)}].kind`,
+      message: 'gameday appears twice: one game-day check reads the one marker',
+    });
+  }
   return out;
 }
+
+/**
+ * The game day (docs/gameday.md, `cutover gameday`): what its FIS fault starts. Absent: `--fault health` only.
+ */
+const gamedaySection = z
+  .object({
+    /** An AWS FIS experiment template in the primary's region that fails the primary (`--fault fis`). */
+    fisExperimentTemplateId: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9]{1,64}$/,
+        'must be an AWS FIS experiment template id such as EXT1a2b3c4d5e6f7 (letters and digits, at most 64)',
+      )
+      .optional(),
+  })
+  .strict()
+  .optional();
 
 export const configShape = z
   .object({
@@ -428,6 +458,7 @@ export const configShape = z
       .strict()
       .optional(),
     health: healthSection,
+    gameday: gamedaySection,
     fence: z
       .object({
         /** Lambda functions in the old primary region set to reserved concurrency 0 when fenced. */

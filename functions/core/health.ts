@@ -7,7 +7,8 @@ import { z } from 'zod';
  * `decide()` weighs them by the configured weight. Everything here is pure.
  */
 
-export const CHECK_KINDS = ['write', 'replication-lag', 'queue-backlog', 'dependency'] as const;
+/** `gameday`: fails while a game-day marker for the region is live (docs/gameday.md); it never fails otherwise. */
+export const CHECK_KINDS = ['write', 'replication-lag', 'queue-backlog', 'dependency', 'gameday'] as const;
 export type CheckKind = (typeof CHECK_KINDS)[number];
 
 /**

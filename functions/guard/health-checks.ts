@@ -1,4 +1,5 @@
 import type { LagReading, ReplicationLagReader } from '#core/failover-ports.js';
+import { type GamedayMarker, type GamedayMarkerReader, markerState } from '#core/gameday.js';
 import { type QueueBacklogReader, thresholdResult } from '#core/health.js';
 import type { DeepCheck } from './health.js';
 
@@ -75,5 +76,50 @@ export function dependencyCheck(url: string, fetchImpl: typeof fetch = fetch): D
     await res.body?.cancel().catch(() => {});
     const ok = res.status >= 200 && res.status < 300;
     return { ok, detail: `${parsed.host} answered ${res.status}` };
+  };
+}
+
+/**
+ * Kind `gameday` (docs/gameday.md): fails while a game-day marker for `region` is live in the control table, so a
+ * game day (`cutover gameday`) fails this region's health for real, as the watchers and the keeper see it. The
+ * marker is read at most once per `cacheMs` (give it `probe.intervalMs`: at most one read per probe round, however
+ * many watchers probe), and a cached marker stops failing at its `until` without another read: the fault ends by
+ * itself. A read that fails passes the check (with the error as detail): an unreadable control table must never
+ * fail a primary over; a game day then sees no failover and stops at its timeout.
+ */
+export function gamedayCheck(
+  reader: GamedayMarkerReader,
+  options: { application: string; region: string; cacheMs: number; now?: () => number },
+): DeepCheck {
+  if (typeof reader?.readMarker !== 'function') throw new TypeError('gamedayCheck needs a marker reader');
+  if (!(options.cacheMs >= 0))
+    throw new RangeError(`gamedayCheck: cacheMs must be ≥ 0, got ${options.cacheMs}`);
+  const now = options.now ?? Date.now;
+  let cached: { at: number; marker: GamedayMarker | null; error?: string } | null = null;
+  let reading: Promise<void> | null = null;
+  const refresh = (signal: AbortSignal) =>
+    (reading ??= reader
+      .readMarker(options.application, options.region, signal)
+      .then(
+        (marker) => {
+          cached = { at: now(), marker };
+        },
+        (err: unknown) => {
+          cached = { at: now(), marker: null, error: err instanceof Error ? err.message : String(err) };
+        },
+      )
+      .finally(() => {
+        reading = null;
+      }));
+  return async (signal) => {
+    if (cached === null || now() - cached.at >= options.cacheMs) await refresh(signal);
+    const c = cached!;
+    if (c.error !== undefined)
+      return {
+        ok: true,
+        detail: `game-day marker unreadable, no game day assumed: ${c.error}`.slice(0, 200),
+      };
+    const state = markerState(c.marker, options.region, now());
+    return { ok: !state.live, detail: state.reason };
   };
 }

@@ -38,17 +38,17 @@ export function renderReportHtml(
 <meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(`Cutover drill — ${title}`)}</title>
+<title>${esc(`Cutover ${report.gameday ? 'game day' : 'drill'} — ${title}`)}</title>
 <style>${CSS}</style>
 </head>
 <body>
 <header>
-<h1>Cutover drill: ${esc(report.scenario)}</h1>
+<h1>Cutover ${report.gameday ? 'game day in AWS' : 'drill'}: ${esc(report.scenario)}</h1>
 <p class="verdict ${pass ? 'pass' : 'fail'}" id="verdict" data-verdict="${esc(report.verdict)}">${pass ? '✓ PASS' : '✗ FAIL'}</p>
 ${typeof summary === 'string' ? `<p class="summary">${esc(summary)}</p>` : ''}
-<p class="meta">seed ${esc(report.seed)} · ${esc(report.replication)} replication${report.approve ? ' · --approve' : ''} · ${
+<p class="meta">${report.gameday ? `account ${esc(report.gameday.account)} · execution ${esc(report.gameday.execution ?? 'none')}` : `seed ${esc(report.seed)} · ${esc(report.replication)} replication${report.approve ? ' · --approve' : ''}`} · ${
     faultAt === null ? 'no fault' : `fault at ${esc(new Date(faultAt).toISOString())}`
-  } · drill took ${fmtMs(report.duration_ms)}</p>
+  } · ${report.gameday ? 'fault held' : 'drill took'} ${fmtMs(report.duration_ms)}</p>
 </header>
 <main>
 ${checksSection(report)}
@@ -134,12 +134,18 @@ function rtoSection(r: DrillReport): string {
 <tfoot><tr><th>sum</th><td class="num">${fmtMs(sum)}</td><td colspan="2" class="note">${
     r.rto_ms === null
       ? 'the failover never completed: the phases it reached'
-      : 'from the fault to the first write the new primary acknowledged'
+      : (r.gameday?.rto_means ?? 'from the fault to the first write the new primary acknowledged')
   }</td></tr></tfoot></table>
 </section>`;
 }
 
 function numbersSection(r: DrillReport): string {
+  if (r.gameday) {
+    return `<section id="numbers"><h2>Numbers</h2>
+<table><tbody><tr><td>failover executions</td><td class="num">${esc(r.failover_executions)}</td></tr><tr><td>failovers completed</td><td class="num">${esc(r.failovers_completed)}</td></tr></tbody></table>
+<p class="note">A game day in AWS has no client that counts acknowledged writes: lost and split-brain writes are not measured here (the local drill measures them).</p>
+</section>`;
+  }
   const rows: [string, string][] = [
     ['acknowledged writes', String(r.acked_writes)],
     ['lost acknowledged writes', String(r.lost_acked_writes)],
@@ -213,6 +219,7 @@ function writesSection(
   timeline: readonly TimelineEvent[],
   acked: readonly AckedWrite[],
 ): string {
+  if (r.gameday) return '';
   if (!acked.length)
     return `<section id="writes"><h2>Acknowledged writes</h2><p class="note">No write was acknowledged.</p></section>`;
   const regions = [...new Set(acked.map((a) => a.region))].sort();

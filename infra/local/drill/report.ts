@@ -353,6 +353,11 @@ export interface DrillReportOf<S extends string = string> {
    * (outage included), and before the first fault (the steady load; null without a fault).
    */
   write_rate: { asked_per_s: number; achieved_per_s: number | null; before_fault_per_s: number | null };
+  /**
+   * Set when the report is a game day's in AWS (`cutover gameday`, bin/gameday-command.ts): what its RTO means
+   * there, and no write numbers (nothing in AWS counts acknowledged writes).
+   */
+  gameday?: { rto_means: string; account: string; execution: string | null };
 }
 
 const fmtMs = (v: number | null) => (v === null ? '—' : `${v.toLocaleString('en-US')} ms`);
