@@ -25,6 +25,10 @@ export default defineConfig({
           globalSetup: ['test/support/moto-global-setup.ts'],
           testTimeout: 30_000,
           hookTimeout: 60_000,
+          // One moto server for the tier, whose Step Functions runs executions (execute_state_machine): executions
+          // from two files in one region crashed its StartExecution (a deepcopy of a lock: "cannot pickle
+          // '_thread.RLock' object", answered as an HTML 500). The files take turns, and each uses its own regions.
+          fileParallelism: false,
         },
       },
       { test: { name: 'infra', include: ['test/infra/**/*.test.ts'], testTimeout: 180_000 } },

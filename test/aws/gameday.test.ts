@@ -55,7 +55,7 @@ type RawConfig = Record<string, any>;
 async function setup(application: string, controlRegion: string, edit: (raw: RawConfig) => void = () => {}) {
   const raw = JSON.parse(readFileSync('examples/cutover.example.json', 'utf8'));
   raw.application = application;
-  raw.controlRegions = [controlRegion, 'eu-central-1'];
+  raw.controlRegions = [controlRegion, 'eu-central-2'];
   raw.health = { checks: [{ name: 'gameday', kind: 'gameday', weight: 'unhealthy', timeoutMs: 500 }] };
   edit(raw);
   const file = join(dir, `${application}.json`);
@@ -154,8 +154,8 @@ describe('cutover gameday refuses, changing nothing', () => {
   });
 
   it('the wrong account, no lease, a pause, an open incident, fis without a template: exit 1, no marker, no execution', async () => {
-    const s = await setup('gd-refuse', 'eu-north-1');
-    const { sfn, arn } = await machine('eu-north-1', 'cutover-gd-refuse-failover');
+    const s = await setup('gd-refuse', 'eu-south-1');
+    const { sfn, arn } = await machine('eu-south-1', 'cutover-gd-refuse-failover');
     const base = ['--config', s.file, ...s.tableArgs, '--failback', 'no'];
     const expectNothingChanged = async () => {
       expect(await s.markers.readMarker('gd-refuse', 'us-east-1')).toBeNull();
@@ -227,7 +227,7 @@ describe('cutover gameday refuses, changing nothing', () => {
   });
 
   it('a configuration without the gameday check refuses --fault health; --dry-run lists each change and makes none', async () => {
-    const bare = await setup('gd-dry', 'eu-west-3', (raw) => {
+    const bare = await setup('gd-dry', 'eu-south-2', (raw) => {
       delete raw.health;
     });
     await bare.leases.acquire('gd-dry', 'us-east-1', null);
@@ -236,7 +236,7 @@ describe('cutover gameday refuses, changing nothing', () => {
       /^cannot run a game day: NO_GAMEDAY_CHECK: fault health needs a health check of kind "gameday"/,
     );
 
-    const s = await setup('gd-dry2', 'eu-west-3');
+    const s = await setup('gd-dry2', 'eu-south-2');
     await s.leases.acquire('gd-dry2', 'us-east-1', null);
     r = await run([
       '--config',
@@ -251,7 +251,7 @@ describe('cutover gameday refuses, changing nothing', () => {
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     expect(r.out).toContain(
-      `  2. wait for the failover execution that starts after the fault in arn:aws:states:eu-west-3:${ACCOUNT}:stateMachine:cutover-gd-dry2-failover or arn:aws:states:eu-central-1:${ACCOUNT}:stateMachine:cutover-gd-dry2-failover (`,
+      `  2. wait for the failover execution that starts after the fault in arn:aws:states:eu-south-2:${ACCOUNT}:stateMachine:cutover-gd-dry2-failover or arn:aws:states:eu-central-2:${ACCOUNT}:stateMachine:cutover-gd-dry2-failover (`,
     );
     expect(r.out).toContain('live for 20 min');
     expect(await s.markers.readMarker('gd-dry2', 'us-east-1')).toBeNull();
@@ -265,12 +265,12 @@ describe('cutover gameday runs the failover and reports it (moto)', () => {
     // moto's interpreter runs one execution per region (sfn-task-callback.test.ts): the failover runs in the second
     // control region (the game day watches every control region's machine; the first has none here, which it says
     // and skips), the failback in the first.
-    const s = await setup('gd-run', 'ap-south-1', (raw) => {
-      raw.controlRegions = ['ap-south-1', 'ap-southeast-1'];
+    const s = await setup('gd-run', 'ap-south-2', (raw) => {
+      raw.controlRegions = ['ap-south-2', 'ap-southeast-1'];
     });
     const { sfn, arn } = await machine('ap-southeast-1', 'cutover-gd-run-failover');
     const failback = await machine(
-      'ap-south-1',
+      'ap-south-2',
       'cutover-gd-run-failback',
       JSON.stringify({ StartAt: 'Done', States: { Done: { Type: 'Pass', End: true } } }),
     );
@@ -359,7 +359,7 @@ describe('cutover gameday runs the failover and reports it (moto)', () => {
       'Completed',
     ]);
     expect(r.err).toContain(
-      'gameday: ListExecutions of arn:aws:states:ap-south-1:123456789012:stateMachine:cutover-gd-run-failover failed, watching the others: StateMachineDoesNotExist',
+      'gameday: ListExecutions of arn:aws:states:ap-south-2:123456789012:stateMachine:cutover-gd-run-failover failed, watching the others: StateMachineDoesNotExist',
     );
     expect(r.err).toContain('gameday: deleting the game-day marker for us-east-1\n');
     expect(await s.markers.readMarker('gd-run', 'us-east-1')).toBeNull();
