@@ -71,8 +71,12 @@ export class LeaseGuard implements WriteGuard {
   private readonly refreshAheadMs: number;
   private readonly grantWatchMs: number;
   private readonly grantWatchForMs: number;
-  /** When this guard first saw the current lease revoked (holder null); null while someone holds it. */
+  /**
+   * When this guard first saw the lease revoked (holder null) at `revokedEpoch`; null while someone holds it. A
+   * revoke at a new epoch (a later failover fencing a lease an earlier one left revoked) starts the watch again.
+   */
   private revokedSince: number | null = null;
+  private revokedEpoch: number | null = null;
 
   constructor(private readonly options: LeaseGuardOptions) {
     this.clock = options.clock ?? systemClock;
@@ -178,8 +182,13 @@ export class LeaseGuard implements WriteGuard {
     this.lease = lease;
     this.loadedAt = now;
     this.lastError = null;
-    if (lease && lease.holder === null) this.revokedSince ??= now;
-    else this.revokedSince = null;
+    if (lease && lease.holder === null) {
+      if (this.revokedSince === null || this.revokedEpoch !== lease.epoch) this.revokedSince = now;
+      this.revokedEpoch = lease.epoch;
+    } else {
+      this.revokedSince = null;
+      this.revokedEpoch = null;
+    }
   }
 
   /** Whether a grant may be on its way: the lease was revoked recently enough to watch for it closely. */
@@ -192,7 +201,10 @@ export class LeaseGuard implements WriteGuard {
    * before it stops allowing writes.
    */
   private dueAt(): number {
-    if (this.loadedAt === null) return Number.NEGATIVE_INFINITY;
+    // Never read: at once, unless the last attempt failed; then not again at once (a read that fails fast would be
+    // retried in a busy loop, a read a millisecond), but a retry interval later, as after a failed refresh below.
+    if (this.loadedAt === null)
+      return this.lastError ? this.lastError.at + this.retryMs() : Number.NEGATIVE_INFINITY;
     const every = this.watchingForGrant(this.clock.now()) ? this.grantWatchMs : this.refreshEveryMs;
     const periodic = (this.lastError?.at ?? this.loadedAt) + every;
     const decision = mayWrite(this.lease, this.options.region, this.clock.now(), this.options.timing);
@@ -201,8 +213,12 @@ export class LeaseGuard implements WriteGuard {
     if (!this.lastError) return Math.min(periodic, ahead);
     // After a failed read inside the refresh-ahead window, not again at once: a read that fails fast (refused, no
     // route) would otherwise be retried in a busy loop. The next comes a fifth of the refresh period later.
-    const retryAt = this.lastError.at + Math.max(1, Math.floor(this.refreshEveryMs / 5));
+    const retryAt = this.lastError.at + this.retryMs();
     return Math.min(periodic, Math.max(ahead, retryAt));
+  }
+
+  private retryMs(): number {
+    return Math.max(1, Math.floor(this.refreshEveryMs / 5));
   }
 
   private schedule(): void {

@@ -206,6 +206,48 @@ describe('LeaseGuard on DynamoDB Local', () => {
     guard.stop();
   });
 
+  it('watches closely again when the lease is revoked at a new epoch, however long ago it was first revoked', async () => {
+    // A failover that never granted the lease left it revoked past grantWatchForMs; a later failover keyed at that
+    // epoch revokes it again (epoch + 1, still no holder) and grants it soon after: that grant is watched for.
+    const { guard, timers, clock, real, lease } = await setup('grant-watch-again', {
+      grantWatchForMs: 60_000,
+    });
+    await guard.start();
+    const first = await real.revoke('grant-watch-again', lease.epoch);
+    if (!first.ok) throw new Error('revoke failed');
+    await guard.refresh();
+    clock.advance(60_000);
+    await timers.fire();
+    expect(timers.pending.map((p) => p.ms)).toEqual([timing.renewIntervalMs / 2]);
+
+    const second = await real.revoke('grant-watch-again', first.lease.epoch);
+    if (!second.ok) throw new Error('second revoke failed');
+    clock.advance(timing.renewIntervalMs / 2);
+    await timers.fire();
+    expect(guard.check()).toMatchObject({ allowed: false, code: 'FENCED', epoch: second.lease.epoch });
+    expect(timers.pending.map((p) => p.ms)).toEqual([timing.renewIntervalMs / 10]);
+    guard.stop();
+  });
+
+  it('does not retry at once, in a loop, when its first read fails', async () => {
+    // Nothing cached yet and the table unreachable (a process starting during a regional outage): each failed
+    // read must be followed by a pause, not by the next read at once (setTimeout 0: a read a millisecond).
+    const { guard, timers, stats, clock } = await setup('first-read-fails');
+    stats.failing = true;
+    expect(await guard.start()).toMatchObject({ allowed: false, code: 'STALE_CACHE', epoch: null });
+    expect(timers.pending.map((p) => p.ms)).toEqual([timing.renewIntervalMs / 10]);
+    clock.advance(timing.renewIntervalMs / 10);
+    await timers.fire();
+    expect(stats.reads).toBe(2);
+    expect(timers.pending.map((p) => p.ms)).toEqual([timing.renewIntervalMs / 10]);
+
+    // Once the store answers, the next read warms the cache.
+    stats.failing = false;
+    await timers.fire();
+    expect(guard.check()).toMatchObject({ allowed: true });
+    guard.stop();
+  });
+
   it('fails closed when it cannot refresh before the cached lease runs out', async () => {
     const { guard, timers, clock, stats, lease } = await setup('closed');
     await guard.start();
