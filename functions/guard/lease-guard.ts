@@ -77,6 +77,8 @@ export class LeaseGuard implements WriteGuard {
    */
   private revokedSince: number | null = null;
   private revokedEpoch: number | null = null;
+  /** Whether observe() took a lease while the read in flight was on its way: that lease is at least as new. */
+  private observedDuringRead = false;
 
   constructor(private readonly options: LeaseGuardOptions) {
     this.clock = options.clock ?? systemClock;
@@ -146,13 +148,10 @@ export class LeaseGuard implements WriteGuard {
    */
   observe(lease: Lease): void {
     if (lease.application !== this.options.application) return;
-    const cached = this.lease;
-    if (this.loadedAt !== null && cached) {
-      if (lease.epoch < cached.epoch) return;
-      if (lease.epoch === cached.epoch && lease.expiresAt < cached.expiresAt) return;
-    }
+    if (this.olderThanCache(lease)) return;
     this.take(lease);
     if (this.inflight === null) this.schedule();
+    else this.observedDuringRead = true;
   }
 
   /** Reads the lease unless the cache is fresh enough; for callers whose timers may have been frozen. */
@@ -164,8 +163,14 @@ export class LeaseGuard implements WriteGuard {
   /** One read of the lease; concurrent callers share it. A failed read keeps the old cache, which ages out. */
   refresh(): Promise<void> {
     this.inflight ??= (async () => {
+      this.observedDuringRead = false;
       try {
-        this.take(await this.options.store.read(this.options.application));
+        const lease = await this.options.store.read(this.options.application);
+        // A read answers for the instant it was served. A lease the keeper handed to observe() meanwhile is at
+        // least as new: the read must not put an older one back (no lease before the keeper's first acquire, the
+        // revoked lease before the grant), or writes would be refused until the next read. Otherwise the read
+        // decides, a missing item included.
+        if (!(this.observedDuringRead && (lease === null || this.olderThanCache(lease)))) this.take(lease);
       } catch (error) {
         this.lastError = { at: this.clock.now(), error };
         this.options.onRefreshError?.(error);
@@ -175,6 +180,13 @@ export class LeaseGuard implements WriteGuard {
       }
     })();
     return this.inflight;
+  }
+
+  /** A lower epoch, or the same epoch with an earlier expiry, than the cached lease. */
+  private olderThanCache(lease: Lease): boolean {
+    const cached = this.lease;
+    if (this.loadedAt === null || !cached) return false;
+    return lease.epoch < cached.epoch || (lease.epoch === cached.epoch && lease.expiresAt < cached.expiresAt);
   }
 
   private take(lease: Lease | null): void {

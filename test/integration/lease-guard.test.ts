@@ -248,6 +248,50 @@ describe('LeaseGuard on DynamoDB Local', () => {
     guard.stop();
   });
 
+  it('keeps a lease the keeper handed it while a read was on its way, when the read answers with an older one', async () => {
+    // The guard's read is served before the keeper's acquire (no lease yet) but answers after the keeper has
+    // handed it the acquired lease (observe): the older answer must not refuse the holder's writes.
+    const clock = new FakeClock();
+    const { real } = observed(clock);
+    let release: () => void = () => {};
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    let onServed: () => void = () => {};
+    const served = new Promise<void>((r) => {
+      onServed = r;
+    });
+    const guard = new LeaseGuard({
+      store: {
+        read: async (app) => {
+          const answer = await real.read(app);
+          onServed();
+          await held;
+          return answer;
+        },
+      },
+      application: 'observe-race',
+      region: REGION,
+      timing,
+      clock,
+      timers: new ManualTimers(),
+    });
+    const started = guard.start();
+    await served; // no lease yet when the read was served
+    const acquired = await real.acquire('observe-race', REGION, null);
+    if (!acquired.ok) throw new Error('bootstrap failed');
+    guard.observe(acquired.lease);
+    expect(guard.check()).toMatchObject({ allowed: true, epoch: acquired.lease.epoch });
+    release();
+    await started;
+    expect(guard.check()).toMatchObject({ allowed: true, epoch: acquired.lease.epoch });
+    // A read that is not older still decides: the lease item deleted, writes stop at once.
+    await doc.send(new DeleteCommand({ TableName: table, Key: { pk: 'observe-race', sk: 'lease' } }));
+    await guard.refresh();
+    expect(guard.check()).toMatchObject({ allowed: false, code: 'NO_LEASE' });
+    guard.stop();
+  });
+
   it('fails closed when it cannot refresh before the cached lease runs out', async () => {
     const { guard, timers, clock, stats, lease } = await setup('closed');
     await guard.start();
