@@ -79,6 +79,8 @@ export class LeaseGuard implements WriteGuard {
   private revokedEpoch: number | null = null;
   /** Whether observe() took a lease while the read in flight was on its way: that lease is at least as new. */
   private observedDuringRead = false;
+  /** The last read answered older than a lease observe() took meanwhile: it may have been served first, or not. */
+  private rereadAtOnce = false;
 
   constructor(private readonly options: LeaseGuardOptions) {
     this.clock = options.clock ?? systemClock;
@@ -164,13 +166,17 @@ export class LeaseGuard implements WriteGuard {
   refresh(): Promise<void> {
     this.inflight ??= (async () => {
       this.observedDuringRead = false;
+      this.rereadAtOnce = false;
       try {
         const lease = await this.options.store.read(this.options.application);
-        // A read answers for the instant it was served. A lease the keeper handed to observe() meanwhile is at
-        // least as new: the read must not put an older one back (no lease before the keeper's first acquire, the
-        // revoked lease before the grant), or writes would be refused until the next read. Otherwise the read
-        // decides, a missing item included.
-        if (!(this.observedDuringRead && (lease === null || this.olderThanCache(lease)))) this.take(lease);
+        // A read answers for the instant it was served. A lease the keeper handed to observe() meanwhile is most
+        // likely newer: the read must not put an older one back (no lease before the keeper's first acquire, the
+        // revoked lease before the grant), or writes would be refused until the next read. Which came first is
+        // unknown (a missing item may be a deletion after the observed write), so the next read comes at once and
+        // decides. Otherwise the read decides, a missing item included.
+        if (this.observedDuringRead && (lease === null || this.olderThanCache(lease)))
+          this.rereadAtOnce = true;
+        else this.take(lease);
       } catch (error) {
         this.lastError = { at: this.clock.now(), error };
         this.options.onRefreshError?.(error);
@@ -213,6 +219,7 @@ export class LeaseGuard implements WriteGuard {
    * before it stops allowing writes.
    */
   private dueAt(): number {
+    if (this.rereadAtOnce) return Number.NEGATIVE_INFINITY;
     // Never read: at once, unless the last attempt failed; then not again at once (a read that fails fast would be
     // retried in a busy loop, a read a millisecond), but a retry interval later, as after a failed refresh below.
     if (this.loadedAt === null)

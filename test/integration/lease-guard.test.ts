@@ -253,6 +253,7 @@ describe('LeaseGuard on DynamoDB Local', () => {
     // handed it the acquired lease (observe): the older answer must not refuse the holder's writes.
     const clock = new FakeClock();
     const { real } = observed(clock);
+    const timers = new ManualTimers();
     let release: () => void = () => {};
     const held = new Promise<void>((r) => {
       release = r;
@@ -274,7 +275,7 @@ describe('LeaseGuard on DynamoDB Local', () => {
       region: REGION,
       timing,
       clock,
-      timers: new ManualTimers(),
+      timers,
     });
     const started = guard.start();
     await served; // no lease yet when the read was served
@@ -285,6 +286,11 @@ describe('LeaseGuard on DynamoDB Local', () => {
     release();
     await started;
     expect(guard.check()).toMatchObject({ allowed: true, epoch: acquired.lease.epoch });
+    // Which came first is unknown (a missing item may be a deletion after the acquire): the next read comes at once.
+    expect(timers.pending.map((p) => p.ms)).toEqual([0]);
+    await timers.fire();
+    expect(guard.check()).toMatchObject({ allowed: true, epoch: acquired.lease.epoch });
+    expect(timers.pending[0]!.ms).toBeGreaterThan(0);
     // A read that is not older still decides: the lease item deleted, writes stop at once.
     await doc.send(new DeleteCommand({ TableName: table, Key: { pk: 'observe-race', sk: 'lease' } }));
     await guard.refresh();
