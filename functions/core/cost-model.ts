@@ -36,6 +36,14 @@ export const DEPLOYED = {
 
 export type FunctionKind = keyof typeof DEPLOYED.memoryMb;
 
+/**
+ * The control-table reads of one aggregator invocation in the steady state (functions/commons/aggregate.ts): the
+ * lease, the pause, the stored verdict, the last completed failover, the open incident and the standby's rebuild
+ * mark; each one small item or a short query (one read unit). test/integration/aggregator-reads.test.ts counts
+ * them on the wire.
+ */
+export const AGGREGATOR_CONTROL_READS = 6;
+
 export interface CostAssumptions {
   /** One probe round's own time: both health checks in parallel, then the vote writes. */
   proberRoundMs: number;

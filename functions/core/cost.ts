@@ -1,5 +1,6 @@
 import type { CutoverConfig } from './config.js';
 import {
+  AGGREGATOR_CONTROL_READS,
   type ComponentCost,
   type CostAssumptions,
   type CostEstimate,
@@ -58,8 +59,8 @@ export function estimateShape(
   const aggregatorInvocations = streamRecords / a.recordsPerBatch;
   const worstAggregatorInvocations = streamRecords;
   const voteQueryUnits = readUnits(shape.watchers * a.voteItemBytes);
-  // Lease, open incident, pause, last failover: one small item or short query each.
-  const controlReads = 4;
+  // Lease, pause, stored verdict, last failover, open incident, rebuild mark: one small item or short query each.
+  const controlReads = AGGREGATOR_CONTROL_READS;
 
   // Lease renewal in both application regions: the holder renews once a tick, the standby reads once a tick.
   // The in-process LeaseKeeper runs in the application (no Lambda, no schedule); the scheduled heartbeat starts a
@@ -93,7 +94,7 @@ export function estimateShape(
     component(
       'aggregator',
       `Aggregator (${shape.controlRegions} control regions)`,
-      `one invocation per stream batch per control region (${batching}); each reads 4 control items and 2 vote queries of ${voteQueryUnits} read ${voteQueryUnits === 1 ? 'unit' : 'units'}; ${verdictWrites === 0 ? 'it writes the verdict only when it changes, so none while it stays the same' : 'and, at worst, writes the verdict every time (a conditional write, which consumes a write unit even when refused)'}`,
+      `one invocation per stream batch per control region (${batching}); each reads ${controlReads} control items and 2 vote queries of ${voteQueryUnits} read ${voteQueryUnits === 1 ? 'unit' : 'units'}; ${verdictWrites === 0 ? 'it writes the verdict only when it changes, so none while it stays the same' : 'and, at worst, writes the verdict every time (a conditional write, which consumes a write unit even when refused)'}`,
       [
         priced(p.lambdaRequest, invocations, 'invocations'),
         ...duration('aggregator', gbSeconds('aggregator', invocations, a.aggregatorBatchMs)),

@@ -71,8 +71,16 @@ export class LeaseGuard implements WriteGuard {
   private readonly refreshAheadMs: number;
   private readonly grantWatchMs: number;
   private readonly grantWatchForMs: number;
-  /** When this guard first saw the current lease revoked (holder null); null while someone holds it. */
+  /**
+   * When this guard first saw the lease revoked (holder null) at `revokedEpoch`; null while someone holds it. A
+   * revoke at a new epoch (a later failover fencing a lease an earlier one left revoked) starts the watch again.
+   */
   private revokedSince: number | null = null;
+  private revokedEpoch: number | null = null;
+  /** Whether observe() took a lease while the read in flight was on its way: that lease is at least as new. */
+  private observedDuringRead = false;
+  /** The last read answered older than a lease observe() took meanwhile: it may have been served first, or not. */
+  private rereadAtOnce = false;
 
   constructor(private readonly options: LeaseGuardOptions) {
     this.clock = options.clock ?? systemClock;
@@ -142,13 +150,10 @@ export class LeaseGuard implements WriteGuard {
    */
   observe(lease: Lease): void {
     if (lease.application !== this.options.application) return;
-    const cached = this.lease;
-    if (this.loadedAt !== null && cached) {
-      if (lease.epoch < cached.epoch) return;
-      if (lease.epoch === cached.epoch && lease.expiresAt < cached.expiresAt) return;
-    }
+    if (this.olderThanCache(lease)) return;
     this.take(lease);
     if (this.inflight === null) this.schedule();
+    else this.observedDuringRead = true;
   }
 
   /** Reads the lease unless the cache is fresh enough; for callers whose timers may have been frozen. */
@@ -160,8 +165,18 @@ export class LeaseGuard implements WriteGuard {
   /** One read of the lease; concurrent callers share it. A failed read keeps the old cache, which ages out. */
   refresh(): Promise<void> {
     this.inflight ??= (async () => {
+      this.observedDuringRead = false;
+      this.rereadAtOnce = false;
       try {
-        this.take(await this.options.store.read(this.options.application));
+        const lease = await this.options.store.read(this.options.application);
+        // A read answers for the instant it was served. A lease the keeper handed to observe() meanwhile is most
+        // likely newer: the read must not put an older one back (no lease before the keeper's first acquire, the
+        // revoked lease before the grant), or writes would be refused until the next read. Which came first is
+        // unknown (a missing item may be a deletion after the observed write), so the next read comes at once and
+        // decides. Otherwise the read decides, a missing item included.
+        if (this.observedDuringRead && (lease === null || this.olderThanCache(lease)))
+          this.rereadAtOnce = true;
+        else this.take(lease);
       } catch (error) {
         this.lastError = { at: this.clock.now(), error };
         this.options.onRefreshError?.(error);
@@ -173,13 +188,25 @@ export class LeaseGuard implements WriteGuard {
     return this.inflight;
   }
 
+  /** A lower epoch, or the same epoch with an earlier expiry, than the cached lease. */
+  private olderThanCache(lease: Lease): boolean {
+    const cached = this.lease;
+    if (this.loadedAt === null || !cached) return false;
+    return lease.epoch < cached.epoch || (lease.epoch === cached.epoch && lease.expiresAt < cached.expiresAt);
+  }
+
   private take(lease: Lease | null): void {
     const now = this.clock.now();
     this.lease = lease;
     this.loadedAt = now;
     this.lastError = null;
-    if (lease && lease.holder === null) this.revokedSince ??= now;
-    else this.revokedSince = null;
+    if (lease && lease.holder === null) {
+      if (this.revokedSince === null || this.revokedEpoch !== lease.epoch) this.revokedSince = now;
+      this.revokedEpoch = lease.epoch;
+    } else {
+      this.revokedSince = null;
+      this.revokedEpoch = null;
+    }
   }
 
   /** Whether a grant may be on its way: the lease was revoked recently enough to watch for it closely. */
@@ -192,7 +219,11 @@ export class LeaseGuard implements WriteGuard {
    * before it stops allowing writes.
    */
   private dueAt(): number {
-    if (this.loadedAt === null) return Number.NEGATIVE_INFINITY;
+    if (this.rereadAtOnce) return Number.NEGATIVE_INFINITY;
+    // Never read: at once, unless the last attempt failed; then not again at once (a read that fails fast would be
+    // retried in a busy loop, a read a millisecond), but a retry interval later, as after a failed refresh below.
+    if (this.loadedAt === null)
+      return this.lastError ? this.lastError.at + this.retryMs() : Number.NEGATIVE_INFINITY;
     const every = this.watchingForGrant(this.clock.now()) ? this.grantWatchMs : this.refreshEveryMs;
     const periodic = (this.lastError?.at ?? this.loadedAt) + every;
     const decision = mayWrite(this.lease, this.options.region, this.clock.now(), this.options.timing);
@@ -201,8 +232,12 @@ export class LeaseGuard implements WriteGuard {
     if (!this.lastError) return Math.min(periodic, ahead);
     // After a failed read inside the refresh-ahead window, not again at once: a read that fails fast (refused, no
     // route) would otherwise be retried in a busy loop. The next comes a fifth of the refresh period later.
-    const retryAt = this.lastError.at + Math.max(1, Math.floor(this.refreshEveryMs / 5));
+    const retryAt = this.lastError.at + this.retryMs();
     return Math.min(periodic, Math.max(ahead, retryAt));
+  }
+
+  private retryMs(): number {
+    return Math.max(1, Math.floor(this.refreshEveryMs / 5));
   }
 
   private schedule(): void {

@@ -206,6 +206,98 @@ describe('LeaseGuard on DynamoDB Local', () => {
     guard.stop();
   });
 
+  it('watches closely again when the lease is revoked at a new epoch, however long ago it was first revoked', async () => {
+    // A failover that never granted the lease left it revoked past grantWatchForMs; a later failover keyed at that
+    // epoch revokes it again (epoch + 1, still no holder) and grants it soon after: that grant is watched for.
+    const { guard, timers, clock, real, lease } = await setup('grant-watch-again', {
+      grantWatchForMs: 60_000,
+    });
+    await guard.start();
+    const first = await real.revoke('grant-watch-again', lease.epoch);
+    if (!first.ok) throw new Error('revoke failed');
+    await guard.refresh();
+    clock.advance(60_000);
+    await timers.fire();
+    expect(timers.pending.map((p) => p.ms)).toEqual([timing.renewIntervalMs / 2]);
+
+    const second = await real.revoke('grant-watch-again', first.lease.epoch);
+    if (!second.ok) throw new Error('second revoke failed');
+    clock.advance(timing.renewIntervalMs / 2);
+    await timers.fire();
+    expect(guard.check()).toMatchObject({ allowed: false, code: 'FENCED', epoch: second.lease.epoch });
+    expect(timers.pending.map((p) => p.ms)).toEqual([timing.renewIntervalMs / 10]);
+    guard.stop();
+  });
+
+  it('does not retry at once, in a loop, when its first read fails', async () => {
+    // Nothing cached yet and the table unreachable (a process starting during a regional outage): each failed
+    // read must be followed by a pause, not by the next read at once (setTimeout 0: a read a millisecond).
+    const { guard, timers, stats, clock } = await setup('first-read-fails');
+    stats.failing = true;
+    expect(await guard.start()).toMatchObject({ allowed: false, code: 'STALE_CACHE', epoch: null });
+    expect(timers.pending.map((p) => p.ms)).toEqual([timing.renewIntervalMs / 10]);
+    clock.advance(timing.renewIntervalMs / 10);
+    await timers.fire();
+    expect(stats.reads).toBe(2);
+    expect(timers.pending.map((p) => p.ms)).toEqual([timing.renewIntervalMs / 10]);
+
+    // Once the store answers, the next read warms the cache.
+    stats.failing = false;
+    await timers.fire();
+    expect(guard.check()).toMatchObject({ allowed: true });
+    guard.stop();
+  });
+
+  it('keeps a lease the keeper handed it while a read was on its way, when the read answers with an older one', async () => {
+    // The guard's read is served before the keeper's acquire (no lease yet) but answers after the keeper has
+    // handed it the acquired lease (observe): the older answer must not refuse the holder's writes.
+    const clock = new FakeClock();
+    const { real } = observed(clock);
+    const timers = new ManualTimers();
+    let release: () => void = () => {};
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    let onServed: () => void = () => {};
+    const served = new Promise<void>((r) => {
+      onServed = r;
+    });
+    const guard = new LeaseGuard({
+      store: {
+        read: async (app) => {
+          const answer = await real.read(app);
+          onServed();
+          await held;
+          return answer;
+        },
+      },
+      application: 'observe-race',
+      region: REGION,
+      timing,
+      clock,
+      timers,
+    });
+    const started = guard.start();
+    await served; // no lease yet when the read was served
+    const acquired = await real.acquire('observe-race', REGION, null);
+    if (!acquired.ok) throw new Error('bootstrap failed');
+    guard.observe(acquired.lease);
+    expect(guard.check()).toMatchObject({ allowed: true, epoch: acquired.lease.epoch });
+    release();
+    await started;
+    expect(guard.check()).toMatchObject({ allowed: true, epoch: acquired.lease.epoch });
+    // Which came first is unknown (a missing item may be a deletion after the acquire): the next read comes at once.
+    expect(timers.pending.map((p) => p.ms)).toEqual([0]);
+    await timers.fire();
+    expect(guard.check()).toMatchObject({ allowed: true, epoch: acquired.lease.epoch });
+    expect(timers.pending[0]!.ms).toBeGreaterThan(0);
+    // A read that is not older still decides: the lease item deleted, writes stop at once.
+    await doc.send(new DeleteCommand({ TableName: table, Key: { pk: 'observe-race', sk: 'lease' } }));
+    await guard.refresh();
+    expect(guard.check()).toMatchObject({ allowed: false, code: 'NO_LEASE' });
+    guard.stop();
+  });
+
   it('fails closed when it cannot refresh before the cached lease runs out', async () => {
     const { guard, timers, clock, stats, lease } = await setup('closed');
     await guard.start();

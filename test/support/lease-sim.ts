@@ -759,8 +759,12 @@ async function run(o: SimOptions): Promise<SimResult> {
     }
   }
 
-  /** The keeper's loop (the shape of functions/commons/heartbeat-loop.ts, with two retries per renewal). */
-  const keeper = (p: Proc, region: Region, untilMs: number) => {
+  /**
+   * The keeper's loop (the shape of functions/commons/heartbeat-loop.ts, with two retries per renewal). In the
+   * application's process it feeds the guard every lease it reads or writes, as LeaseKeeper does with its `guard`
+   * option (guard.observe, functions/guard/lease-keeper.ts); a scheduled run has no guard beside it.
+   */
+  const keeper = (p: Proc, region: Region, untilMs: number, guard?: LeaseGuard) => {
     const store = storeOf(p, region, timing, keeperBudget[region]);
     const timers = timersOf(p);
     let known: Lease | null | undefined;
@@ -772,6 +776,7 @@ async function run(o: SimOptions): Promise<SimResult> {
       for (let attempt = 1; healthy && known === undefined; attempt++) {
         try {
           known = await store.read(APP);
+          if (known) guard?.observe(known);
         } catch {
           if (attempt === 3) return;
         }
@@ -791,6 +796,7 @@ async function run(o: SimOptions): Promise<SimResult> {
         try {
           const res = await store.acquire(APP, region, null);
           known = res.ok ? res.lease : undefined;
+          if (res.ok) guard?.observe(res.lease);
         } catch {
           known = undefined;
         }
@@ -801,6 +807,7 @@ async function run(o: SimOptions): Promise<SimResult> {
           const res = await store.renew(APP, region, plan.epoch);
           stats.renewals++;
           known = res.ok ? res.lease : undefined;
+          if (res.ok) guard?.observe(res.lease);
           note(() => `${p.name} renew #${attempt} ${res.ok ? `ok exp ${res.lease.expiresAt}` : res.code}`);
           return;
         } catch (err) {
@@ -822,7 +829,9 @@ async function run(o: SimOptions): Promise<SimResult> {
   };
 
   if (keeperMode === 'process') {
-    for (const region of REGIONS) at(r.int(0, 100), () => keeper(apps[region].proc, region, durationMs));
+    for (const region of REGIONS) {
+      at(r.int(0, 100), () => keeper(apps[region].proc, region, durationMs, apps[region].guard));
+    }
   } else {
     // EventBridge Scheduler starts a run every period; each lasts two periods and an interval (the configuration
     // rule's least), on a host of its own with a clock of its own. Liveness schedules miss at most one in a row.

@@ -88,11 +88,12 @@ describe('cost model arithmetic', () => {
     expect(writes.usd).toBeCloseTo(1.62, 10);
     // Replication transfer: 518,400 × 4 other replicas × 600 B = 1.24416 GB × $0.02.
     expect(c.votes!.lines[2]!.usd).toBeCloseTo(1.24416 * 0.02, 10);
-    // Aggregator: one invocation per batch of a watcher round's 2 votes per control region; 6 read units each, and
-    // no verdict write while the verdict stays the same. The worst case, every record its own batch and a verdict
+    // Aggregator: one invocation per batch of a watcher round's 2 votes per control region; 8 read units each (6
+    // control items, AGGREGATOR_CONTROL_READS, and 2 vote queries), and no verdict write while the verdict stays
+    // the same. The worst case, every record its own batch and a verdict
     // write each time, is priced apart and not in the total.
     expect(e.usage.aggregatorInvocations).toBe(518_400);
-    expect(c.aggregator!.lines[2]!.quantity).toBe(6 * 518_400);
+    expect(c.aggregator!.lines[2]!.quantity).toBe(8 * 518_400);
     expect(c.aggregator!.lines.map((l) => l.item)).toEqual([
       'invocations',
       'duration',
