@@ -689,25 +689,37 @@ class LocalPostgres implements PostgresServer {
     // Functions). With wait = true it would look for the end of recovery only every 100 ms (WAITS_PER_SECOND = 10
     // in src/backend/access/transam/xlogfuncs.c), while a promotion without a checkpoint takes a few ms: so the
     // end of recovery is looked for here, every 5 ms, then a committed write confirms it.
-    const client = new pg.Client({
-      connectionString: this.connectionString,
-      connectionTimeoutMillis: 1_000,
-      query_timeout: 1_000,
-    });
-    client.on('error', () => {});
-    try {
-      await client.connect();
-      await client.query('SELECT pg_promote(false)');
-      for (;;) {
-        const res = await client.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r');
-        if (res.rows[0]?.r === false) break;
-        if (Date.now() - started > timeoutMs) {
-          throw new Error(`${this.name} was still in recovery ${timeoutMs} ms after pg_promote()`);
+    const deadline = started + timeoutMs;
+    let signalled = false;
+    // A slow connection or query on a loaded machine is tried again until the deadline, never taken for a failure.
+    for (let recovering = true; recovering; ) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`${this.name} was not promoted within ${timeoutMs} ms of pg_promote()`);
+      const client = new pg.Client({
+        connectionString: this.connectionString,
+        connectionTimeoutMillis: Math.min(left, 5_000),
+        query_timeout: Math.min(left, 5_000),
+      });
+      client.on('error', () => {});
+      try {
+        await client.connect();
+        if (!signalled) {
+          // Already promoted (an earlier attempt's signal went through): "recovery is not in progress".
+          await client.query('SELECT pg_promote(false)').catch((err: Error) => {
+            if (!/recovery is not in progress/i.test(err.message)) throw err;
+          });
+          signalled = true;
         }
-        await sleep(5);
+        while (recovering && Date.now() < deadline) {
+          const res = await client.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r');
+          recovering = res.rows[0]?.r !== false;
+          if (recovering) await sleep(5);
+        }
+      } catch {
+        await sleep(20);
+      } finally {
+        client.end().catch(() => {});
       }
-    } finally {
-      client.end().catch(() => {});
     }
     while (!(await this.isWritable(1_000))) {
       if (Date.now() - started > timeoutMs) {

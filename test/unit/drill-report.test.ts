@@ -448,9 +448,16 @@ describe('report.html', () => {
     expect(dots('us-east-1')).toBeLessThan(320);
     expect(dots('us-west-2')).toBeGreaterThan(250);
     expect(html.match(/class="ack lost"/g)).toHaveLength(1);
-    expect(html).toContain('writes more than a second away from the outage are counted in the shade');
+    expect(html).toContain('writes are counted in the shade, not drawn one by one');
     expect(html).toContain(`over ${MAX_WRITE_DOTS} in all`);
     expect(html.length).toBeLessThan(1_000_000);
+    // Without a fault, or with a long outage full of writes, still at most MAX_WRITE_DOTS plain dots.
+    const dense = Array.from({ length: 30_000 }, (_, i) => ack(`d${i}`, 'us-east-1', 1, FAULT - 500 + i / 3));
+    for (const r of [reportOf({ fault_at: null }), reportOf({ rto_ms: 10_000 })]) {
+      const page = renderReportHtml(r, timeline, dense);
+      expect(page.match(/<circle class="ack"/g)?.length ?? 0).toBeLessThanOrEqual(MAX_WRITE_DOTS);
+      expect(page.match(/<circle class="ack"/g)?.length ?? 0).toBeGreaterThan(0);
+    }
     // Under the limit every write is drawn.
     const few = acked.slice(0, MAX_WRITE_DOTS);
     const all = renderReportHtml(reportOf(), timeline, few);

@@ -38,7 +38,10 @@ export class LagSampler {
    * period for it is the stand-in's latency, not the control plane's. Once stopped, the last reading.
    */
   async fresh(maxAgeMs: number): Promise<{ lagMs: number | null; at: number | null }> {
-    if (!this.stopped && (this.lag.at === 0 || Date.now() - this.lag.at > maxAgeMs)) await this.sample();
+    const asked = Date.now();
+    // A sample already in flight started before this call: then one more. Two at most: a standby that does not
+    // answer gives no new reading, and the caller sees the old one with its old time.
+    for (let i = 0; i < 2 && !this.stopped && this.lag.at < asked - maxAgeMs; i++) await this.sample();
     return this.reading();
   }
 
@@ -50,9 +53,10 @@ export class LagSampler {
   }
 
   private async measure(): Promise<void> {
+    // Stamped when it starts: a reading that began before the fence must never count as newer than it.
+    const now = Date.now();
     const lag = await replicationLag(this.primary, this.replica, 300).catch(() => null);
     if (this.stopped) return;
-    const now = Date.now();
     // With the primary gone (no bytes to compare) the lag stays at what it was when the standby last heard from it.
     if (lag && lag.bytes !== null) {
       const caughtUpAt = lag.bytes <= 0 ? now : this.lag.caughtUpAt;

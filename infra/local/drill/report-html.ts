@@ -208,9 +208,10 @@ function window(timeline: readonly TimelineEvent[], acked: readonly AckedWrite[]
 }
 
 /**
- * At most this many plain acknowledged writes are drawn one by one (a dot each); above it, only those within a
- * second of the outage are, and the shade counts every write. Lost and split-brain writes are always drawn. A drill
- * at 300 writes a second would otherwise put tens of thousands of elements in the page.
+ * At most this many plain acknowledged writes are drawn one by one (a dot each); above it, those in the second
+ * before the fault and the second after the RTO's end, thinned to every k-th, and the shade counts every write.
+ * Lost and split-brain writes are always drawn. A drill at 300 writes a second would otherwise put tens of
+ * thousands of elements in the page.
  */
 export const MAX_WRITE_DOTS = 2_500;
 
@@ -234,13 +235,23 @@ function writesSection(
   const splitIds = new Set(splitBrainWrites(timeline, acked).map((w) => w.id));
   const bucket = 500;
   const outageEnd = r.fault_at === null ? null : r.rto_ms === null ? to : r.fault_at + r.rto_ms;
-  const plain = acked.length - lostIds.size - splitIds.size;
-  const drawAll = plain <= MAX_WRITE_DOTS || r.fault_at === null;
-  const drawn = (w: AckedWrite) =>
-    drawAll ||
-    lostIds.has(w.id) ||
-    splitIds.has(w.id) ||
-    (w.at >= r.fault_at! - 1_000 && w.at <= outageEnd! + 1_000);
+  const marked = (w: AckedWrite) => lostIds.has(w.id) || splitIds.has(w.id);
+  const plain = acked.filter((w) => !marked(w));
+  // Above the limit: the plain writes in the second before the fault and the second after the RTO's end (all of
+  // them without a fault), thinned to every k-th so that at most MAX_WRITE_DOTS are drawn.
+  const near =
+    plain.length <= MAX_WRITE_DOTS
+      ? plain
+      : r.fault_at === null
+        ? plain
+        : plain.filter(
+            (w) =>
+              (w.at >= r.fault_at! - 1_000 && w.at <= r.fault_at!) ||
+              (w.at >= outageEnd! && w.at <= outageEnd! + 1_000),
+          );
+  const stride = Math.max(1, Math.ceil(near.length / MAX_WRITE_DOTS));
+  const shown = new Set(near.filter((_, i) => i % stride === 0).map((w) => w.id));
+  const drawn = (w: AckedWrite) => marked(w) || shown.has(w.id);
   let hidden = 0;
   const parts: string[] = [ticks(a, top, height - 24, r.fault_at)];
   if (r.fault_at !== null) {
@@ -290,7 +301,7 @@ function writesSection(
   return `<section id="writes"><h2>Acknowledged writes per region</h2>
 <p class="note">Each dot is a write a client saw acknowledged; the shade behind it counts them per ${bucket} ms. Red crosses: lost (acknowledged, missing from the final primary). Orange: split-brain (acknowledged under a superseded epoch). The red band is the outage.</p>
 <svg id="writes-plot" viewBox="0 0 1160 ${height}" width="100%" role="img" aria-label="acknowledged writes per region over time">${parts.join('')}</svg>
-<p class="note">${acked.length} acknowledged, ${lostIds.size} lost, ${splitIds.size} split-brain.${hidden ? ` ${hidden} writes more than a second away from the outage are counted in the shade, not drawn one by one (over ${MAX_WRITE_DOTS} in all).` : ''}</p>
+<p class="note">${acked.length} acknowledged, ${lostIds.size} lost, ${splitIds.size} split-brain.${hidden ? ` ${hidden} writes are counted in the shade, not drawn one by one (over ${MAX_WRITE_DOTS} in all: drawn are ${stride > 1 ? `every ${stride}th of ` : ''}those in the second before the fault and the second after the RTO's end, and every lost or split-brain write).` : ''}</p>
 </section>`;
 }
 
