@@ -1,10 +1,10 @@
 /**
- * The drill's clients in a process of their own (spawnLoadClients in load-generator.ts forks this file): a load
- * generator started and stopped by the parent over IPC. Every RESULT_BATCH_MS the new acknowledged writes go to the
- * parent with the counters read after them; at stop, after the requests in flight are answered, the rest.
+ * The drill's clients in a process of their own (spawnLoadClients in load-generator.ts forks this file): load
+ * generators started and stopped by the parent over IPC, each under the parent's id (the clients behind the front
+ * door, a region's local clients). Every RESULT_BATCH_MS each generator's new acknowledged writes go to the parent
+ * with its counters read after them; at stop, after its requests in flight are answered, the rest.
  */
 import {
-  type AckedWrite,
   type LoadClientCommand,
   type LoadClientMessage,
   type LoadGenerator,
@@ -17,60 +17,65 @@ if (!process.send)
   throw new Error('load-client.ts runs as a forked child (spawnLoadClients), not on its own');
 const send = (m: LoadClientMessage) => process.send?.(m);
 
-let load: LoadGenerator | null = null;
-let handedOver = 0;
-let results: WriteResult[] = [];
-let timer: NodeJS.Timeout | undefined;
+interface Running {
+  gen: LoadGenerator;
+  /** How many of gen.acked() the parent has. */
+  handedOver: number;
+  results: WriteResult[];
+  /** Answers and skips counted at the last hand-over: a refusal changes the counters without an acknowledgement. */
+  counted: number;
+}
+const running = new Map<number, Running>();
 
 /** The acknowledgements not handed over yet, then the counters: read in this order, the counters never run ahead. */
-function batch(gen: LoadGenerator): {
-  acked: AckedWrite[];
-  results: WriteResult[];
-  stats: ReturnType<LoadGenerator['stats']>;
-  cpu: NodeJS.CpuUsage;
-} {
-  const all = gen.acked();
-  const acked = all.slice(handedOver);
-  handedOver = all.length;
-  const out = results;
-  results = [];
-  return { acked, results: out, stats: gen.stats(), cpu: process.cpuUsage() };
+function batch(r: Running) {
+  const all = r.gen.acked();
+  const acked = all.slice(r.handedOver);
+  r.handedOver = all.length;
+  const results = r.results;
+  r.results = [];
+  const stats = r.gen.stats();
+  const counted = stats.acked + stats.refused + stats.failed + stats.skipped;
+  const changed = counted !== r.counted;
+  r.counted = counted;
+  return { changed, message: { acked, results, stats, cpu: process.cpuUsage() } };
 }
+
+const timer = setInterval(() => {
+  for (const [id, r] of running) {
+    const b = batch(r);
+    if (b.changed) send({ type: 'results', id, ...b.message });
+  }
+}, RESULT_BATCH_MS);
 
 process.on('message', (raw) => {
   const cmd = raw as LoadClientCommand;
   if (cmd.type === 'start') {
-    if (load) {
-      send({ type: 'failed', error: 'a load generator is already running in this process' });
-      return;
-    }
     try {
-      const gen = startLoadGenerator({
+      const r: Running = { gen: null as unknown as LoadGenerator, handedOver: 0, results: [], counted: 0 };
+      r.gen = startLoadGenerator({
         ...cmd.options,
-        ...(cmd.results ? { onResult: (r: WriteResult) => results.push(r) } : {}),
+        ...(cmd.results ? { onResult: (w: WriteResult) => r.results.push(w) } : {}),
       });
-      load = gen;
-      timer = setInterval(() => {
-        const b = batch(gen);
-        if (b.acked.length || b.results.length) send({ type: 'results', ...b });
-      }, RESULT_BATCH_MS);
+      running.set(cmd.id, r);
     } catch (err) {
-      send({ type: 'failed', error: String(err) });
+      send({ type: 'failed', id: cmd.id, error: String(err) });
     }
     return;
   }
   if (cmd.type === 'stop') {
-    const gen = load;
-    if (!gen) return;
-    clearInterval(timer);
-    void gen.stop().then(() => {
+    const r = running.get(cmd.id);
+    if (!r) return;
+    void r.gen.stop().then(() => {
       // gen.acked() after stop holds every acknowledgement; the report's sorted copy is the parent's to make.
-      send({ type: 'stopped', ...batch(gen), achievedRate: gen.achievedRate() });
-      load = null;
-      handedOver = 0;
+      running.delete(cmd.id);
+      send({ type: 'stopped', id: cmd.id, ...batch(r).message, achievedRate: r.gen.achievedRate() });
     });
   }
 });
 // Orphaned (the drill died): nothing left to report to.
-process.on('disconnect', () => process.exit(0));
+process.on('disconnect', () => {
+  clearInterval(timer);
+  process.exit(0);
+});
 send({ type: 'ready', cpu: process.cpuUsage() });

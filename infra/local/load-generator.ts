@@ -273,26 +273,34 @@ export function startLoadGenerator(options: LoadGeneratorOptions): LoadGenerator
 /** What a clients' process is asked to run: the options that cross a process boundary (no clock, no callback). */
 export type RemoteLoadOptions = Omit<LoadGeneratorOptions, 'now' | 'onResult'>;
 
-/** Parent → clients' process. */
+/** Parent → clients' process; `id` names one generator. */
 export type LoadClientCommand =
-  | { type: 'start'; options: RemoteLoadOptions; results: boolean }
-  | { type: 'stop' };
+  | { type: 'start'; id: number; options: RemoteLoadOptions; results: boolean }
+  | { type: 'stop'; id: number };
 
 /**
- * Clients' process → parent. Every `results` message carries the acknowledged writes not sent before and the
- * generator's counters read after them, so the counters never count an acknowledgement the parent has not got.
+ * Clients' process → parent. Every `results` message carries one generator's acknowledged writes not sent before
+ * and its counters read after them, so the counters never count an acknowledgement the parent has not got.
  */
 export type LoadClientMessage =
   | { type: 'ready'; cpu: NodeJS.CpuUsage }
-  | { type: 'failed'; error: string }
-  | { type: 'results'; acked: AckedWrite[]; results: WriteResult[]; stats: LoadStats; cpu: NodeJS.CpuUsage }
+  | { type: 'failed'; id: number; error: string }
   | {
-      type: 'stopped';
+      type: 'results';
+      id: number;
       acked: AckedWrite[];
       results: WriteResult[];
       stats: LoadStats;
-      achievedRate: number;
       cpu: NodeJS.CpuUsage;
+    }
+  | {
+      type: 'stopped';
+      id: number;
+      acked: AckedWrite[];
+      results: WriteResult[];
+      stats: LoadStats;
+      cpu: NodeJS.CpuUsage;
+      achievedRate: number;
     };
 
 /** The clients' process ended, or broke its protocol, before handing over every acknowledged write. */
@@ -303,18 +311,18 @@ export class LoadClientsLostError extends Error {
   }
 }
 
-/** The clients' process: one load generator at a time, on the machine's other core. */
+/** The clients' process: load generators beside the drill's process, on the machine's other core. */
 export interface LoadClientProcess {
   readonly pid: number | undefined;
   /**
-   * Starts the generator in the process. The returned generator's acked() and stats() follow the process's with a
+   * Starts a generator in the process. The returned generator's acked() and stats() follow the process's with a
    * delay of one batch (RESULT_BATCH_MS); stop() resolves only with every acknowledgement the process recorded, or
    * rejects with LoadClientsLostError.
    */
   start(options: RemoteLoadOptions & { onResult?: (result: WriteResult) => void }): LoadGenerator;
   /** CPU the process has used since it started (user and system, µs), as its last message reported it. */
   cpuUsage(): NodeJS.CpuUsage;
-  /** Ends the process (its generator, if running, is abandoned). */
+  /** Ends the process (its generators, if running, are abandoned). */
   kill(): Promise<void>;
 }
 
@@ -341,24 +349,20 @@ export async function spawnLoadClients(): Promise<LoadClientProcess> {
     child.once('message', (m) => resolve(m as LoadClientMessage)),
   );
   const first = await Promise.race([
-    ready,
-    exited.then((why) => ({ type: 'failed' as const, error: `it ended (${why})` })),
-    spawnFailed.then((error) => ({ type: 'failed' as const, error })),
-    new Promise<LoadClientMessage>((resolve) =>
-      setTimeout(() => resolve({ type: 'failed', error: 'not ready within 30 s' }), 30_000).unref(),
-    ),
+    ready.then((m) => (m.type === 'ready' ? m : `its first message was ${m.type}`)),
+    exited.then((why) => `it ended (${why})`),
+    spawnFailed,
+    new Promise<string>((resolve) => setTimeout(() => resolve('not ready within 30 s'), 30_000).unref()),
   ]);
-  if (first.type !== 'ready') {
+  if (typeof first === 'string') {
     child.kill('SIGKILL');
-    throw new LoadClientsLostError(
-      `the clients' process did not start: ${first.type === 'failed' ? first.error : first.type}`,
-    );
+    throw new LoadClientsLostError(`the clients' process did not start: ${first}`);
   }
   return new ForkedLoadClients(child, exited, first.cpu);
 }
 
 class ForkedLoadClients implements LoadClientProcess {
-  private running = false;
+  private nextId = 0;
 
   constructor(
     private readonly child: ChildProcess,
@@ -375,11 +379,10 @@ class ForkedLoadClients implements LoadClientProcess {
   }
 
   start(options: RemoteLoadOptions & { onResult?: (result: WriteResult) => void }): LoadGenerator {
-    if (this.running) throw new Error("the clients' process already runs a load generator");
     const { onResult, ...remote } = options;
     // The same checks as in the process, so that a bad option is refused here, at once, with the same message.
     settings(remote);
-    this.running = true;
+    const id = ++this.nextId;
     const child = this.child;
     const acked: AckedWrite[] = [];
     let stats: LoadStats = { sent: 0, acked: 0, refused: 0, failed: 0, skipped: 0, inFlight: 0, byCode: {} };
@@ -410,6 +413,7 @@ class ForkedLoadClients implements LoadClientProcess {
     });
     const onMessage = (raw: unknown) => {
       const m = raw as LoadClientMessage;
+      if (m.type === 'ready' || m.id !== id) return;
       if (m.type === 'results') take(m);
       else if (m.type === 'stopped') {
         take(m);
@@ -424,6 +428,7 @@ class ForkedLoadClients implements LoadClientProcess {
     });
     child.send({
       type: 'start',
+      id,
       options: remote,
       results: onResult !== undefined,
     } satisfies LoadClientCommand);
@@ -431,10 +436,9 @@ class ForkedLoadClients implements LoadClientProcess {
     let stopping: Promise<LoadReport> | null = null;
     const stop = async (): Promise<LoadReport> => {
       stoppedPerf ??= performance.now();
-      if (child.connected) child.send({ type: 'stop' } satisfies LoadClientCommand);
+      if (child.connected) child.send({ type: 'stop', id } satisfies LoadClientCommand);
       const last = await stopped;
       child.off('message', onMessage);
-      this.running = false;
       if (last === null) {
         throw new LoadClientsLostError(
           `the clients' process ended (${await ended}) before handing over every acknowledged write: ` +

@@ -167,19 +167,32 @@ describe('load generator in its own process (spawnLoadClients, as the drill runs
     );
   });
 
-  it('refuses bad options at once, in the parent, with the same message; one generator at a time', async () => {
+  it('refuses bad options at once, in the parent, with the same message; runs two generators apart', async () => {
     clients = await spawnLoadClients();
     expect(() => clients!.start({ url: 'http://127.0.0.1:1', rate: -5 })).toThrow(
       /rate must be .* > 0, got -5/,
     );
-    const s = await orders('ack');
-    servers.push(s.server);
-    const load = clients.start({ url: s.url, rate: 50 });
-    expect(() => clients!.start({ url: s.url, rate: 50 })).toThrow(/already runs a load generator/);
-    await load.stop();
-    // Stopped, the process takes the next generator.
-    const again = clients.start({ url: s.url, rate: 50 });
-    await vi.waitFor(() => expect(again.acked().length).toBeGreaterThan(0), { timeout: 10_000 });
-    expect((await again.stop()).acked.length).toBeGreaterThan(0);
+    const a = await orders('ack');
+    const b = await orders('refuse');
+    servers.push(a.server, b.server);
+    // The front door's clients and a region's local clients, as in the partition drill: each keeps its own record.
+    const door = clients.start({ url: a.url, rate: 100, idPrefix: 'door' });
+    const local = clients.start({ url: b.url, rate: 100, idPrefix: 'local' });
+    await vi.waitFor(
+      () => {
+        expect(door.acked().length).toBeGreaterThan(10);
+        expect(local.stats().refused).toBeGreaterThan(10);
+      },
+      { timeout: 10_000 },
+    );
+    const fromLocal = await local.stop();
+    expect(fromLocal.acked).toEqual([]);
+    expect(fromLocal.stats.byCode.EXPIRED).toBe(fromLocal.stats.refused);
+    // The other generator runs on after one stops.
+    const before = door.acked().length;
+    await vi.waitFor(() => expect(door.acked().length).toBeGreaterThan(before), { timeout: 10_000 });
+    const fromDoor = await door.stop();
+    expect(fromDoor.acked.every((w) => w.id.startsWith('door-'))).toBe(true);
+    expect(fromDoor.acked.map((w) => w.id).sort()).toEqual([...a.acknowledged].sort());
   });
 });
