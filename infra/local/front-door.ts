@@ -17,6 +17,7 @@ import {
 } from '#core/traffic.js';
 import { SetupError } from './dynamodb-local.js';
 import { HealthCheckers, type HealthCheckersOptions, type RegionHealth } from './health-checkers.js';
+import { CLIENT_HEADER } from './load-generator.js';
 import { answer, candidates, type Route53StandIn } from './route53-standin.js';
 
 /**
@@ -32,7 +33,7 @@ import { answer, candidates, type Route53StandIn } from './route53-standin.js';
  */
 
 /** The request header naming the client, so that the door can send it through its resolver. */
-export const CLIENT_HEADER = 'x-cutover-client';
+export { CLIENT_HEADER };
 
 export interface EdgeOptions {
   /** The record set and its API. */
@@ -319,9 +320,12 @@ class LocalFrontDoor implements FrontDoor {
       if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v;
     }
     headers.host = base.host;
+    // Host, port and path as options, not a URL: one URL parse fewer per request on the drill's hot path.
     const upstream = request(
-      new URL(req.url ?? '/', base),
       {
+        host: base.hostname,
+        port: base.port,
+        path: req.url ?? '/',
         method: req.method,
         headers,
         agent: this.agent,

@@ -444,7 +444,8 @@ export interface CancellableResult<R> {
 export async function queryCancellable<R extends pg.QueryResultRow>(
   client: pg.ClientBase,
   endpoint: PgEndpoint,
-  text: string,
+  /** With a name, a prepared statement: parsed and planned once per connection, not at every call. */
+  text: string | { text: string; name: string },
   values: unknown[],
   timeoutMs: number,
   backstopMs = 1_000,
@@ -458,11 +459,13 @@ export async function queryCancellable<R extends pg.QueryResultRow>(
     cancelBackend(endpoint, client).catch(() => {});
   }, timeoutMs);
   try {
-    const res = await client.query<R>({
-      text,
+    // query_timeout: pg's client-side timeout, missing from @types/pg's QueryConfig.
+    const query: pg.QueryConfig & { query_timeout: number } = {
+      ...(typeof text === 'string' ? { text } : text),
       values,
       query_timeout: timeoutMs + backstopMs,
-    } as pg.QueryConfig);
+    };
+    const res = await client.query<R>(query);
     return { rows: res.rows, rowCount: res.rowCount ?? 0, notices, cancelled };
   } catch (err) {
     throw Object.assign(err as Error, { cancelled });

@@ -92,6 +92,12 @@ describe('local drills (real DynamoDB Local, PostgreSQL replication, ASL in proc
       Math.round((frontDoorAcks / ((faultAt - clients.startedAt) / 1_000)) * 10) / 10,
     );
     expect(report.write_rate.before_fault_per_s).toBeGreaterThan(0);
+    // The window that the lost-write check judges is not empty: the old primary acknowledged writes in the last
+    // second before it was killed (a count, not a rate: the machine's load moves the rate, not whether writes flow).
+    const lastSecond = again.acked_.filter(
+      (a) => a.region === 'us-east-1' && a.at < faultAt && a.at >= faultAt - 1_000,
+    );
+    expect(lastSecond.length).toBeGreaterThan(0);
     expect(report.steps.detection_ms).toBeGreaterThanOrEqual(report.config.debounceMs);
     // One detection figure: the report's is the execution's own (from the quorum's first failed probe to the
     // request; a probe that failed before the fault, on a loaded machine, counts from the fault); the phases are
@@ -175,7 +181,19 @@ describe('local drills (real DynamoDB Local, PostgreSQL replication, ASL in proc
     const grant = again.grants.at(-1)!;
     const lastOld = again.acked_.filter((a) => a.region === 'us-east-1').at(-1)!;
     expect(lastOld.at).toBeLessThan(grant.at);
-    expect(again.timeline.some((e) => e.type === 'local_write_refused')).toBe(true);
+    const refused = again.timeline.find((e) => e.type === 'local_write_refused')!;
+    expect(refused).toBeDefined();
+    // The critical window was full of writes: the cut-off primary's local clients had writes acknowledged in the
+    // last second before it refused them by itself, so "0 split-brain writes" was tested right up to its fence.
+    expect(report.write_rate.asked_per_s).toBe(100);
+    const beforeFence = again.acked_.filter(
+      (a) =>
+        a.region === 'us-east-1' &&
+        a.id.startsWith('local-') &&
+        a.at < refused.at &&
+        a.at >= refused.at - 1_000,
+    );
+    expect(beforeFence.length).toBeGreaterThan(0);
     expect(again).toMatchObject({ lost: report.lost_acked_writes, splitBrain: report.split_brain_writes });
   });
 

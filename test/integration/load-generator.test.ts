@@ -1,18 +1,31 @@
 import { createServer, type Server } from 'node:http';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { defaultConcurrency, startLoadGenerator } from '../../infra/local/load-generator.js';
+import {
+  defaultConcurrency,
+  type LoadClientProcess,
+  LoadClientsLostError,
+  spawnLoadClients,
+  startLoadGenerator,
+  type WriteResult,
+} from '../../infra/local/load-generator.js';
 
 /** A real HTTP server standing in for the front door: acknowledges each order as the sample app does, or never answers. */
 async function orders(
   mode: 'ack' | 'hang' | 'refuse',
-): Promise<{ url: string; server: Server; seen: string[] }> {
+): Promise<{ url: string; server: Server; seen: string[]; acknowledged: string[] }> {
+  /** Ids whose 201 the server finished sending. */
+  const acknowledged: string[] = [];
   const seen: string[] = [];
   const server = createServer((req, res) => {
+    res.on('finish', () => {
+      if (res.statusCode === 201) acknowledged.push((res as unknown as { orderId: string }).orderId);
+    });
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const { id } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { id: string };
       seen.push(id);
+      (res as unknown as { orderId: string }).orderId = id;
       if (mode === 'hang') return;
       const body =
         mode === 'ack'
@@ -26,7 +39,12 @@ async function orders(
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, server, seen };
+  return {
+    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+    server,
+    seen,
+    acknowledged,
+  };
 }
 
 const servers: Server[] = [];
@@ -93,7 +111,88 @@ describe('load generator, --rate mode (node:http keep-alive clients)', () => {
       /rate must be .* > 0, got 0/,
     );
     expect(() => startLoadGenerator({ url: 'http://127.0.0.1:1', rate: Number.NaN })).toThrow(RangeError);
-    expect(defaultConcurrency(10)).toBe(4);
-    expect(defaultConcurrency(300)).toBe(30);
+    expect(defaultConcurrency(4)).toBe(4);
+    expect(defaultConcurrency(10)).toBe(5);
+    expect(defaultConcurrency(100)).toBe(50);
+    expect(defaultConcurrency(300)).toBe(150);
+  });
+});
+
+describe('load generator in its own process (spawnLoadClients, as the drill runs its clients)', () => {
+  let clients: LoadClientProcess | undefined;
+  afterEach(async () => {
+    await clients?.kill();
+    clients = undefined;
+  });
+
+  it('hands over every acknowledgement the server sent, and never counts one before it is recorded', async () => {
+    const s = await orders('ack');
+    servers.push(s.server);
+    clients = await spawnLoadClients();
+    const results: WriteResult[] = [];
+    const load = clients.start({ url: s.url, rate: 300, idPrefix: 'p', onResult: (r) => results.push(r) });
+    // Sampled while the writes flow: the counter of acknowledged writes is never ahead of the record of them.
+    let samples = 0;
+    while (load.stats().acked < 150) {
+      const counted = load.stats().acked;
+      expect(counted).toBeLessThanOrEqual(load.acked().length);
+      samples += 1;
+      await new Promise((r) => setTimeout(r, 3));
+    }
+    const { acked, stats } = await load.stop();
+    expect(samples).toBeGreaterThan(10);
+    // Every 201 the server finished sending reached the parent's record, once, with the region and epoch of its body.
+    expect(acked.map((a) => a.id).sort()).toEqual([...s.acknowledged].sort());
+    expect(new Set(acked.map((a) => a.id)).size).toBe(acked.length);
+    expect(stats.acked).toBe(acked.length);
+    expect(stats.acked + stats.refused + stats.failed).toBe(stats.sent);
+    expect(acked[0]).toMatchObject({ region: 'us-east-1', epoch: 3 });
+    for (let i = 1; i < acked.length; i++) expect(acked[i]!.at).toBeGreaterThanOrEqual(acked[i - 1]!.at);
+    // The parent's callback saw every result, in the process's order.
+    expect(results.filter((r) => r.code === 'ACKED').map((r) => r.id)).toEqual(load.acked().map((a) => a.id));
+    expect(load.achievedRate()).toBeGreaterThan(0);
+    expect(clients.cpuUsage().user).toBeGreaterThan(0);
+  });
+
+  it('a clients’ process that dies before handing over its acknowledgements fails stop(), never a short record', async () => {
+    const s = await orders('ack');
+    servers.push(s.server);
+    clients = await spawnLoadClients();
+    const load = clients.start({ url: s.url, rate: 200 });
+    await vi.waitFor(() => expect(load.acked().length).toBeGreaterThan(20), { timeout: 10_000 });
+    process.kill(clients.pid!, 'SIGKILL');
+    await expect(load.stop()).rejects.toThrow(LoadClientsLostError);
+    await expect(load.stop()).rejects.toThrow(
+      /ended \(signal SIGKILL\) before handing over every acknowledged write/,
+    );
+  });
+
+  it('refuses bad options at once, in the parent, with the same message; runs two generators apart', async () => {
+    clients = await spawnLoadClients();
+    expect(() => clients!.start({ url: 'http://127.0.0.1:1', rate: -5 })).toThrow(
+      /rate must be .* > 0, got -5/,
+    );
+    const a = await orders('ack');
+    const b = await orders('refuse');
+    servers.push(a.server, b.server);
+    // The front door's clients and a region's local clients, as in the partition drill: each keeps its own record.
+    const door = clients.start({ url: a.url, rate: 100, idPrefix: 'door' });
+    const local = clients.start({ url: b.url, rate: 100, idPrefix: 'local' });
+    await vi.waitFor(
+      () => {
+        expect(door.acked().length).toBeGreaterThan(10);
+        expect(local.stats().refused).toBeGreaterThan(10);
+      },
+      { timeout: 10_000 },
+    );
+    const fromLocal = await local.stop();
+    expect(fromLocal.acked).toEqual([]);
+    expect(fromLocal.stats.byCode.EXPIRED).toBe(fromLocal.stats.refused);
+    // The other generator runs on after one stops.
+    const before = door.acked().length;
+    await vi.waitFor(() => expect(door.acked().length).toBeGreaterThan(before), { timeout: 10_000 });
+    const fromDoor = await door.stop();
+    expect(fromDoor.acked.every((w) => w.id.startsWith('door-'))).toBe(true);
+    expect(fromDoor.acked.map((w) => w.id).sort()).toEqual([...a.acknowledged].sort());
   });
 });

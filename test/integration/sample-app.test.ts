@@ -197,6 +197,27 @@ describe('sample app', () => {
   it('under synchronous replication, a commit the standby did not confirm is never acknowledged', async () => {
     await primary.setSynchronousStandbys(['standby']);
     try {
+      // pg_reload_conf() only signals: until the checkpointer has read the new setting and the standby reports as
+      // sync, commits do not wait for it (seen under load: the unconfirmed write was acknowledged). Wait for both.
+      const db = new pg.Client({
+        host: primary.endpoint.host,
+        port: primary.endpoint.port,
+        user: 'postgres',
+      });
+      await db.connect();
+      try {
+        await vi.waitFor(
+          async () => {
+            const r = await db.query<{ sync_state: string }>(
+              "SELECT sync_state FROM pg_stat_replication WHERE application_name = 'standby'",
+            );
+            expect(r.rows[0]?.sync_state).toBe('sync');
+          },
+          { timeout: 10_000, interval: 50 },
+        );
+      } finally {
+        await db.end();
+      }
       expect((await order(app, 'o-sync')).status).toBe(201);
       replicationLink.cut('blackhole');
       const res = await order(app, 'o-unconfirmed');

@@ -1,5 +1,5 @@
 import type { CutMode } from '../fault-proxy.js';
-import { type LoadGenerator, startLoadGenerator } from '../load-generator.js';
+import type { LoadGenerator } from '../load-generator.js';
 import type { Route53Fault } from '../route53-standin.js';
 import { refuseWrites } from '../sample-app.js';
 import type { LocalControl } from './control.js';
@@ -147,7 +147,8 @@ export class DrillContext {
   /** Clients in the same region as the app, reaching it directly: a partition does not cut them off. */
   startLocalClients(region: string): void {
     let refusedSeen = 0;
-    this.localClients = startLoadGenerator({
+    // In the clients' process, beside the front door's clients: the drill's process keeps its core for the apps.
+    this.localClients = this.stack.clientProcess.start({
       url: this.stack.region(region).app.url,
       // At the drill's rate, like the clients behind the front door (`--rate`).
       rate: this.stack.rate,

@@ -19,7 +19,7 @@ import { drillEdgeTimings, TIME_SCALE } from '../drill-config.js';
 import { type DynamoDbLocal, freePort, startDynamoDbLocal } from '../dynamodb-local.js';
 import { type CutMode, type FaultProxy, startFaultProxy } from '../fault-proxy.js';
 import { type FrontDoor, startFrontDoor } from '../front-door.js';
-import { type LoadGenerator, startLoadGenerator } from '../load-generator.js';
+import { type LoadClientProcess, type LoadGenerator, spawnLoadClients } from '../load-generator.js';
 import { createReplica, initPrimary, type PostgresServer } from '../postgres.js';
 import { type RecordSet, Route53StandIn } from '../route53-standin.js';
 import { createOrdersSchema, type SampleApp, startSampleApp } from '../sample-app.js';
@@ -110,6 +110,8 @@ export class DrillStack {
   private detection!: LocalDetection;
   /** The clients behind the front door, once the drill starts them. */
   private load: LoadGenerator | undefined;
+  /** The process the clients behind the front door run in, beside this one (on a second core when there is one). */
+  private clientHost!: LoadClientProcess;
   #frontDoor!: FrontDoor;
   #route53!: Route53StandIn;
   /** Regions whose database API (RDS in that region) refuses every call. */
@@ -134,6 +136,10 @@ export class DrillStack {
   /** The write rate asked of the clients, writes a second. */
   get rate(): number {
     return this.opts.rate ?? DEFAULT_RATE;
+  }
+  /** The clients' process (bench/load.bench.ts runs its own generators in it). */
+  get clientProcess(): LoadClientProcess {
+    return this.clientHost;
   }
   get frontDoor(): FrontDoor {
     return this.#frontDoor;
@@ -190,8 +196,13 @@ export class DrillStack {
     await chmod(this.dir, 0o755);
     this.cleanup.push(() => rm(this.dir, { recursive: true, force: true }));
 
+    // The clients' process starts (tsx compiling its few modules) while DynamoDB Local's JVM does.
+    const clientHost = spawnLoadClients();
+    clientHost.catch(() => {}); // awaited below; a start that fails before then must not end the process
+    this.cleanup.push(() => clientHost.then((c) => c.kill()).catch(() => {}));
     this.ddb = await startDynamoDbLocal({ heapMb: 384 });
     this.cleanup.push(() => this.ddb.stop());
+    this.clientHost = await clientHost;
     this.clients = localClients(this.ddb.endpoint);
     this.cleanup.push(() => this.clients.raw.destroy());
     await createTables(this.clients.raw, this.names);
@@ -321,7 +332,7 @@ export class DrillStack {
 
   /** Starts the clients that write through the front door; their acknowledged writes are the drill's record. */
   startClients(idPrefix: string): void {
-    this.load = startLoadGenerator({ url: this.#frontDoor.url, rate: this.rate, idPrefix });
+    this.load = this.clientHost.start({ url: this.#frontDoor.url, rate: this.rate, idPrefix });
     // On the timeline, so that the achieved rate can be recomputed from the artifacts.
     this.opts.timeline.record('clients', 'clients_started', {
       rate: this.rate,
