@@ -98,6 +98,11 @@ describe('local drills (real DynamoDB Local, PostgreSQL replication, ASL in proc
       (a) => a.region === 'us-east-1' && a.at < faultAt && a.at >= faultAt - 1_000,
     );
     expect(lastSecond.length).toBeGreaterThan(0);
+    // The report's count for that second is the clients' own acknowledgements in it, recomputed from acked.jsonl.
+    expect(report.write_rate.last_second_before_fault).toBe(
+      again.acked_.filter((a) => a.at >= faultAt - 1_000 && a.at < faultAt && !a.id.startsWith('local-'))
+        .length,
+    );
     expect(report.steps.detection_ms).toBeGreaterThanOrEqual(report.config.debounceMs);
     // One detection figure: the report's is the execution's own (from the quorum's first failed probe to the
     // request; a probe that failed before the fault, on a loaded machine, counts from the fault); the phases are

@@ -352,7 +352,13 @@ export interface DrillReportOf<S extends string = string> {
    * The front door's clients: writes a second asked, acknowledged writes a second achieved over their whole run
    * (outage included), and before the first fault (the steady load; null without a fault).
    */
-  write_rate: { asked_per_s: number; achieved_per_s: number | null; before_fault_per_s: number | null };
+  write_rate: {
+    asked_per_s: number;
+    achieved_per_s: number | null;
+    before_fault_per_s: number | null;
+    /** Writes the clients saw acknowledged in the second before the fault (null when they ran under 2 s). */
+    last_second_before_fault?: number | null;
+  };
   /**
    * Set when the report is a game day's in AWS (`cutover gameday`, bin/gameday-command.ts): what its RTO means
    * there, and no write numbers (nothing in AWS counts acknowledged writes).
@@ -376,7 +382,7 @@ export function formatSummary(r: DrillReportOf, out: string): string {
     ['configuration', `${r.config_source} (timings ÷ ${r.time_scale})`],
     [
       'write rate',
-      `${r.write_rate.achieved_per_s ?? '—'} acknowledged/s achieved over the run, ${r.write_rate.before_fault_per_s ?? '—'}/s before the fault (${r.write_rate.asked_per_s}/s asked)`,
+      `${r.write_rate.achieved_per_s ?? '—'} acknowledged/s achieved over the run, ${r.write_rate.before_fault_per_s ?? '—'}/s before the fault${r.write_rate.last_second_before_fault == null ? '' : `, ${r.write_rate.last_second_before_fault} in its last second`} (${r.write_rate.asked_per_s}/s asked)`,
     ],
     ['verdict', r.verdict === 'pass' ? '✓ PASS' : '✗ FAIL'],
     ['fault', r.fault_at === null ? '—' : `at ${new Date(r.fault_at).toISOString()} (times below: from it)`],

@@ -136,6 +136,14 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
               ((ctx.faultAt - clientsFrom) / 1_000)) *
               10,
           ) / 10;
+    // The second before the fault, the clients' first second (connections, the control plane starting) behind them:
+    // the write rate in the window the fence acts on.
+    const lastSecond =
+      ctx.faultAt === null || clientsFrom === null || ctx.faultAt - clientsFrom < 2_000
+        ? null
+        : acked.filter(
+            (a) => a.at >= ctx.faultAt! - 1_000 && a.at < ctx.faultAt! && !a.id.startsWith('local-'),
+          ).length;
     await Promise.race([control.settle(), sleep(15_000)]);
     const lease = await stack.leases.read(config.application).catch(() => null);
     // The final primary is the lease holder. With the lease revoked (an aborted failover) nobody holds it and
@@ -207,7 +215,12 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
       config_source: configSource,
       time_scale: timeScale,
       edge_time_scale: opts.edgeTimeScale ?? timeScale,
-      write_rate: { asked_per_s: rate, achieved_per_s: achievedRate, before_fault_per_s: beforeFault },
+      write_rate: {
+        asked_per_s: rate,
+        achieved_per_s: achievedRate,
+        before_fault_per_s: beforeFault,
+        last_second_before_fault: lastSecond,
+      },
     };
     if (opts.out) writeArtifacts(opts.out, report, timeline, acked, finalRows);
     return report;
