@@ -1,6 +1,7 @@
 import { approvalMessage } from '#core/approval-message.js';
 import type { ApprovalPayload } from '#core/approval-payload.js';
 import type { Approval, ApprovalStore, SlackChat, SlackMessage } from '#core/approval-ports.js';
+import { approvalExpiresAt } from '#core/approval-timeout.js';
 import type { Clock } from '#core/ports.js';
 
 export interface RequestApprovalDeps {
@@ -39,7 +40,7 @@ export async function requestApproval(
     approvers: [...deps.approvers],
     twoPerson: deps.twoPerson,
     createdAt: now,
-    expiresAt: now + request.timeoutSeconds * 1000,
+    expiresAt: approvalExpiresAt(now, request.timeoutSeconds),
   });
   const message = approvalMessage(approval);
   const ref = await deps.slack.post(deps.channel, message);

@@ -4,6 +4,31 @@ import { freshUnhealthyQuorum } from './recheck.js';
 export type TimeoutPolicy = 'abort' | 'proceed';
 
 /**
+ * The approval task's HeartbeatSeconds. It must be below TimeoutSeconds (Task state reference); nothing heartbeats
+ * while a person decides, so it sits just under the timeout and ends the wait.
+ */
+export function approvalHeartbeatSeconds(timeoutSeconds: number): number {
+  return Math.max(1, timeoutSeconds - 1);
+}
+
+/**
+ * How long before the task's wait ends an approval stops taking answers: time to deliver the last one (half the
+ * wait when the wait is under two seconds, as only tests configure).
+ */
+export const APPROVAL_DELIVERY_MARGIN_MS = 1_000;
+
+/**
+ * When an approval stops taking answers: before its task's heartbeat ends the execution's wait, by the delivery
+ * margin. An answer accepted later than the wait would be recorded as decided and never reach the execution, which
+ * then takes its timeout path (for an ambiguous failover, "proceed") against what the person said. `now` is when
+ * the approval is created, after the task state began, so the wait ends no earlier than this plus the margin.
+ */
+export function approvalExpiresAt(now: number, timeoutSeconds: number): number {
+  const waitMs = approvalHeartbeatSeconds(timeoutSeconds) * 1_000;
+  return now + waitMs - Math.min(APPROVAL_DELIVERY_MARGIN_MS, waitMs / 2);
+}
+
+/**
  * What an unanswered approval leads to by policy. Only an ambiguous failover may proceed by policy; accepting
  * data loss or moving back to the original region always needs a person, so those abort; and a failed
  * afterTraffic hook continues only when a person says so (its timeout is "fail", decided by the hook step).

@@ -408,6 +408,17 @@ describe('Slack callback: every bad request gets a 4xx, is logged, and changes n
     await expectRefused(a, () => click(a, ALICE, 'approve'), 410, 'EXPIRED');
   });
 
+  it('stops taking answers before the task’s wait ends (heartbeat: timeout − 1 s), with a second to deliver', async () => {
+    // The task state's HeartbeatSeconds is 59 for a 60 s timeout: its wait ends 59 s after it began, at the latest
+    // 59 s after this approval was created. An answer accepted after that would be recorded and never delivered.
+    const late = await ask({ timeoutSeconds: 60 });
+    clock.advance(58_000);
+    await expectRefused(late, () => click(late, ALICE, 'approve'), 410, 'EXPIRED');
+    const inTime = await ask({ timeoutSeconds: 60 });
+    clock.advance(57_999);
+    expect(answer(await click(inTime, ALICE, 'approve')).code).not.toBe('EXPIRED');
+  });
+
   it('a forged request is not answered in Slack at all (no ephemeral to whoever it names)', async () => {
     const a = await ask();
     await expectRefused(a, () => click(a, ALICE, 'approve', { secret: 'forged' }), 401, 'SIGNATURE_INVALID');
@@ -458,7 +469,8 @@ describe('request-approval core', () => {
     expect(await approvals.get(approval.id)).toMatchObject({
       taskToken: 'the-secret-task-token',
       taskRegion: 'eu-west-1',
-      expiresAt: clock.now() + 600_000,
+      // 600 s asked: the task's heartbeat ends its wait at 599 s; answers stop a second before.
+      expiresAt: clock.now() + 598_000,
       message: { channel: 'C-failover', ts: '1700000000.000999' },
     });
   });

@@ -1,10 +1,30 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  APPROVAL_DELIVERY_MARGIN_MS,
   type ApprovalTimeoutSnapshot,
+  approvalExpiresAt,
+  approvalHeartbeatSeconds,
   approvalTimeout,
   approvalTimeoutAction,
 } from '#core/approval-timeout.js';
+
+describe('approvalExpiresAt', () => {
+  it('stops answers before the task’s heartbeat ends its wait, leaving time to deliver the last one', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2e12 }), fc.integer({ min: 1, max: 86_400 }), (now, timeout) => {
+        const waitEnds = now + approvalHeartbeatSeconds(timeout) * 1_000;
+        const expires = approvalExpiresAt(now, timeout);
+        expect(expires).toBeGreaterThan(now);
+        expect(expires).toBeLessThan(waitEnds);
+        if (timeout >= 3) expect(waitEnds - expires).toBe(APPROVAL_DELIVERY_MARGIN_MS);
+      }),
+    );
+    // The example's 900 s: the heartbeat at 899 s, answers until 898 s.
+    expect(approvalExpiresAt(0, 900)).toBe(898_000);
+    expect(approvalHeartbeatSeconds(900)).toBe(899);
+  });
+});
 
 const base: ApprovalTimeoutSnapshot = {
   machine: 'failover',

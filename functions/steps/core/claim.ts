@@ -1,3 +1,4 @@
+import { approvalHeartbeatSeconds } from '#core/approval-timeout.js';
 import { claimOutcome } from '#core/claim.js';
 import type { CutoverConfig } from '#core/config.js';
 import { ValidationError } from '#core/errors.js';
@@ -10,11 +11,9 @@ import { type FailoverInput, parseFailoverInput, type TaskEvent } from './state.
 /** Step Functions' settings for the approval task, derived from the configuration. */
 export function approvalSettings(config: CutoverConfig) {
   const timeoutSeconds = config.approval.timeoutSeconds;
-  // HeartbeatSeconds must be below TimeoutSeconds (Task state reference). Nothing heartbeats while a person
-  // decides, so it sits just under the timeout; the approval function may shorten it once it heartbeats.
   return {
     approvalTimeoutSeconds: timeoutSeconds,
-    approvalHeartbeatSeconds: Math.max(1, timeoutSeconds - 1),
+    approvalHeartbeatSeconds: approvalHeartbeatSeconds(timeoutSeconds),
   };
 }
 
