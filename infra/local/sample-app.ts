@@ -1,9 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import pg from 'pg';
+import type { GamedayMarkerReader } from '#core/gameday.js';
 import type { WriteGuard } from '#core/guard.js';
 import type { CheckSpec } from '#core/health.js';
 import { type DeepCheck, healthContract, serveHealthContract } from '#guard/health.js';
-import { queueBacklogCheck } from '#guard/health-checks.js';
+import { gamedayCheck, queueBacklogCheck } from '#guard/health-checks.js';
 import { serveHolderCheck } from '#guard/holder-check.js';
 import type { LeaseGuard } from '#guard/lease-guard.js';
 import { SetupError } from './dynamodb-local.js';
@@ -39,6 +40,11 @@ export interface SampleAppOptions {
    * checks: kind `write` writes a test row through its pg pool, kind `queue-backlog` reads its local queue.
    */
   health?: { path: string; checks: readonly (CheckSpec & { maxAgeSeconds?: number | undefined })[] };
+  /**
+   * Where a check of kind `gameday` reads the game-day marker (the control table, as an application mounts
+   * gamedayCheck: docs/gameday.md), at most once per `cacheMs`.
+   */
+  gameday?: { markers: GamedayMarkerReader; application: string; cacheMs: number };
 }
 
 /** Gray failure from the inside: the app answers, only late. The fault proxy's `slow` does it from outside. */
@@ -224,6 +230,12 @@ class LocalSampleApp implements SampleApp {
       if (c.kind === 'write') run[c.name] = (signal) => this.writeTestRow(c.timeoutMs, signal);
       else if (c.kind === 'queue-backlog')
         run[c.name] = queueBacklogCheck(this.queue, this.queue.name, c.maxAgeSeconds ?? 300);
+      else if (c.kind === 'gameday' && this.options.gameday)
+        run[c.name] = gamedayCheck(this.options.gameday.markers, {
+          application: this.options.gameday.application,
+          region: this.options.region,
+          cacheMs: this.options.gameday.cacheMs,
+        });
       else run[c.name] = async () => ({ ok: false, detail: `the sample app has no ${c.kind} check` });
     }
     return run;

@@ -125,6 +125,31 @@ export class DrillContext {
     await refuseWrites(this.stack.region(name).db.endpoint);
   }
 
+  /**
+   * A game day's health fault (issue 15, `cutover gameday --fault health`): the marker for the region in the
+   * control table, live for `forMs`, which its health contract's `gameday` check fails on. Returns the marker's
+   * start, which removes exactly this marker.
+   */
+  async startGameday(name: string, forMs: number): Promise<number> {
+    const startedAt = Date.now();
+    this.fault('gameday_marker_put', name, { untilMs: forMs });
+    await this.stack.gamedayMarkers().putMarker({
+      application: this.config.application,
+      region: name,
+      startedAt,
+      until: startedAt + forMs,
+      by: 'drill',
+      reason: 'gameday scenario',
+    });
+    return startedAt;
+  }
+
+  /** Removes the game-day marker put at `startedAt`, as `cutover gameday` does on its way out. */
+  async endGameday(name: string, startedAt: number): Promise<void> {
+    const removed = await this.stack.gamedayMarkers().removeMarker(this.config.application, name, startedAt);
+    this.timeline.record('fault', 'gameday_marker_removed', { region: name, removed });
+  }
+
   /** The region's queue consumer stops: its oldest message ages (issue 15). */
   backUpQueue(name: string): void {
     this.fault('queue_backed_up', name);

@@ -27,6 +27,7 @@ export const SCENARIOS = [
   'warm-standby',
   'db-refuses-writes',
   'queue-backlog',
+  'gameday',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
@@ -175,6 +176,11 @@ const keeperTrouble = (o: Outcome, region: string, since: number) =>
  * The health contract of the drill's sample app (issue 15, docs/health.md): a test-row write through its pg pool that
  * makes the region unhealthy, and its queue's backlog that only warns (1 s: the local queue drains every 100 ms).
  */
+/** The game day's health check (docs/gameday.md): fails while a live marker names the region. */
+function withGamedayCheck(raw: RawConfig): void {
+  raw.health = { checks: [{ name: 'gameday', kind: 'gameday', weight: 'unhealthy', timeoutMs: 250 }] };
+}
+
 function withHealthContract(raw: RawConfig): void {
   raw.health = {
     checks: [
@@ -796,6 +802,46 @@ export const scenarios: Record<ScenarioName, Scenario> = {
         `status ${String(seen?.httpStatus)}, queue check ok=${String(queue?.ok)}`,
         `got ${JSON.stringify(seen)}`,
       );
+      return c.list;
+    },
+  },
+  // Issue 15: `cutover gameday --fault health` rehearsed locally: the marker, the real health contract, the real
+  // control plane; the primary stays up, and only its health says otherwise.
+  gameday: {
+    name: 'gameday',
+    summary:
+      "a game day's health fault: the game-day marker in the control table makes the primary's health contract fail (its gameday check, weight unhealthy) while the primary stays up; exactly one failover follows, and the marker is removed after it",
+    configure: withGamedayCheck,
+    async run(ctx) {
+      await sleep(1_000);
+      const startedAt = await ctx.startGameday(ctx.primary, 60_000);
+      await sleep(ctx.config.probe.intervalMs * 2);
+      await ctx.recordDeepHealth(ctx.primary, ctx.config.health?.path ?? '/cutover/health');
+      await ctx.waitFor('failover_completed', 40_000);
+      await ctx.waitForAckFrom(ctx.standby, 5_000);
+      await ctx.endGameday(ctx.primary, startedAt);
+      // After the marker is gone the check passes again, within its cache period.
+      await sleep(ctx.config.probe.intervalMs * 2);
+      await ctx.recordDeepHealth(ctx.primary, ctx.config.health?.path ?? '/cutover/health');
+    },
+    expect(o) {
+      const c = new Checks();
+      oneFailover(o, c);
+      noneLost(o, c);
+      const decided = o.timeline.find((e) => e.type === 'requested');
+      const asked = o.timeline.find((e) => e.type === 'approval_requested');
+      c.that(
+        'the failover was requested for the failed gameday check',
+        decided?.code === 'DEEP_CHECK_FAILED' ||
+          String(asked?.reason ?? '').includes('deep check gameday failed'),
+        String(decided?.code ?? asked?.reason),
+        `requested with ${String(decided?.code)}, not for the failed gameday check`,
+      );
+      const seen = o.timeline.filter((e) => e.type === 'deep_health' && e.region === o.config.primary.region);
+      c.equal("the primary's health contract answered while the marker was live", seen[0]?.httpStatus, 503);
+      c.equal('and again once the marker was removed', seen[1]?.httpStatus, 200);
+      const removed = o.timeline.find((e) => e.type === 'gameday_marker_removed');
+      c.equal('the marker was removed', removed?.removed, true);
       return c.list;
     },
   },

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoApprovalStore } from '#adapters/dynamodb/approval-store.js';
 import { DynamoControlStore } from '#adapters/dynamodb/control-store.js';
+import { DynamoGamedayMarkerStore } from '#adapters/dynamodb/gameday-marker-store.js';
 import { DynamoLeaseStore } from '#adapters/dynamodb/lease-store.js';
 import { ReplicaLeaseStore } from '#adapters/dynamodb/replica-lease-store.js';
 import { DynamoVoteStore } from '#adapters/dynamodb/vote-store.js';
@@ -176,6 +177,10 @@ export class DrillStack {
   }
   get approvals(): DynamoApprovalStore {
     return this.#approvals;
+  }
+  /** The game-day markers in the control table, as `cutover gameday` writes them (docs/gameday.md). */
+  gamedayMarkers(): DynamoGamedayMarkerStore {
+    return new DynamoGamedayMarkerStore(this.clients.doc, this.names.control);
   }
 
   async start(): Promise<void> {
@@ -542,6 +547,12 @@ export class DrillStack {
       now: () => clock.now(),
       // The health contract, when the configuration has one (issue 15, docs/health.md).
       ...(config.health ? { health: config.health } : {}),
+      // Its `gameday` check reads the marker in the control table, as docs/gameday.md mounts it.
+      gameday: {
+        markers: new DynamoGamedayMarkerStore(regionClients.doc, this.names.control),
+        application: config.application,
+        cacheMs: config.probe.intervalMs,
+      },
     });
     this.cleanup.push(() => app.stop());
     // The verify step checks the new primary's own health endpoint: in the drill, the app's real URL.
