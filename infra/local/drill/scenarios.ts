@@ -176,6 +176,22 @@ const keeperTrouble = (o: Outcome, region: string, since: number) =>
  * The health contract of the drill's sample app (issue 15, docs/health.md): a test-row write through its pg pool that
  * makes the region unhealthy, and its queue's backlog that only warns (1 s: the local queue drains every 100 ms).
  */
+/**
+ * The decision names the failed deep check: DEEP_CHECK_FAILED, or an approval whose reason says it (a loaded machine
+ * can add an ambiguity, e.g. a standby probe timing out).
+ */
+function requestedForDeepCheck(o: Outcome, c: Checks, check: string): void {
+  const decided = o.timeline.find((e) => e.type === 'requested');
+  const asked = o.timeline.find((e) => e.type === 'approval_requested');
+  c.that(
+    `the failover was requested for the failed ${check} check`,
+    decided?.code === 'DEEP_CHECK_FAILED' ||
+      String(asked?.reason ?? '').includes(`deep check ${check} failed`),
+    String(decided?.code ?? asked?.reason),
+    `requested with ${String(decided?.code)}, not for the failed ${check} check`,
+  );
+}
+
 /** The game day's health check (docs/gameday.md): fails while a live marker names the region. */
 function withGamedayCheck(raw: RawConfig): void {
   raw.health = { checks: [{ name: 'gameday', kind: 'gameday', weight: 'unhealthy', timeoutMs: 250 }] };
@@ -760,17 +776,7 @@ export const scenarios: Record<ScenarioName, Scenario> = {
       const c = new Checks();
       oneFailover(o, c);
       noneLost(o, c);
-      // The decision names the deep check: DEEP_CHECK_FAILED, or an approval whose reason says it (a loaded machine
-      // can add an ambiguity, e.g. a standby probe timing out).
-      const decided = o.timeline.find((e) => e.type === 'requested');
-      const asked = o.timeline.find((e) => e.type === 'approval_requested');
-      c.that(
-        'the failover was requested for the failed db-write check',
-        decided?.code === 'DEEP_CHECK_FAILED' ||
-          String(asked?.reason ?? '').includes('deep check db-write failed'),
-        String(decided?.code ?? asked?.reason),
-        `requested with ${String(decided?.code)}, not for the failed db-write check`,
-      );
+      requestedForDeepCheck(o, c, 'db-write');
       const plain = o.timeline.find((e) => e.type === 'deep_health' && e.region === o.config.primary.region);
       c.equal("the primary's health contract answered", plain?.httpStatus, 503);
       return c.list;
@@ -828,15 +834,7 @@ export const scenarios: Record<ScenarioName, Scenario> = {
       const c = new Checks();
       oneFailover(o, c);
       noneLost(o, c);
-      const decided = o.timeline.find((e) => e.type === 'requested');
-      const asked = o.timeline.find((e) => e.type === 'approval_requested');
-      c.that(
-        'the failover was requested for the failed gameday check',
-        decided?.code === 'DEEP_CHECK_FAILED' ||
-          String(asked?.reason ?? '').includes('deep check gameday failed'),
-        String(decided?.code ?? asked?.reason),
-        `requested with ${String(decided?.code)}, not for the failed gameday check`,
-      );
+      requestedForDeepCheck(o, c, 'gameday');
       const seen = o.timeline.filter((e) => e.type === 'deep_health' && e.region === o.config.primary.region);
       c.equal("the primary's health contract answered while the marker was live", seen[0]?.httpStatus, 503);
       c.equal('and again once the marker was removed', seen[1]?.httpStatus, 200);
