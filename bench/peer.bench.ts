@@ -35,6 +35,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import { parseJsonl } from '../infra/local/drill/report.js';
 import { type DrillReport, runDrill } from '../infra/local/drill/run.js';
 import { DEFAULT_RATE } from '../infra/local/drill/stack.js';
 import { TIME_SCALE } from '../infra/local/drill-config.js';
@@ -475,10 +476,9 @@ function beforeFaultRate(acked: readonly AckedWrite[], startedAt: number, faultA
 
 function cutoverRow(run: string, r: DrillReport, timelineFile: string): Row {
   // The fence revokes the old lease and keeps its expiresAt: the instant the old primary's lease ran out.
-  const events = readFileSync(timelineFile, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as { type: string; at: number; expiresAt?: number });
+  const events = parseJsonl<{ type: string; at: number; expiresAt?: number }>(
+    readFileSync(timelineFile, 'utf8'),
+  );
   const fault = events.find((e) => e.type === 'fault_injected');
   const revoked = events.find((e) => e.type === 'lease_revoked' && fault && e.at >= fault.at);
   return {
