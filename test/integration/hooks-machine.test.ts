@@ -192,9 +192,15 @@ describe('hook steps in the failover machine (the real ASL, DynamoDB Local, the 
         'hook:scale-standby:SCALE',
         'hook:scale-standby:READY',
         'hooks-before-promote:done',
-        'hooks-after-traffic:none',
       ]),
     );
+    // A phase with no hook acts on nothing: no audit entry (nor ownership write), only its timing below.
+    expect(audit.filter((a) => a.startsWith('hooks-after-traffic'))).toEqual([]);
+    expect(
+      (
+        h.published.find((e) => e.detailType === 'Failover Completed')?.detail.steps as { name: string }[]
+      ).map((s) => s.name),
+    ).toContain('hooks-after-traffic');
     // The phase is one timed step of the run, and Failover Completed carries it.
     const done = h.published.find((e) => e.detailType === 'Failover Completed');
     const steps = done?.detail.steps as { name: string; durationMs: number; outcome: string }[];

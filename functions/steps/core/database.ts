@@ -20,17 +20,20 @@ import {
 
 /**
  * Reads what target eligibility needs (the rebuild mark, whether this incident submitted a promotion of the
- * target, and the database and lag the caller read) and lets core/eligibility.ts decide. A mark that the
- * reading shows replicating again is cleared here, conditionally on it being the mark that was read.
+ * target, and the database and lag the caller reads) and lets core/eligibility.ts decide. The caller's reading
+ * may still be under way: the control table is read meanwhile, since every round trip before a promotion is
+ * part of the RTO. A mark that the reading shows replicating again is cleared here, conditionally on it being
+ * the mark that was read.
  */
 export async function targetEligibility(
   s: Pick<IncidentState, 'application' | 'incidentId' | 'from' | 'to'>,
   deps: StepDeps,
-  read: { database: DatabaseStatus; lag: LagReading | null },
+  reading: TargetReading | Promise<TargetReading>,
 ): Promise<Eligibility> {
-  const [mark, audit] = await Promise.all([
+  const [mark, audit, read] = await Promise.all([
     deps.control.getRebuild(s.application, s.to),
     deps.control.listAudit(s.application, s.incidentId),
+    reading,
   ]);
   const d = eligibility({
     to: s.to,
@@ -42,6 +45,12 @@ export async function targetEligibility(
   });
   if (d.eligible && d.clearMark && mark) await deps.control.clearRebuild(s.application, s.to, mark.since);
   return d;
+}
+
+/** The target's database and, for the RPO guard, its lag, as the step read them. */
+export interface TargetReading {
+  database: DatabaseStatus;
+  lag: LagReading | null;
 }
 
 /** When the fence revoked the lease in this execution: the instant every lag reading must be newer than. */
@@ -73,10 +82,13 @@ export async function rpoGuard(ev: TaskEvent, deps: StepDeps) {
   const prev = stepResult<{ attempt?: number }>(ev.state, 'rpo');
   const attempt = (prev?.attempt ?? 0) + 1;
   return recorded(deps, owned(ev, s), 'rpo-guard', async () => {
-    const lag = await deps.lag.read(s.to);
+    // The lag, the database and the control table's marks are independent reads: all at once.
+    const reading = Promise.all([deps.lag.read(s.to), deps.database.status(s.to)]).then(
+      ([lag, database]) => ({ lag, database }),
+    );
+    const target = await targetEligibility(s, deps, reading);
+    const { lag } = await reading;
     const budgetMs = deps.config.rpoBudgetMs;
-    const database = await deps.database.status(s.to);
-    const target = await targetEligibility(s, deps, { database, lag });
     const fenced = fencedAt(ev.state);
     const d = rpo({
       lag,
@@ -123,8 +135,9 @@ export async function promote(ev: TaskEvent, deps: StepDeps) {
   const s = parseIncidentState(ev.state);
   const maxAttempts = Math.ceil((deps.config.database?.promoteTimeoutSeconds ?? 900) / POLL_SECONDS.promote);
   return recorded(deps, owned(ev, s), 'promote', async () => {
-    const before = await deps.database.status(s.to);
-    const target = await targetEligibility(s, deps, { database: before, lag: null });
+    const reading = deps.database.status(s.to).then((database) => ({ database, lag: null }));
+    const target = await targetEligibility(s, deps, reading);
+    const before = (await reading).database;
     const plan = planPromote({
       kind: s.kind,
       to: s.to,

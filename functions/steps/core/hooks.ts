@@ -92,7 +92,9 @@ export async function runHooks(ev: HookEvent, deps: StepDeps) {
   const prev = stepResult<HookPhaseResult>(ev.state, HOOK_RESULT_KEYS[phase]);
   const hooks = deps.config.hooks?.[phase] ?? [];
   const trail = owned(ev, s);
-  const out = await recorded(deps, trail, HOOK_AUDIT_NAMES[phase], async () => {
+  // With no hook configured the step acts on nothing: no ownership write and no audit entry, two round trips
+  // fewer before the promotion (its timing stays in the run's state like every step's).
+  const out = await recorded(deps, hooks.length > 0 ? trail : null, HOOK_AUDIT_NAMES[phase], async () => {
     // The approval task's answer counts only for the ask it answers: the reading before it asked.
     const answer =
       phase === 'afterTraffic' && prev?.action === 'ask'
