@@ -662,7 +662,10 @@ class LocalPostgres implements PostgresServer {
    * Runs `f` on the idle connection, or on a new one connected within `timeoutMs`; keeps the connection for the
    * next call only when `f` succeeded and the server is still the one it was opened on.
    */
-  private async withClient<T>(timeoutMs: number, f: (client: pg.Client) => Promise<T>): Promise<T> {
+  private async withClient<T>(
+    timeoutMs: number,
+    f: (client: pg.Client, discard: () => void) => Promise<T>,
+  ): Promise<T> {
     let client = this.idle;
     this.idle = null;
     const child = this.child;
@@ -683,13 +686,17 @@ class LocalPostgres implements PostgresServer {
       client = fresh;
     }
     let out: T;
+    let keep = true;
     try {
-      out = await f(client);
+      out = await f(client, () => {
+        keep = false;
+      });
     } catch (err) {
       client.end().catch(() => {});
       throw err;
     }
-    if (this.idle === null && child !== null && child === this.child && this.running()) this.idle = client;
+    if (keep && this.idle === null && child !== null && child === this.child && this.running())
+      this.idle = client;
     else client.end().catch(() => {});
     return out;
   }
@@ -710,18 +717,22 @@ class LocalPostgres implements PostgresServer {
 
   async isWritable(timeoutMs = 2_000): Promise<boolean> {
     try {
-      return await this.withClient(timeoutMs, async (client) => {
+      return await this.withClient(timeoutMs, async (client, discard) => {
         // A transactional logical message writes WAL under a transaction id, so its commit waits for
         // synchronous standbys; a commit that wrote no WAL would not (txid_current() alone passes).
         // A standby is not asked to write at all (it would refuse it with an error, which costs the connection).
+        // A read-only default (default_transaction_read_only) refuses the application's writes, though this
+        // message alone would commit.
         const res = await queryCancellable<{ r: boolean }>(
           client,
           this.endpoint,
-          `SELECT NOT pg_is_in_recovery() AS r,
+          `SELECT NOT pg_is_in_recovery() AND current_setting('transaction_read_only') = 'off' AS r,
                   CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_logical_emit_message(true, 'cutover-probe', '') END AS lsn`,
           [],
           timeoutMs,
         );
+        // A cancel sent may still be on its way: it would cancel whatever the connection runs next.
+        if (res.cancelled) discard();
         return res.rows[0]?.r === true && !res.notices.some(isSyncRepCancel);
       });
     } catch {

@@ -78,6 +78,31 @@ describe('local PostgreSQL: primary, replica through a fault proxy', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
+  it('a primary whose transactions are read-only by default is not writable (isWritable), and is again once reset', async () => {
+    expect(await primary.isWritable(1000)).toBe(true);
+    await primary.query('ALTER SYSTEM SET default_transaction_read_only = on');
+    await primary.query('SELECT pg_reload_conf()');
+    try {
+      // The reload reaches sessions already open (the idle one the server keeps too) at their next command.
+      await until(
+        'the read-only default',
+        () => primary.isWritable(1000),
+        (w) => w === false,
+        5_000,
+      );
+      await expect(primary.query("INSERT INTO items (id) VALUES ('ro-1')")).rejects.toThrow(/read-only/);
+    } finally {
+      await primary.query('ALTER SYSTEM RESET default_transaction_read_only');
+      await primary.query('SELECT pg_reload_conf()');
+    }
+    await until(
+      'writable again',
+      () => primary.isWritable(1000),
+      (w) => w === true,
+      5_000,
+    );
+  });
+
   it('streams a committed row to the replica, through the proxy', async () => {
     await primary.query("INSERT INTO items (id) VALUES ('r1')");
     await until('r1 on the replica', () => hasRow(replica, 'r1'), Boolean, 5_000);
