@@ -389,6 +389,30 @@ describe('execution fencing and resumption across a takeover (state machine on D
   });
 
   it.each([
+    ['ClaimIncidentFunctionArn', 'RecheckVotes', 'recheck'],
+    ['PromoteFunctionArn', 'PromoteStatus', 'promote-status'],
+  ])(
+    'a step that only reads runs alongside its ownership check and still stops a superseded execution (taken over after %s)',
+    async (key, state, step) => {
+      const { h, control, input, id } = await machineSetup();
+      let mark = 0;
+      const handlers = withAfter(h, key, async () => {
+        const seen = (await control.getIncident(id))!;
+        expect((await control.takeOverIncident(seen, 'eu-central-1', Date.now())).takenOver).toBe(true);
+        mark = h.log.length;
+      });
+      const run = await runStateMachine(FAILOVER, input, handlers, fast);
+      expect(run.status).toBe('SUCCEEDED');
+      expect(run.path.slice(-2)).toEqual([state, 'Superseded']);
+      // Its reads were made and thrown away: nothing after the takeover acted (no lease, no traffic, no event).
+      expect(h.log.slice(mark).filter((l) => !/^RDS\.Describe/.test(l))).toEqual([]);
+      expect(h.published).toEqual([]);
+      const audit = (await control.listAudit('orders', id)).map((a) => `${a.step}:${a.outcome}`);
+      expect(audit.filter((a) => a.startsWith(`${step}:`))).toEqual([`${step}:superseded`]);
+    },
+  );
+
+  it.each([
     ['FenceFunctionArn', 'already-revoked'],
     ['RpoGuardFunctionArn', 'already-revoked'],
     ['PromoteFunctionArn', 'already-revoked'],

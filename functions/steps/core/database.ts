@@ -186,13 +186,19 @@ export async function promote(ev: TaskEvent, deps: StepDeps) {
 export async function promoteStatus(ev: TaskEvent, deps: StepDeps) {
   const s = parseIncidentState(ev.state);
   const prev = requireStep<{ poll: Poll }>(ev.state, 'promote');
-  return recorded(deps, owned(ev, s), 'promote-status', async () => {
-    const attempt = prev.poll.attempt + 1;
-    const st = await deps.database.status(s.to);
-    return {
-      outcome: st.writable ? 'writable' : 'not-writable',
-      audit: st.writable || attempt >= prev.poll.maxAttempts,
-      result: { attempt, maxAttempts: prev.poll.maxAttempts, done: st.writable, detail: st.detail },
-    };
-  });
+  return recorded(
+    deps,
+    owned(ev, s),
+    'promote-status',
+    async () => {
+      const attempt = prev.poll.attempt + 1;
+      const st = await deps.database.status(s.to);
+      return {
+        outcome: st.writable ? 'writable' : 'not-writable',
+        audit: st.writable || attempt >= prev.poll.maxAttempts,
+        result: { attempt, maxAttempts: prev.poll.maxAttempts, done: st.writable, detail: st.detail },
+      };
+    },
+    { readsOnly: true },
+  );
 }

@@ -13,14 +13,20 @@ import { type IncidentState, parseIncidentState, type TaskEvent } from './state.
  */
 export async function recheckVotes(ev: TaskEvent, deps: StepDeps) {
   const s = parseIncidentState(ev.state);
-  return recorded(deps, owned(ev, s), 'recheck', async () => {
-    const d =
-      ev.state.verdictKind === MANUAL_VERDICT.kind
-        ? recheck({ by: 'operator', requestedBy: String(ev.state.requestedBy) })
-        : await recheckTheVotes(s, deps);
-    const { kind, ...result } = d;
-    return { outcome: kind, decision: d, result };
-  });
+  return recorded(
+    deps,
+    owned(ev, s),
+    'recheck',
+    async () => {
+      const d =
+        ev.state.verdictKind === MANUAL_VERDICT.kind
+          ? recheck({ by: 'operator', requestedBy: String(ev.state.requestedBy) })
+          : await recheckTheVotes(s, deps);
+      const { kind, ...result } = d;
+      return { outcome: kind, decision: d, result };
+    },
+    { readsOnly: true },
+  );
 }
 
 async function recheckTheVotes(s: IncidentState, deps: StepDeps) {

@@ -67,19 +67,25 @@ export class ExecutionSupersededError extends Error {
  *
  * The ownership check is a conditional write of the incident's progress (progressAt, progressStep), made
  * before the body: the same write that proves this execution alive to the other control regions fences it
- * off once one of them has taken the incident over (I4).
+ * off once one of them has taken the incident over (I4). A body that only reads (`readsOnly`: the re-check,
+ * the status polls) runs alongside the check instead, one round trip sooner; it changes nothing, and what it
+ * read counts only once the check holds (a superseded execution stops exactly as before).
  */
 export async function recorded<T extends Record<string, unknown>>(
   deps: StepDeps,
   trail: Trail | null,
   name: string,
   body: () => Promise<StepOutcome<T>>,
+  opts: { readsOnly?: boolean } = {},
 ): Promise<T & { step: StepRecord }> {
   const startedAt = deps.clock.now();
+  const early = opts.readsOnly ? body() : undefined;
+  // Awaited below, after the ownership check; until then its failure must not count as unhandled.
+  early?.catch(() => undefined);
   if (trail?.owner) await assertOwner(deps, trail, trail.owner, name, startedAt);
   let out: StepOutcome<T>;
   try {
-    out = await body();
+    out = await (early ?? body());
   } catch (err) {
     const endedAt = deps.clock.now();
     const e = err as Error;
