@@ -1,6 +1,7 @@
 import { decide, type Verdict } from '#core/decide.js';
 import { MalformedItemError } from '#core/errors.js';
 import { transitionDetail } from '#core/events.js';
+import type { IncidentRequest, VerdictChange } from '#core/ports.js';
 import { announcement, lostPut, requestPlan, rolesOf } from '#core/verdict-action.js';
 import type { AggregateAction, AggregatorDeps } from './aggregator-deps.js';
 import { actOnIncidentInFlight, publishOnce } from './in-flight.js';
@@ -96,14 +97,17 @@ async function decideAndAct(deps: AggregatorDeps): Promise<AggregateResult['deci
 
   // The stored verdict already says this: nothing to record or announce (the conditional put would be refused).
   // A different one is written conditionally as before, so a transition still has exactly one author.
-  const change =
+  const recording: Promise<VerdictChange> =
     recorded === verdict.kind
-      ? { changed: false as const, previous: recorded }
-      : await control.recordVerdict(application, verdict.kind, verdict.code, now);
-  const news = announcement(verdict.kind, change);
-  if (news.announce) {
-    await events.publish(news.detailType, transitionDetail(application, verdict, now, change.previous));
-  }
+      ? Promise.resolve({ changed: false, previous: recorded })
+      : control.recordVerdict(application, verdict.kind, verdict.code, now);
+  const announce = async () => {
+    const change = await recording;
+    const news = announcement(verdict.kind, change);
+    if (news.announce) {
+      await events.publish(news.detailType, transitionDetail(application, verdict, now, change.previous));
+    }
+  };
   const plan = requestPlan(verdict, {
     application,
     region: deps.region,
@@ -113,24 +117,36 @@ async function decideAndAct(deps: AggregatorDeps): Promise<AggregateResult['deci
     standby,
   });
   if (plan.act === 'nothing') {
+    await announce();
     return { application, verdict, outcome: { action: 'none', code: plan.code, reason: plan.reason } };
   }
-  const created = await control.requestIncident(plan.request, now);
+  // A verdict that asks for a failover is announced by its request, not by its record: the request goes out
+  // alongside the record instead of one round trip after it. Either failing fails the batch, which is retried;
+  // the retry finds the incident (and re-puts its event if it was never put: lostPut below).
+  recording.catch(() => undefined);
+  const outcome = await requestFailover(deps, plan.request, now);
+  await announce();
+  return { application, verdict, outcome };
+}
+
+async function requestFailover(
+  deps: AggregatorDeps,
+  request: IncidentRequest,
+  now: number,
+): Promise<AggregateAction> {
+  const { control } = deps;
+  const created = await control.requestIncident(request, now);
   if (created.created) {
     await publishOnce(deps, created.incident);
-    return { application, verdict, outcome: { action: 'requested', incidentId: created.incident.id } };
+    return { action: 'requested', incidentId: created.incident.id };
   }
   let lost = lostPut(created.existing, deps.region);
   if (lost.act === 're-publish') {
     // The winner crashed between creating the incident and putting the event: its retry (same region) puts it.
     if (created.existing && (await publishOnce(deps, created.existing))) {
-      return { application, verdict, outcome: { action: 're-published', incidentId: lost.incidentId } };
+      return { action: 're-published', incidentId: lost.incidentId };
     }
     lost = lost.otherwise;
   }
-  return {
-    application,
-    verdict,
-    outcome: { action: 'duplicate', incidentId: lost.incidentId, reason: lost.reason },
-  };
+  return { action: 'duplicate', incidentId: lost.incidentId, reason: lost.reason };
 }

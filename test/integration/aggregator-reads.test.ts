@@ -82,3 +82,84 @@ describe('the aggregator’s steady state, as the cost model prices it', () => {
     expect(onControl).toHaveLength(AGGREGATOR_CONTROL_READS);
   });
 });
+
+describe('the aggregator’s failover request', () => {
+  it('goes out alongside the verdict’s record; a record that fails fails the batch, and its retry puts no second event', async () => {
+    const t = await freshTables('aggreq');
+    const config = exampleConfig();
+    const control = new DynamoControlStore(t.doc, t.names.control);
+    let failVerdict = true;
+    const calls: string[] = [];
+    // The real store, with its verdict write failing once (a throttle) after the request was sent.
+    const flaky = Object.assign(Object.create(control) as DynamoControlStore, {
+      recordVerdict: async (...args: Parameters<DynamoControlStore['recordVerdict']>) => {
+        calls.push('recordVerdict');
+        if (failVerdict) {
+          failVerdict = false;
+          throw new Error('ProvisionedThroughputExceededException');
+        }
+        return control.recordVerdict(...args);
+      },
+      requestIncident: async (...args: Parameters<DynamoControlStore['requestIncident']>) => {
+        calls.push('requestIncident');
+        return control.requestIncident(...args);
+      },
+    });
+    const events = new RecordingPublisher(clock.now);
+    const deps: AggregatorDeps = {
+      config,
+      region: config.controlRegions[0]!,
+      votes: new DynamoVoteStore(t.doc, t.names.votes, config.watchers),
+      leases: new DynamoLeaseStore(t.doc, t.names.control, config.lease, clock),
+      control: flaky,
+      events,
+      clock,
+    };
+    const lease = new DynamoLeaseStore(t.doc, t.names.control, config.lease, { now: () => NOW - 1_000 });
+    expect((await lease.acquire('orders', config.primary.region, null)).ok).toBe(true);
+    // Every watcher has seen the primary down for longer than the debounce window; the standby is healthy.
+    const votes = new DynamoVoteStore(t.doc, t.names.votes, config.watchers);
+    for (const voter of config.watchers) {
+      await votes.put(
+        vote(
+          {
+            voter,
+            target: config.primary.region,
+            healthy: false,
+            consecutiveFailures: 9,
+            consecutiveSuccesses: 0,
+            observedAt: NOW - 100,
+            streakSince: NOW - 100 - config.debounceMs - 1_000,
+            detail: 'connect timeout',
+          },
+          NOW,
+        ),
+      );
+      await votes.put(vote({ voter, target: config.standby.region, observedAt: NOW - 100 }, NOW));
+    }
+    const v = vote({ voter: config.watchers[0]!, target: config.primary.region, seq: 1 }, NOW);
+    const record = {
+      eventName: 'MODIFY',
+      dynamodb: {
+        SequenceNumber: '1',
+        NewImage: marshall(
+          { ...voteKey(v.application, v.target, v.voter), ...v },
+          { removeUndefinedValues: true },
+        ),
+      },
+    };
+    const first = await aggregate([record], deps);
+    // Both writes were sent: the request did not wait for the verdict's record.
+    expect(calls).toEqual(['recordVerdict', 'requestIncident']);
+    expect(first.batchItemFailures).toEqual([{ itemIdentifier: '1' }]);
+    const requested = events.events.filter((e) => e.detailType === 'Failover Requested');
+    expect(requested).toHaveLength(1);
+
+    const retry = await aggregate([record], deps);
+    expect(retry.batchItemFailures).toEqual([]);
+    expect(events.events.filter((e) => e.detailType === 'Failover Requested')).toHaveLength(1);
+    expect(await control.getIncident(String(requested[0]!.detail.incidentId))).toMatchObject({
+      status: 'requested',
+    });
+  });
+});
