@@ -526,7 +526,14 @@ function writeArtifacts(r: Run, report: GamedayReport, timeline: TimelineEvent[]
   };
   writeFileSync(join(r.out, 'report.json'), `${JSON.stringify(full, null, 2)}\n`);
   writeFileSync(join(r.out, 'timeline.jsonl'), timeline.map((e) => `${JSON.stringify(e)}\n`).join(''));
-  writeFileSync(join(r.out, 'report.html'), renderReportHtml(asDrillReport(report, r), timeline, []));
+  writeFileSync(
+    join(r.out, 'report.html'),
+    renderReportHtml(
+      asDrillReport(report, { config: r.config, configFile: r.configFile, account: r.caller.account }),
+      timeline,
+      [],
+    ),
+  );
 }
 
 /**
@@ -534,7 +541,10 @@ function writeArtifacts(r: Run, report: GamedayReport, timeline: TimelineEvent[]
  * timeline. The numbers that only a drill measures (acknowledged, lost and split-brain writes) are not measured
  * here and the page says so (report.html's gameday mode).
  */
-function asDrillReport(report: GamedayReport, r: Run): Parameters<typeof renderReportHtml>[0] {
+export function asDrillReport(
+  report: GamedayReport,
+  r: { config: Run['config']; configFile: string; account: string },
+): Parameters<typeof renderReportHtml>[0] {
   return {
     scenario: `game day (${report.fault})`,
     seed: 0,
@@ -563,7 +573,7 @@ function asDrillReport(report: GamedayReport, r: Run): Parameters<typeof renderR
     write_rate: { asked_per_s: 0, achieved_per_s: null, before_fault_per_s: null },
     gameday: {
       rto_means: report.rto_means,
-      account: r.caller.account,
+      account: r.account,
       execution: report.execution?.arn ?? null,
     },
   };

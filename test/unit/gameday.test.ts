@@ -400,35 +400,10 @@ describe('report.html in its game-day mode (the drill’s page)', () => {
       leaseAfter: { holder: 'us-west-2', epoch: 6 },
       interrupted: null,
     });
+    // The page's input as the command builds it (asDrillReport), from the game day's own report.
+    const { asDrillReport } = await import('../../bin/gameday-command.js');
     const html = renderReportHtml(
-      {
-        scenario: 'game day (health)',
-        seed: 0,
-        verdict: r.verdict,
-        checks: r.checks,
-        reasons: r.reasons,
-        fault_at: r.fault_at,
-        rto_ms: r.rto_ms,
-        phases: r.phases as never,
-        steps: r.steps as never,
-        lost_acked_writes: 0,
-        lost_writes: [],
-        split_brain_writes: 0,
-        failover_executions: 1,
-        failovers_completed: 0,
-        acked_writes: 0,
-        lag_at_fault_ms: null,
-        peak_memory_mib: null,
-        approve: false,
-        replication: 'asynchronous',
-        duration_ms: 82_000,
-        config,
-        config_source: 'cutover.json',
-        time_scale: 1,
-        edge_time_scale: 1,
-        write_rate: { asked_per_s: 0, achieved_per_s: null, before_fault_per_s: null },
-        gameday: { rto_means: r.rto_means, account: '123456789012', execution: r.execution?.arn ?? null },
-      },
+      asDrillReport(r, { config, configFile: 'cutover.json', account: '123456789012' }),
       [],
       [],
     );
