@@ -68,8 +68,8 @@ export class ExecutionSupersededError extends Error {
  * The ownership check is a conditional write of the incident's progress (progressAt, progressStep), made
  * before the body: the same write that proves this execution alive to the other control regions fences it
  * off once one of them has taken the incident over (I4). A body that only reads (`readsOnly`: the re-check,
- * the promotion's status poll) runs alongside the check instead, one round trip sooner; it acts on nothing, and what it
- * read counts only once the check holds (a superseded execution stops exactly as before).
+ * the promotion's status poll) runs alongside the check instead, one round trip sooner; it acts on nothing,
+ * and what it read counts only once the check holds (a superseded execution stops exactly as before).
  */
 export async function recorded<T extends Record<string, unknown>>(
   deps: StepDeps,

@@ -1,3 +1,4 @@
+import { DEEP_HEALTH_PATH } from '#core/health.js';
 import type { CutMode } from '../fault-proxy.js';
 import type { LoadGenerator } from '../load-generator.js';
 import type { Route53Fault } from '../route53-standin.js';
@@ -157,8 +158,8 @@ export class DrillContext {
   }
 
   /** Reads the region's health contract as a watcher would and puts its answer on the timeline. */
-  async recordDeepHealth(name: string, path: string): Promise<void> {
-    const url = `${this.stack.region(name).app.url}${path}`;
+  async recordDeepHealth(name: string): Promise<void> {
+    const url = `${this.stack.region(name).app.url}${this.config.health?.path ?? DEEP_HEALTH_PATH}`;
     try {
       // Generous: the drill's own process serves the app, and a busy machine delays the answer, not its content.
       const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });

@@ -173,10 +173,6 @@ const keeperTrouble = (o: Outcome, region: string, since: number) =>
   o.timeline.filter((e) => e.source === `keeper@${region}` && e.at >= since && e.type !== 'renewed');
 
 /**
- * The health contract of the drill's sample app (issue 15, docs/health.md): a test-row write through its pg pool that
- * makes the region unhealthy, and its queue's backlog that only warns (1 s: the local queue drains every 100 ms).
- */
-/**
  * The decision names the failed deep check: DEEP_CHECK_FAILED, or an approval whose reason says it (a loaded machine
  * can add an ambiguity, e.g. a standby probe timing out).
  */
@@ -197,6 +193,10 @@ function withGamedayCheck(raw: RawConfig): void {
   raw.health = { checks: [{ name: 'gameday', kind: 'gameday', weight: 'unhealthy', timeoutMs: 250 }] };
 }
 
+/**
+ * The health contract of the drill's sample app (issue 15, docs/health.md): a test-row write through its pg pool that
+ * makes the region unhealthy, and its queue's backlog that only warns (1 s: the local queue drains every 100 ms).
+ */
 function withHealthContract(raw: RawConfig): void {
   raw.health = {
     checks: [
@@ -768,7 +768,7 @@ export const scenarios: Record<ScenarioName, Scenario> = {
       await sleep(1_000);
       await ctx.refuseWrites(ctx.primary);
       await sleep(300);
-      await ctx.recordDeepHealth(ctx.primary, ctx.config.health?.path ?? '/cutover/health');
+      await ctx.recordDeepHealth(ctx.primary);
       await ctx.waitFor('failover_completed', 40_000);
       await ctx.waitForAckFrom(ctx.standby, 5_000);
     },
@@ -792,7 +792,7 @@ export const scenarios: Record<ScenarioName, Scenario> = {
       await sleep(1_000);
       ctx.backUpQueue(ctx.primary);
       await sleep(ctx.config.debounceMs * 2);
-      await ctx.recordDeepHealth(ctx.primary, ctx.config.health?.path ?? '/cutover/health');
+      await ctx.recordDeepHealth(ctx.primary);
       await sleep(ctx.config.debounceMs);
     },
     expect(o) {
@@ -822,13 +822,13 @@ export const scenarios: Record<ScenarioName, Scenario> = {
       await sleep(1_000);
       const startedAt = await ctx.startGameday(ctx.primary, 60_000);
       await sleep(ctx.config.probe.intervalMs * 2);
-      await ctx.recordDeepHealth(ctx.primary, ctx.config.health?.path ?? '/cutover/health');
+      await ctx.recordDeepHealth(ctx.primary);
       await ctx.waitFor('failover_completed', 40_000);
       await ctx.waitForAckFrom(ctx.standby, 5_000);
       await ctx.endGameday(ctx.primary, startedAt);
       // After the marker is gone the check passes again, within its cache period.
       await sleep(ctx.config.probe.intervalMs * 2);
-      await ctx.recordDeepHealth(ctx.primary, ctx.config.health?.path ?? '/cutover/health');
+      await ctx.recordDeepHealth(ctx.primary);
     },
     expect(o) {
       const c = new Checks();
